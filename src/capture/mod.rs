@@ -1,0 +1,384 @@
+//! Capture sources: a file, standard input, or a live interface, all read
+//! through libpcap on a capture thread that decodes frames and sends them in
+//! batches over a bounded channel. A slow consumer therefore slows reading
+//! (offline) or lets the kernel drop (live, counted in `Stats`); memory does
+//! not grow.
+
+mod offsets;
+pub mod privileges;
+
+use crate::decode::{self, Frame, LinkType};
+use crossbeam_channel::{bounded, Receiver, Sender};
+use pcap::{Activated, Capture, Device, Precision};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Where packets come from.
+#[derive(Clone, Debug)]
+pub enum SourceSpec {
+    File(PathBuf),
+    Stdin,
+    Live(LiveOptions),
+}
+
+#[derive(Clone, Debug)]
+pub struct LiveOptions {
+    pub interface: String,
+    pub promiscuous: bool,
+    pub snaplen: i32,
+    pub bpf: Option<String>,
+    pub buffer_mib: i32,
+}
+
+impl SourceSpec {
+    pub fn describe(&self) -> String {
+        match self {
+            SourceSpec::File(p) => p.display().to_string(),
+            SourceSpec::Stdin => "standard input".to_string(),
+            SourceSpec::Live(l) => l.interface.clone(),
+        }
+    }
+    pub fn is_live(&self) -> bool {
+        matches!(self, SourceSpec::Live(_))
+    }
+}
+
+#[derive(Debug, thiserror::Error, Clone, PartialEq)]
+pub enum CaptureError {
+    #[error("{path}: no such file")]
+    NotFound { path: String },
+    #[error("{path}: permission denied")]
+    FileAccess { path: String },
+    #[error("{path}: not a pcap or pcapng capture file ({detail})")]
+    NotACapture { path: String, detail: String },
+    #[error("{path}: the capture is cut short in packet {packet} at byte offset {offset}; the {read} packets before it were read ({detail})")]
+    Truncated { path: String, packet: u64, offset: String, read: u64, detail: String },
+    #[error("{path}: read error after {read} packets: {detail}")]
+    Read { path: String, read: u64, detail: String },
+    #[error("no such interface '{name}'; available interfaces: {available}")]
+    NoSuchInterface { name: String, available: String },
+    #[error("no permission to capture on '{interface}' ({detail}): run as root (sudo hs-tui -i {interface}) or give the binary the capability: sudo setcap cap_net_raw,cap_net_admin=eip {exe}")]
+    NoPermission { interface: String, detail: String, exe: String },
+    #[error("invalid capture filter '{filter}': {detail}")]
+    BadFilter { filter: String, detail: String },
+    #[error("capture on '{interface}' failed: {detail}")]
+    Live { interface: String, detail: String },
+    #[error("cannot drop privileges to user '{user}': {detail}")]
+    PrivilegeDrop { user: String, detail: String },
+}
+
+/// Frames and their bytes, decoded on the capture thread.
+#[derive(Default)]
+pub struct Batch {
+    pub frames: Vec<Frame>,
+    data: Vec<u8>,
+    spans: Vec<(u32, u32)>,
+}
+
+impl Batch {
+    fn with_capacity(n: usize) -> Batch {
+        Batch { frames: Vec::with_capacity(n), data: Vec::with_capacity(n * 128), spans: Vec::with_capacity(n) }
+    }
+    pub fn len(&self) -> usize {
+        self.frames.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.frames.is_empty()
+    }
+    pub fn bytes(&self, i: usize) -> &[u8] {
+        let (s, l) = self.spans[i];
+        &self.data[s as usize..(s + l) as usize]
+    }
+    pub fn iter(&self) -> impl Iterator<Item = (&Frame, &[u8])> {
+        self.frames.iter().enumerate().map(move |(i, f)| (f, self.bytes(i)))
+    }
+    fn push(&mut self, f: Frame, bytes: &[u8]) {
+        self.spans.push((self.data.len() as u32, bytes.len() as u32));
+        self.data.extend_from_slice(bytes);
+        self.frames.push(f);
+    }
+}
+
+/// libpcap's counters for a live capture.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub received: u64,
+    pub dropped: u64,
+    pub if_dropped: u64,
+}
+
+pub enum Event {
+    Batch(Batch),
+    Stats(Stats),
+    /// The source ended: cleanly (`None`) or with an error after the frames already sent.
+    Done(Option<CaptureError>),
+}
+
+/// What the reader needs to know besides the handle.
+pub struct Opened {
+    pub link: LinkType,
+    pub spec: SourceSpec,
+    handle: Handle,
+}
+
+enum Handle {
+    Offline(Capture<pcap::Offline>),
+    Live(Capture<pcap::Active>),
+}
+
+/// Options of the reading loop.
+#[derive(Clone, Debug, Default)]
+pub struct ReadOptions {
+    /// Stop after this many frames (`-c`).
+    pub max_frames: Option<u64>,
+    /// Stop a live capture after this long (`-a duration:N`).
+    pub duration: Option<Duration>,
+}
+
+/// A running capture thread.
+pub struct Running {
+    pub link: LinkType,
+    pub events: Receiver<Event>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Running {
+    /// Ask the capture thread to stop; it ends within its read timeout.
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+    pub fn stop_flag(&self) -> Arc<AtomicBool> {
+        self.stop.clone()
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.stop();
+        // Unblock a sender waiting on a full channel, then wait for the thread.
+        while self.events.try_recv().is_ok() {}
+        if let Some(t) = self.thread.take() {
+            while !t.is_finished() {
+                while self.events.try_recv().is_ok() {}
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            let _ = t.join();
+        }
+    }
+}
+
+fn map_open_error(path: &Path, e: pcap::Error) -> CaptureError {
+    let p = path.display().to_string();
+    let msg = e.to_string();
+    if !path.exists() && path != Path::new("-") {
+        return CaptureError::NotFound { path: p };
+    }
+    if msg.contains("Permission denied") {
+        return CaptureError::FileAccess { path: p };
+    }
+    if msg.contains("truncated") || msg.contains("file is empty") {
+        return CaptureError::NotACapture { path: p, detail: "the file ends inside its header".into() };
+    }
+    CaptureError::NotACapture { path: p, detail: msg.trim_start_matches("libpcap error: ").to_string() }
+}
+
+/// Open a source. Live captures are opened here, on the caller's thread, so
+/// that privileges can be dropped right after (see `privileges`).
+pub fn open(spec: &SourceSpec) -> Result<Opened, CaptureError> {
+    match spec {
+        SourceSpec::File(path) => {
+            if path.is_dir() {
+                return Err(CaptureError::NotACapture { path: path.display().to_string(), detail: "it is a directory".into() });
+            }
+            let cap = Capture::from_file_with_precision(path, Precision::Nano).map_err(|e| map_open_error(path, e))?;
+            let link = LinkType::from_linktype(cap.get_datalink().0);
+            Ok(Opened { link, spec: spec.clone(), handle: Handle::Offline(cap) })
+        }
+        SourceSpec::Stdin => {
+            // SAFETY: fd 0 is ours for the life of the process; libpcap takes ownership of a dup.
+            let fd = unsafe { libc::dup(0) };
+            if fd < 0 {
+                return Err(CaptureError::NotACapture { path: "-".into(), detail: "cannot read standard input".into() });
+            }
+            let cap = unsafe { Capture::from_raw_fd_with_precision(fd, Precision::Nano) }
+                .map_err(|e| map_open_error(Path::new("-"), e))?;
+            let link = LinkType::from_linktype(cap.get_datalink().0);
+            Ok(Opened { link, spec: spec.clone(), handle: Handle::Offline(cap) })
+        }
+        SourceSpec::Live(l) => open_live(l).map(|cap| Opened {
+            link: LinkType::from_linktype(cap.get_datalink().0),
+            spec: spec.clone(),
+            handle: Handle::Live(cap),
+        }),
+    }
+}
+
+/// Interfaces as `-D` lists them.
+pub fn interfaces() -> Result<Vec<Device>, CaptureError> {
+    Device::list().map_err(|e| CaptureError::Live { interface: "-".into(), detail: e.to_string() })
+}
+
+pub fn interface_names() -> String {
+    match interfaces() {
+        Ok(list) => list.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join(", "),
+        Err(_) => "(cannot list interfaces)".into(),
+    }
+}
+
+fn open_live(l: &LiveOptions) -> Result<Capture<pcap::Active>, CaptureError> {
+    let live_err = |detail: String| CaptureError::Live { interface: l.interface.clone(), detail };
+    let perm_err = |detail: String| CaptureError::NoPermission {
+        interface: l.interface.clone(),
+        detail,
+        exe: std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_else(|_| "hs-tui".into()),
+    };
+    if let Ok(list) = interfaces() {
+        if !list.iter().any(|d| d.name == l.interface) {
+            return Err(CaptureError::NoSuchInterface { name: l.interface.clone(), available: interface_names() });
+        }
+    }
+    let inactive = Capture::from_device(l.interface.as_str())
+        .map_err(|e| live_err(e.to_string()))?
+        .promisc(l.promiscuous)
+        .snaplen(l.snaplen)
+        .immediate_mode(true)
+        .timeout(100)
+        .buffer_size(l.buffer_mib.saturating_mul(1 << 20))
+        .precision(Precision::Nano);
+    let mut cap = inactive.open().map_err(|e| {
+        let msg = e.to_string();
+        if msg.contains("ermission") || msg.contains("not permitted") {
+            perm_err(msg)
+        } else if msg.contains("No such device") {
+            CaptureError::NoSuchInterface { name: l.interface.clone(), available: interface_names() }
+        } else {
+            live_err(msg)
+        }
+    })?;
+    if let Some(f) = &l.bpf {
+        cap.filter(f, true).map_err(|e| CaptureError::BadFilter {
+            filter: f.clone(),
+            detail: e.to_string().trim_start_matches("libpcap error: ").to_string(),
+        })?;
+    }
+    Ok(cap)
+}
+
+const BATCH: usize = 1024;
+const LIVE_FLUSH: Duration = Duration::from_millis(50);
+
+/// Start reading on a capture thread.
+pub fn spawn(opened: Opened, opts: ReadOptions) -> Running {
+    let (tx, rx) = bounded(16);
+    let stop = Arc::new(AtomicBool::new(false));
+    let link = opened.link;
+    let stop2 = stop.clone();
+    let thread = std::thread::Builder::new()
+        .name("capture".into())
+        .spawn(move || {
+            let spec = opened.spec.clone();
+            match opened.handle {
+                Handle::Offline(cap) => read_loop(cap, link, &spec, &opts, &stop2, &tx),
+                Handle::Live(cap) => read_loop(cap, link, &spec, &opts, &stop2, &tx),
+            }
+        })
+        .expect("spawn capture thread");
+    Running { link, events: rx, stop, thread: Some(thread) }
+}
+
+fn read_loop<T: Activated + ?Sized>(
+    mut cap: Capture<T>,
+    link: LinkType,
+    spec: &SourceSpec,
+    opts: &ReadOptions,
+    stop: &AtomicBool,
+    tx: &Sender<Event>,
+) {
+    let live = spec.is_live();
+    let started = Instant::now();
+    let mut batch = Batch::with_capacity(BATCH);
+    let mut batch_started = Instant::now();
+    let mut last_stats = Instant::now();
+    let mut number: u64 = 0;
+    // Byte offset of the next record in a classic pcap file (24-byte header, 16-byte record headers).
+    let mut classic_offset: u64 = 24;
+    let send = |b: Batch| tx.send(Event::Batch(b)).is_ok();
+    let result = loop {
+        if stop.load(Ordering::Relaxed) {
+            break None;
+        }
+        if opts.max_frames.is_some_and(|m| number >= m) {
+            break None;
+        }
+        if opts.duration.is_some_and(|d| started.elapsed() >= d) {
+            break None;
+        }
+        match cap.next_packet() {
+            Ok(pkt) => {
+                number += 1;
+                let h = pkt.header;
+                let ts = h.ts.tv_sec as i64 * 1_000_000_000 + h.ts.tv_usec as i64;
+                classic_offset += 16 + h.caplen as u64;
+                let frame = decode::decode(link, number, ts, h.len, pkt.data);
+                batch.push(frame, pkt.data);
+                if batch.len() >= BATCH || (live && batch_started.elapsed() >= LIVE_FLUSH) {
+                    if !send(std::mem::replace(&mut batch, Batch::with_capacity(BATCH))) {
+                        return;
+                    }
+                    batch_started = Instant::now();
+                }
+            }
+            Err(pcap::Error::TimeoutExpired) => {
+                if !batch.is_empty() {
+                    if !send(std::mem::replace(&mut batch, Batch::with_capacity(BATCH))) {
+                        return;
+                    }
+                    batch_started = Instant::now();
+                }
+            }
+            Err(pcap::Error::NoMorePackets) => break None,
+            Err(e) => break Some(read_error(spec, number, classic_offset, e)),
+        }
+        if live && last_stats.elapsed() >= Duration::from_millis(500) {
+            last_stats = Instant::now();
+            if let Ok(s) = cap.stats() {
+                let st = Stats { received: number, dropped: s.dropped as u64, if_dropped: s.if_dropped as u64 };
+                if tx.send(Event::Stats(st)).is_err() {
+                    return;
+                }
+            }
+        }
+    };
+    if !batch.is_empty() && !send(batch) {
+        return;
+    }
+    if live {
+        if let Ok(s) = cap.stats() {
+            let _ = tx.send(Event::Stats(Stats { received: number, dropped: s.dropped as u64, if_dropped: s.if_dropped as u64 }));
+        }
+    }
+    let _ = tx.send(Event::Done(result));
+}
+
+fn read_error(spec: &SourceSpec, read: u64, classic_offset: u64, e: pcap::Error) -> CaptureError {
+    let detail = e.to_string().trim_start_matches("libpcap error: ").to_string();
+    match spec {
+        SourceSpec::Live(l) => CaptureError::Live { interface: l.interface.clone(), detail },
+        SourceSpec::File(_) | SourceSpec::Stdin => {
+            let path = spec.describe();
+            if detail.contains("truncated") {
+                let offset = match spec {
+                    SourceSpec::File(p) => offsets::record_offset(p, read),
+                    _ => None,
+                }
+                .unwrap_or(classic_offset);
+                CaptureError::Truncated { path, packet: read + 1, offset: offset.to_string(), read, detail }
+            } else {
+                CaptureError::Read { path, read, detail }
+            }
+        }
+    }
+}

@@ -1,0 +1,544 @@
+//! Frame decoding: link layer, IP, and the transport headers hs-tui cares about.
+//!
+//! Contract (after smoltcp's `wire`): `decode` never panics, whatever the
+//! bytes. Every frame yields a `Frame`; a frame that is cut short or
+//! malformed keeps every layer that could be read and carries the reason in
+//! `Frame::problem`. Etherparse slices the link and IP layers (VLAN, SLL v1,
+//! IPv4, IPv6 and its extension headers); we add what it lacks: SLL2, BSD
+//! NULL/loopback, and a TCP reader that tolerates truncation (see `tcp`).
+
+pub mod tcp;
+
+use etherparse::{EtherType, LaxIpSlice, LaxLinkExtSlice, LaxNetSlice, LaxSlicedPacket, LinkSlice, TransportSlice};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+pub use tcp::{TcpHeader, TcpOptions, TcpProblem};
+
+/// Link-layer header types (LINKTYPE_* values from pcap files and libpcap).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkType {
+    Null,
+    Ethernet,
+    Raw,
+    Loop,
+    LinuxSll,
+    LinuxSll2,
+    Ipv4,
+    Ipv6,
+    Other(i32),
+}
+
+impl LinkType {
+    pub fn from_linktype(v: i32) -> LinkType {
+        match v {
+            0 => LinkType::Null,
+            1 => LinkType::Ethernet,
+            101 | 12 | 14 => LinkType::Raw,
+            108 => LinkType::Loop,
+            113 => LinkType::LinuxSll,
+            276 => LinkType::LinuxSll2,
+            228 => LinkType::Ipv4,
+            229 => LinkType::Ipv6,
+            other => LinkType::Other(other),
+        }
+    }
+    pub fn to_linktype(self) -> i32 {
+        match self {
+            LinkType::Null => 0,
+            LinkType::Ethernet => 1,
+            LinkType::Raw => 101,
+            LinkType::Loop => 108,
+            LinkType::LinuxSll => 113,
+            LinkType::LinuxSll2 => 276,
+            LinkType::Ipv4 => 228,
+            LinkType::Ipv6 => 229,
+            LinkType::Other(v) => v,
+        }
+    }
+    /// The name Wireshark gives the link layer in `frame.protocols`.
+    pub fn proto_name(self) -> &'static str {
+        match self {
+            LinkType::Null | LinkType::Loop => "null",
+            LinkType::Ethernet => "eth",
+            LinkType::Raw | LinkType::Ipv4 | LinkType::Ipv6 => "raw",
+            LinkType::LinuxSll => "sll",
+            LinkType::LinuxSll2 => "sll",
+            LinkType::Other(_) => "unknown",
+        }
+    }
+}
+
+/// Which layers a frame has, for `frame.protocols` and display-filter protocol tests.
+pub mod proto {
+    pub const ETH: u32 = 1 << 0;
+    pub const VLAN: u32 = 1 << 1;
+    pub const SLL: u32 = 1 << 2;
+    pub const NULL: u32 = 1 << 3;
+    pub const IP: u32 = 1 << 4;
+    pub const IPV6: u32 = 1 << 5;
+    pub const ARP: u32 = 1 << 6;
+    pub const ICMP: u32 = 1 << 7;
+    pub const ICMPV6: u32 = 1 << 8;
+    pub const TCP: u32 = 1 << 9;
+    pub const UDP: u32 = 1 << 10;
+    pub const RAW: u32 = 1 << 11;
+    pub const IGMP: u32 = 1 << 12;
+}
+
+/// An IP header, reduced to what the tracker, output and filters need.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IpHeader {
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    /// The transport protocol number (after IPv6 extension headers).
+    pub proto: u8,
+    pub ttl: u8,
+    pub id: u16,
+    pub tos: u8,
+    /// IPv4 flags: more fragments / don't fragment; fragment offset in bytes.
+    pub more_fragments: bool,
+    pub dont_fragment: bool,
+    pub frag_offset: u16,
+    pub checksum: u16,
+    /// Header length in bytes (IPv4 IHL*4, or 40 + extension headers for IPv6).
+    pub hdr_len: u16,
+    /// Total length field (IPv4) or payload length field (IPv6).
+    pub len_field: u32,
+    /// Offset of the IP header in the frame.
+    pub offset: u32,
+}
+
+impl IpHeader {
+    pub fn is_v6(&self) -> bool {
+        self.src.is_ipv6()
+    }
+    pub fn is_fragment(&self) -> bool {
+        self.more_fragments || self.frag_offset != 0
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UdpHeader {
+    pub src_port: u16,
+    pub dst_port: u16,
+    pub length: u16,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IcmpHeader {
+    pub v6: bool,
+    pub icmp_type: u8,
+    pub code: u8,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ArpHeader {
+    pub opcode: u16,
+    pub sender_mac: [u8; 6],
+    pub sender_ip: Ipv4Addr,
+    pub target_mac: [u8; 6],
+    pub target_ip: Ipv4Addr,
+}
+
+/// One decoded frame. Small, owned and `Copy`-free of borrowed data: layers
+/// are values, payloads are offsets into the frame bytes kept beside it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Frame {
+    /// 1-based, as Wireshark's `frame.number`.
+    pub number: u64,
+    /// Nanoseconds since the Unix epoch.
+    pub ts_ns: i64,
+    /// Original length on the wire.
+    pub wire_len: u32,
+    /// Bytes captured.
+    pub cap_len: u32,
+    pub link: LinkType,
+    pub protos: u32,
+    pub eth_src: Option<[u8; 6]>,
+    pub eth_dst: Option<[u8; 6]>,
+    /// The link layer's protocol type (ethertype), when there is one.
+    pub ethertype: Option<u16>,
+    pub vlan_ids: [u16; 3],
+    pub vlan_count: u8,
+    pub ip: Option<IpHeader>,
+    /// The IP header quoted inside an ICMP error, if any.
+    pub inner_ip: Option<IpHeader>,
+    pub tcp: Option<TcpHeader>,
+    pub udp: Option<UdpHeader>,
+    pub icmp: Option<IcmpHeader>,
+    pub arp: Option<ArpHeader>,
+    /// Where the transport payload starts in the frame, and how many of its bytes were captured.
+    pub payload_off: u32,
+    pub payload_cap: u32,
+    /// The first problem met, if any: the frame was cut short or is malformed.
+    pub problem: Option<&'static str>,
+    /// The frame was cut by the snaplen (caplen < what the headers declare).
+    pub truncated: bool,
+}
+
+impl Frame {
+    fn empty(number: u64, ts_ns: i64, wire_len: u32, cap_len: u32, link: LinkType) -> Frame {
+        Frame {
+            number,
+            ts_ns,
+            wire_len,
+            cap_len,
+            link,
+            protos: 0,
+            eth_src: None,
+            eth_dst: None,
+            ethertype: None,
+            vlan_ids: [0; 3],
+            vlan_count: 0,
+            ip: None,
+            inner_ip: None,
+            tcp: None,
+            udp: None,
+            icmp: None,
+            arp: None,
+            payload_off: 0,
+            payload_cap: 0,
+            problem: None,
+            truncated: false,
+        }
+    }
+
+    pub fn has(&self, p: u32) -> bool {
+        self.protos & p != 0
+    }
+
+    /// The TCP payload bytes that were captured.
+    pub fn payload<'a>(&self, bytes: &'a [u8]) -> &'a [u8] {
+        let start = (self.payload_off as usize).min(bytes.len());
+        let end = (start + self.payload_cap as usize).min(bytes.len());
+        &bytes[start..end]
+    }
+
+    /// The IP addresses that identify the TCP conversation: the quoted inner
+    /// header's for an ICMP error, otherwise the outer one's.
+    pub fn tcp_ip(&self) -> Option<&IpHeader> {
+        match (&self.tcp, &self.inner_ip) {
+            (Some(t), Some(inner)) if t.quoted => Some(inner),
+            _ => self.ip.as_ref(),
+        }
+    }
+
+    fn note(&mut self, problem: &'static str) {
+        if self.problem.is_none() {
+            self.problem = Some(problem);
+        }
+    }
+}
+
+/// Decode one frame. Never panics.
+pub fn decode(link: LinkType, number: u64, ts_ns: i64, wire_len: u32, data: &[u8]) -> Frame {
+    let mut f = Frame::empty(number, ts_ns, wire_len, data.len() as u32, link);
+    if (data.len() as u32) < wire_len {
+        f.truncated = true;
+    }
+    let base = data.as_ptr() as usize;
+    match link {
+        LinkType::Ethernet => match LaxSlicedPacket::from_ethernet(data) {
+            Ok(p) => {
+                f.protos |= proto::ETH;
+                sliced(&mut f, base, &p)
+            }
+            Err(_) => f.note("Ethernet header truncated"),
+        },
+        LinkType::LinuxSll | LinkType::LinuxSll2 => {
+            let (hdr_len, proto_at) = if link == LinkType::LinuxSll { (16, 14) } else { (20, 0) };
+            if data.len() < hdr_len {
+                f.note("Linux cooked header truncated");
+            } else {
+                f.protos |= proto::SLL;
+                let et = u16::from_be_bytes([data[proto_at], data[proto_at + 1]]);
+                f.ethertype = Some(et);
+                let p = LaxSlicedPacket::from_ether_type(EtherType(et), &data[hdr_len..]);
+                sliced(&mut f, base, &p)
+            }
+        }
+        LinkType::Null | LinkType::Loop => {
+            if data.len() < 4 {
+                f.note("loopback header truncated");
+            } else {
+                f.protos |= proto::NULL;
+                let raw = [data[0], data[1], data[2], data[3]];
+                // DLT_NULL is host byte order of the writer; DLT_LOOP is always big-endian.
+                let family = if link == LinkType::Loop || raw[0] == 0 && raw[1] == 0 {
+                    u32::from_be_bytes(raw)
+                } else {
+                    u32::from_le_bytes(raw)
+                };
+                match family {
+                    2 | 24 | 28 | 30 => ip_only(&mut f, base, &data[4..]),
+                    _ => f.note("unknown loopback address family"),
+                }
+            }
+        }
+        LinkType::Raw | LinkType::Ipv4 | LinkType::Ipv6 => {
+            f.protos |= proto::RAW;
+            ip_only(&mut f, base, data)
+        }
+        LinkType::Other(_) => f.note("unsupported link type"),
+    }
+    f
+}
+
+fn ip_only(f: &mut Frame, base: usize, data: &[u8]) {
+    if data.is_empty() {
+        f.note("no IP header");
+        return;
+    }
+    match LaxSlicedPacket::from_ip(data) {
+        Ok(p) => sliced(f, base, &p),
+        Err(_) => f.note("IP header malformed or truncated"),
+    }
+}
+
+fn offset_of(base: usize, s: &[u8]) -> u32 {
+    (s.as_ptr() as usize).saturating_sub(base) as u32
+}
+
+fn sliced(f: &mut Frame, base: usize, p: &LaxSlicedPacket<'_>) {
+    if let Some(LinkSlice::Ethernet2(eth)) = &p.link {
+        f.eth_src = Some(eth.source());
+        f.eth_dst = Some(eth.destination());
+        f.ethertype = Some(eth.ether_type().0);
+    }
+    for ext in &p.link_exts {
+        if let LaxLinkExtSlice::Vlan(v) = ext {
+            f.protos |= proto::VLAN;
+            if (f.vlan_count as usize) < f.vlan_ids.len() {
+                f.vlan_ids[f.vlan_count as usize] = v.vlan_identifier().value();
+                f.vlan_count += 1;
+            }
+        }
+    }
+    match &p.net {
+        Some(LaxNetSlice::Arp(arp)) => {
+            f.protos |= proto::ARP;
+            let b = arp.slice();
+            if b.len() >= 28 {
+                let mac = |at: usize| [b[at], b[at + 1], b[at + 2], b[at + 3], b[at + 4], b[at + 5]];
+                f.arp = Some(ArpHeader {
+                    opcode: u16::from_be_bytes([b[6], b[7]]),
+                    sender_mac: mac(8),
+                    sender_ip: Ipv4Addr::new(b[14], b[15], b[16], b[17]),
+                    target_mac: mac(18),
+                    target_ip: Ipv4Addr::new(b[24], b[25], b[26], b[27]),
+                });
+            }
+        }
+        Some(LaxNetSlice::Ipv4(_)) | Some(LaxNetSlice::Ipv6(_)) => {
+            let (ip, payload, declared, fragmented) = ip_header(base, p.net.as_ref().unwrap());
+            f.protos |= if ip.is_v6() { proto::IPV6 } else { proto::IP };
+            f.ip = Some(ip);
+            if payload.len() < declared.unwrap_or(0) as usize {
+                f.truncated = true;
+            }
+            transport(f, base, &ip, payload, declared, fragmented, &p.transport);
+        }
+        None => {
+            if p.stop_err.is_some() {
+                f.note("network layer malformed or truncated");
+            }
+        }
+    }
+}
+
+/// Pull our `IpHeader` out of an etherparse net slice; also return the
+/// captured payload, the payload length the header declares, and whether
+/// the payload is a fragment.
+fn ip_header<'a>(base: usize, net: &LaxNetSlice<'a>) -> (IpHeader, &'a [u8], Option<u32>, bool) {
+    match net {
+        LaxNetSlice::Ipv4(v4) => {
+            let h = v4.header();
+            let hdr_len = h.ihl() as u16 * 4;
+            let total = h.total_len();
+            let pl = v4.payload();
+            let declared = if total >= hdr_len { Some((total - hdr_len) as u32) } else { None };
+            // etherparse falls back to the captured length when total_len is 0 (TSO); so do we.
+            let declared = match declared {
+                Some(0) if total == 0 => Some(pl.payload.len() as u32),
+                d => d,
+            };
+            let frag = h.fragments_offset();
+            (
+                IpHeader {
+                    src: IpAddr::V4(h.source_addr()),
+                    dst: IpAddr::V4(h.destination_addr()),
+                    proto: h.protocol().0,
+                    ttl: h.ttl(),
+                    id: h.identification(),
+                    tos: h.slice()[1],
+                    more_fragments: h.more_fragments(),
+                    dont_fragment: h.dont_fragment(),
+                    frag_offset: frag.value().wrapping_mul(8),
+                    checksum: h.header_checksum(),
+                    hdr_len,
+                    len_field: total as u32,
+                    offset: offset_of(base, h.slice()),
+                },
+                pl.payload,
+                declared,
+                pl.fragmented,
+            )
+        }
+        LaxNetSlice::Ipv6(v6) => {
+            let h = v6.header();
+            let pl = v6.payload();
+            let ext_len = offset_of(h.slice().as_ptr() as usize, pl.payload).saturating_sub(40);
+            let plen = h.payload_length() as u32;
+            // A jumbogram (BIG TCP) has payload length 0 and its real length in a hop-by-hop option;
+            // etherparse then takes the captured length, and so do we.
+            let declared = if plen == 0 {
+                Some(pl.payload.len() as u32)
+            } else {
+                plen.checked_sub(ext_len)
+            };
+            (
+                IpHeader {
+                    src: IpAddr::V6(Ipv6Addr::from(h.source())),
+                    dst: IpAddr::V6(Ipv6Addr::from(h.destination())),
+                    proto: pl.ip_number.0,
+                    ttl: h.hop_limit(),
+                    id: 0,
+                    tos: h.traffic_class(),
+                    more_fragments: false,
+                    dont_fragment: false,
+                    frag_offset: 0,
+                    checksum: 0,
+                    hdr_len: 40 + ext_len as u16,
+                    len_field: plen,
+                    offset: offset_of(base, h.slice()),
+                },
+                pl.payload,
+                declared,
+                pl.fragmented,
+            )
+        }
+        LaxNetSlice::Arp(_) => unreachable_ip(),
+    }
+}
+
+#[cold]
+fn unreachable_ip() -> (IpHeader, &'static [u8], Option<u32>, bool) {
+    // Callers only pass IP slices; return something harmless rather than panic.
+    let zero = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+    let h = IpHeader {
+        src: zero,
+        dst: zero,
+        proto: 0,
+        ttl: 0,
+        id: 0,
+        tos: 0,
+        more_fragments: false,
+        dont_fragment: false,
+        frag_offset: 0,
+        checksum: 0,
+        hdr_len: 0,
+        len_field: 0,
+        offset: 0,
+    };
+    (h, &[], None, false)
+}
+
+fn transport(
+    f: &mut Frame,
+    base: usize,
+    ip: &IpHeader,
+    payload: &[u8],
+    declared: Option<u32>,
+    fragmented: bool,
+    ts: &Option<TransportSlice<'_>>,
+) {
+    if fragmented {
+        // Fragments are marked, not reassembled: Wireshark (which reassembles) shows
+        // no TCP on non-final fragments, and we show none on any fragment.
+        f.note("IP fragment (not reassembled)");
+        return;
+    }
+    match ip.proto {
+        6 => {
+            let Some((h, problem)) = tcp::parse(payload, declared, false) else {
+                f.note("TCP header truncated before the ports");
+                return;
+            };
+            f.protos |= proto::TCP;
+            if let Some(p) = problem {
+                if p == TcpProblem::Truncated {
+                    f.truncated = true;
+                }
+                f.note(p.reason());
+            }
+            let hl = h.hdr_len as usize;
+            if h.has_fixed && hl >= 20 && payload.len() > hl {
+                f.payload_off = offset_of(base, &payload[hl..]);
+                f.payload_cap = (payload.len() - hl) as u32;
+            }
+            f.tcp = Some(h);
+        }
+        17 => match ts {
+            Some(TransportSlice::Udp(u)) => {
+                f.protos |= proto::UDP;
+                f.udp = Some(UdpHeader { src_port: u.source_port(), dst_port: u.destination_port(), length: u.length() });
+                let pl = u.payload();
+                f.payload_off = offset_of(base, pl);
+                f.payload_cap = pl.len() as u32;
+            }
+            _ => f.note("UDP header truncated"),
+        },
+        1 | 58 => {
+            let v6 = ip.proto == 58;
+            f.protos |= if v6 { proto::ICMPV6 } else { proto::ICMP };
+            if payload.len() < 4 {
+                f.note("ICMP header truncated");
+                return;
+            }
+            let (t, code) = (payload[0], payload[1]);
+            f.icmp = Some(IcmpHeader { v6, icmp_type: t, code });
+            let is_error = if v6 { (1..=4).contains(&t) } else { matches!(t, 3 | 4 | 5 | 11 | 12) };
+            if is_error && payload.len() > 8 {
+                quoted(f, base, &payload[8..]);
+            }
+        }
+        2 => f.protos |= proto::IGMP,
+        _ => {}
+    }
+}
+
+/// An ICMP error quotes the offending IP header and the start of its
+/// transport header; Wireshark dissects a quoted TCP header as TCP (it gets a
+/// stream index, but raw numbers and no analysis).
+fn quoted(f: &mut Frame, base: usize, data: &[u8]) {
+    let Ok((inner, _)) = LaxIpSlice::from_slice(data) else { return };
+    let net = match inner {
+        LaxIpSlice::Ipv4(v4) => LaxNetSlice::Ipv4(v4),
+        LaxIpSlice::Ipv6(v6) => LaxNetSlice::Ipv6(v6),
+    };
+    let (ip, payload, _, fragmented) = ip_header(base, &net);
+    f.protos |= if ip.is_v6() { proto::IPV6 } else { proto::IP };
+    f.inner_ip = Some(ip);
+    if fragmented {
+        return;
+    }
+    match ip.proto {
+        6 => {
+            if let Some((h, _)) = tcp::parse(payload, None, true) {
+                f.protos |= proto::TCP;
+                f.tcp = Some(h);
+            }
+        }
+        17 if payload.len() >= 8 => {
+            f.protos |= proto::UDP;
+            f.udp = Some(UdpHeader {
+                src_port: u16::from_be_bytes([payload[0], payload[1]]),
+                dst_port: u16::from_be_bytes([payload[2], payload[3]]),
+                length: u16::from_be_bytes([payload[4], payload[5]]),
+            });
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,883 @@
+//! The one field registry: every field hs-tui can print (`-T fields -e`),
+//! list (`--list-fields`), put in JSON, or test in a display filter.
+//! Names and value formats follow tshark 4.0.17 wherever tshark has the
+//! field; hs-tui's own handshake fields live under `hs.`.
+
+pub mod info;
+mod value;
+
+pub use value::{write_mac, write_secs, FieldType, Value};
+
+use crate::decode::tcp::flags as fl;
+use crate::decode::{proto, Frame, IpHeader, TcpHeader};
+use crate::track::{analysis::flag, FlowSummary, TcpMeta};
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::OnceLock;
+
+/// Everything known about one packet, borrowed for the time it is printed or filtered.
+#[derive(Clone, Copy)]
+pub struct PacketView<'a> {
+    pub frame: &'a Frame,
+    pub bytes: &'a [u8],
+    pub meta: Option<&'a TcpMeta>,
+    pub flow: Option<&'a FlowSummary>,
+    /// Timestamp of the capture's first frame, and of the previous frame.
+    pub first_ts: i64,
+    pub prev_ts: i64,
+}
+
+impl<'a> PacketView<'a> {
+    pub fn tcp(&self) -> Option<&'a TcpHeader> {
+        self.frame.tcp.as_ref()
+    }
+    /// The TCP header, only when it has the fixed part (16+ bytes).
+    fn tcpf(&self) -> Option<&'a TcpHeader> {
+        self.frame.tcp.as_ref().filter(|t| t.has_fixed)
+    }
+    /// Relative numbers only when the tracker analysed the segment.
+    fn analyzed(&self) -> Option<&'a TcpMeta> {
+        self.meta.filter(|m| m.analyzed)
+    }
+    fn ips(&self) -> impl Iterator<Item = &'a IpHeader> {
+        self.frame.ip.iter().chain(self.frame.inner_ip.iter())
+    }
+}
+
+pub type Getter = for<'a> fn(&PacketView<'a>, &mut Vec<Value<'a>>);
+
+pub struct Field {
+    pub name: &'static str,
+    pub ty: FieldType,
+    pub desc: &'static str,
+    pub get: Getter,
+}
+
+impl Field {
+    /// Collect this field's occurrences in `p` into `out` (cleared first).
+    #[inline]
+    pub fn values<'a>(&self, p: &PacketView<'a>, out: &mut Vec<Value<'a>>) {
+        out.clear();
+        (self.get)(p, out);
+    }
+}
+
+const HEX2: FieldType = FieldType::UInt { max: 0xff, hex: 2 };
+const HEX4: FieldType = FieldType::UInt { max: 0xffff, hex: 4 };
+const FLAGS: FieldType = FieldType::UInt { max: 0xfff, hex: 4 };
+
+fn u(v: impl Into<u64>) -> Value<'static> {
+    Value::UInt(v.into())
+}
+fn s(v: &'static str) -> Value<'static> {
+    Value::Str(Cow::Borrowed(v))
+}
+fn ip_value(a: IpAddr) -> Value<'static> {
+    match a {
+        IpAddr::V4(a) => Value::V4(a),
+        IpAddr::V6(a) => Value::V6(a),
+    }
+}
+fn ep_string(e: (IpAddr, u16)) -> String {
+    match e.0 {
+        IpAddr::V4(a) => format!("{a}:{}", e.1),
+        IpAddr::V6(a) => format!("[{a}]:{}", e.1),
+    }
+}
+
+macro_rules! tcp_flag {
+    ($name:literal, $bit:expr, $desc:literal) => {
+        Field {
+            name: $name,
+            ty: FieldType::Bool,
+            desc: $desc,
+            get: |p, o| {
+                if let Some(t) = p.tcpf() {
+                    o.push(Value::Bool(t.flags & $bit != 0))
+                }
+            },
+        }
+    };
+}
+
+macro_rules! analysis_flag {
+    ($name:literal, $bit:expr, $desc:literal) => {
+        Field {
+            name: $name,
+            ty: FieldType::None,
+            desc: $desc,
+            get: |p, o| {
+                if p.meta.is_some_and(|m| m.analysis.flags & $bit != 0) {
+                    o.push(Value::Present)
+                }
+            },
+        }
+    };
+}
+
+macro_rules! proto_field {
+    ($name:literal, $bit:expr, $desc:literal) => {
+        Field {
+            name: $name,
+            ty: FieldType::Protocol,
+            desc: $desc,
+            get: |p, o| {
+                if p.frame.has($bit) {
+                    o.push(Value::Present)
+                }
+            },
+        }
+    };
+}
+
+/// The registry. Order is the order of `--list-fields`.
+pub static FIELDS: &[Field] = &[
+    // ---- frame ----
+    Field { name: "frame", ty: FieldType::Protocol, desc: "Frame", get: |_, o| o.push(Value::Present) },
+    Field { name: "frame.number", ty: FieldType::U32, desc: "Frame number, from 1", get: |p, o| o.push(u(p.frame.number)) },
+    Field {
+        name: "frame.time_epoch",
+        ty: FieldType::AbsTime,
+        desc: "Capture time, seconds since the epoch",
+        get: |p, o| o.push(Value::Time(p.frame.ts_ns)),
+    },
+    Field {
+        name: "frame.time_relative",
+        ty: FieldType::RelTime,
+        desc: "Time since the first frame",
+        get: |p, o| o.push(Value::Time(p.frame.ts_ns - p.first_ts)),
+    },
+    Field {
+        name: "frame.time_delta",
+        ty: FieldType::RelTime,
+        desc: "Time since the previous frame",
+        get: |p, o| o.push(Value::Time(p.frame.ts_ns - p.prev_ts)),
+    },
+    Field { name: "frame.len", ty: FieldType::U32, desc: "Frame length on the wire", get: |p, o| o.push(u(p.frame.wire_len)) },
+    Field { name: "frame.cap_len", ty: FieldType::U32, desc: "Bytes captured", get: |p, o| o.push(u(p.frame.cap_len)) },
+    Field {
+        name: "frame.protocols",
+        ty: FieldType::Str,
+        desc: "Protocols in the frame, outermost first",
+        get: |p, o| o.push(Value::Str(Cow::Owned(info::protocols(p.frame)))),
+    },
+    Field {
+        name: "frame.malformed",
+        ty: FieldType::Str,
+        desc: "Why the frame is malformed or truncated (hs-tui)",
+        get: |p, o| {
+            if let Some(r) = p.frame.problem {
+                o.push(s(r))
+            }
+        },
+    },
+    // ---- link ----
+    proto_field!("eth", proto::ETH, "Ethernet"),
+    Field { name: "eth.src", ty: FieldType::Mac, desc: "Source MAC", get: |p, o| o.extend(p.frame.eth_src.map(Value::Mac)) },
+    Field { name: "eth.dst", ty: FieldType::Mac, desc: "Destination MAC", get: |p, o| o.extend(p.frame.eth_dst.map(Value::Mac)) },
+    Field {
+        name: "eth.addr",
+        ty: FieldType::Mac,
+        desc: "Source or destination MAC",
+        get: |p, o| {
+            o.extend(p.frame.eth_dst.map(Value::Mac));
+            o.extend(p.frame.eth_src.map(Value::Mac));
+        },
+    },
+    Field {
+        name: "eth.type",
+        ty: HEX4,
+        desc: "Ethertype",
+        get: |p, o| {
+            if p.frame.has(proto::ETH) {
+                o.extend(p.frame.ethertype.map(u))
+            }
+        },
+    },
+    proto_field!("vlan", proto::VLAN, "802.1Q VLAN"),
+    Field {
+        name: "vlan.id",
+        ty: FieldType::U16,
+        desc: "VLAN identifier (one per tag)",
+        get: |p, o| o.extend(p.frame.vlan_ids[..p.frame.vlan_count as usize].iter().map(|&v| u(v))),
+    },
+    proto_field!("sll", proto::SLL, "Linux cooked capture"),
+    proto_field!("null", proto::NULL, "BSD loopback"),
+    // ---- ARP ----
+    proto_field!("arp", proto::ARP, "ARP"),
+    Field { name: "arp.opcode", ty: FieldType::U16, desc: "ARP opcode", get: |p, o| o.extend(p.frame.arp.map(|a| u(a.opcode))) },
+    Field {
+        name: "arp.src.proto_ipv4",
+        ty: FieldType::Ipv4,
+        desc: "ARP sender IPv4",
+        get: |p, o| o.extend(p.frame.arp.map(|a| Value::V4(a.sender_ip))),
+    },
+    Field {
+        name: "arp.dst.proto_ipv4",
+        ty: FieldType::Ipv4,
+        desc: "ARP target IPv4",
+        get: |p, o| o.extend(p.frame.arp.map(|a| Value::V4(a.target_ip))),
+    },
+    Field {
+        name: "arp.src.hw_mac",
+        ty: FieldType::Mac,
+        desc: "ARP sender MAC",
+        get: |p, o| o.extend(p.frame.arp.map(|a| Value::Mac(a.sender_mac))),
+    },
+    Field {
+        name: "arp.dst.hw_mac",
+        ty: FieldType::Mac,
+        desc: "ARP target MAC",
+        get: |p, o| o.extend(p.frame.arp.map(|a| Value::Mac(a.target_mac))),
+    },
+    // ---- IPv4 ----
+    proto_field!("ip", proto::IP, "IPv4"),
+    Field {
+        name: "ip.src",
+        ty: FieldType::Ipv4,
+        desc: "IPv4 source (outer, then ICMP-quoted)",
+        get: |p, o| o.extend(p.ips().filter(|i| !i.is_v6()).map(|i| ip_value(i.src))),
+    },
+    Field {
+        name: "ip.dst",
+        ty: FieldType::Ipv4,
+        desc: "IPv4 destination",
+        get: |p, o| o.extend(p.ips().filter(|i| !i.is_v6()).map(|i| ip_value(i.dst))),
+    },
+    Field {
+        name: "ip.addr",
+        ty: FieldType::Ipv4,
+        desc: "IPv4 source or destination",
+        get: |p, o| {
+            for i in p.ips().filter(|i| !i.is_v6()) {
+                o.push(ip_value(i.src));
+                o.push(ip_value(i.dst));
+            }
+        },
+    },
+    Field {
+        name: "ip.proto",
+        ty: FieldType::U8,
+        desc: "IPv4 protocol",
+        get: |p, o| o.extend(p.ips().filter(|i| !i.is_v6()).map(|i| u(i.proto))),
+    },
+    Field { name: "ip.ttl", ty: FieldType::U8, desc: "IPv4 TTL", get: |p, o| o.extend(p.ips().filter(|i| !i.is_v6()).map(|i| u(i.ttl))) },
+    Field { name: "ip.id", ty: HEX4, desc: "IPv4 identification", get: |p, o| o.extend(p.ips().filter(|i| !i.is_v6()).map(|i| u(i.id))) },
+    Field {
+        name: "ip.len",
+        ty: FieldType::U16,
+        desc: "IPv4 total length",
+        get: |p, o| o.extend(p.ips().filter(|i| !i.is_v6()).map(|i| u(i.len_field))),
+    },
+    Field {
+        name: "ip.hdr_len",
+        ty: FieldType::U8,
+        desc: "IPv4 header length",
+        get: |p, o| o.extend(p.ips().filter(|i| !i.is_v6()).map(|i| u(i.hdr_len))),
+    },
+    Field { name: "ip.dsfield", ty: HEX2, desc: "IPv4 DS field", get: |p, o| o.extend(p.ips().filter(|i| !i.is_v6()).map(|i| u(i.tos))) },
+    Field {
+        name: "ip.flags.df",
+        ty: FieldType::Bool,
+        desc: "IPv4 don't fragment",
+        get: |p, o| o.extend(p.ips().filter(|i| !i.is_v6()).map(|i| Value::Bool(i.dont_fragment))),
+    },
+    Field {
+        name: "ip.flags.mf",
+        ty: FieldType::Bool,
+        desc: "IPv4 more fragments",
+        get: |p, o| o.extend(p.ips().filter(|i| !i.is_v6()).map(|i| Value::Bool(i.more_fragments))),
+    },
+    Field {
+        name: "ip.frag_offset",
+        ty: FieldType::U16,
+        desc: "IPv4 fragment offset (bytes)",
+        get: |p, o| o.extend(p.ips().filter(|i| !i.is_v6()).map(|i| u(i.frag_offset))),
+    },
+    Field {
+        name: "ip.checksum",
+        ty: HEX4,
+        desc: "IPv4 header checksum",
+        get: |p, o| o.extend(p.ips().filter(|i| !i.is_v6()).map(|i| u(i.checksum))),
+    },
+    // ---- IPv6 ----
+    proto_field!("ipv6", proto::IPV6, "IPv6"),
+    Field {
+        name: "ipv6.src",
+        ty: FieldType::Ipv6,
+        desc: "IPv6 source",
+        get: |p, o| o.extend(p.ips().filter(|i| i.is_v6()).map(|i| ip_value(i.src))),
+    },
+    Field {
+        name: "ipv6.dst",
+        ty: FieldType::Ipv6,
+        desc: "IPv6 destination",
+        get: |p, o| o.extend(p.ips().filter(|i| i.is_v6()).map(|i| ip_value(i.dst))),
+    },
+    Field {
+        name: "ipv6.addr",
+        ty: FieldType::Ipv6,
+        desc: "IPv6 source or destination",
+        get: |p, o| {
+            for i in p.ips().filter(|i| i.is_v6()) {
+                o.push(ip_value(i.src));
+                o.push(ip_value(i.dst));
+            }
+        },
+    },
+    Field {
+        name: "ipv6.nxt",
+        ty: FieldType::U8,
+        desc: "IPv6 next header (transport)",
+        get: |p, o| o.extend(p.ips().filter(|i| i.is_v6()).map(|i| u(i.proto))),
+    },
+    Field { name: "ipv6.hlim", ty: FieldType::U8, desc: "IPv6 hop limit", get: |p, o| o.extend(p.ips().filter(|i| i.is_v6()).map(|i| u(i.ttl))) },
+    Field {
+        name: "ipv6.plen",
+        ty: FieldType::U16,
+        desc: "IPv6 payload length",
+        get: |p, o| o.extend(p.ips().filter(|i| i.is_v6()).map(|i| u(i.len_field))),
+    },
+    // ---- ICMP ----
+    proto_field!("icmp", proto::ICMP, "ICMP"),
+    Field {
+        name: "icmp.type",
+        ty: FieldType::U8,
+        desc: "ICMP type",
+        get: |p, o| o.extend(p.frame.icmp.filter(|i| !i.v6).map(|i| u(i.icmp_type))),
+    },
+    Field { name: "icmp.code", ty: FieldType::U8, desc: "ICMP code", get: |p, o| o.extend(p.frame.icmp.filter(|i| !i.v6).map(|i| u(i.code))) },
+    proto_field!("icmpv6", proto::ICMPV6, "ICMPv6"),
+    Field {
+        name: "icmpv6.type",
+        ty: FieldType::U8,
+        desc: "ICMPv6 type",
+        get: |p, o| o.extend(p.frame.icmp.filter(|i| i.v6).map(|i| u(i.icmp_type))),
+    },
+    Field { name: "icmpv6.code", ty: FieldType::U8, desc: "ICMPv6 code", get: |p, o| o.extend(p.frame.icmp.filter(|i| i.v6).map(|i| u(i.code))) },
+    // ---- UDP ----
+    proto_field!("udp", proto::UDP, "UDP"),
+    Field { name: "udp.srcport", ty: FieldType::U16, desc: "UDP source port", get: |p, o| o.extend(p.frame.udp.map(|h| u(h.src_port))) },
+    Field { name: "udp.dstport", ty: FieldType::U16, desc: "UDP destination port", get: |p, o| o.extend(p.frame.udp.map(|h| u(h.dst_port))) },
+    Field {
+        name: "udp.port",
+        ty: FieldType::U16,
+        desc: "UDP source or destination port",
+        get: |p, o| {
+            if let Some(h) = p.frame.udp {
+                o.push(u(h.src_port));
+                o.push(u(h.dst_port));
+            }
+        },
+    },
+    Field { name: "udp.length", ty: FieldType::U16, desc: "UDP length", get: |p, o| o.extend(p.frame.udp.map(|h| u(h.length))) },
+    // ---- TCP header ----
+    proto_field!("tcp", proto::TCP, "TCP"),
+    Field { name: "tcp.srcport", ty: FieldType::U16, desc: "Source port", get: |p, o| o.extend(p.tcp().map(|t| u(t.src_port))) },
+    Field { name: "tcp.dstport", ty: FieldType::U16, desc: "Destination port", get: |p, o| o.extend(p.tcp().map(|t| u(t.dst_port))) },
+    Field {
+        name: "tcp.port",
+        ty: FieldType::U16,
+        desc: "Source or destination port",
+        get: |p, o| {
+            if let Some(t) = p.tcp() {
+                o.push(u(t.src_port));
+                o.push(u(t.dst_port));
+            }
+        },
+    },
+    Field { name: "tcp.stream", ty: FieldType::U32, desc: "Stream index, as Wireshark numbers them", get: |p, o| o.extend(p.meta.map(|m| u(m.stream))) },
+    Field {
+        name: "tcp.completeness",
+        ty: FieldType::U8,
+        desc: "Conversation completeness bitmask (one-pass: value before this frame)",
+        get: |p, o| o.extend(p.meta.map(|m| u(m.completeness))),
+    },
+    Field {
+        name: "tcp.len",
+        ty: FieldType::U32,
+        desc: "Segment length (from the IP header)",
+        get: |p, o| o.extend(p.analyzed().and_then(|m| m.len).map(u)),
+    },
+    Field {
+        name: "tcp.seq",
+        ty: FieldType::U32,
+        desc: "Sequence number (relative)",
+        get: |p, o| o.extend(p.meta.filter(|_| p.tcpf().is_some_and(|t| !t.bogus_hdr_len())).map(|m| u(m.seq))),
+    },
+    Field {
+        name: "tcp.seq_raw",
+        ty: FieldType::U32,
+        desc: "Sequence number (raw)",
+        get: |p, o| o.extend(p.tcpf().filter(|t| !t.quoted && !t.bogus_hdr_len()).map(|t| u(t.seq))),
+    },
+    Field {
+        name: "tcp.nxtseq",
+        ty: FieldType::U32,
+        desc: "Next sequence number (relative)",
+        get: |p, o| o.extend(p.analyzed().and_then(|m| m.nxtseq).map(u)),
+    },
+    Field {
+        name: "tcp.ack",
+        ty: FieldType::U32,
+        desc: "Acknowledgment number (relative; raw without the ACK flag)",
+        get: |p, o| o.extend(p.meta.filter(|_| p.tcpf().is_some_and(|t| !t.bogus_hdr_len())).map(|m| u(m.ack))),
+    },
+    Field {
+        name: "tcp.ack_raw",
+        ty: FieldType::U32,
+        desc: "Acknowledgment number (raw)",
+        get: |p, o| o.extend(p.tcpf().filter(|t| !t.bogus_hdr_len()).map(|t| u(t.ack))),
+    },
+    Field { name: "tcp.hdr_len", ty: FieldType::U8, desc: "Header length", get: |p, o| o.extend(p.tcpf().map(|t| u(t.hdr_len))) },
+    Field { name: "tcp.flags", ty: FLAGS, desc: "Flags", get: |p, o| o.extend(p.tcpf().map(|t| u(t.flags))) },
+    tcp_flag!("tcp.flags.res", fl::RES, "Reserved bits"),
+    tcp_flag!("tcp.flags.ae", fl::AE, "Accurate ECN"),
+    tcp_flag!("tcp.flags.cwr", fl::CWR, "Congestion Window Reduced"),
+    tcp_flag!("tcp.flags.ece", fl::ECE, "ECN-Echo"),
+    tcp_flag!("tcp.flags.urg", fl::URG, "Urgent"),
+    tcp_flag!("tcp.flags.ack", fl::ACK, "Acknowledgment"),
+    tcp_flag!("tcp.flags.push", fl::PSH, "Push"),
+    tcp_flag!("tcp.flags.reset", fl::RST, "Reset"),
+    tcp_flag!("tcp.flags.syn", fl::SYN, "Syn"),
+    tcp_flag!("tcp.flags.fin", fl::FIN, "Fin"),
+    Field {
+        name: "tcp.flags.str",
+        ty: FieldType::Str,
+        desc: "Flags as RRRACEUAPRSF with · for unset",
+        get: |p, o| o.extend(p.tcpf().map(|t| Value::Str(Cow::Owned(info::flags_str(t.flags))))),
+    },
+    Field {
+        name: "tcp.window_size_value",
+        ty: FieldType::U16,
+        desc: "Window (raw 16-bit value)",
+        get: |p, o| o.extend(p.tcpf().filter(|t| !t.bogus_hdr_len()).map(|t| u(t.window))),
+    },
+    Field {
+        name: "tcp.window_size",
+        ty: FieldType::U32,
+        desc: "Window, scaled when the shift is known",
+        get: |p, o| o.extend(p.meta.filter(|_| p.tcpf().is_some_and(|t| !t.bogus_hdr_len())).map(|m| u(m.window))),
+    },
+    Field {
+        name: "tcp.window_size_scalefactor",
+        ty: FieldType::Int,
+        desc: "Window scale factor (-1 unknown, -2 no scaling; absent on SYNs)",
+        get: |p, o| o.extend(p.meta.and_then(|m| m.scalefactor).map(|v| Value::Int(v as i64))),
+    },
+    Field { name: "tcp.checksum", ty: HEX4, desc: "Checksum", get: |p, o| o.extend(p.tcpf().and_then(|t| t.checksum).map(u)) },
+    Field {
+        name: "tcp.checksum.status",
+        ty: FieldType::U8,
+        desc: "Checksum status: 2 = unverified (verification is off by default, as in Wireshark)",
+        get: |p, o| o.extend(p.tcpf().and_then(|t| t.checksum).map(|_| u(2u8))),
+    },
+    Field {
+        name: "tcp.urgent_pointer",
+        ty: FieldType::U16,
+        desc: "Urgent pointer",
+        get: |p, o| o.extend(p.tcpf().filter(|t| t.checksum.is_some()).map(|t| u(t.urgent))),
+    },
+    Field {
+        name: "tcp.payload",
+        ty: FieldType::Bytes,
+        desc: "Captured payload bytes",
+        get: |p, o| {
+            if p.tcpf().is_some() && p.frame.payload_cap > 0 {
+                o.push(Value::Bytes(Cow::Borrowed(p.frame.payload(p.bytes))))
+            }
+        },
+    },
+    // ---- TCP options ----
+    Field {
+        name: "tcp.options.mss_val",
+        ty: FieldType::U16,
+        desc: "MSS option value",
+        get: |p, o| o.extend(p.tcpf().and_then(|t| t.options.mss).map(u)),
+    },
+    Field {
+        name: "tcp.options.wscale.shift",
+        ty: FieldType::U8,
+        desc: "Window scale shift",
+        get: |p, o| o.extend(p.tcpf().and_then(|t| t.options.wscale).map(u)),
+    },
+    Field {
+        name: "tcp.options.wscale.multiplier",
+        ty: FieldType::U16,
+        desc: "Window scale multiplier (1 << min(shift, 14))",
+        get: |p, o| o.extend(p.tcpf().and_then(|t| t.options.wscale).map(|w| u(1u64 << w.min(14)))),
+    },
+    Field {
+        name: "tcp.options.sack_perm",
+        ty: FieldType::Bytes,
+        desc: "SACK permitted option (raw bytes)",
+        get: |p, o| {
+            if p.tcpf().is_some_and(|t| t.options.sack_perm) {
+                o.push(Value::Bytes(Cow::Borrowed(&[4, 2])))
+            }
+        },
+    },
+    Field {
+        name: "tcp.options.sack_le",
+        ty: FieldType::U32,
+        desc: "SACK left edge (relative to the peer's base)",
+        get: |p, o| {
+            if let (Some(t), Some(m)) = (p.tcpf(), p.analyzed()) {
+                o.extend(t.options.sack_blocks().iter().map(|b| u(b.0.wrapping_sub(m.rev_base))))
+            }
+        },
+    },
+    Field {
+        name: "tcp.options.sack_re",
+        ty: FieldType::U32,
+        desc: "SACK right edge (relative to the peer's base)",
+        get: |p, o| {
+            if let (Some(t), Some(m)) = (p.tcpf(), p.analyzed()) {
+                o.extend(t.options.sack_blocks().iter().map(|b| u(b.1.wrapping_sub(m.rev_base))))
+            }
+        },
+    },
+    Field {
+        name: "tcp.options.sack.count",
+        ty: FieldType::U8,
+        desc: "Number of SACK blocks",
+        get: |p, o| o.extend(p.tcpf().filter(|t| t.options.sack_count > 0).map(|t| u(t.options.sack_count))),
+    },
+    Field {
+        name: "tcp.options.timestamp.tsval",
+        ty: FieldType::U32,
+        desc: "Timestamp value",
+        get: |p, o| o.extend(p.tcpf().and_then(|t| t.options.timestamp).map(|x| u(x.0))),
+    },
+    Field {
+        name: "tcp.options.timestamp.tsecr",
+        ty: FieldType::U32,
+        desc: "Timestamp echo reply",
+        get: |p, o| o.extend(p.tcpf().and_then(|t| t.options.timestamp).map(|x| u(x.1))),
+    },
+    Field {
+        name: "tcp.options.tfo",
+        ty: FieldType::None,
+        desc: "TCP Fast Open option",
+        get: |p, o| {
+            if p.tcpf().is_some_and(|t| t.options.tfo.is_some()) {
+                o.push(Value::Present)
+            }
+        },
+    },
+    // ---- TCP conversation timing ----
+    Field {
+        name: "tcp.time_relative",
+        ty: FieldType::RelTime,
+        desc: "Time since the stream's first frame",
+        get: |p, o| o.extend(p.meta.map(|m| Value::Time(m.time_rel_ns))),
+    },
+    Field {
+        name: "tcp.time_delta",
+        ty: FieldType::RelTime,
+        desc: "Time since the stream's previous frame",
+        get: |p, o| o.extend(p.meta.map(|m| Value::Time(m.time_delta_ns))),
+    },
+    // ---- TCP analysis ----
+    Field {
+        name: "tcp.analysis",
+        ty: FieldType::None,
+        desc: "SEQ/ACK analysis subtree present",
+        get: |p, o| {
+            if p.meta.is_some_and(|m| m.has_tree) {
+                o.push(Value::Present)
+            }
+        },
+    },
+    Field {
+        name: "tcp.analysis.flags",
+        ty: FieldType::None,
+        desc: "Any analysis flag is set",
+        get: |p, o| {
+            if p.meta.is_some_and(|m| m.analysis.flags != 0) {
+                o.push(Value::Present)
+            }
+        },
+    },
+    Field {
+        name: "tcp.analysis.initial_rtt",
+        ty: FieldType::RelTime,
+        desc: "Initial RTT: first ACK without SYN minus the most recent SYN (shown as Wireshark does)",
+        get: |p, o| o.extend(p.meta.and_then(|m| m.irtt_ns).map(Value::Time)),
+    },
+    Field {
+        name: "tcp.analysis.ack_rtt",
+        ty: FieldType::RelTime,
+        desc: "RTT to ACK the segment in acks_frame",
+        get: |p, o| o.extend(p.meta.and_then(|m| m.analysis.ack_rtt_ns).map(Value::Time)),
+    },
+    Field {
+        name: "tcp.analysis.acks_frame",
+        ty: FieldType::FrameNum,
+        desc: "This is an ACK to the segment in this frame",
+        get: |p, o| o.extend(p.meta.and_then(|m| m.analysis.acks_frame).map(u)),
+    },
+    Field {
+        name: "tcp.analysis.bytes_in_flight",
+        ty: FieldType::U32,
+        desc: "Bytes in flight",
+        get: |p, o| o.extend(p.meta.and_then(|m| m.analysis.bytes_in_flight).map(u)),
+    },
+    Field {
+        name: "tcp.analysis.push_bytes_sent",
+        ty: FieldType::U32,
+        desc: "Bytes sent since the last PSH flag",
+        get: |p, o| o.extend(p.meta.and_then(|m| m.analysis.push_bytes_sent).map(u)),
+    },
+    Field {
+        name: "tcp.analysis.duplicate_ack_num",
+        ty: FieldType::U32,
+        desc: "Duplicate ACK number",
+        get: |p, o| o.extend(p.meta.filter(|m| m.analysis.dup_ack_num != 0).map(|m| u(m.analysis.dup_ack_num))),
+    },
+    Field {
+        name: "tcp.analysis.duplicate_ack_frame",
+        ty: FieldType::FrameNum,
+        desc: "Frame this is a duplicate of",
+        get: |p, o| o.extend(p.meta.filter(|m| m.analysis.dup_ack_num != 0).map(|m| u(m.analysis.dup_ack_frame))),
+    },
+    Field {
+        name: "tcp.analysis.rto",
+        ty: FieldType::RelTime,
+        desc: "Retransmission timeout observed",
+        get: |p, o| o.extend(p.meta.and_then(|m| m.analysis.rto_ns).map(Value::Time)),
+    },
+    Field {
+        name: "tcp.analysis.rto_frame",
+        ty: FieldType::FrameNum,
+        desc: "RTO measured from this frame",
+        get: |p, o| o.extend(p.meta.and_then(|m| m.analysis.rto_frame).map(u)),
+    },
+    analysis_flag!("tcp.analysis.retransmission", flag::ANY_RETRANSMISSION, "Retransmission (also set on fast and spurious)"),
+    analysis_flag!("tcp.analysis.fast_retransmission", flag::FAST_RETRANSMISSION, "Fast retransmission"),
+    analysis_flag!("tcp.analysis.spurious_retransmission", flag::SPURIOUS_RETRANSMISSION, "Spurious retransmission"),
+    analysis_flag!("tcp.analysis.out_of_order", flag::OUT_OF_ORDER, "Out-of-order segment"),
+    analysis_flag!("tcp.analysis.lost_segment", flag::LOST_SEGMENT, "Previous segment not captured"),
+    analysis_flag!("tcp.analysis.ack_lost_segment", flag::ACK_LOST_SEGMENT, "ACKed segment that wasn't captured"),
+    analysis_flag!("tcp.analysis.duplicate_ack", flag::DUPLICATE_ACK, "Duplicate ACK"),
+    analysis_flag!("tcp.analysis.zero_window", flag::ZERO_WINDOW, "Zero window"),
+    analysis_flag!("tcp.analysis.zero_window_probe", flag::ZERO_WINDOW_PROBE, "Zero window probe"),
+    analysis_flag!("tcp.analysis.zero_window_probe_ack", flag::ZERO_WINDOW_PROBE_ACK, "Zero window probe ACK"),
+    analysis_flag!("tcp.analysis.keep_alive", flag::KEEP_ALIVE, "Keep-alive"),
+    analysis_flag!("tcp.analysis.keep_alive_ack", flag::KEEP_ALIVE_ACK, "Keep-alive ACK"),
+    analysis_flag!("tcp.analysis.reused_ports", flag::REUSED_PORTS, "Port numbers reused"),
+    analysis_flag!("tcp.analysis.window_update", flag::WINDOW_UPDATE, "Window update"),
+    analysis_flag!("tcp.analysis.window_full", flag::WINDOW_FULL, "Window full"),
+    // ---- hs-tui handshake fields (per packet) ----
+    proto_hs(),
+    Field {
+        name: "hs.phase",
+        ty: FieldType::Str,
+        desc: "The packet's part: syn, syn-ack, handshake-ack, data, ack, fin, rst",
+        get: |p, o| o.extend(p.analyzed().map(|m| s(m.phase.name()))),
+    },
+    Field {
+        name: "hs.step",
+        ty: FieldType::U8,
+        desc: "Handshake step: 1 SYN, 2 SYN-ACK, 3 ACK (absent otherwise)",
+        get: |p, o| o.extend(p.analyzed().map(|m| m.phase.step()).filter(|&x| x > 0).map(u)),
+    },
+    Field {
+        name: "hs.role",
+        ty: FieldType::Str,
+        desc: "Who sent the packet: client (the SYN's sender) or server",
+        get: |p, o| o.extend(p.meta.and_then(|m| m.from_client).map(|c| s(if c { "client" } else { "server" }))),
+    },
+    Field {
+        name: "hs.state",
+        ty: FieldType::Str,
+        desc: "Connection state after this packet: syn-sent, syn-received, established, refused, reset, closing, closed, mid-stream",
+        get: |p, o| o.extend(p.meta.map(|m| s(m.hs_state.name()))),
+    },
+    // ---- hs-tui flow fields (the stream as of this packet) ----
+    Field {
+        name: "hs.client",
+        ty: FieldType::Str,
+        desc: "Client endpoint addr:port (ephemeral side)",
+        get: |p, o| o.extend(p.flow.map(|f| Value::Str(Cow::Owned(ep_string(f.client_server().0))))),
+    },
+    Field {
+        name: "hs.server",
+        ty: FieldType::Str,
+        desc: "Server endpoint addr:port",
+        get: |p, o| o.extend(p.flow.map(|f| Value::Str(Cow::Owned(ep_string(f.client_server().1))))),
+    },
+    Field {
+        name: "hs.client_port",
+        ty: FieldType::U16,
+        desc: "Client (ephemeral) port",
+        get: |p, o| o.extend(p.flow.map(|f| u(f.client_server().0 .1))),
+    },
+    Field {
+        name: "hs.server_port",
+        ty: FieldType::U16,
+        desc: "Server port",
+        get: |p, o| o.extend(p.flow.map(|f| u(f.client_server().1 .1))),
+    },
+    Field {
+        name: "hs.rtt",
+        ty: FieldType::RelTime,
+        desc: "The stream's initial RTT once known (on every packet, unlike tcp.analysis.initial_rtt)",
+        get: |p, o| o.extend(p.flow.and_then(|f| f.irtt_ns).map(Value::Time)),
+    },
+    Field {
+        name: "hs.rtt.syn_synack",
+        ty: FieldType::RelTime,
+        desc: "Last SYN to first SYN-ACK",
+        get: |p, o| o.extend(p.flow.and_then(|f| f.hs.syn_to_synack()).map(Value::Time)),
+    },
+    Field {
+        name: "hs.rtt.synack_ack",
+        ty: FieldType::RelTime,
+        desc: "SYN-ACK to the client's handshake ACK",
+        get: |p, o| o.extend(p.flow.and_then(|f| f.hs.synack_to_ack()).map(Value::Time)),
+    },
+    Field {
+        name: "hs.rtt.syn_data",
+        ty: FieldType::RelTime,
+        desc: "First SYN to first payload byte",
+        get: |p, o| o.extend(p.flow.and_then(|f| f.hs.syn_to_data()).map(Value::Time)),
+    },
+    Field {
+        name: "hs.syn_retransmissions",
+        ty: FieldType::U32,
+        desc: "SYNs re-sent by the client",
+        get: |p, o| o.extend(p.flow.map(|f| u(f.hs.syn_retransmissions()))),
+    },
+    Field {
+        name: "hs.synack_retransmissions",
+        ty: FieldType::U32,
+        desc: "SYN-ACKs re-sent by the server",
+        get: |p, o| o.extend(p.flow.map(|f| u(f.hs.synack_retransmissions()))),
+    },
+    Field {
+        name: "hs.wrong_ack",
+        ty: FieldType::Bool,
+        desc: "A SYN-ACK acknowledged something other than the client ISN + 1",
+        get: |p, o| o.extend(p.flow.map(|f| Value::Bool(f.hs.wrong_ack))),
+    },
+    Field {
+        name: "hs.conn_state",
+        ty: FieldType::Str,
+        desc: "Zeek conn_state (S0, S1, SF, REJ, RSTO, RSTR, SH, OTH, ...)",
+        get: |p, o| o.extend(p.flow.map(|f| s(f.zeek.conn_state()))),
+    },
+    Field {
+        name: "hs.history",
+        ty: FieldType::Str,
+        desc: "Zeek history letters (ShADadFf ...)",
+        get: |p, o| o.extend(p.flow.map(|f| Value::Str(Cow::Owned(f.zeek.history().to_string())))),
+    },
+    Field { name: "hs.packets", ty: FieldType::U64, desc: "Packets in the stream so far", get: |p, o| o.extend(p.flow.map(|f| u(f.total_frames()))) },
+    Field { name: "hs.bytes", ty: FieldType::U64, desc: "Frame bytes in the stream so far", get: |p, o| o.extend(p.flow.map(|f| u(f.total_bytes()))) },
+    Field {
+        name: "hs.duration",
+        ty: FieldType::RelTime,
+        desc: "First to latest packet of the stream",
+        get: |p, o| o.extend(p.flow.map(|f| Value::Time(f.duration_ns()))),
+    },
+    Field {
+        name: "hs.tfo",
+        ty: FieldType::Bool,
+        desc: "Data carried on the SYN (TCP Fast Open)",
+        get: |p, o| o.extend(p.flow.map(|f| Value::Bool(f.hs.syn_data))),
+    },
+    Field {
+        name: "hs.ecn",
+        ty: FieldType::Bool,
+        desc: "ECN negotiated on the handshake",
+        get: |p, o| o.extend(p.flow.map(|f| Value::Bool(f.ecn))),
+    },
+    Field {
+        name: "hs.simultaneous_open",
+        ty: FieldType::Bool,
+        desc: "Both sides sent a SYN",
+        get: |p, o| o.extend(p.flow.map(|f| Value::Bool(f.hs.simultaneous))),
+    },
+    // ---- columns ----
+    Field {
+        name: "_ws.col.Info",
+        ty: FieldType::Str,
+        desc: "The Info column, as tshark writes it",
+        get: |p, o| o.push(Value::Str(Cow::Owned(info::info(p)))),
+    },
+    Field {
+        name: "_ws.col.Protocol",
+        ty: FieldType::Str,
+        desc: "The Protocol column",
+        get: |p, o| o.push(s(info::protocol_column(p.frame))),
+    },
+];
+
+const fn proto_hs() -> Field {
+    Field {
+        name: "hs",
+        ty: FieldType::Protocol,
+        desc: "hs-tui handshake fields (present on every tracked TCP packet)",
+        get: |p, o| {
+            if p.meta.is_some() {
+                o.push(Value::Present)
+            }
+        },
+    }
+}
+
+fn index() -> &'static HashMap<&'static str, usize> {
+    static INDEX: OnceLock<HashMap<&'static str, usize>> = OnceLock::new();
+    INDEX.get_or_init(|| FIELDS.iter().enumerate().map(|(i, f)| (f.name, i)).collect())
+}
+
+/// Look a field up by its exact name.
+pub fn by_name(name: &str) -> Option<&'static Field> {
+    index().get(name).map(|&i| &FIELDS[i])
+}
+
+/// The registered name closest to `name` (for "did you mean" hints).
+pub fn nearest(name: &str) -> Option<&'static str> {
+    FIELDS
+        .iter()
+        .map(|f| (edit_distance(name, f.name), f.name))
+        .filter(|&(d, n)| d <= 2.max(n.len() / 5))
+        .min_by_key(|&(d, _)| d)
+        .map(|(_, n)| n)
+}
+
+/// Levenshtein distance on bytes.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, &x) in a.iter().enumerate() {
+        cur[0] = i + 1;
+        for (j, &y) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + (x != y) as usize).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_found() {
+        assert_eq!(index().len(), FIELDS.len(), "duplicate field name");
+        assert!(by_name("tcp.stream").is_some());
+        assert!(by_name("tcp.strem").is_none());
+    }
+
+    #[test]
+    fn suggests_nearest() {
+        assert_eq!(nearest("tcp.flgs"), Some("tcp.flags"));
+        assert_eq!(nearest("ip.adr"), Some("ip.addr"));
+        assert_eq!(nearest("completely.unknown.thing"), None);
+    }
+}

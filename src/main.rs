@@ -1,0 +1,50 @@
+//! The `hs-tui` binary: parse arguments, run, report one-line errors.
+//! Exit codes: 0 success, 2 bad input (arguments, file, filter, capture).
+
+use clap::Parser;
+use hs_tui::cli::Args;
+use hs_tui::{capture, fields, pipeline};
+use std::io::Write;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(&args) {
+        Ok(code) => code,
+        Err(e) => {
+            // A closed pipe is how `hs-tui ... | head` ends: quietly, with success.
+            if e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("hs-tui: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    if args.list_fields {
+        let mut out = std::io::stdout().lock();
+        for f in fields::FIELDS {
+            writeln!(out, "{}\t{}\t{}", f.name, f.ty.name(), f.desc)?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.list_interfaces {
+        let mut out = std::io::stdout().lock();
+        for (i, d) in capture::interfaces()?.iter().enumerate() {
+            let addrs: Vec<String> = d.addresses.iter().map(|a| a.addr.to_string()).collect();
+            let desc = d.desc.clone().unwrap_or_default();
+            let extra = match (desc.is_empty(), addrs.is_empty()) {
+                (true, true) => String::new(),
+                (true, false) => format!(" ({})", addrs.join(", ")),
+                (false, true) => format!(" ({desc})"),
+                (false, false) => format!(" ({desc}: {})", addrs.join(", ")),
+            };
+            writeln!(out, "{}. {}{}", i + 1, d.name, extra)?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let settings = pipeline::Settings::from_args(args)?;
+    pipeline::run(settings)
+}

@@ -1,0 +1,363 @@
+//! Batch output: per-packet printers (`-T text|fields|json|ek|ndjson`) and
+//! end-of-run reports (`-z conv,tcp`, `-z hs`, the `-q` summary). The
+//! pipeline calls `Printer::packet` for every displayed packet and never
+//! matches on the format itself.
+
+pub mod report;
+
+use crate::fields::{self, Field, FieldType, PacketView, Value};
+use std::io::{self, Write};
+
+/// `-T` formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// One summary line per packet, like tshark's default.
+    Text,
+    /// The `-e` fields, one line per packet.
+    Fields,
+    /// A JSON array in tshark's `-T json` shape.
+    Json,
+    /// Elasticsearch bulk format, as tshark's `-T ek` (index line + document per packet).
+    Ek,
+    /// One compact JSON object per line, field names unchanged.
+    Ndjson,
+    /// The interactive terminal UI.
+    Tui,
+}
+
+/// `-E` options of `-T fields`.
+#[derive(Clone, Debug)]
+pub struct FieldsOptions {
+    pub header: bool,
+    pub separator: String,
+    pub aggregator: String,
+    /// 'a' all, 'f' first, 'l' last.
+    pub occurrence: char,
+    /// None, or the quote character.
+    pub quote: Option<char>,
+}
+
+impl Default for FieldsOptions {
+    fn default() -> Self {
+        FieldsOptions { header: false, separator: "\t".into(), aggregator: ",".into(), occurrence: 'a', quote: None }
+    }
+}
+
+impl FieldsOptions {
+    /// Apply one `-E key=value`, tshark style.
+    pub fn set(&mut self, kv: &str) -> Result<(), String> {
+        let (k, v) = kv.split_once('=').ok_or_else(|| format!("invalid -E option '{kv}': expected key=value"))?;
+        let unescape = |v: &str| match v {
+            "/t" => "\t".to_string(),
+            "/s" => " ".to_string(),
+            other => other.to_string(),
+        };
+        match k {
+            "header" => self.header = matches!(v, "y" | "Y"),
+            "separator" => self.separator = unescape(v),
+            "aggregator" => self.aggregator = unescape(v),
+            "occurrence" => {
+                self.occurrence = match v {
+                    "a" => 'a',
+                    "f" => 'f',
+                    "l" => 'l',
+                    _ => return Err(format!("invalid -E occurrence '{v}': use f, l or a")),
+                }
+            }
+            "quote" => {
+                self.quote = match v {
+                    "d" => Some('"'),
+                    "s" => Some('\''),
+                    "n" => None,
+                    _ => return Err(format!("invalid -E quote '{v}': use d, s or n")),
+                }
+            }
+            "bom" | "escape" => {}
+            _ => return Err(format!("invalid -E option '{k}': use header, separator, aggregator, occurrence or quote")),
+        }
+        Ok(())
+    }
+}
+
+/// Prints packets in one format. Holds its scratch buffers so the hot loop allocates nothing.
+pub struct Printer {
+    format: Format,
+    fields: Vec<&'static Field>,
+    opts: FieldsOptions,
+    line: String,
+    vals: Vec<Value<'static>>,
+    count: u64,
+}
+
+impl Printer {
+    pub fn new(format: Format, fields: Vec<&'static Field>, opts: FieldsOptions) -> Printer {
+        Printer { format, fields, opts, line: String::with_capacity(256), vals: Vec::new(), count: 0 }
+    }
+
+    pub fn begin(&mut self, w: &mut dyn Write) -> io::Result<()> {
+        match self.format {
+            Format::Fields if self.opts.header => {
+                let names: Vec<&str> = self.fields.iter().map(|f| f.name).collect();
+                writeln!(w, "{}", names.join(&self.opts.separator))
+            }
+            Format::Json => write!(w, "["),
+            _ => Ok(()),
+        }
+    }
+
+    pub fn end(&mut self, w: &mut dyn Write) -> io::Result<()> {
+        match self.format {
+            Format::Json if self.count > 0 => writeln!(w, "\n]\n"),
+            Format::Json => writeln!(w, "]"),
+            _ => Ok(()),
+        }
+    }
+
+    pub fn packet(&mut self, p: &PacketView<'_>, w: &mut dyn Write) -> io::Result<()> {
+        self.line.clear();
+        match self.format {
+            Format::Fields => self.fields_line(p),
+            Format::Text | Format::Tui => text_line(p, &mut self.line),
+            Format::Json => self.json(p, false),
+            Format::Ek => self.json(p, true),
+            Format::Ndjson => self.ndjson(p),
+        }
+        self.count += 1;
+        w.write_all(self.line.as_bytes())
+    }
+
+    /// Run a field's getter with the reused buffer; the values borrow `p` only for the call.
+    fn with_values<'a, R>(vals: &mut Vec<Value<'static>>, f: &Field, p: &PacketView<'a>, k: impl FnOnce(&[Value<'a>]) -> R) -> R {
+        let mut buf: Vec<Value<'a>> = relifetime(std::mem::take(vals));
+        f.values(p, &mut buf);
+        let r = k(&buf);
+        *vals = relifetime(buf);
+        r
+    }
+
+    fn fields_line(&mut self, p: &PacketView<'_>) {
+        let opts = &self.opts;
+        for (i, f) in self.fields.iter().enumerate() {
+            if i > 0 {
+                self.line.push_str(&opts.separator);
+            }
+            let line = &mut self.line;
+            Self::with_values(&mut self.vals, f, p, |vals| {
+                let picked: &[Value<'_>] = match (opts.occurrence, vals.len()) {
+                    (_, 0) => &[],
+                    ('f', _) => &vals[..1],
+                    ('l', n) => &vals[n - 1..],
+                    _ => vals,
+                };
+                for (j, v) in picked.iter().enumerate() {
+                    if j > 0 {
+                        line.push_str(&opts.aggregator);
+                    }
+                    if let Some(q) = opts.quote {
+                        line.push(q);
+                        v.write(f.ty, line);
+                        line.push(q);
+                    } else {
+                        v.write(f.ty, line);
+                    }
+                }
+            });
+        }
+        self.line.push('\n');
+    }
+
+    fn json(&mut self, p: &PacketView<'_>, ek: bool) {
+        let date = chrono::DateTime::from_timestamp_nanos(p.frame.ts_ns).format("%Y-%m-%d").to_string();
+        let mut layers = String::new();
+        let fields: Vec<&'static Field> =
+            if self.fields.is_empty() { fields::FIELDS.iter().filter(|f| !skip_in_json(f)).collect() } else { self.fields.clone() };
+        let mut current_layer = "";
+        let grouped = self.fields.is_empty();
+        for f in fields {
+            let mut text: Vec<String> = Vec::new();
+            Self::with_values(&mut self.vals, f, p, |vals| text = vals.iter().map(|v| v.to_text(f.ty)).collect());
+            if text.is_empty() {
+                continue;
+            }
+            let name = if ek { f.name.replace('.', "_") } else { f.name.to_string() };
+            if grouped {
+                let layer = f.name.split('.').next().unwrap_or("");
+                if layer != current_layer {
+                    if !current_layer.is_empty() {
+                        layers.push('}');
+                        layers.push(',');
+                    }
+                    layers.push_str(&json_str(layer));
+                    layers.push_str(":{");
+                    current_layer = layer;
+                } else {
+                    layers.push(',');
+                }
+            } else if !layers.is_empty() {
+                layers.push(',');
+            }
+            layers.push_str(&json_str(&name));
+            layers.push(':');
+            if grouped && text.len() == 1 {
+                layers.push_str(&json_str(&text[0]));
+            } else {
+                layers.push('[');
+                layers.push_str(&text.iter().map(|t| json_str(t)).collect::<Vec<_>>().join(","));
+                layers.push(']');
+            }
+        }
+        if grouped && !current_layer.is_empty() {
+            layers.push('}');
+        }
+        if ek {
+            let ms = p.frame.ts_ns / 1_000_000;
+            self.line.push_str(&format!("{{\"index\":{{\"_index\":\"packets-{date}\",\"_type\":\"doc\"}}}}\n"));
+            self.line.push_str(&format!("{{\"timestamp\":\"{ms}\",\"layers\":{{{layers}}}}}\n"));
+        } else {
+            if self.count > 0 {
+                self.line.push(',');
+            }
+            self.line.push_str(&format!(
+                "\n  {{\n    \"_index\": \"packets-{date}\",\n    \"_type\": \"doc\",\n    \"_score\": null,\n    \"_source\": {{\n      \"layers\": {{{layers}}}\n    }}\n  }}"
+            ));
+        }
+    }
+
+    fn ndjson(&mut self, p: &PacketView<'_>) {
+        let fields: Vec<&'static Field> =
+            if self.fields.is_empty() { fields::FIELDS.iter().filter(|f| !skip_in_json(f)).collect() } else { self.fields.clone() };
+        self.line.push('{');
+        let mut first = true;
+        for f in fields {
+            let mut out = String::new();
+            Self::with_values(&mut self.vals, f, p, |vals| {
+                if vals.is_empty() {
+                    return;
+                }
+                out.push_str(&json_str(f.name));
+                out.push(':');
+                let one = |v: &Value<'_>| json_value(v, f.ty);
+                if vals.len() == 1 {
+                    out.push_str(&one(&vals[0]));
+                } else {
+                    out.push('[');
+                    out.push_str(&vals.iter().map(one).collect::<Vec<_>>().join(","));
+                    out.push(']');
+                }
+            });
+            if out.is_empty() {
+                continue;
+            }
+            if !first {
+                self.line.push(',');
+            }
+            first = false;
+            self.line.push_str(&out);
+        }
+        self.line.push_str("}\n");
+    }
+}
+
+/// Move an emptied buffer's allocation to another lifetime: the in-place
+/// `collect` reuses it, and the closure never runs on an empty vector.
+fn relifetime<'a, 'b>(mut v: Vec<Value<'a>>) -> Vec<Value<'b>> {
+    v.clear();
+    v.into_iter().map(|_| Value::Present).collect()
+}
+
+fn skip_in_json(f: &Field) -> bool {
+    matches!(f.ty, FieldType::Protocol) || f.name.starts_with("_ws.") || f.name == "tcp.payload"
+}
+
+fn json_str(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
+}
+
+/// Typed JSON for `-T ndjson`: numbers as numbers, times as seconds.
+fn json_value(v: &Value<'_>, ty: FieldType) -> String {
+    match v {
+        Value::UInt(x) => match ty {
+            FieldType::UInt { hex, .. } if hex > 0 => json_str(&v.to_text(ty)),
+            _ => x.to_string(),
+        },
+        Value::Int(x) => x.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Time(_) if ty == FieldType::RelTime => v.to_text(ty),
+        Value::Present => "true".into(),
+        _ => json_str(&v.to_text(ty)),
+    }
+}
+
+/// tshark's default line, with the handshake phase appended for TCP.
+pub fn text_line(p: &PacketView<'_>, s: &mut String) {
+    use std::fmt::Write as _;
+    let f = p.frame;
+    let rel = (f.ts_ns - p.first_ts) as f64 / 1e9;
+    let (src, dst) = endpoints(f);
+    let info = fields::info::info(p);
+    let _ = write!(
+        s,
+        "{:>5} {:>10.6} {:>12} → {:<12} {} {} {}",
+        f.number,
+        rel,
+        src,
+        dst,
+        fields::info::protocol_column(f),
+        f.wire_len,
+        info
+    );
+    if let Some(m) = p.meta.filter(|m| m.analyzed) {
+        let _ = write!(s, "  [stream {}: {}", m.stream, m.phase.name());
+        if m.phase.step() > 0 {
+            let _ = write!(s, " {}/3", m.phase.step());
+        }
+        if m.phase == crate::track::Phase::Rst || m.phase == crate::track::Phase::Fin {
+            let _ = write!(s, ", {}", m.hs_state.name());
+        }
+        s.push(']');
+    }
+    s.push('\n');
+}
+
+/// Source and destination as tshark's columns show them.
+pub fn endpoints(f: &crate::decode::Frame) -> (String, String) {
+    if let Some(ip) = &f.ip {
+        return (ip.src.to_string(), ip.dst.to_string());
+    }
+    if let Some(a) = &f.arp {
+        let mut s = String::new();
+        let mut d = String::new();
+        fields::write_mac(&mut s, &a.sender_mac);
+        fields::write_mac(&mut d, &f.eth_dst.unwrap_or([0xff; 6]));
+        return (s, d);
+    }
+    match (f.eth_src, f.eth_dst) {
+        (Some(a), Some(b)) => {
+            let (mut s, mut d) = (String::new(), String::new());
+            fields::write_mac(&mut s, &a);
+            fields::write_mac(&mut d, &b);
+            (s, d)
+        }
+        _ => (String::new(), String::new()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn e_options() {
+        let mut o = FieldsOptions::default();
+        o.set("separator=/s").unwrap();
+        o.set("header=y").unwrap();
+        o.set("occurrence=f").unwrap();
+        o.set("quote=d").unwrap();
+        assert_eq!(o.separator, " ");
+        assert!(o.header);
+        assert_eq!(o.occurrence, 'f');
+        assert_eq!(o.quote, Some('"'));
+        assert!(o.set("nonsense").is_err());
+        assert!(o.set("occurrence=x").is_err());
+    }
+}

@@ -1,0 +1,347 @@
+//! End-of-run reports. Streams arrive here as the tracker retires them (port
+//! reuse, budget) and at the end of the capture; per-stream rows are kept
+//! only for the reports that list streams, in a compact form.
+
+use crate::track::{FlowSummary, HsState};
+use rustc_hash::FxHashMap;
+use std::fmt::Write as _;
+use std::io::{self, Write};
+use std::net::IpAddr;
+
+/// Which `-z` statistics were asked for.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// `-z conv,tcp[,FILTER]`: the filter text to show.
+    pub conv_tcp: Option<String>,
+    /// `-z hs`: per-stream handshake table.
+    pub hs_flows: bool,
+    /// The handshake summary (always with `-q`, or `-z hs,summary`).
+    pub summary: bool,
+}
+
+impl Stats {
+    pub fn parse(&mut self, z: &str) -> Result<(), String> {
+        if z == "conv,tcp" {
+            self.conv_tcp = Some(String::new());
+        } else if let Some(f) = z.strip_prefix("conv,tcp,") {
+            self.conv_tcp = Some(f.to_string());
+        } else if z == "hs" || z == "hs,flows" {
+            self.hs_flows = true;
+        } else if z == "hs,summary" {
+            self.summary = true;
+        } else {
+            return Err(format!("invalid -z argument '{z}': supported are conv,tcp[,FILTER], hs (per-stream handshakes), hs,summary"));
+        }
+        Ok(())
+    }
+    pub fn keeps_rows(&self) -> bool {
+        self.conv_tcp.is_some() || self.hs_flows
+    }
+}
+
+/// The compact per-stream row the listing reports need (~100 bytes).
+#[derive(Clone, Debug)]
+struct Row {
+    stream: u32,
+    a: (IpAddr, u16),
+    b: (IpAddr, u16),
+    client_is_a: Option<bool>,
+    first_ts: i64,
+    last_ts: i64,
+    conv_frames: [u32; 2],
+    conv_bytes: [u64; 2],
+    state: &'static str,
+    conn_state: &'static str,
+    irtt: Option<i64>,
+    syn_synack: Option<i64>,
+    synack_ack: Option<i64>,
+    syn_rtx: u32,
+}
+
+#[derive(Default)]
+struct ServerStats {
+    attempts: u64,
+    completed: u64,
+    refused: u64,
+    half_open: u64,
+    reset: u64,
+    irtt: Vec<i64>,
+}
+
+const MAX_SERVERS: usize = 100_000;
+const MAX_SAMPLES: usize = 100_000;
+
+/// Collects what the reports need from every stream.
+#[derive(Default)]
+pub struct Reports {
+    stats: Stats,
+    rows: Vec<Row>,
+    by_state: FxHashMap<&'static str, u64>,
+    servers: FxHashMap<(IpAddr, u16), ServerStats>,
+    servers_dropped: u64,
+    irtt: Vec<i64>,
+    streams: u64,
+    capture_first_ts: Option<i64>,
+}
+
+impl Reports {
+    pub fn new(stats: Stats) -> Reports {
+        Reports { stats, ..Reports::default() }
+    }
+
+    pub fn set_capture_start(&mut self, ts: i64) {
+        self.capture_first_ts.get_or_insert(ts);
+    }
+
+    pub fn wanted(&self) -> bool {
+        self.stats.keeps_rows() || self.stats.summary
+    }
+
+    pub fn add(&mut self, f: &FlowSummary) {
+        self.streams += 1;
+        let state = f.hs.final_name();
+        *self.by_state.entry(state).or_default() += 1;
+        if let Some(r) = f.irtt_ns {
+            push_sample(&mut self.irtt, r);
+        }
+        if let Some(server) = f.server() {
+            let n = self.servers.len();
+            let entry = if n < MAX_SERVERS || self.servers.contains_key(&server) { Some(self.servers.entry(server).or_default()) } else { None };
+            match entry {
+                Some(s) => {
+                    s.attempts += 1;
+                    match f.hs.state {
+                        HsState::Refused => s.refused += 1,
+                        HsState::SynSent | HsState::SynReceived => s.half_open += 1,
+                        HsState::Reset if f.hs.ack_ts.is_none() => s.reset += 1,
+                        HsState::MidStream => {}
+                        _ => s.completed += 1,
+                    }
+                    if let Some(r) = f.irtt_ns {
+                        push_sample(&mut s.irtt, r);
+                    }
+                }
+                None => self.servers_dropped += 1,
+            }
+        }
+        if self.stats.keeps_rows() {
+            self.rows.push(Row {
+                stream: f.stream,
+                a: f.a,
+                b: f.b,
+                client_is_a: f.hs.client.map(|c| c == 0),
+                first_ts: f.first_ts,
+                last_ts: f.last_ts,
+                conv_frames: [f.conv_frames[0] as u32, f.conv_frames[1] as u32],
+                conv_bytes: f.conv_bytes,
+                state,
+                conn_state: f.zeek.conn_state(),
+                irtt: f.irtt_ns,
+                syn_synack: f.hs.syn_to_synack(),
+                synack_ack: f.hs.synack_to_ack(),
+                syn_rtx: f.hs.syn_retransmissions(),
+            });
+        }
+    }
+
+    pub fn write(&mut self, w: &mut dyn Write) -> io::Result<()> {
+        self.rows.sort_by_key(|r| r.stream);
+        if self.stats.hs_flows {
+            self.write_hs_flows(w)?;
+        }
+        if let Some(filter) = self.stats.conv_tcp.clone() {
+            self.write_conv(w, &filter)?;
+        }
+        if self.stats.summary {
+            self.write_summary(w)?;
+        }
+        Ok(())
+    }
+
+    /// `-z conv,tcp`, in tshark 4.0.17's exact layout (SEMANTICS.md §8).
+    fn write_conv(&self, w: &mut dyn Write, filter: &str) -> io::Result<()> {
+        let rule = "=".repeat(80);
+        let mut s = String::new();
+        let _ = writeln!(s, "{rule}\nTCP Conversations");
+        let _ = writeln!(s, "Filter:{}", if filter.is_empty() { "<No Filter>" } else { filter });
+        let pad = " ".repeat(59);
+        let _ = writeln!(s, "{pad}|       <-      | |       ->      | |     Total     |    Relative    |   Duration   |");
+        let _ = writeln!(s, "{pad}| Frames  Bytes | | Frames  Bytes | | Frames  Bytes |      Start     |              |");
+        let mut rows: Vec<&Row> = self.rows.iter().filter(|r| r.conv_frames[0] + r.conv_frames[1] > 0).collect();
+        // Sorted by total frames, descending; ties keep first-seen (stream) order.
+        rows.sort_by_key(|r| std::cmp::Reverse(r.conv_frames[0] as u64 + r.conv_frames[1] as u64));
+        let start = self.capture_first_ts.unwrap_or(0);
+        for r in rows {
+            let (to_a, from_a) = ((r.conv_frames[1], r.conv_bytes[1]), (r.conv_frames[0], r.conv_bytes[0]));
+            let _ = writeln!(
+                s,
+                "{:<26} <-> {:<26}  {:>6} {:<9}  {:>6} {:<9}  {:>6} {:<9}  {:>14.9}   {:>12.4}",
+                endpoint(r.a),
+                endpoint(r.b),
+                to_a.0,
+                size_text(to_a.1),
+                from_a.0,
+                size_text(from_a.1),
+                to_a.0 + from_a.0,
+                size_text(to_a.1 + from_a.1),
+                (r.first_ts - start) as f64 / 1e9,
+                (r.last_ts - r.first_ts) as f64 / 1e9,
+            );
+        }
+        let _ = writeln!(s, "{rule}");
+        w.write_all(s.as_bytes())
+    }
+
+    fn write_hs_flows(&self, w: &mut dyn Write) -> io::Result<()> {
+        let mut s = String::new();
+        let rule = "=".repeat(120);
+        let _ = writeln!(s, "{rule}\nTCP Handshakes (per stream)");
+        let _ = writeln!(
+            s,
+            "{:>6}  {:<28} {:<28} {:<12} {:>10} {:>10} {:>10} {:>4} {:>7} {:>10} {:<6}",
+            "Stream", "Client", "Server", "State", "iRTT ms", "SYN>SA ms", "SA>ACK ms", "SYN+", "Frames", "Duration s", "Zeek"
+        );
+        for r in &self.rows {
+            let (c, sv) = match r.client_is_a {
+                Some(true) | None => (r.a, r.b),
+                Some(false) => (r.b, r.a),
+            };
+            let _ = writeln!(
+                s,
+                "{:>6}  {:<28} {:<28} {:<12} {:>10} {:>10} {:>10} {:>4} {:>7} {:>10.6} {:<6}",
+                r.stream,
+                endpoint(c),
+                endpoint(sv),
+                r.state,
+                ms(r.irtt),
+                ms(r.syn_synack),
+                ms(r.synack_ack),
+                r.syn_rtx,
+                r.conv_frames[0] + r.conv_frames[1],
+                (r.last_ts - r.first_ts) as f64 / 1e9,
+                r.conn_state,
+            );
+        }
+        let _ = writeln!(s, "{rule}");
+        w.write_all(s.as_bytes())
+    }
+
+    fn write_summary(&mut self, w: &mut dyn Write) -> io::Result<()> {
+        let mut s = String::new();
+        let rule = "=".repeat(80);
+        let _ = writeln!(s, "{rule}\nTCP Handshake Summary");
+        let _ = writeln!(s, "Streams: {}", self.streams);
+        let mut states: Vec<(&str, u64)> = self.by_state.iter().map(|(k, v)| (*k, *v)).collect();
+        states.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        for (k, v) in states {
+            let _ = writeln!(s, "  {k:<14} {v:>10}");
+        }
+        let p = percentiles(&mut self.irtt);
+        let _ = writeln!(s, "Initial RTT (ms): {}", p.map(fmt_percentiles).unwrap_or_else(|| "no completed handshakes".into()));
+        let mut servers: Vec<(&(IpAddr, u16), &mut ServerStats)> = self.servers.iter_mut().collect();
+        servers.sort_by(|a, b| b.1.attempts.cmp(&a.1.attempts).then(a.0.cmp(b.0)));
+        if !servers.is_empty() {
+            let _ = writeln!(s, "Servers (top 20 by handshakes):");
+            let _ = writeln!(
+                s,
+                "  {:<28} {:>8} {:>9} {:>8} {:>9} {:>6}  {}",
+                "Server", "Attempts", "Completed", "Refused", "Half-open", "Reset", "Initial RTT ms (p50 p90 p99 max)"
+            );
+            for (ep, st) in servers.into_iter().take(20) {
+                let p = percentiles(&mut st.irtt).map(fmt_percentiles).unwrap_or_else(|| "-".into());
+                let _ = writeln!(
+                    s,
+                    "  {:<28} {:>8} {:>9} {:>8} {:>9} {:>6}  {}",
+                    endpoint(*ep),
+                    st.attempts,
+                    st.completed,
+                    st.refused,
+                    st.half_open,
+                    st.reset,
+                    p
+                );
+            }
+            if self.servers_dropped > 0 {
+                let _ = writeln!(s, "  ({} streams to servers beyond the first {MAX_SERVERS} not broken down)", self.servers_dropped);
+            }
+        }
+        let _ = writeln!(s, "{rule}");
+        w.write_all(s.as_bytes())
+    }
+}
+
+fn push_sample(v: &mut Vec<i64>, x: i64) {
+    if v.len() < MAX_SAMPLES {
+        v.push(x);
+    } else {
+        // Keep a bounded, evenly thinned sample.
+        let i = (x.unsigned_abs() as usize) % MAX_SAMPLES;
+        v[i] = x;
+    }
+}
+
+/// (p50, p90, p99, max) in nanoseconds, nearest-rank.
+pub fn percentiles(v: &mut [i64]) -> Option<[i64; 4]> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_unstable();
+    let rank = |p: f64| v[((p * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1];
+    Some([rank(0.50), rank(0.90), rank(0.99), v[v.len() - 1]])
+}
+
+fn fmt_percentiles(p: [i64; 4]) -> String {
+    format!("p50 {:.3}  p90 {:.3}  p99 {:.3}  max {:.3}", p[0] as f64 / 1e6, p[1] as f64 / 1e6, p[2] as f64 / 1e6, p[3] as f64 / 1e6)
+}
+
+fn ms(v: Option<i64>) -> String {
+    v.map(|x| format!("{:.3}", x as f64 / 1e6)).unwrap_or_else(|| "-".into())
+}
+
+pub fn endpoint(e: (IpAddr, u16)) -> String {
+    format!("{}:{}", e.0, e.1)
+}
+
+/// tshark's conversation size text: floor-divided SI units (§8).
+pub fn size_text(n: u64) -> String {
+    if n < 10_000 {
+        format!("{n} bytes")
+    } else if n < 10_000_000 {
+        format!("{} kB", n / 1000)
+    } else if n < 10_000_000_000 {
+        format!("{} MB", n / 1_000_000)
+    } else {
+        format!("{} GB", n / 1_000_000_000)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_like_tshark() {
+        assert_eq!(size_text(9999), "9999 bytes");
+        assert_eq!(size_text(10_000), "10 kB");
+        assert_eq!(size_text(19_999), "19 kB");
+        assert_eq!(size_text(9_999_999), "9999 kB");
+        assert_eq!(size_text(10_000_000), "10 MB");
+    }
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let mut v: Vec<i64> = (1..=100).collect();
+        assert_eq!(percentiles(&mut v), Some([50, 90, 99, 100]));
+        assert_eq!(percentiles(&mut []), None);
+    }
+
+    #[test]
+    fn z_arguments() {
+        let mut s = Stats::default();
+        s.parse("conv,tcp").unwrap();
+        s.parse("hs").unwrap();
+        assert_eq!(s.conv_tcp.as_deref(), Some(""));
+        assert!(s.hs_flows);
+        assert!(s.parse("io,stat,1").is_err());
+    }
+}

@@ -1,0 +1,248 @@
+//! Batch mode: source -> (capture thread: decode) -> track -> filter -> print.
+//! Everything read before an error is printed before the error is reported.
+
+use crate::capture::{self, CaptureError, Event, LiveOptions, ReadOptions, SourceSpec};
+use crate::cli::Args;
+use crate::fields::{self, PacketView};
+use crate::output::report::{Reports, Stats};
+use crate::output::{FieldsOptions, Format, Printer};
+use crate::track::{Budget, Tracker};
+use anyhow::{anyhow, bail, Context};
+use std::io::{self, BufWriter, Write};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Settings derived from the arguments before any capture opens (ripgrep's "high args").
+pub struct Settings {
+    pub source: SourceSpec,
+    pub format: Format,
+    pub fields: Vec<&'static fields::Field>,
+    pub fields_opts: FieldsOptions,
+    pub quiet: bool,
+    pub stats: Stats,
+    pub read: ReadOptions,
+    pub budget: Budget,
+    pub write: Option<std::path::PathBuf>,
+}
+
+impl Settings {
+    pub fn from_args(a: &Args) -> anyhow::Result<Settings> {
+        let source = match (&a.read, &a.interface) {
+            (Some(_), Some(_)) => bail!("use either -r FILE or -i IFACE, not both"),
+            (Some(r), None) if r == "-" => SourceSpec::Stdin,
+            (Some(r), None) => SourceSpec::File(r.into()),
+            (None, Some(i)) => SourceSpec::Live(LiveOptions {
+                interface: i.clone(),
+                promiscuous: !a.no_promiscuous,
+                snaplen: a.snaplen,
+                bpf: a.bpf(),
+                buffer_mib: a.buffer_mib,
+            }),
+            (None, None) => bail!("nothing to read: give -r FILE (or -r - for standard input) or -i IFACE (see hs-tui -D)"),
+        };
+        if a.bpf().is_some() && !source.is_live() {
+            bail!("a capture filter (-f or trailing words) applies to live capture only; use -Y for a display filter");
+        }
+        let mut fields = Vec::new();
+        for name in &a.fields {
+            match fields::by_name(name) {
+                Some(f) => fields.push(f),
+                None => match fields::nearest(name) {
+                    Some(n) => bail!("unknown field '{name}' (did you mean '{n}'?); see hs-tui --list-fields"),
+                    None => bail!("unknown field '{name}'; see hs-tui --list-fields"),
+                },
+            }
+        }
+        let format = a.format.unwrap_or(if fields.is_empty() { Format::Text } else { Format::Fields });
+        if format == Format::Fields && fields.is_empty() {
+            bail!("-T fields needs at least one -e FIELD (see hs-tui --list-fields)");
+        }
+        let mut fields_opts = FieldsOptions::default();
+        for e in &a.field_options {
+            fields_opts.set(e).map_err(|e| anyhow!(e))?;
+        }
+        let mut stats = Stats::default();
+        for z in &a.stats {
+            stats.parse(z).map_err(|e| anyhow!(e))?;
+        }
+        if a.quiet && !stats.keeps_rows() {
+            stats.summary = true;
+        }
+        for o in &a.prefs {
+            match o.split_once(':') {
+                Some(("tcp.check_checksum", "FALSE" | "false")) => {}
+                Some(("tcp.check_checksum", _)) => bail!("-o tcp.check_checksum:TRUE is not supported yet; checksums are reported as unverified (2)"),
+                _ => bail!("unsupported preference '{o}'; supported: tcp.check_checksum:FALSE"),
+            }
+        }
+        if a.display_filter.is_some() {
+            bail!("display filters (-Y) are not available in this build yet");
+        }
+        let duration = a.duration().map_err(|e| anyhow!(e))?;
+        Ok(Settings {
+            source,
+            format,
+            fields,
+            fields_opts,
+            quiet: a.quiet,
+            stats,
+            read: ReadOptions { max_frames: a.count, duration: duration.map(Duration::from_secs_f64) },
+            budget: Budget {
+                max_streams: a.max_streams.max(1),
+                idle_timeout_ns: a.idle_timeout.map(|s| (s * 1e9) as i64).unwrap_or(0),
+            },
+            write: a.write.clone(),
+        })
+    }
+}
+
+/// Set by SIGINT/SIGTERM: stop capturing, print what we have.
+pub fn install_signal_flag() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        let _ = signal_hook::flag::register(sig, flag.clone());
+    }
+    flag
+}
+
+/// A `-w` output file.
+struct Writer {
+    save: pcap::Savefile,
+}
+
+impl Writer {
+    fn open(path: &std::path::Path, link: crate::decode::LinkType) -> anyhow::Result<Writer> {
+        let dead = pcap::Capture::dead_with_precision(pcap::Linktype(link.to_linktype()), pcap::Precision::Nano)
+            .map_err(|e| anyhow!("cannot write {}: {e}", path.display()))?;
+        let save = dead.savefile(path).map_err(|e| anyhow!("cannot write {}: {e}", path.display()))?;
+        Ok(Writer { save })
+    }
+    fn write(&mut self, f: &crate::decode::Frame, bytes: &[u8]) {
+        let header = pcap::PacketHeader {
+            ts: libc::timeval {
+                tv_sec: f.ts_ns.div_euclid(1_000_000_000) as libc::time_t,
+                tv_usec: f.ts_ns.rem_euclid(1_000_000_000) as libc::suseconds_t,
+            },
+            caplen: bytes.len() as u32,
+            len: f.wire_len,
+        };
+        self.save.write(&pcap::Packet::new(&header, bytes));
+    }
+}
+
+fn is_broken_pipe(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::BrokenPipe
+}
+
+/// Run batch mode. Returns the exit code; errors that stop before reading are `Err`.
+pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
+    let stop = install_signal_flag();
+    let opened = capture::open(&settings.source)?;
+    if settings.source.is_live() {
+        capture::privileges::drop_to_invoking_user()?;
+    }
+    let mut writer = match &settings.write {
+        Some(p) => Some(Writer::open(p, opened.link)?),
+        None => None,
+    };
+    let running = capture::spawn(opened, settings.read.clone());
+    let cap_stop = running.stop_flag();
+
+    let stdout = io::stdout();
+    let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
+    let print_packets = !settings.quiet;
+    let mut printer = Printer::new(settings.format, settings.fields.clone(), settings.fields_opts.clone());
+    let mut tracker = Tracker::new(settings.budget);
+    let mut reports = Reports::new(settings.stats.clone());
+    let want_reports = reports.wanted();
+    let mut first_ts: Option<i64> = None;
+    let mut prev_ts = 0i64;
+    let mut error: Option<CaptureError> = None;
+    let mut stats: Option<capture::Stats> = None;
+    let mut frames = 0u64;
+    let mut malformed = 0u64;
+
+    let result: io::Result<()> = (|| {
+        if print_packets {
+            printer.begin(&mut out)?;
+        }
+        loop {
+            if stop.load(Ordering::Relaxed) {
+                cap_stop.store(true, Ordering::Relaxed);
+            }
+            let ev = match running.events.recv_timeout(Duration::from_millis(200)) {
+                Ok(ev) => ev,
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => continue,
+                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+            };
+            match ev {
+                Event::Batch(batch) => {
+                    for (f, bytes) in batch.iter() {
+                        frames += 1;
+                        malformed += f.problem.is_some() as u64;
+                        let first = *first_ts.get_or_insert(f.ts_ns);
+                        if frames == 1 {
+                            reports.set_capture_start(first);
+                        }
+                        let tracked = tracker.process(f);
+                        let (meta, flow) = match &tracked {
+                            Some((m, fl)) => (Some(m), Some(*fl)),
+                            None => (None, None),
+                        };
+                        let view = PacketView { frame: f, bytes, meta, flow, first_ts: first, prev_ts: if frames == 1 { f.ts_ns } else { prev_ts } };
+                        if print_packets {
+                            printer.packet(&view, &mut out)?;
+                        }
+                        if let Some(w) = writer.as_mut() {
+                            w.write(f, bytes);
+                        }
+                        prev_ts = f.ts_ns;
+                        if want_reports && tracker.has_retired() {
+                            for s in tracker.take_retired() {
+                                reports.add(&s);
+                            }
+                        }
+                    }
+                    if !want_reports && tracker.has_retired() {
+                        tracker.take_retired();
+                    }
+                }
+                Event::Stats(s) => stats = Some(s),
+                Event::Done(e) => {
+                    error = e;
+                    break;
+                }
+            }
+        }
+        if print_packets {
+            printer.end(&mut out)?;
+        }
+        if want_reports {
+            for s in tracker.finish() {
+                reports.add(&s);
+            }
+            reports.write(&mut out)?;
+        }
+        out.flush()
+    })();
+    drop(running);
+    if let Some(w) = writer.as_mut() {
+        let _ = w.save.flush();
+    }
+    match result {
+        Err(e) if is_broken_pipe(&e) => return Ok(ExitCode::SUCCESS),
+        Err(e) => return Err(e).context("writing output"),
+        Ok(()) => {}
+    }
+    if settings.source.is_live() {
+        let dropped = stats.map(|s| s.dropped + s.if_dropped).unwrap_or(0);
+        eprintln!("{frames} packets captured, {dropped} dropped by the kernel, {malformed} malformed");
+    }
+    if let Some(e) = error {
+        eprintln!("hs-tui: {e}");
+        return Ok(ExitCode::from(2));
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,610 @@
+//! The stream tracker: Wireshark's `tcp.stream` numbering, relative
+//! sequence numbers, `tcp.completeness`, window scaling, initial RTT and the
+//! per-segment analysis, all one-pass as tshark 4.0.17 computes them
+//! (SEMANTICS.md §1–§5), plus hs-tui's handshake record and Zeek's conn_state.
+//!
+//! Time is an argument (each frame's timestamp), never read from a clock, so
+//! results are deterministic and live capture equals reading the saved file.
+//!
+//! Memory is bounded by `Budget`: streams beyond `max_streams` are retired
+//! oldest-idle-first into a compact `FlowSummary`. A retired four-tuple that
+//! shows up again starts a new stream index, which is where numbering departs
+//! from Wireshark (which never forgets); with the default budget no capture
+//! under a million concurrent connections is affected.
+
+pub mod analysis;
+pub mod handshake;
+pub mod seq;
+pub mod zeek;
+
+use crate::decode::tcp::flags as fl;
+use crate::decode::Frame;
+use analysis::{flag, FlowAnalysis, Segment};
+pub use analysis::Findings;
+pub use handshake::{Handshake, HsState, Phase};
+use rustc_hash::FxHashMap;
+use std::net::IpAddr;
+pub use zeek::ZeekConn;
+
+/// Completeness bits (§4).
+pub mod completeness {
+    pub const SYN: u8 = 1;
+    pub const SYNACK: u8 = 2;
+    pub const ACK: u8 = 4;
+    pub const DATA: u8 = 8;
+    pub const FIN: u8 = 16;
+    pub const RST: u8 = 32;
+
+    /// The 4.0.17 label text.
+    pub fn label(v: u8) -> String {
+        let name = match v {
+            1 => "Incomplete, SYN_SENT",
+            3 => "Incomplete, CLIENT_ESTABLISHED",
+            7 => "Incomplete, ESTABLISHED",
+            15 => "Incomplete, DATA",
+            31 | 47 | 63 => "Complete, WITH_DATA",
+            23 | 39 | 55 => "Complete, NO_DATA",
+            _ => "Incomplete",
+        };
+        format!("{name} ({v})")
+    }
+}
+
+/// Memory budgets for the tracker (documented in the README).
+#[derive(Clone, Copy, Debug)]
+pub struct Budget {
+    /// Streams kept with full analysis state. Beyond this, the least recently
+    /// seen quarter is retired into summaries.
+    pub max_streams: usize,
+    /// Retire streams idle for longer than this (nanoseconds); 0 = never (Wireshark's rule).
+    pub idle_timeout_ns: i64,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget { max_streams: 500_000, idle_timeout_ns: 0 }
+    }
+}
+
+/// An endpoint: address and port.
+pub type Endpoint = (IpAddr, u16);
+
+/// Unordered endpoint pair: both directions map to one key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct ConnKey {
+    lo: Endpoint,
+    hi: Endpoint,
+}
+
+impl ConnKey {
+    fn new(a: Endpoint, b: Endpoint) -> ConnKey {
+        if a <= b {
+            ConnKey { lo: a, hi: b }
+        } else {
+            ConnKey { lo: b, hi: a }
+        }
+    }
+}
+
+/// Per-packet results of the tracker: every TCP field that depends on state.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct TcpMeta {
+    pub stream: u32,
+    /// 0 when sent by endpoint A (the stream's first source), else 1.
+    pub dir: u8,
+    /// Seq/ack analysis ran (the segment length is known); otherwise the
+    /// numbers are raw (ICMP-quoted header, header past the IP payload).
+    pub analyzed: bool,
+    /// Displayed `tcp.seq` / `tcp.ack` (relative when `analyzed`).
+    pub seq: u32,
+    pub ack: u32,
+    pub nxtseq: Option<u32>,
+    pub len: Option<u32>,
+    /// One-pass `tcp.completeness`: the value before this frame (§4).
+    pub completeness: u8,
+    /// `tcp.window_size` and `tcp.window_size_scalefactor` (absent on SYNs).
+    pub window: u32,
+    pub scalefactor: Option<i32>,
+    pub time_rel_ns: i64,
+    pub time_delta_ns: i64,
+    pub analysis: Findings,
+    /// The frame has a "SEQ/ACK analysis" subtree (which is where iRTT shows, §3.4).
+    pub has_tree: bool,
+    pub irtt_ns: Option<i64>,
+    /// The base of the other direction, for relative SACK edges.
+    pub rev_base: u32,
+    pub phase: Phase,
+    /// The sender is the client (the SYN's sender), when known.
+    pub from_client: Option<bool>,
+    pub hs_state: HsState,
+}
+
+/// Everything kept about a stream once its packets are gone: the flows
+/// table, `-z conv,tcp`, the handshake report and flow-level filter fields.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FlowSummary {
+    pub stream: u32,
+    /// A is the source of the stream's first frame.
+    pub a: Endpoint,
+    pub b: Endpoint,
+    pub first_frame: u64,
+    pub last_frame: u64,
+    pub first_ts: i64,
+    pub last_ts: i64,
+    /// Frames, frame bytes (`frame.len`) and payload bytes, A->B and B->A.
+    pub frames: [u64; 2],
+    pub bytes: [u64; 2],
+    pub payload: [u64; 2],
+    pub syn: u32,
+    pub synack: u32,
+    pub fin: u32,
+    pub rst: u32,
+    /// Accumulated completeness (the two-pass value).
+    pub completeness: u8,
+    pub irtt_ns: Option<i64>,
+    pub hs: Handshake,
+    pub zeek: ZeekConn,
+    /// Counts of analysis findings.
+    pub retransmissions: u32,
+    pub dup_acks: u32,
+    pub lost_segments: u32,
+    pub zero_windows: u32,
+    /// Frames counted by `-z conv,tcp` exclude ICMP-quoted headers.
+    pub conv_frames: [u64; 2],
+    pub conv_bytes: [u64; 2],
+    /// Options each side offered on its SYN: MSS, window shift, SACK permitted, timestamps.
+    pub syn_opts: [SynOptions; 2],
+    pub ecn: bool,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SynOptions {
+    pub seen: bool,
+    pub mss: Option<u16>,
+    pub wscale: Option<u8>,
+    pub sack_perm: bool,
+    pub timestamps: bool,
+    pub tfo: bool,
+}
+
+impl FlowSummary {
+    pub fn client(&self) -> Option<Endpoint> {
+        self.hs.client.map(|d| if d == 0 { self.a } else { self.b })
+    }
+    pub fn server(&self) -> Option<Endpoint> {
+        self.hs.client.map(|d| if d == 0 { self.b } else { self.a })
+    }
+    /// Client and server, falling back to "higher port is the client" when no handshake was seen.
+    pub fn client_server(&self) -> (Endpoint, Endpoint) {
+        match self.hs.client {
+            Some(0) => (self.a, self.b),
+            Some(_) => (self.b, self.a),
+            None if self.a.1 >= self.b.1 => (self.a, self.b),
+            None => (self.b, self.a),
+        }
+    }
+    pub fn total_frames(&self) -> u64 {
+        self.frames[0] + self.frames[1]
+    }
+    pub fn total_bytes(&self) -> u64 {
+        self.bytes[0] + self.bytes[1]
+    }
+    pub fn duration_ns(&self) -> i64 {
+        self.last_ts - self.first_ts
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Direction {
+    base: Option<u32>,
+}
+
+struct Stream {
+    sum: FlowSummary,
+    dirs: [Direction; 2],
+    flows: [FlowAnalysis; 2],
+    ts_prev: i64,
+    ts_mru_syn: i64,
+    /// 0 = not known yet (Wireshark's nstime_is_zero).
+    first_rtt: i64,
+}
+
+impl Stream {
+    fn new(index: u32, a: Endpoint, b: Endpoint, f: &Frame) -> Stream {
+        Stream {
+            sum: FlowSummary {
+                stream: index,
+                a,
+                b,
+                first_frame: f.number,
+                last_frame: f.number,
+                first_ts: f.ts_ns,
+                last_ts: f.ts_ns,
+                frames: [0; 2],
+                bytes: [0; 2],
+                payload: [0; 2],
+                syn: 0,
+                synack: 0,
+                fin: 0,
+                rst: 0,
+                completeness: 0,
+                irtt_ns: None,
+                hs: Handshake::default(),
+                zeek: ZeekConn::default(),
+                retransmissions: 0,
+                dup_acks: 0,
+                lost_segments: 0,
+                zero_windows: 0,
+                conv_frames: [0; 2],
+                conv_bytes: [0; 2],
+                syn_opts: [SynOptions::default(); 2],
+                ecn: false,
+            },
+            dirs: [Direction::default(); 2],
+            flows: [FlowAnalysis::default(), FlowAnalysis::default()],
+            ts_prev: f.ts_ns,
+            ts_mru_syn: 0,
+            first_rtt: 0,
+        }
+    }
+}
+
+/// Totals across all streams, for the status bar and the summary.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Totals {
+    pub streams: u64,
+    pub tcp_frames: u64,
+    pub retired: u64,
+    pub live_streams: u64,
+}
+
+pub struct Tracker {
+    streams: FxHashMap<ConnKey, Stream>,
+    next_index: u32,
+    budget: Budget,
+    retired: Vec<FlowSummary>,
+    totals: Totals,
+    last_ts: i64,
+    sweeps_ts: i64,
+}
+
+impl Default for Tracker {
+    fn default() -> Self {
+        Tracker::new(Budget::default())
+    }
+}
+
+impl Tracker {
+    pub fn new(budget: Budget) -> Tracker {
+        Tracker {
+            streams: FxHashMap::default(),
+            next_index: 0,
+            budget,
+            retired: Vec::new(),
+            totals: Totals::default(),
+            last_ts: 0,
+            sweeps_ts: 0,
+        }
+    }
+
+    pub fn totals(&self) -> Totals {
+        Totals { live_streams: self.streams.len() as u64, ..self.totals }
+    }
+
+    /// Summaries of streams retired since the last call (port reuse, budget, idle timeout).
+    pub fn take_retired(&mut self) -> Vec<FlowSummary> {
+        std::mem::take(&mut self.retired)
+    }
+
+    /// Whether any retired summaries are waiting.
+    pub fn has_retired(&self) -> bool {
+        !self.retired.is_empty()
+    }
+
+    /// All live streams' summaries, in no particular order.
+    pub fn live(&self) -> impl Iterator<Item = &FlowSummary> {
+        self.streams.values().map(|s| &s.sum)
+    }
+
+    /// Retire everything (end of capture) and return all summaries not yet taken.
+    pub fn finish(&mut self) -> Vec<FlowSummary> {
+        let mut out = std::mem::take(&mut self.retired);
+        out.extend(self.streams.drain().map(|(_, s)| s.sum));
+        out
+    }
+
+    fn new_stream(&mut self, key: ConnKey, a: Endpoint, b: Endpoint, f: &Frame) -> &mut Stream {
+        let index = self.next_index;
+        self.next_index = self.next_index.wrapping_add(1);
+        self.totals.streams += 1;
+        let s = Stream::new(index, a, b, f);
+        if let Some(old) = self.streams.insert(key, s) {
+            self.retired.push(old.sum);
+        }
+        self.streams.get_mut(&key).expect("just inserted")
+    }
+
+    /// Keep the table within budget: drop the least recently seen quarter
+    /// (amortised O(1) per packet), and anything idle past the timeout.
+    fn enforce_budget(&mut self, now: i64) {
+        let over = self.streams.len() > self.budget.max_streams;
+        let idle_due = self.budget.idle_timeout_ns > 0 && now - self.sweeps_ts > self.budget.idle_timeout_ns / 4;
+        if !over && !idle_due {
+            return;
+        }
+        self.sweeps_ts = now;
+        let mut cutoff = if self.budget.idle_timeout_ns > 0 { now - self.budget.idle_timeout_ns } else { i64::MIN };
+        if over {
+            let mut last: Vec<i64> = self.streams.values().map(|s| s.sum.last_ts).collect();
+            let k = last.len() / 4;
+            let (_, nth, _) = last.select_nth_unstable(k);
+            cutoff = cutoff.max(*nth);
+        }
+        let retired = &mut self.retired;
+        let mut n = 0u64;
+        self.streams.retain(|_, s| {
+            if s.sum.last_ts <= cutoff {
+                retired.push(s.sum.clone());
+                n += 1;
+                false
+            } else {
+                true
+            }
+        });
+        self.totals.retired += n;
+    }
+
+    /// Track one frame. Returns `None` for frames without a TCP header that
+    /// reaches Wireshark's conversation lookup (fewer than 16 header bytes).
+    pub fn process(&mut self, f: &Frame) -> Option<(TcpMeta, &FlowSummary)> {
+        let tcp = f.tcp.as_ref()?;
+        if !tcp.has_fixed {
+            return None;
+        }
+        let ip = f.tcp_ip()?;
+        let now = f.ts_ns;
+        if now > self.last_ts {
+            self.last_ts = now;
+        }
+        self.totals.tcp_frames += 1;
+        let src: Endpoint = (ip.src, tcp.src_port);
+        let dst: Endpoint = (ip.dst, tcp.dst_port);
+        let key = ConnKey::new(src, dst);
+        let syn = tcp.syn();
+        let ackf = tcp.ack_flag();
+        let pure_syn = syn && !ackf;
+
+        // Conversation lookup (§1). `is_new` is Wireshark's `conversation_is_new`:
+        // the only way the completeness rule knows it sees the first frame.
+        let mut is_new = false;
+        if !self.streams.contains_key(&key) {
+            self.enforce_budget(now);
+            self.new_stream(key, src, dst, f);
+            is_new = true;
+        }
+        let mut reused = false;
+        {
+            let st = self.streams.get_mut(&key).expect("present");
+            let d = (st.sum.a != src) as usize;
+            // Port reuse: a pure SYN whose seq differs from a known base starts a new stream.
+            // A same-ISN SYN stays (a retransmission in 4.0.17), resetting nextseq.
+            if pure_syn {
+                if let Some(base) = st.dirs[d].base {
+                    if tcp.seq != base {
+                        reused = true;
+                    } else {
+                        st.flows[d].reset_nextseq_for_syn();
+                    }
+                }
+            }
+        }
+        if reused {
+            let st = self.new_stream(key, src, dst, f);
+            st.sum.completeness = completeness::SYN;
+        }
+        let st = self.streams.get_mut(&key).expect("present");
+        let d = (st.sum.a != src) as usize;
+        let r = 1 - d;
+        // A SYN-ACK with a new ISN overwrites that direction's base and stays in the stream.
+        if syn && ackf {
+            if let Some(base) = st.dirs[d].base {
+                if base != tcp.seq {
+                    st.dirs[d].base = Some(tcp.seq);
+                    reused = true;
+                }
+            }
+        }
+
+        let mut m = TcpMeta {
+            stream: st.sum.stream,
+            dir: d as u8,
+            seq: tcp.seq,
+            ack: tcp.ack,
+            window: tcp.window as u32,
+            completeness: st.sum.completeness,
+            ..TcpMeta::default()
+        };
+
+        // Frame statistics and timestamps (every frame that reached the lookup).
+        st.sum.last_frame = f.number;
+        st.sum.last_ts = now;
+        st.sum.frames[d] += 1;
+        st.sum.bytes[d] += f.wire_len as u64;
+        if !tcp.quoted {
+            st.sum.conv_frames[d] += 1;
+            st.sum.conv_bytes[d] += f.wire_len as u64;
+        }
+        m.time_rel_ns = now - st.sum.first_ts;
+        m.time_delta_ns = now - st.ts_prev;
+        st.ts_prev = now;
+        let opts = &tcp.options;
+        // The displayed scale uses the state before this frame's own options.
+        m.scalefactor = scalefactor(syn, st.flows[d].win_scale);
+
+        // The segment-length block: bases, analysis, relative numbers (§2, §3).
+        // ICMP-quoted headers and headers longer than the IP payload skip it.
+        let mut fnd = Findings::default();
+        if reused {
+            fnd.flags |= flag::REUSED_PORTS;
+            fnd.record = true;
+        }
+        let seg_len = if tcp.quoted { None } else { tcp.seg_len };
+        if let Some(len) = seg_len {
+            m.analyzed = true;
+            m.len = Some(len);
+            st.sum.payload[d] += len as u64;
+            let base = *st.dirs[d].base.get_or_insert(if syn { tcp.seq } else { tcp.seq.wrapping_sub(1) });
+            if ackf && st.dirs[r].base.is_none() {
+                st.dirs[r].base = Some(tcp.ack.wrapping_sub(1));
+            }
+            let seg = Segment {
+                frame: f.number,
+                ts: now,
+                seq: tcp.seq,
+                ack: tcp.ack,
+                len,
+                window: tcp.window,
+                syn,
+                ack_flag: ackf,
+                fin: tcp.fin(),
+                rst: tcp.rst(),
+                psh: tcp.has(fl::PSH),
+            };
+            let (fa, fb) = st.flows.split_at_mut(1);
+            let (fwd, rev) = if d == 0 { (&mut fa[0], &mut fb[0]) } else { (&mut fb[0], &mut fa[0]) };
+            analysis::analyze(fwd, rev, &seg, base, st.first_rtt, &mut fnd);
+            let rev_base = st.dirs[r].base.unwrap_or(0);
+            m.seq = tcp.seq.wrapping_sub(base);
+            if ackf {
+                m.ack = tcp.ack.wrapping_sub(rev_base);
+            }
+            m.rev_base = rev_base;
+            if !syn && st.flows[d].win_scale >= 0 {
+                m.window = (tcp.window as u32) << st.flows[d].win_scale;
+            }
+            let sf = (syn || tcp.fin()) as u32;
+            m.nxtseq = Some(m.seq.wrapping_add(len).wrapping_add(sf));
+        }
+        // A bogus header length ends dissection here: no completeness, options or iRTT.
+        if tcp.bogus_hdr_len() {
+            m.analysis = fnd;
+            m.hs_state = st.sum.hs.state;
+            return Some((m, &self.streams[&key].sum));
+        }
+
+        // Completeness (§4). ICMP-quoted headers count too, with length 0.
+        let len = seg_len.unwrap_or(0);
+        let c = &mut st.sum.completeness;
+        if is_new {
+            if pure_syn {
+                *c |= completeness::SYN;
+                if len > 0 {
+                    *c |= completeness::DATA;
+                }
+            }
+        } else {
+            if syn && ackf {
+                *c |= completeness::SYNACK;
+            }
+            if ackf && !syn {
+                *c |= if len == 0 { completeness::ACK } else { completeness::DATA };
+            }
+            if tcp.fin() && ackf {
+                *c |= completeness::FIN;
+            }
+            if tcp.rst() {
+                *c |= completeness::RST;
+            }
+        }
+        if reused && pure_syn {
+            m.completeness = completeness::SYN;
+        }
+
+        // SYN bookkeeping, then the initial RTT (after the analysis, §3.4).
+        if syn {
+            if !ackf {
+                st.ts_mru_syn = now;
+            }
+            st.flows[d].is_first_ack = true;
+        }
+        if ackf && !syn {
+            if st.ts_mru_syn != 0 && st.first_rtt == 0 {
+                st.first_rtt = now - st.ts_mru_syn;
+            }
+            st.flows[d].is_first_ack = false;
+        }
+
+        // Options: a window-scale option is stored for its sender; SACK blocks feed the peer's BiF.
+        if let Some(ws) = opts.wscale {
+            st.flows[d].win_scale = ws.min(14) as i8;
+        }
+        if m.analyzed {
+            st.flows[d].set_sack(opts.sack_blocks());
+        }
+        m.has_tree = fnd.record;
+        if m.has_tree && st.first_rtt != 0 {
+            m.irtt_ns = Some(st.first_rtt);
+        }
+        m.analysis = fnd;
+
+        // Window-scaling verification on SYNs (§5): no option on a SYN means no scaling either way.
+        if syn {
+            if st.flows[d].win_scale == -1 {
+                st.flows[d].win_scale = -2;
+                st.flows[r].win_scale = -2;
+            } else if ackf && st.flows[r].win_scale == -2 {
+                st.flows[d].win_scale = -2;
+            }
+            st.sum.syn_opts[d] = SynOptions {
+                seen: true,
+                mss: opts.mss,
+                wscale: opts.wscale,
+                sack_perm: opts.sack_perm,
+                timestamps: opts.timestamp.is_some(),
+                tfo: opts.tfo.is_some(),
+            };
+            if tcp.has(fl::ECE) && (ackf || tcp.has(fl::CWR)) {
+                st.sum.ecn = true;
+            }
+        }
+
+        // Stream statistics and hs-tui's handshake record.
+        let s = &mut st.sum;
+        if st.first_rtt != 0 {
+            s.irtt_ns = Some(st.first_rtt);
+        }
+        if m.analyzed {
+            if syn {
+                if ackf {
+                    s.synack += 1;
+                } else {
+                    s.syn += 1;
+                }
+            }
+            s.fin += tcp.fin() as u32;
+            s.rst += tcp.rst() as u32;
+            s.retransmissions += (fnd.flags & flag::ANY_RETRANSMISSION != 0) as u32;
+            s.dup_acks += (fnd.flags & flag::DUPLICATE_ACK != 0) as u32;
+            s.lost_segments += (fnd.flags & flag::LOST_SEGMENT != 0) as u32;
+            s.zero_windows += (fnd.flags & flag::ZERO_WINDOW != 0) as u32;
+            m.phase = s.hs.step(d as u8, now, tcp.seq, tcp.ack, tcp.flags, len);
+            s.zeek.step(d as u8, tcp.seq, tcp.flags, len, tcp.window);
+        }
+        m.from_client = s.hs.client.map(|c| c as usize == d);
+        m.hs_state = s.hs.state;
+        Some((m, &self.streams[&key].sum))
+    }
+}
+
+fn scalefactor(syn: bool, ws: i8) -> Option<i32> {
+    if syn {
+        None
+    } else if ws >= 0 {
+        Some(1 << ws)
+    } else {
+        Some(ws as i32)
+    }
+}
+
+#[cfg(test)]
+mod tests;

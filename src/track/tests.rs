@@ -1,0 +1,3 @@
+//! Tracker tests built from crafted segments.
+
+use super::*;
