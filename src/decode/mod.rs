@@ -330,6 +330,9 @@ fn sliced(f: &mut Frame, base: usize, p: &LaxSlicedPacket<'_>) {
         }
         Some(LaxNetSlice::Ipv4(_)) | Some(LaxNetSlice::Ipv6(_)) => {
             let (ip, payload, declared, fragmented) = ip_header(base, p.net.as_ref().unwrap());
+            // Like Wireshark, believe the IP length only as far as the frame's wire length reaches.
+            let on_wire = f.wire_len.saturating_sub(ip.offset + ip.hdr_len as u32);
+            let declared = declared.map(|d| d.min(on_wire));
             f.protos |= if ip.is_v6() { proto::IPV6 } else { proto::IP };
             f.ip = Some(ip);
             if payload.len() < declared.unwrap_or(0) as usize {

@@ -141,14 +141,14 @@ pub fn info(p: &PacketView<'_>) -> String {
             s.push_str(&analysis_labels(m.analysis.flags, m.analysis.dup_ack_num, m.analysis.dup_ack_frame));
         }
         let _ = write!(s, "{} → {} [{}]", t.src_port, t.dst_port, flag_names(t.flags));
-        if t.bogus_hdr_len() {
-            let _ = write!(s, ", bogus TCP header length ({}, must be at least 20)", t.hdr_len);
-            return s;
-        }
         let (seq, ack, win) = match p.meta {
             Some(m) => (m.seq, m.ack, m.window),
             None => (t.seq, t.ack, t.window as u32),
         };
+        if t.bogus_hdr_len() {
+            let _ = write!(s, " Seq={seq} Win={}, bogus TCP header length ({}, must be at least 20)", t.window, t.hdr_len);
+            return s;
+        }
         let _ = write!(s, " Seq={seq}");
         if t.ack_flag() {
             let _ = write!(s, " Ack={ack}");

@@ -116,6 +116,15 @@ macro_rules! analysis_flag {
     };
 }
 
+/// `tcp.analysis.duplicate_ack` occurs twice in tshark's tree (the flag and
+/// its expert item), so `-T fields` prints `1,1`.
+fn dup_ack_field<'a>(p: &PacketView<'a>, o: &mut Vec<Value<'a>>) {
+    if p.meta.is_some_and(|m| m.analysis.flags & flag::DUPLICATE_ACK != 0) {
+        o.push(Value::Present);
+        o.push(Value::Present);
+    }
+}
+
 macro_rules! proto_field {
     ($name:literal, $bit:expr, $desc:literal) => {
         Field {
@@ -404,7 +413,7 @@ pub static FIELDS: &[Field] = &[
         name: "tcp.seq",
         ty: FieldType::U32,
         desc: "Sequence number (relative)",
-        get: |p, o| o.extend(p.meta.filter(|_| p.tcpf().is_some_and(|t| !t.bogus_hdr_len())).map(|m| u(m.seq))),
+        get: |p, o| o.extend(p.meta.map(|m| u(m.seq))),
     },
     Field {
         name: "tcp.seq_raw",
@@ -431,7 +440,7 @@ pub static FIELDS: &[Field] = &[
         get: |p, o| o.extend(p.tcpf().filter(|t| !t.bogus_hdr_len()).map(|t| u(t.ack))),
     },
     Field { name: "tcp.hdr_len", ty: FieldType::U8, desc: "Header length", get: |p, o| o.extend(p.tcpf().map(|t| u(t.hdr_len))) },
-    Field { name: "tcp.flags", ty: FLAGS, desc: "Flags", get: |p, o| o.extend(p.tcpf().map(|t| u(t.flags))) },
+    Field { name: "tcp.flags", ty: FLAGS, desc: "Flags", get: |p, o| o.extend(p.tcpf().filter(|t| !t.bogus_hdr_len()).map(|t| u(t.flags))) },
     tcp_flag!("tcp.flags.res", fl::RES, "Reserved bits"),
     tcp_flag!("tcp.flags.ae", fl::AE, "Accurate ECN"),
     tcp_flag!("tcp.flags.cwr", fl::CWR, "Congestion Window Reduced"),
@@ -660,7 +669,7 @@ pub static FIELDS: &[Field] = &[
     analysis_flag!("tcp.analysis.out_of_order", flag::OUT_OF_ORDER, "Out-of-order segment"),
     analysis_flag!("tcp.analysis.lost_segment", flag::LOST_SEGMENT, "Previous segment not captured"),
     analysis_flag!("tcp.analysis.ack_lost_segment", flag::ACK_LOST_SEGMENT, "ACKed segment that wasn't captured"),
-    analysis_flag!("tcp.analysis.duplicate_ack", flag::DUPLICATE_ACK, "Duplicate ACK"),
+    Field { name: "tcp.analysis.duplicate_ack", ty: FieldType::None, desc: "Duplicate ACK", get: dup_ack_field },
     analysis_flag!("tcp.analysis.zero_window", flag::ZERO_WINDOW, "Zero window"),
     analysis_flag!("tcp.analysis.zero_window_probe", flag::ZERO_WINDOW_PROBE, "Zero window probe"),
     analysis_flag!("tcp.analysis.zero_window_probe_ack", flag::ZERO_WINDOW_PROBE_ACK, "Zero window probe ACK"),

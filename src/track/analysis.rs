@@ -264,7 +264,9 @@ pub fn analyze(fwd: &mut FlowAnalysis, rev: &mut FlowAnalysis, s: &Segment, fwd_
         if s.len > 0 && rev.lastack != 0 && seq::le(s.seq.wrapping_add(s.len), rev.lastack) {
             f.flags |= flag::SPURIOUS_RETRANSMISSION;
         } else if not_advanced
-            && rev.dupacknum >= 2
+            // Wireshark's dupacknum is unsigned: the -1 left by step 11 compares as >= 2
+            // (zeek-tcp-reassembly frame 8 is a Fast Retransmission for that reason).
+            && rev.dupacknum as u32 >= 2
             && rev.lastack == s.seq
             && within(s.ts, rev.lastack_ts, FAST_RETRANS_WINDOW_NS)
         {

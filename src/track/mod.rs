@@ -487,7 +487,8 @@ impl Tracker {
         }
         // A bogus header length ends dissection here: no completeness, options or iRTT.
         if tcp.bogus_hdr_len() {
-            m.analysis = fnd;
+            // The analysis ran (and its state persists), but nothing of it is shown.
+            m.nxtseq = None;
             m.hs_state = st.sum.hs.state;
             return Some((m, &self.streams[&key].sum));
         }
