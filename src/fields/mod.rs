@@ -419,7 +419,7 @@ pub static FIELDS: &[Field] = &[
         name: "tcp.seq_raw",
         ty: FieldType::U32,
         desc: "Sequence number (raw)",
-        get: |p, o| o.extend(p.tcpf().filter(|t| !t.quoted && !t.bogus_hdr_len()).map(|t| u(t.seq))),
+        get: |p, o| o.extend(p.tcpf().filter(|t| !t.quoted).map(|t| u(t.seq))),
     },
     Field {
         name: "tcp.nxtseq",
@@ -486,7 +486,7 @@ pub static FIELDS: &[Field] = &[
         name: "tcp.urgent_pointer",
         ty: FieldType::U16,
         desc: "Urgent pointer",
-        get: |p, o| o.extend(p.tcpf().filter(|t| t.checksum.is_some()).map(|t| u(t.urgent))),
+        get: |p, o| o.extend(p.tcpf().filter(|t| t.checksum.is_some() && !t.bogus_hdr_len()).map(|t| u(t.urgent))),
     },
     Field {
         name: "tcp.payload",
@@ -580,13 +580,13 @@ pub static FIELDS: &[Field] = &[
         name: "tcp.time_relative",
         ty: FieldType::RelTime,
         desc: "Time since the stream's first frame",
-        get: |p, o| o.extend(p.meta.map(|m| Value::Time(m.time_rel_ns))),
+        get: |p, o| o.extend(p.meta.filter(|_| p.tcpf().is_some_and(|t| !t.bogus_hdr_len())).map(|m| Value::Time(m.time_rel_ns))),
     },
     Field {
         name: "tcp.time_delta",
         ty: FieldType::RelTime,
         desc: "Time since the stream's previous frame",
-        get: |p, o| o.extend(p.meta.map(|m| Value::Time(m.time_delta_ns))),
+        get: |p, o| o.extend(p.meta.filter(|_| p.tcpf().is_some_and(|t| !t.bogus_hdr_len())).map(|m| Value::Time(m.time_delta_ns))),
     },
     // ---- TCP analysis ----
     Field {
@@ -782,6 +782,12 @@ pub static FIELDS: &[Field] = &[
         ty: FieldType::Str,
         desc: "Zeek history letters (ShADadFf ...)",
         get: |p, o| o.extend(p.flow.map(|f| Value::Str(Cow::Owned(f.zeek.history().to_string())))),
+    },
+    Field {
+        name: "hs.completeness",
+        ty: FieldType::U8,
+        desc: "The stream's completeness including this frame, as Wireshark's GUI (two passes) ends with it",
+        get: |p, o| o.extend(p.flow.map(|f| u(f.final_completeness()))),
     },
     Field { name: "hs.packets", ty: FieldType::U64, desc: "Packets in the stream so far", get: |p, o| o.extend(p.flow.map(|f| u(f.total_frames()))) },
     Field { name: "hs.bytes", ty: FieldType::U64, desc: "Frame bytes in the stream so far", get: |p, o| o.extend(p.flow.map(|f| u(f.total_bytes()))) },

@@ -139,8 +139,11 @@ pub struct FlowSummary {
     pub synack: u32,
     pub fin: u32,
     pub rst: u32,
-    /// Accumulated completeness (the two-pass value).
+    /// Accumulated completeness (one pass).
     pub completeness: u8,
+    /// What Wireshark's second pass adds: the stream's first frame re-counted
+    /// with the later-frame rules (§4; zeek-tcp-missing-syn ends at 30, not 28).
+    pub first_frame_bits: u8,
     pub irtt_ns: Option<i64>,
     pub hs: Handshake,
     pub zeek: ZeekConn,
@@ -189,6 +192,15 @@ impl FlowSummary {
     pub fn total_bytes(&self) -> u64 {
         self.bytes[0] + self.bytes[1]
     }
+    /// The completeness Wireshark's GUI (two passes) shows on the stream's
+    /// latest frame: the first frame's re-count appears from the second frame on.
+    pub fn final_completeness(&self) -> u8 {
+        if self.total_frames() > 1 {
+            self.completeness | self.first_frame_bits
+        } else {
+            self.completeness
+        }
+    }
     pub fn duration_ns(&self) -> i64 {
         self.last_ts - self.first_ts
     }
@@ -228,6 +240,7 @@ impl Stream {
                 fin: 0,
                 rst: 0,
                 completeness: 0,
+                first_frame_bits: 0,
                 irtt_ns: None,
                 hs: Handshake::default(),
                 zeek: ZeekConn::default(),
@@ -495,27 +508,17 @@ impl Tracker {
 
         // Completeness (§4). ICMP-quoted headers count too, with length 0.
         let len = seg_len.unwrap_or(0);
-        let c = &mut st.sum.completeness;
+        let later = later_frame_bits(syn, ackf, tcp.fin(), tcp.rst(), len);
         if is_new {
             if pure_syn {
-                *c |= completeness::SYN;
+                st.sum.completeness |= completeness::SYN;
                 if len > 0 {
-                    *c |= completeness::DATA;
+                    st.sum.completeness |= completeness::DATA;
                 }
             }
+            st.sum.first_frame_bits = later;
         } else {
-            if syn && ackf {
-                *c |= completeness::SYNACK;
-            }
-            if ackf && !syn {
-                *c |= if len == 0 { completeness::ACK } else { completeness::DATA };
-            }
-            if tcp.fin() && ackf {
-                *c |= completeness::FIN;
-            }
-            if tcp.rst() {
-                *c |= completeness::RST;
-            }
+            st.sum.completeness |= later;
         }
         if reused && pure_syn {
             m.completeness = completeness::SYN;
@@ -595,6 +598,24 @@ impl Tracker {
         m.hs_state = s.hs.state;
         Some((m, &self.streams[&key].sum))
     }
+}
+
+/// Completeness bits a frame adds when it is not the conversation's first (§4).
+fn later_frame_bits(syn: bool, ack: bool, fin: bool, rst: bool, len: u32) -> u8 {
+    let mut c = 0;
+    if syn && ack {
+        c |= completeness::SYNACK;
+    }
+    if ack && !syn {
+        c |= if len == 0 { completeness::ACK } else { completeness::DATA };
+    }
+    if fin && ack {
+        c |= completeness::FIN;
+    }
+    if rst {
+        c |= completeness::RST;
+    }
+    c
 }
 
 fn scalefactor(syn: bool, ws: i8) -> Option<i32> {
