@@ -19,11 +19,21 @@ hs-tui -r capture.pcap -q -z conv,tcp\n  sudo hs-tui -i eth0 port 443\n  hs-tui 
 )]
 pub struct Args {
     /// Read packets from a pcap or pcapng file ("-" for standard input)
-    #[arg(short = 'r', long = "read-file", value_name = "FILE", help_heading = "Capture")]
+    #[arg(
+        short = 'r',
+        long = "read-file",
+        value_name = "FILE",
+        help_heading = "Capture"
+    )]
     pub read: Option<String>,
 
     /// Capture live from this interface (needs root or CAP_NET_RAW)
-    #[arg(short = 'i', long = "interface", value_name = "IFACE", help_heading = "Capture")]
+    #[arg(
+        short = 'i',
+        long = "interface",
+        value_name = "IFACE",
+        help_heading = "Capture"
+    )]
     pub interface: Option<String>,
 
     /// Capture filter in libpcap (BPF) syntax; the words after the options work too
@@ -35,11 +45,23 @@ pub struct Args {
     pub no_promiscuous: bool,
 
     /// Bytes to capture per packet
-    #[arg(short = 's', long = "snapshot-length", value_name = "SNAPLEN", default_value_t = 262144, help_heading = "Capture")]
+    #[arg(
+        short = 's',
+        long = "snapshot-length",
+        value_name = "SNAPLEN",
+        default_value_t = 262144,
+        help_heading = "Capture"
+    )]
     pub snaplen: i32,
 
     /// Kernel capture buffer size in MiB
-    #[arg(short = 'B', long = "buffer-size", value_name = "MIB", default_value_t = 4, help_heading = "Capture")]
+    #[arg(
+        short = 'B',
+        long = "buffer-size",
+        value_name = "MIB",
+        default_value_t = 4,
+        help_heading = "Capture"
+    )]
     pub buffer_mib: i32,
 
     /// Stop after reading this many packets
@@ -47,7 +69,12 @@ pub struct Args {
     pub count: Option<u64>,
 
     /// Stop condition: duration:SECONDS (live capture)
-    #[arg(short = 'a', long = "autostop", value_name = "duration:SECONDS", help_heading = "Capture")]
+    #[arg(
+        short = 'a',
+        long = "autostop",
+        value_name = "duration:SECONDS",
+        help_heading = "Capture"
+    )]
     pub autostop: Vec<String>,
 
     /// List the interfaces available for live capture, with their addresses
@@ -59,7 +86,12 @@ pub struct Args {
     pub write: Option<PathBuf>,
 
     /// Display filter, Wireshark syntax (e.g. 'tcp.flags.syn == 1 and ip.addr == 10.0.0.1'), or @preset
-    #[arg(short = 'Y', long = "display-filter", value_name = "FILTER", help_heading = "Filter")]
+    #[arg(
+        short = 'Y',
+        long = "display-filter",
+        value_name = "FILTER",
+        help_heading = "Filter"
+    )]
     pub display_filter: Option<String>,
 
     /// List the named display filter presets (filters/)
@@ -67,7 +99,12 @@ pub struct Args {
     pub list_filters: bool,
 
     /// Output format
-    #[arg(short = 'T', value_name = "FORMAT", value_enum, help_heading = "Output")]
+    #[arg(
+        short = 'T',
+        value_name = "FORMAT",
+        value_enum,
+        help_heading = "Output"
+    )]
     pub format: Option<Format>,
 
     /// A field to print with -T fields/json/ek/ndjson (repeat for more; see --list-fields)
@@ -99,7 +136,12 @@ pub struct Args {
     pub list_fields: bool,
 
     /// Streams kept with full analysis state; beyond this the least recently seen are retired
-    #[arg(long = "max-streams", value_name = "N", default_value_t = 500_000, help_heading = "Limits")]
+    #[arg(
+        long = "max-streams",
+        value_name = "N",
+        default_value_t = 500_000,
+        help_heading = "Limits"
+    )]
     pub max_streams: usize,
 
     /// Retire streams idle for this many seconds (default: never, as Wireshark)
@@ -127,13 +169,19 @@ impl Args {
         for a in &self.autostop {
             match a.split_once(':') {
                 Some(("duration", v)) => {
-                    let secs: f64 = v.parse().map_err(|_| format!("invalid -a duration '{v}': expected seconds"))?;
-                    if !(secs > 0.0) {
+                    let secs: f64 = v
+                        .parse()
+                        .map_err(|_| format!("invalid -a duration '{v}': expected seconds"))?;
+                    if secs.is_nan() || secs <= 0.0 {
                         return Err(format!("invalid -a duration '{v}': must be positive"));
                     }
                     out = Some(secs);
                 }
-                _ => return Err(format!("invalid -a argument '{a}': supported is duration:SECONDS")),
+                _ => {
+                    return Err(format!(
+                        "invalid -a argument '{a}': supported is duration:SECONDS"
+                    ))
+                }
             }
         }
         Ok(out)
@@ -150,7 +198,20 @@ mod tests {
 
     #[test]
     fn tshark_style_flags() {
-        let a = parse(&["-r", "x.pcap", "-T", "fields", "-e", "tcp.stream", "-e", "tcp.seq", "-E", "header=y", "-c", "5"]);
+        let a = parse(&[
+            "-r",
+            "x.pcap",
+            "-T",
+            "fields",
+            "-e",
+            "tcp.stream",
+            "-e",
+            "tcp.seq",
+            "-E",
+            "header=y",
+            "-c",
+            "5",
+        ]);
         assert_eq!(a.read.as_deref(), Some("x.pcap"));
         assert_eq!(a.format, Some(Format::Fields));
         assert_eq!(a.fields, ["tcp.stream", "tcp.seq"]);

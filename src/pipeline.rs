@@ -50,12 +50,18 @@ impl Settings {
             match fields::by_name(name) {
                 Some(f) => fields.push(f),
                 None => match fields::nearest(name) {
-                    Some(n) => bail!("unknown field '{name}' (did you mean '{n}'?); see hs-tui --list-fields"),
+                    Some(n) => bail!(
+                        "unknown field '{name}' (did you mean '{n}'?); see hs-tui --list-fields"
+                    ),
                     None => bail!("unknown field '{name}'; see hs-tui --list-fields"),
                 },
             }
         }
-        let format = a.format.unwrap_or(if fields.is_empty() { Format::Text } else { Format::Fields });
+        let format = a.format.unwrap_or(if fields.is_empty() {
+            Format::Text
+        } else {
+            Format::Fields
+        });
         if format == Format::Fields && fields.is_empty() {
             bail!("-T fields needs at least one -e FIELD (see hs-tui --list-fields)");
         }
@@ -88,7 +94,10 @@ impl Settings {
             fields_opts,
             quiet: a.quiet,
             stats,
-            read: ReadOptions { max_frames: a.count, duration: duration.map(Duration::from_secs_f64) },
+            read: ReadOptions {
+                max_frames: a.count,
+                duration: duration.map(Duration::from_secs_f64),
+            },
             budget: Budget {
                 max_streams: a.max_streams.max(1),
                 idle_timeout_ns: a.idle_timeout.map(|s| (s * 1e9) as i64).unwrap_or(0),
@@ -114,9 +123,14 @@ struct Writer {
 
 impl Writer {
     fn open(path: &std::path::Path, link: crate::decode::LinkType) -> anyhow::Result<Writer> {
-        let dead = pcap::Capture::dead_with_precision(pcap::Linktype(link.to_linktype()), pcap::Precision::Nano)
+        let dead = pcap::Capture::dead_with_precision(
+            pcap::Linktype(link.to_linktype()),
+            pcap::Precision::Nano,
+        )
+        .map_err(|e| anyhow!("cannot write {}: {e}", path.display()))?;
+        let save = dead
+            .savefile(path)
             .map_err(|e| anyhow!("cannot write {}: {e}", path.display()))?;
-        let save = dead.savefile(path).map_err(|e| anyhow!("cannot write {}: {e}", path.display()))?;
         Ok(Writer { save })
     }
     fn write(&mut self, f: &crate::decode::Frame, bytes: &[u8]) {
@@ -153,7 +167,11 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
     let print_packets = !settings.quiet;
-    let mut printer = Printer::new(settings.format, settings.fields.clone(), settings.fields_opts.clone());
+    let mut printer = Printer::new(
+        settings.format,
+        settings.fields.clone(),
+        settings.fields_opts.clone(),
+    );
     let mut tracker = Tracker::new(settings.budget);
     let mut reports = Reports::new(settings.stats.clone());
     let want_reports = reports.wanted();
@@ -191,7 +209,14 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
                             Some((m, fl)) => (Some(m), Some(*fl)),
                             None => (None, None),
                         };
-                        let view = PacketView { frame: f, bytes, meta, flow, first_ts: first, prev_ts: if frames == 1 { f.ts_ns } else { prev_ts } };
+                        let view = PacketView {
+                            frame: f,
+                            bytes,
+                            meta,
+                            flow,
+                            first_ts: first,
+                            prev_ts: if frames == 1 { f.ts_ns } else { prev_ts },
+                        };
                         if print_packets {
                             printer.packet(&view, &mut out)?;
                         }
@@ -238,7 +263,9 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
     }
     if settings.source.is_live() {
         let dropped = stats.map(|s| s.dropped + s.if_dropped).unwrap_or(0);
-        eprintln!("{frames} packets captured, {dropped} dropped by the kernel, {malformed} malformed");
+        eprintln!(
+            "{frames} packets captured, {dropped} dropped by the kernel, {malformed} malformed"
+        );
     }
     if let Some(e) = error {
         eprintln!("hs-tui: {e}");

@@ -87,7 +87,9 @@ const KNOWN: &[(&str, &str, &str, &str)] = &[
 ];
 
 fn known(capture: &str, frame: &str, field: &str) -> bool {
-    KNOWN.iter().any(|(c, fr, f, _)| *c == capture && (*fr == "*" || *fr == frame) && (*f == "*" || *f == field))
+    KNOWN.iter().any(|(c, fr, f, _)| {
+        *c == capture && (*fr == "*" || *fr == frame) && (*f == "*" || *f == field)
+    })
 }
 
 type Rows = BTreeMap<u64, HashMap<String, String>>;
@@ -98,8 +100,11 @@ fn parse_tsv(text: &str) -> Rows {
     let mut rows = Rows::new();
     for l in lines {
         let cols: Vec<&str> = l.split('\t').collect();
-        let row: HashMap<String, String> =
-            header.iter().zip(cols.iter().chain(std::iter::repeat(&""))).map(|(h, c)| (h.to_string(), c.to_string())).collect();
+        let row: HashMap<String, String> = header
+            .iter()
+            .zip(cols.iter().chain(std::iter::repeat(&"")))
+            .map(|(h, c)| (h.to_string(), c.to_string()))
+            .collect();
         if let Some(n) = row.get("frame.number").and_then(|n| n.parse().ok()) {
             rows.insert(n, row);
         }
@@ -108,7 +113,14 @@ fn parse_tsv(text: &str) -> Rows {
 }
 
 fn fields_args(file: &Path, fields: &[&str]) -> Vec<String> {
-    let mut a = vec!["-r".to_string(), file.display().to_string(), "-T".into(), "fields".into(), "-E".into(), "header=y".into()];
+    let mut a = vec![
+        "-r".to_string(),
+        file.display().to_string(),
+        "-T".into(),
+        "fields".into(),
+        "-E".into(),
+        "header=y".into(),
+    ];
     for f in std::iter::once(&"frame.number").chain(fields) {
         a.push("-e".into());
         a.push(f.to_string());
@@ -124,7 +136,14 @@ struct Tally {
 }
 
 impl Tally {
-    fn compare(&mut self, capture: &str, expected: &Rows, got: &Rows, fields: &[&'static str], only_tcp_rows: bool) {
+    fn compare(
+        &mut self,
+        capture: &str,
+        expected: &Rows,
+        got: &Rows,
+        fields: &[&'static str],
+        only_tcp_rows: bool,
+    ) {
         for (num, exp) in expected {
             if only_tcp_rows && exp.get("tcp.srcport").is_none_or(|s| s.is_empty()) {
                 continue;
@@ -133,11 +152,16 @@ impl Tally {
             for &f in fields {
                 let Some(want) = exp.get(f) else { continue };
                 *self.total.entry(f).or_default() += 1;
-                let have = g.and_then(|r| r.get(f)).map(String::as_str).unwrap_or("<no row>");
+                let have = g
+                    .and_then(|r| r.get(f))
+                    .map(String::as_str)
+                    .unwrap_or("<no row>");
                 if have != want {
                     *self.bad.entry(f).or_default() += 1;
                     if !known(capture, &num.to_string(), f) {
-                        self.failures.push(format!("{capture} frame {num} {f}: tshark {want:?}, hs-tui {have:?}"));
+                        self.failures.push(format!(
+                            "{capture} frame {num} {f}: tshark {want:?}, hs-tui {have:?}"
+                        ));
                     }
                 }
             }
@@ -148,7 +172,10 @@ impl Tally {
         println!("{title}: per-field agreement");
         for (f, t) in &self.total {
             let b = self.bad.get(f).copied().unwrap_or(0);
-            println!("  {f:40} {t:7} compared {b:4} differ  {:8.4}%", 100.0 * (1.0 - b as f64 / *t as f64));
+            println!(
+                "  {f:40} {t:7} compared {b:4} differ  {:8.4}%",
+                100.0 * (1.0 - b as f64 / *t as f64)
+            );
         }
     }
 }
@@ -165,7 +192,10 @@ fn shared_captures_match_tshark_packet_by_packet() {
             continue;
         }
         let stem = name.rsplit_once('.').unwrap().0;
-        let expected = parse_tsv(&std::fs::read_to_string(dir.join("expected").join(format!("{stem}.packets.tsv"))).unwrap());
+        let expected = parse_tsv(
+            &std::fs::read_to_string(dir.join("expected").join(format!("{stem}.packets.tsv")))
+                .unwrap(),
+        );
         let out = hs_tui(&fields_args(&path, FIELDS));
         assert!(!out.stderr.contains("panicked"), "{name}: {}", out.stderr);
         let got = parse_tsv(&out.stdout);
@@ -178,7 +208,11 @@ fn shared_captures_match_tshark_packet_by_packet() {
         let b = tally.bad.get(f).copied().unwrap_or(0);
         assert!(b as f64 <= t as f64 * 0.001, "{f}: {b} of {t} differ");
     }
-    assert!(tally.failures.is_empty(), "unexplained disagreements:\n{}", tally.failures.join("\n"));
+    assert!(
+        tally.failures.is_empty(),
+        "unexplained disagreements:\n{}",
+        tally.failures.join("\n")
+    );
     assert!(files >= 40, "expected the shared captures, found {files}");
 }
 
@@ -194,8 +228,20 @@ fn shared_captures_match_tshark_stream_by_stream() {
             continue;
         }
         let stem = name.rsplit_once('.').unwrap().0;
-        let text = std::fs::read_to_string(dir.join("expected").join(format!("{stem}.streams.tsv"))).unwrap();
-        let out = hs_tui(&fields_args(&path, &["tcp.stream", "hs.completeness", "tcp.analysis.initial_rtt", "frame.len", "icmp.type", "icmpv6.type"]));
+        let text =
+            std::fs::read_to_string(dir.join("expected").join(format!("{stem}.streams.tsv")))
+                .unwrap();
+        let out = hs_tui(&fields_args(
+            &path,
+            &[
+                "tcp.stream",
+                "hs.completeness",
+                "tcp.analysis.initial_rtt",
+                "frame.len",
+                "icmp.type",
+                "icmpv6.type",
+            ],
+        ));
         // Our per-stream totals, from the packets: count, bytes, last accumulated completeness, iRTT.
         let mut ours: BTreeMap<String, (u64, u64, String, String, u64, u64)> = BTreeMap::new();
         for row in parse_tsv(&out.stdout).into_iter() {
@@ -205,7 +251,9 @@ fn shared_captures_match_tshark_stream_by_stream() {
             if s.is_empty() || !r["icmp.type"].is_empty() || !r["icmpv6.type"].is_empty() {
                 continue;
             }
-            let e = ours.entry(s.clone()).or_insert((0, 0, String::new(), String::new(), num, num));
+            let e = ours
+                .entry(s.clone())
+                .or_insert((0, 0, String::new(), String::new(), num, num));
             e.0 += 1;
             e.1 += r["frame.len"].parse::<u64>().unwrap_or(0);
             e.2 = r["hs.completeness"].clone();
@@ -229,39 +277,69 @@ fn shared_captures_match_tshark_stream_by_stream() {
                 ("bytes", row["bytes"].to_string(), o.1.to_string()),
                 ("completeness", row["completeness"].to_string(), o.2.clone()),
                 ("initial_rtt", row["initial_rtt"].to_string(), o.3.clone()),
-                ("first_frame", row["first_frame"].to_string(), o.4.to_string()),
+                (
+                    "first_frame",
+                    row["first_frame"].to_string(),
+                    o.4.to_string(),
+                ),
                 ("last_frame", row["last_frame"].to_string(), o.5.to_string()),
             ];
             for (what, want, have) in checks {
                 if want != have {
-                    failures.push(format!("{name} stream {} {what}: tshark {want}, hs-tui {have}", row["stream"]));
+                    failures.push(format!(
+                        "{name} stream {} {what}: tshark {want}, hs-tui {have}",
+                        row["stream"]
+                    ));
                 }
             }
         }
     }
     println!("{streams} streams compared");
-    assert!(failures.is_empty(), "{} stream disagreements:\n{}", failures.len(), failures.iter().take(40).cloned().collect::<Vec<_>>().join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} stream disagreements:\n{}",
+        failures.len(),
+        failures
+            .iter()
+            .take(40)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
 }
 
 #[test]
 fn crafted_scenarios_match_live_tshark() {
-    let Some(shared) = shared_dir().map(|d| d.join("../scenarios/semantics-scenarios.py")) else { return };
+    let Some(shared) = shared_dir().map(|d| d.join("../scenarios/semantics-scenarios.py")) else {
+        return;
+    };
     if !tshark_available() {
         println!("NOTICE: tshark not installed; crafted-scenario conformance skipped");
         return;
     }
     let out = tempfile::tempdir().unwrap();
-    let status = std::process::Command::new("python3").arg(&shared).arg(out.path()).output();
+    let status = std::process::Command::new("python3")
+        .arg(&shared)
+        .arg(out.path())
+        .output();
     match status {
         Ok(s) if s.status.success() => {}
         _ => {
-            println!("NOTICE: could not run {} (python3 missing?); skipped", shared.display());
+            println!(
+                "NOTICE: could not run {} (python3 missing?); skipped",
+                shared.display()
+            );
             return;
         }
     }
     let mut tally = Tally::default();
     let mut files = 0;
-    let fields: Vec<&'static str> = FIELDS.iter().copied().filter(|f| !f.starts_with("frame.")).chain(["tcp.analysis.rto", "tcp.analysis.rto_frame"]).collect();
+    let fields: Vec<&'static str> = FIELDS
+        .iter()
+        .copied()
+        .filter(|f| !f.starts_with("frame."))
+        .chain(["tcp.analysis.rto", "tcp.analysis.rto_frame"])
+        .collect();
     for entry in std::fs::read_dir(out.path()).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().to_string();
@@ -269,7 +347,12 @@ fn crafted_scenarios_match_live_tshark() {
             continue;
         }
         let args = fields_args(&path, &fields);
-        let ts = std::process::Command::new("tshark").arg("-n").args(&args).env("LC_ALL", "C").output().unwrap();
+        let ts = std::process::Command::new("tshark")
+            .arg("-n")
+            .args(&args)
+            .env("LC_ALL", "C")
+            .output()
+            .unwrap();
         let expected = parse_tsv(&String::from_utf8_lossy(&ts.stdout));
         let got = parse_tsv(&hs_tui(&args).stdout);
         tally.compare(&name, &expected, &got, &fields, true);
@@ -277,28 +360,69 @@ fn crafted_scenarios_match_live_tshark() {
     }
     tally.report(&format!("{files} crafted scenarios"));
     assert!(files >= 30, "scenario script wrote {files} captures");
-    assert!(tally.failures.is_empty(), "unexplained disagreements:\n{}", tally.failures.join("\n"));
+    assert!(
+        tally.failures.is_empty(),
+        "unexplained disagreements:\n{}",
+        tally.failures.join("\n")
+    );
 }
 
 #[test]
 fn damaged_captures_fail_cleanly_and_keep_what_was_read() {
     let Some(dir) = shared_dir() else { return };
     // Cut in the middle of packet 21: the 20 packets before are printed, then a one-line error.
-    let out = hs_tui(&["-r".into(), dir.join("lo-http-cut.pcap").display().to_string()]);
+    let out = hs_tui(&[
+        "-r".into(),
+        dir.join("lo-http-cut.pcap").display().to_string(),
+    ]);
     assert_eq!(out.code, Some(2));
     assert_eq!(out.stdout.lines().count(), 20, "{}", out.stdout);
     assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
-    assert!(out.stderr.contains("cut short in packet 21 at byte offset 10550"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("cut short in packet 21 at byte offset 10550"),
+        "{}",
+        out.stderr
+    );
     // Not a capture.
-    let out = hs_tui(&["-r".into(), dir.join("lo-not-a-capture.pcap").display().to_string()]);
+    let out = hs_tui(&[
+        "-r".into(),
+        dir.join("lo-not-a-capture.pcap").display().to_string(),
+    ]);
     assert_eq!(out.code, Some(2));
-    assert!(out.stderr.contains("not a pcap or pcapng capture"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("not a pcap or pcapng capture"),
+        "{}",
+        out.stderr
+    );
     assert!(out.stdout.is_empty());
     // Header only: no packets, success.
-    let out = hs_tui(&["-r".into(), dir.join("zeek-empty.pcap").display().to_string()]);
-    assert_eq!((out.code, out.stdout.as_str(), out.stderr.as_str()), (Some(0), "", ""));
+    let out = hs_tui(&[
+        "-r".into(),
+        dir.join("zeek-empty.pcap").display().to_string(),
+    ]);
+    assert_eq!(
+        (out.code, out.stdout.as_str(), out.stderr.as_str()),
+        (Some(0), "", "")
+    );
     // A fuzzed header: decoded as far as it goes, no stream, no panic.
-    let out = hs_tui(&["-r".into(), dir.join("tcpdump-tcp_header_heapoverflow.pcap").display().to_string(), "-T".into(), "fields".into(), "-e".into(), "tcp.srcport".into(), "-e".into(), "tcp.stream".into(), "-e".into(), "frame.malformed".into()]);
+    let out = hs_tui(&[
+        "-r".into(),
+        dir.join("tcpdump-tcp_header_heapoverflow.pcap")
+            .display()
+            .to_string(),
+        "-T".into(),
+        "fields".into(),
+        "-e".into(),
+        "tcp.srcport".into(),
+        "-e".into(),
+        "tcp.stream".into(),
+        "-e".into(),
+        "frame.malformed".into(),
+    ]);
     assert_eq!(out.code, Some(0), "{}", out.stderr);
-    assert_eq!(out.stdout, "12336\t\tTCP header truncated (fewer than 16 bytes)\n");
+    assert_eq!(
+        out.stdout,
+        "12336\t\tTCP header truncated (fewer than 16 bytes)\n"
+    );
 }

@@ -54,13 +54,27 @@ pub enum CaptureError {
     #[error("{path}: not a pcap or pcapng capture file ({detail})")]
     NotACapture { path: String, detail: String },
     #[error("{path}: the capture is cut short in packet {packet} at byte offset {offset}; the {read} packets before it were read ({detail})")]
-    Truncated { path: String, packet: u64, offset: String, read: u64, detail: String },
+    Truncated {
+        path: String,
+        packet: u64,
+        offset: String,
+        read: u64,
+        detail: String,
+    },
     #[error("{path}: read error after {read} packets: {detail}")]
-    Read { path: String, read: u64, detail: String },
+    Read {
+        path: String,
+        read: u64,
+        detail: String,
+    },
     #[error("no such interface '{name}'; available interfaces: {available}")]
     NoSuchInterface { name: String, available: String },
     #[error("no permission to capture on '{interface}' ({detail}): run as root (sudo hs-tui -i {interface}) or give the binary the capability: sudo setcap cap_net_raw,cap_net_admin=eip {exe}")]
-    NoPermission { interface: String, detail: String, exe: String },
+    NoPermission {
+        interface: String,
+        detail: String,
+        exe: String,
+    },
     #[error("invalid capture filter '{filter}': {detail}")]
     BadFilter { filter: String, detail: String },
     #[error("capture on '{interface}' failed: {detail}")]
@@ -79,7 +93,11 @@ pub struct Batch {
 
 impl Batch {
     fn with_capacity(n: usize) -> Batch {
-        Batch { frames: Vec::with_capacity(n), data: Vec::with_capacity(n * 128), spans: Vec::with_capacity(n) }
+        Batch {
+            frames: Vec::with_capacity(n),
+            data: Vec::with_capacity(n * 128),
+            spans: Vec::with_capacity(n),
+        }
     }
     pub fn len(&self) -> usize {
         self.frames.len()
@@ -92,10 +110,14 @@ impl Batch {
         &self.data[s as usize..(s + l) as usize]
     }
     pub fn iter(&self) -> impl Iterator<Item = (&Frame, &[u8])> {
-        self.frames.iter().enumerate().map(move |(i, f)| (f, self.bytes(i)))
+        self.frames
+            .iter()
+            .enumerate()
+            .map(move |(i, f)| (f, self.bytes(i)))
     }
     fn push(&mut self, f: Frame, bytes: &[u8]) {
-        self.spans.push((self.data.len() as u32, bytes.len() as u32));
+        self.spans
+            .push((self.data.len() as u32, bytes.len() as u32));
         self.data.extend_from_slice(bytes);
         self.frames.push(f);
     }
@@ -180,9 +202,15 @@ fn map_open_error(path: &Path, e: pcap::Error) -> CaptureError {
         return CaptureError::FileAccess { path: p };
     }
     if msg.contains("truncated") || msg.contains("file is empty") {
-        return CaptureError::NotACapture { path: p, detail: "the file ends inside its header".into() };
+        return CaptureError::NotACapture {
+            path: p,
+            detail: "the file ends inside its header".into(),
+        };
     }
-    CaptureError::NotACapture { path: p, detail: msg.trim_start_matches("libpcap error: ").to_string() }
+    CaptureError::NotACapture {
+        path: p,
+        detail: msg.trim_start_matches("libpcap error: ").to_string(),
+    }
 }
 
 /// Open a source. Live captures are opened here, on the caller's thread, so
@@ -191,22 +219,37 @@ pub fn open(spec: &SourceSpec) -> Result<Opened, CaptureError> {
     match spec {
         SourceSpec::File(path) => {
             if path.is_dir() {
-                return Err(CaptureError::NotACapture { path: path.display().to_string(), detail: "it is a directory".into() });
+                return Err(CaptureError::NotACapture {
+                    path: path.display().to_string(),
+                    detail: "it is a directory".into(),
+                });
             }
-            let cap = Capture::from_file_with_precision(path, Precision::Nano).map_err(|e| map_open_error(path, e))?;
+            let cap = Capture::from_file_with_precision(path, Precision::Nano)
+                .map_err(|e| map_open_error(path, e))?;
             let link = LinkType::from_linktype(cap.get_datalink().0);
-            Ok(Opened { link, spec: spec.clone(), handle: Handle::Offline(cap) })
+            Ok(Opened {
+                link,
+                spec: spec.clone(),
+                handle: Handle::Offline(cap),
+            })
         }
         SourceSpec::Stdin => {
             // SAFETY: fd 0 is ours for the life of the process; libpcap takes ownership of a dup.
             let fd = unsafe { libc::dup(0) };
             if fd < 0 {
-                return Err(CaptureError::NotACapture { path: "-".into(), detail: "cannot read standard input".into() });
+                return Err(CaptureError::NotACapture {
+                    path: "-".into(),
+                    detail: "cannot read standard input".into(),
+                });
             }
             let cap = unsafe { Capture::from_raw_fd_with_precision(fd, Precision::Nano) }
                 .map_err(|e| map_open_error(Path::new("-"), e))?;
             let link = LinkType::from_linktype(cap.get_datalink().0);
-            Ok(Opened { link, spec: spec.clone(), handle: Handle::Offline(cap) })
+            Ok(Opened {
+                link,
+                spec: spec.clone(),
+                handle: Handle::Offline(cap),
+            })
         }
         SourceSpec::Live(l) => open_live(l).map(|cap| Opened {
             link: LinkType::from_linktype(cap.get_datalink().0),
@@ -218,26 +261,41 @@ pub fn open(spec: &SourceSpec) -> Result<Opened, CaptureError> {
 
 /// Interfaces as `-D` lists them.
 pub fn interfaces() -> Result<Vec<Device>, CaptureError> {
-    Device::list().map_err(|e| CaptureError::Live { interface: "-".into(), detail: e.to_string() })
+    Device::list().map_err(|e| CaptureError::Live {
+        interface: "-".into(),
+        detail: e.to_string(),
+    })
 }
 
 pub fn interface_names() -> String {
     match interfaces() {
-        Ok(list) => list.iter().map(|d| d.name.as_str()).collect::<Vec<_>>().join(", "),
+        Ok(list) => list
+            .iter()
+            .map(|d| d.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
         Err(_) => "(cannot list interfaces)".into(),
     }
 }
 
 fn open_live(l: &LiveOptions) -> Result<Capture<pcap::Active>, CaptureError> {
-    let live_err = |detail: String| CaptureError::Live { interface: l.interface.clone(), detail };
+    let live_err = |detail: String| CaptureError::Live {
+        interface: l.interface.clone(),
+        detail,
+    };
     let perm_err = |detail: String| CaptureError::NoPermission {
         interface: l.interface.clone(),
         detail,
-        exe: std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_else(|_| "hs-tui".into()),
+        exe: std::env::current_exe()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|_| "hs-tui".into()),
     };
     if let Ok(list) = interfaces() {
         if !list.iter().any(|d| d.name == l.interface) {
-            return Err(CaptureError::NoSuchInterface { name: l.interface.clone(), available: interface_names() });
+            return Err(CaptureError::NoSuchInterface {
+                name: l.interface.clone(),
+                available: interface_names(),
+            });
         }
     }
     let inactive = Capture::from_device(l.interface.as_str())
@@ -248,20 +306,30 @@ fn open_live(l: &LiveOptions) -> Result<Capture<pcap::Active>, CaptureError> {
         .timeout(100)
         .buffer_size(l.buffer_mib.saturating_mul(1 << 20))
         .precision(Precision::Nano);
-    let mut cap = inactive.open().map_err(|e| {
+    let cap = inactive.open().map_err(|e| {
         let msg = e.to_string();
         if msg.contains("ermission") || msg.contains("not permitted") {
             perm_err(msg)
         } else if msg.contains("No such device") {
-            CaptureError::NoSuchInterface { name: l.interface.clone(), available: interface_names() }
+            CaptureError::NoSuchInterface {
+                name: l.interface.clone(),
+                available: interface_names(),
+            }
         } else {
             live_err(msg)
         }
     })?;
+    // Non-blocking, and we poll the descriptor ourselves: with immediate mode libpcap's read
+    // timeout does not fire on an idle interface, so a blocking read would never see the stop
+    // flag or the -a duration.
+    let mut cap = cap.setnonblock().map_err(|e| live_err(e.to_string()))?;
     if let Some(f) = &l.bpf {
         cap.filter(f, true).map_err(|e| CaptureError::BadFilter {
             filter: f.clone(),
-            detail: e.to_string().trim_start_matches("libpcap error: ").to_string(),
+            detail: e
+                .to_string()
+                .trim_start_matches("libpcap error: ")
+                .to_string(),
         })?;
     }
     Ok(cap)
@@ -281,12 +349,20 @@ pub fn spawn(opened: Opened, opts: ReadOptions) -> Running {
         .spawn(move || {
             let spec = opened.spec.clone();
             match opened.handle {
-                Handle::Offline(cap) => read_loop(cap, link, &spec, &opts, &stop2, &tx),
-                Handle::Live(cap) => read_loop(cap, link, &spec, &opts, &stop2, &tx),
+                Handle::Offline(cap) => read_loop(cap, link, &spec, &opts, &stop2, &tx, None),
+                Handle::Live(cap) => {
+                    let fd = std::os::fd::AsRawFd::as_raw_fd(&cap);
+                    read_loop(cap, link, &spec, &opts, &stop2, &tx, Some(fd))
+                }
             }
         })
         .expect("spawn capture thread");
-    Running { link, events: rx, stop, thread: Some(thread) }
+    Running {
+        link,
+        events: rx,
+        stop,
+        thread: Some(thread),
+    }
 }
 
 fn read_loop<T: Activated + ?Sized>(
@@ -296,6 +372,7 @@ fn read_loop<T: Activated + ?Sized>(
     opts: &ReadOptions,
     stop: &AtomicBool,
     tx: &Sender<Event>,
+    poll_fd: Option<std::os::fd::RawFd>,
 ) {
     let live = spec.is_live();
     let started = Instant::now();
@@ -320,6 +397,8 @@ fn read_loop<T: Activated + ?Sized>(
             Ok(pkt) => {
                 number += 1;
                 let h = pkt.header;
+                // With nanosecond precision, tv_usec carries nanoseconds.
+                #[allow(clippy::unnecessary_cast)] // time_t/suseconds_t are not i64 everywhere
                 let ts = h.ts.tv_sec as i64 * 1_000_000_000 + h.ts.tv_usec as i64;
                 classic_offset += 16 + h.caplen as u64;
                 let frame = decode::decode(link, number, ts, h.len, pkt.data);
@@ -338,6 +417,9 @@ fn read_loop<T: Activated + ?Sized>(
                     }
                     batch_started = Instant::now();
                 }
+                if let Some(fd) = poll_fd {
+                    wait_readable(fd, 100);
+                }
             }
             Err(pcap::Error::NoMorePackets) => break None,
             Err(e) => break Some(read_error(spec, number, classic_offset, e)),
@@ -345,7 +427,11 @@ fn read_loop<T: Activated + ?Sized>(
         if live && last_stats.elapsed() >= Duration::from_millis(500) {
             last_stats = Instant::now();
             if let Ok(s) = cap.stats() {
-                let st = Stats { received: number, dropped: s.dropped as u64, if_dropped: s.if_dropped as u64 };
+                let st = Stats {
+                    received: number,
+                    dropped: s.dropped as u64,
+                    if_dropped: s.if_dropped as u64,
+                };
                 if tx.send(Event::Stats(st)).is_err() {
                     return;
                 }
@@ -357,16 +443,39 @@ fn read_loop<T: Activated + ?Sized>(
     }
     if live {
         if let Ok(s) = cap.stats() {
-            let _ = tx.send(Event::Stats(Stats { received: number, dropped: s.dropped as u64, if_dropped: s.if_dropped as u64 }));
+            let _ = tx.send(Event::Stats(Stats {
+                received: number,
+                dropped: s.dropped as u64,
+                if_dropped: s.if_dropped as u64,
+            }));
         }
     }
     let _ = tx.send(Event::Done(result));
 }
 
+/// Wait until the capture descriptor is readable or `ms` pass.
+fn wait_readable(fd: std::os::fd::RawFd, ms: i32) {
+    let mut p = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd for the duration of the call.
+    unsafe {
+        libc::poll(&mut p, 1, ms);
+    }
+}
+
 fn read_error(spec: &SourceSpec, read: u64, classic_offset: u64, e: pcap::Error) -> CaptureError {
-    let detail = e.to_string().trim_start_matches("libpcap error: ").to_string();
+    let detail = e
+        .to_string()
+        .trim_start_matches("libpcap error: ")
+        .to_string();
     match spec {
-        SourceSpec::Live(l) => CaptureError::Live { interface: l.interface.clone(), detail },
+        SourceSpec::Live(l) => CaptureError::Live {
+            interface: l.interface.clone(),
+            detail,
+        },
         SourceSpec::File(_) | SourceSpec::Stdin => {
             let path = spec.describe();
             if detail.contains("truncated") {
@@ -375,7 +484,13 @@ fn read_error(spec: &SourceSpec, read: u64, classic_offset: u64, e: pcap::Error)
                     _ => None,
                 }
                 .unwrap_or(classic_offset);
-                CaptureError::Truncated { path, packet: read + 1, offset: offset.to_string(), read, detail }
+                CaptureError::Truncated {
+                    path,
+                    packet: read + 1,
+                    offset: offset.to_string(),
+                    read,
+                    detail,
+                }
             } else {
                 CaptureError::Read { path, read, detail }
             }

@@ -25,7 +25,11 @@ fn u32_at(f: &mut File, at: u64, big: bool) -> Option<u32> {
     let mut b = [0u8; 4];
     f.seek(SeekFrom::Start(at)).ok()?;
     f.read_exact(&mut b).ok()?;
-    Some(if big { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) })
+    Some(if big {
+        u32::from_be_bytes(b)
+    } else {
+        u32::from_le_bytes(b)
+    })
 }
 
 fn classic(f: &mut File, read: u64, len: u64, big: bool) -> Option<u64> {
@@ -71,7 +75,9 @@ mod tests {
     fn classic_offsets_walk_records() {
         let mut t = tempfile::NamedTempFile::new().unwrap();
         let mut hdr = vec![0xd4, 0xc3, 0xb2, 0xa1];
-        hdr.extend_from_slice(&[2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0]);
+        hdr.extend_from_slice(&[
+            2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0,
+        ]);
         t.write_all(&hdr).unwrap();
         for caplen in [10u32, 20] {
             let mut rec = vec![0u8; 8];

@@ -13,11 +13,16 @@ pub fn drop_to_invoking_user() -> Result<Option<String>, CaptureError> {
         if libc::geteuid() != 0 {
             return Ok(None);
         }
-        let Ok(user) = std::env::var("SUDO_USER") else { return Ok(None) };
+        let Ok(user) = std::env::var("SUDO_USER") else {
+            return Ok(None);
+        };
         if user.is_empty() || user == "root" {
             return Ok(None);
         }
-        let err = |detail: String| CaptureError::PrivilegeDrop { user: user.clone(), detail };
+        let err = |detail: String| CaptureError::PrivilegeDrop {
+            user: user.clone(),
+            detail,
+        };
         let cname = CString::new(user.clone()).map_err(|_| err("bad user name".into()))?;
         let pw = libc::getpwnam(cname.as_ptr());
         if pw.is_null() {

@@ -9,7 +9,9 @@
 
 pub mod tcp;
 
-use etherparse::{EtherType, LaxIpSlice, LaxLinkExtSlice, LaxNetSlice, LaxSlicedPacket, LinkSlice, TransportSlice};
+use etherparse::{
+    EtherType, LaxIpSlice, LaxLinkExtSlice, LaxNetSlice, LaxSlicedPacket, LinkSlice, TransportSlice,
+};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 pub use tcp::{TcpHeader, TcpOptions, TcpProblem};
 
@@ -245,7 +247,11 @@ pub fn decode(link: LinkType, number: u64, ts_ns: i64, wire_len: u32, data: &[u8
             Err(_) => f.note("Ethernet header truncated"),
         },
         LinkType::LinuxSll | LinkType::LinuxSll2 => {
-            let (hdr_len, proto_at) = if link == LinkType::LinuxSll { (16, 14) } else { (20, 0) };
+            let (hdr_len, proto_at) = if link == LinkType::LinuxSll {
+                (16, 14)
+            } else {
+                (20, 0)
+            };
             if data.len() < hdr_len {
                 f.note("Linux cooked header truncated");
             } else {
@@ -318,7 +324,8 @@ fn sliced(f: &mut Frame, base: usize, p: &LaxSlicedPacket<'_>) {
             f.protos |= proto::ARP;
             let b = arp.slice();
             if b.len() >= 28 {
-                let mac = |at: usize| [b[at], b[at + 1], b[at + 2], b[at + 3], b[at + 4], b[at + 5]];
+                let mac =
+                    |at: usize| [b[at], b[at + 1], b[at + 2], b[at + 3], b[at + 4], b[at + 5]];
                 f.arp = Some(ArpHeader {
                     opcode: u16::from_be_bytes([b[6], b[7]]),
                     sender_mac: mac(8),
@@ -358,7 +365,11 @@ fn ip_header<'a>(base: usize, net: &LaxNetSlice<'a>) -> (IpHeader, &'a [u8], Opt
             let hdr_len = h.ihl() as u16 * 4;
             let total = h.total_len();
             let pl = v4.payload();
-            let declared = if total >= hdr_len { Some((total - hdr_len) as u32) } else { None };
+            let declared = if total >= hdr_len {
+                Some((total - hdr_len) as u32)
+            } else {
+                None
+            };
             // etherparse falls back to the captured length when total_len is 0 (TSO); so do we.
             let declared = match declared {
                 Some(0) if total == 0 => Some(pl.payload.len() as u32),
@@ -483,7 +494,11 @@ fn transport(
         17 => match ts {
             Some(TransportSlice::Udp(u)) => {
                 f.protos |= proto::UDP;
-                f.udp = Some(UdpHeader { src_port: u.source_port(), dst_port: u.destination_port(), length: u.length() });
+                f.udp = Some(UdpHeader {
+                    src_port: u.source_port(),
+                    dst_port: u.destination_port(),
+                    length: u.length(),
+                });
                 let pl = u.payload();
                 f.payload_off = offset_of(base, pl);
                 f.payload_cap = pl.len() as u32;
@@ -498,8 +513,16 @@ fn transport(
                 return;
             }
             let (t, code) = (payload[0], payload[1]);
-            f.icmp = Some(IcmpHeader { v6, icmp_type: t, code });
-            let is_error = if v6 { (1..=4).contains(&t) } else { matches!(t, 3 | 4 | 5 | 11 | 12) };
+            f.icmp = Some(IcmpHeader {
+                v6,
+                icmp_type: t,
+                code,
+            });
+            let is_error = if v6 {
+                (1..=4).contains(&t)
+            } else {
+                matches!(t, 3 | 4 | 5 | 11 | 12)
+            };
             if is_error && payload.len() > 8 {
                 quoted(f, base, &payload[8..]);
             }
@@ -513,7 +536,9 @@ fn transport(
 /// transport header; Wireshark dissects a quoted TCP header as TCP (it gets a
 /// stream index, but raw numbers and no analysis).
 fn quoted(f: &mut Frame, base: usize, data: &[u8]) {
-    let Ok((inner, _)) = LaxIpSlice::from_slice(data) else { return };
+    let Ok((inner, _)) = LaxIpSlice::from_slice(data) else {
+        return;
+    };
     let net = match inner {
         LaxIpSlice::Ipv4(v4) => LaxNetSlice::Ipv4(v4),
         LaxIpSlice::Ipv6(v6) => LaxNetSlice::Ipv6(v6),

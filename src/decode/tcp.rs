@@ -146,7 +146,11 @@ fn be32(b: &[u8], at: usize) -> u32 {
 /// Parse a TCP header from captured bytes `b`. `ip_payload_len` is the IP
 /// payload length the IP header declares (`None` if unknown).
 /// Returns `None` when fewer than 4 bytes were captured.
-pub fn parse(b: &[u8], ip_payload_len: Option<u32>, quoted: bool) -> Option<(TcpHeader, Option<TcpProblem>)> {
+pub fn parse(
+    b: &[u8],
+    ip_payload_len: Option<u32>,
+    quoted: bool,
+) -> Option<(TcpHeader, Option<TcpProblem>)> {
     if b.len() < 4 {
         return None;
     }
@@ -204,7 +208,10 @@ pub fn parse(b: &[u8], ip_payload_len: Option<u32>, quoted: bool) -> Option<(Tcp
 /// Parse options. `full_len` is the option space the header declares; `o`
 /// may be shorter when the snaplen cut it.
 pub fn parse_options(o: &[u8], full_len: usize) -> TcpOptions {
-    let mut opts = TcpOptions { truncated: o.len() < full_len, ..TcpOptions::default() };
+    let mut opts = TcpOptions {
+        truncated: o.len() < full_len,
+        ..TcpOptions::default()
+    };
     let mut i = 0;
     while i < o.len() {
         let kind = o[i];
@@ -294,8 +301,8 @@ mod tests {
 
     // A Linux SYN: MSS 65495, SACK_PERM, TS, NOP, WS 7.
     const SYN: [u8; 40] = [
-        0xb2, 0x64, 0x46, 0xa0, 0xf6, 0x2d, 0x8f, 0x21, 0, 0, 0, 0, 0xa0, 0x02, 0xff, 0xd7, 0xfe, 0x30, 0, 0, 2, 4,
-        0xff, 0xd7, 4, 2, 8, 10, 0x77, 0x78, 0x9a, 0x44, 0, 0, 0, 0, 1, 3, 3, 7,
+        0xb2, 0x64, 0x46, 0xa0, 0xf6, 0x2d, 0x8f, 0x21, 0, 0, 0, 0, 0xa0, 0x02, 0xff, 0xd7, 0xfe,
+        0x30, 0, 0, 2, 4, 0xff, 0xd7, 4, 2, 8, 10, 0x77, 0x78, 0x9a, 0x44, 0, 0, 0, 0, 1, 3, 3, 7,
     ];
 
     #[test]

@@ -135,18 +135,38 @@ pub fn info(p: &PacketView<'_>) -> String {
     let mut s = String::new();
     if let (Some(t), true) = (f.tcp.as_ref(), f.tcp.as_ref().is_some_and(|t| t.has_fixed)) {
         if let Some(icmp) = &f.icmp {
-            let _ = write!(s, "{} (type={}, code={}) ", icmp_name(icmp.v6, icmp.icmp_type), icmp.icmp_type, icmp.code);
+            let _ = write!(
+                s,
+                "{} (type={}, code={}) ",
+                icmp_name(icmp.v6, icmp.icmp_type),
+                icmp.icmp_type,
+                icmp.code
+            );
         }
         if let Some(m) = p.meta {
-            s.push_str(&analysis_labels(m.analysis.flags, m.analysis.dup_ack_num, m.analysis.dup_ack_frame));
+            s.push_str(&analysis_labels(
+                m.analysis.flags,
+                m.analysis.dup_ack_num,
+                m.analysis.dup_ack_frame,
+            ));
         }
-        let _ = write!(s, "{} → {} [{}]", t.src_port, t.dst_port, flag_names(t.flags));
+        let _ = write!(
+            s,
+            "{} → {} [{}]",
+            t.src_port,
+            t.dst_port,
+            flag_names(t.flags)
+        );
         let (seq, ack, win) = match p.meta {
             Some(m) => (m.seq, m.ack, m.window),
             None => (t.seq, t.ack, t.window as u32),
         };
         if t.bogus_hdr_len() {
-            let _ = write!(s, " Seq={seq} Win={}, bogus TCP header length ({}, must be at least 20)", t.window, t.hdr_len);
+            let _ = write!(
+                s,
+                " Seq={seq} Win={}, bogus TCP header length ({}, must be at least 20)",
+                t.window, t.hdr_len
+            );
             return s;
         }
         let _ = write!(s, " Seq={seq}");
@@ -168,11 +188,23 @@ pub fn info(p: &PacketView<'_>) -> String {
         return s;
     }
     if let Some(u) = &f.udp {
-        let _ = write!(s, "{} → {} Len={}", u.src_port, u.dst_port, u.length.saturating_sub(8));
+        let _ = write!(
+            s,
+            "{} → {} Len={}",
+            u.src_port,
+            u.dst_port,
+            u.length.saturating_sub(8)
+        );
         return s;
     }
     if let Some(i) = &f.icmp {
-        let _ = write!(s, "{} (type={}, code={})", icmp_name(i.v6, i.icmp_type), i.icmp_type, i.code);
+        let _ = write!(
+            s,
+            "{} (type={}, code={})",
+            icmp_name(i.v6, i.icmp_type),
+            i.icmp_type,
+            i.code
+        );
         return s;
     }
     if let Some(a) = &f.arp {
@@ -238,8 +270,10 @@ fn option_tokens(p: &PacketView<'_>, s: &mut String) {
             4 if len == 2 => s.push_str(" SACK_PERM"),
             5 if len >= 10 => {
                 for blk in body[2..].chunks_exact(8) {
-                    let l = u32::from_be_bytes([blk[0], blk[1], blk[2], blk[3]]).wrapping_sub(rev_base);
-                    let r = u32::from_be_bytes([blk[4], blk[5], blk[6], blk[7]]).wrapping_sub(rev_base);
+                    let l =
+                        u32::from_be_bytes([blk[0], blk[1], blk[2], blk[3]]).wrapping_sub(rev_base);
+                    let r =
+                        u32::from_be_bytes([blk[4], blk[5], blk[6], blk[7]]).wrapping_sub(rev_base);
                     let _ = write!(s, " SLE={l} SRE={r}");
                 }
             }
@@ -271,6 +305,9 @@ mod tests {
         let l = analysis_labels(flag::ZERO_WINDOW | flag::ZERO_WINDOW_PROBE_ACK, 0, 0);
         assert_eq!(l, "[TCP ZeroWindowProbeAck] [TCP ZeroWindow] ");
         let l = analysis_labels(flag::LOST_SEGMENT | flag::REUSED_PORTS, 0, 0);
-        assert_eq!(l, "[TCP Previous segment not captured] [TCP Port numbers reused] ");
+        assert_eq!(
+            l,
+            "[TCP Previous segment not captured] [TCP Port numbers reused] "
+        );
     }
 }

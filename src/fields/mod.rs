@@ -64,7 +64,10 @@ impl Field {
 }
 
 const HEX2: FieldType = FieldType::UInt { max: 0xff, hex: 2 };
-const HEX4: FieldType = FieldType::UInt { max: 0xffff, hex: 4 };
+const HEX4: FieldType = FieldType::UInt {
+    max: 0xffff,
+    hex: 4,
+};
 const FLAGS: FieldType = FieldType::UInt { max: 0xfff, hex: 4 };
 
 fn u(v: impl Into<u64>) -> Value<'static> {
@@ -119,7 +122,9 @@ macro_rules! analysis_flag {
 /// `tcp.analysis.duplicate_ack` occurs twice in tshark's tree (the flag and
 /// its expert item), so `-T fields` prints `1,1`.
 fn dup_ack_field<'a>(p: &PacketView<'a>, o: &mut Vec<Value<'a>>) {
-    if p.meta.is_some_and(|m| m.analysis.flags & flag::DUPLICATE_ACK != 0) {
+    if p.meta
+        .is_some_and(|m| m.analysis.flags & flag::DUPLICATE_ACK != 0)
+    {
         o.push(Value::Present);
         o.push(Value::Present);
     }
@@ -845,7 +850,13 @@ const fn proto_hs() -> Field {
 
 fn index() -> &'static HashMap<&'static str, usize> {
     static INDEX: OnceLock<HashMap<&'static str, usize>> = OnceLock::new();
-    INDEX.get_or_init(|| FIELDS.iter().enumerate().map(|(i, f)| (f.name, i)).collect())
+    INDEX.get_or_init(|| {
+        FIELDS
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.name, i))
+            .collect()
+    })
 }
 
 /// Look a field up by its exact name.
@@ -871,7 +882,9 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
     for (i, &x) in a.iter().enumerate() {
         cur[0] = i + 1;
         for (j, &y) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + (x != y) as usize).min(prev[j + 1] + 1).min(cur[j] + 1);
+            cur[j + 1] = (prev[j] + (x != y) as usize)
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
         }
         std::mem::swap(&mut prev, &mut cur);
     }

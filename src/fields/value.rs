@@ -9,7 +9,10 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FieldType {
     /// Unsigned integer with its maximum value (u8/u16/u32/u64).
-    UInt { max: u64, hex: u8 },
+    UInt {
+        max: u64,
+        hex: u8,
+    },
     /// Signed integer.
     Int,
     /// Boolean flag printed 1/0.
@@ -32,10 +35,22 @@ pub enum FieldType {
 }
 
 impl FieldType {
-    pub const U8: FieldType = FieldType::UInt { max: u8::MAX as u64, hex: 0 };
-    pub const U16: FieldType = FieldType::UInt { max: u16::MAX as u64, hex: 0 };
-    pub const U32: FieldType = FieldType::UInt { max: u32::MAX as u64, hex: 0 };
-    pub const U64: FieldType = FieldType::UInt { max: u64::MAX, hex: 0 };
+    pub const U8: FieldType = FieldType::UInt {
+        max: u8::MAX as u64,
+        hex: 0,
+    };
+    pub const U16: FieldType = FieldType::UInt {
+        max: u16::MAX as u64,
+        hex: 0,
+    };
+    pub const U32: FieldType = FieldType::UInt {
+        max: u32::MAX as u64,
+        hex: 0,
+    };
+    pub const U64: FieldType = FieldType::UInt {
+        max: u64::MAX,
+        hex: 0,
+    };
 
     pub fn name(self) -> &'static str {
         match self {
@@ -167,8 +182,14 @@ mod tests {
         s.clear();
         write_secs(&mut s, 1_795_386_540_236_722_000);
         assert_eq!(s, "1795386540.236722000");
-        assert_eq!(Value::UInt(0x12).to_text(FieldType::UInt { max: 0xfff, hex: 4 }), "0x0012");
-        assert_eq!(Value::Bytes(Cow::Borrowed(&[4, 2])).to_text(FieldType::Bytes), "0402");
+        assert_eq!(
+            Value::UInt(0x12).to_text(FieldType::UInt { max: 0xfff, hex: 4 }),
+            "0x0012"
+        );
+        assert_eq!(
+            Value::Bytes(Cow::Borrowed(&[4, 2])).to_text(FieldType::Bytes),
+            "0402"
+        );
         assert_eq!(Value::Int(-2).to_text(FieldType::Int), "-2");
         s.clear();
         write_secs(&mut s, -1_500_000_000);

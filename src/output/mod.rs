@@ -39,14 +39,22 @@ pub struct FieldsOptions {
 
 impl Default for FieldsOptions {
     fn default() -> Self {
-        FieldsOptions { header: false, separator: "\t".into(), aggregator: ",".into(), occurrence: 'a', quote: None }
+        FieldsOptions {
+            header: false,
+            separator: "\t".into(),
+            aggregator: ",".into(),
+            occurrence: 'a',
+            quote: None,
+        }
     }
 }
 
 impl FieldsOptions {
     /// Apply one `-E key=value`, tshark style.
     pub fn set(&mut self, kv: &str) -> Result<(), String> {
-        let (k, v) = kv.split_once('=').ok_or_else(|| format!("invalid -E option '{kv}': expected key=value"))?;
+        let (k, v) = kv
+            .split_once('=')
+            .ok_or_else(|| format!("invalid -E option '{kv}': expected key=value"))?;
         let unescape = |v: &str| match v {
             "/t" => "\t".to_string(),
             "/s" => " ".to_string(),
@@ -73,7 +81,11 @@ impl FieldsOptions {
                 }
             }
             "bom" | "escape" => {}
-            _ => return Err(format!("invalid -E option '{k}': use header, separator, aggregator, occurrence or quote")),
+            _ => {
+                return Err(format!(
+                "invalid -E option '{k}': use header, separator, aggregator, occurrence or quote"
+            ))
+            }
         }
         Ok(())
     }
@@ -91,7 +103,14 @@ pub struct Printer {
 
 impl Printer {
     pub fn new(format: Format, fields: Vec<&'static Field>, opts: FieldsOptions) -> Printer {
-        Printer { format, fields, opts, line: String::with_capacity(256), vals: Vec::new(), count: 0 }
+        Printer {
+            format,
+            fields,
+            opts,
+            line: String::with_capacity(256),
+            vals: Vec::new(),
+            count: 0,
+        }
     }
 
     pub fn begin(&mut self, w: &mut dyn Write) -> io::Result<()> {
@@ -127,7 +146,12 @@ impl Printer {
     }
 
     /// Run a field's getter with the reused buffer; the values borrow `p` only for the call.
-    fn with_values<'a, R>(vals: &mut Vec<Value<'static>>, f: &Field, p: &PacketView<'a>, k: impl FnOnce(&[Value<'a>]) -> R) -> R {
+    fn with_values<'a, R>(
+        vals: &mut Vec<Value<'static>>,
+        f: &Field,
+        p: &PacketView<'a>,
+        k: impl FnOnce(&[Value<'a>]) -> R,
+    ) -> R {
         let mut buf: Vec<Value<'a>> = relifetime(std::mem::take(vals));
         f.values(p, &mut buf);
         let r = k(&buf);
@@ -167,19 +191,30 @@ impl Printer {
     }
 
     fn json(&mut self, p: &PacketView<'_>, ek: bool) {
-        let date = chrono::DateTime::from_timestamp_nanos(p.frame.ts_ns).format("%Y-%m-%d").to_string();
+        let date = chrono::DateTime::from_timestamp_nanos(p.frame.ts_ns)
+            .format("%Y-%m-%d")
+            .to_string();
         let mut layers = String::new();
-        let fields: Vec<&'static Field> =
-            if self.fields.is_empty() { fields::FIELDS.iter().filter(|f| !skip_in_json(f)).collect() } else { self.fields.clone() };
+        let fields: Vec<&'static Field> = if self.fields.is_empty() {
+            fields::FIELDS.iter().filter(|f| !skip_in_json(f)).collect()
+        } else {
+            self.fields.clone()
+        };
         let mut current_layer = "";
         let grouped = self.fields.is_empty();
         for f in fields {
             let mut text: Vec<String> = Vec::new();
-            Self::with_values(&mut self.vals, f, p, |vals| text = vals.iter().map(|v| v.to_text(f.ty)).collect());
+            Self::with_values(&mut self.vals, f, p, |vals| {
+                text = vals.iter().map(|v| v.to_text(f.ty)).collect()
+            });
             if text.is_empty() {
                 continue;
             }
-            let name = if ek { f.name.replace('.', "_") } else { f.name.to_string() };
+            let name = if ek {
+                f.name.replace('.', "_")
+            } else {
+                f.name.to_string()
+            };
             if grouped {
                 let layer = f.name.split('.').next().unwrap_or("");
                 if layer != current_layer {
@@ -202,7 +237,13 @@ impl Printer {
                 layers.push_str(&json_str(&text[0]));
             } else {
                 layers.push('[');
-                layers.push_str(&text.iter().map(|t| json_str(t)).collect::<Vec<_>>().join(","));
+                layers.push_str(
+                    &text
+                        .iter()
+                        .map(|t| json_str(t))
+                        .collect::<Vec<_>>()
+                        .join(","),
+                );
                 layers.push(']');
             }
         }
@@ -211,8 +252,12 @@ impl Printer {
         }
         if ek {
             let ms = p.frame.ts_ns / 1_000_000;
-            self.line.push_str(&format!("{{\"index\":{{\"_index\":\"packets-{date}\",\"_type\":\"doc\"}}}}\n"));
-            self.line.push_str(&format!("{{\"timestamp\":\"{ms}\",\"layers\":{{{layers}}}}}\n"));
+            self.line.push_str(&format!(
+                "{{\"index\":{{\"_index\":\"packets-{date}\",\"_type\":\"doc\"}}}}\n"
+            ));
+            self.line.push_str(&format!(
+                "{{\"timestamp\":\"{ms}\",\"layers\":{{{layers}}}}}\n"
+            ));
         } else {
             if self.count > 0 {
                 self.line.push(',');
@@ -224,8 +269,11 @@ impl Printer {
     }
 
     fn ndjson(&mut self, p: &PacketView<'_>) {
-        let fields: Vec<&'static Field> =
-            if self.fields.is_empty() { fields::FIELDS.iter().filter(|f| !skip_in_json(f)).collect() } else { self.fields.clone() };
+        let fields: Vec<&'static Field> = if self.fields.is_empty() {
+            fields::FIELDS.iter().filter(|f| !skip_in_json(f)).collect()
+        } else {
+            self.fields.clone()
+        };
         self.line.push('{');
         let mut first = true;
         for f in fields {

@@ -86,7 +86,10 @@ pub struct Reports {
 
 impl Reports {
     pub fn new(stats: Stats) -> Reports {
-        Reports { stats, ..Reports::default() }
+        Reports {
+            stats,
+            ..Reports::default()
+        }
     }
 
     pub fn set_capture_start(&mut self, ts: i64) {
@@ -106,7 +109,11 @@ impl Reports {
         }
         if let Some(server) = f.server() {
             let n = self.servers.len();
-            let entry = if n < MAX_SERVERS || self.servers.contains_key(&server) { Some(self.servers.entry(server).or_default()) } else { None };
+            let entry = if n < MAX_SERVERS || self.servers.contains_key(&server) {
+                Some(self.servers.entry(server).or_default())
+            } else {
+                None
+            };
             match entry {
                 Some(s) => {
                     s.attempts += 1;
@@ -163,16 +170,31 @@ impl Reports {
         let rule = "=".repeat(80);
         let mut s = String::new();
         let _ = writeln!(s, "{rule}\nTCP Conversations");
-        let _ = writeln!(s, "Filter:{}", if filter.is_empty() { "<No Filter>" } else { filter });
+        let _ = writeln!(
+            s,
+            "Filter:{}",
+            if filter.is_empty() {
+                "<No Filter>"
+            } else {
+                filter
+            }
+        );
         let pad = " ".repeat(59);
         let _ = writeln!(s, "{pad}|       <-      | |       ->      | |     Total     |    Relative    |   Duration   |");
         let _ = writeln!(s, "{pad}| Frames  Bytes | | Frames  Bytes | | Frames  Bytes |      Start     |              |");
-        let mut rows: Vec<&Row> = self.rows.iter().filter(|r| r.conv_frames[0] + r.conv_frames[1] > 0).collect();
+        let mut rows: Vec<&Row> = self
+            .rows
+            .iter()
+            .filter(|r| r.conv_frames[0] + r.conv_frames[1] > 0)
+            .collect();
         // Sorted by total frames, descending; ties keep first-seen (stream) order.
         rows.sort_by_key(|r| std::cmp::Reverse(r.conv_frames[0] as u64 + r.conv_frames[1] as u64));
         let start = self.capture_first_ts.unwrap_or(0);
         for r in rows {
-            let (to_a, from_a) = ((r.conv_frames[1], r.conv_bytes[1]), (r.conv_frames[0], r.conv_bytes[0]));
+            let (to_a, from_a) = (
+                (r.conv_frames[1], r.conv_bytes[1]),
+                (r.conv_frames[0], r.conv_bytes[0]),
+            );
             let _ = writeln!(
                 s,
                 "{:<26} <-> {:<26}  {:>6} {:<9}  {:>6} {:<9}  {:>6} {:<9}  {:>14.9}   {:>12.4}",
@@ -199,7 +221,17 @@ impl Reports {
         let _ = writeln!(
             s,
             "{:>6}  {:<28} {:<28} {:<12} {:>10} {:>10} {:>10} {:>4} {:>7} {:>10} {:<6}",
-            "Stream", "Client", "Server", "State", "iRTT ms", "SYN>SA ms", "SA>ACK ms", "SYN+", "Frames", "Duration s", "Zeek"
+            "Stream",
+            "Client",
+            "Server",
+            "State",
+            "iRTT ms",
+            "SYN>SA ms",
+            "SA>ACK ms",
+            "SYN+",
+            "Frames",
+            "Duration s",
+            "Zeek"
         );
         for r in &self.rows {
             let (c, sv) = match r.client_is_a {
@@ -237,18 +269,26 @@ impl Reports {
             let _ = writeln!(s, "  {k:<14} {v:>10}");
         }
         let p = percentiles(&mut self.irtt);
-        let _ = writeln!(s, "Initial RTT (ms): {}", p.map(fmt_percentiles).unwrap_or_else(|| "no completed handshakes".into()));
-        let mut servers: Vec<(&(IpAddr, u16), &mut ServerStats)> = self.servers.iter_mut().collect();
+        let _ = writeln!(
+            s,
+            "Initial RTT (ms): {}",
+            p.map(fmt_percentiles)
+                .unwrap_or_else(|| "no completed handshakes".into())
+        );
+        let mut servers: Vec<(&(IpAddr, u16), &mut ServerStats)> =
+            self.servers.iter_mut().collect();
         servers.sort_by(|a, b| b.1.attempts.cmp(&a.1.attempts).then(a.0.cmp(b.0)));
         if !servers.is_empty() {
             let _ = writeln!(s, "Servers (top 20 by handshakes):");
             let _ = writeln!(
                 s,
-                "  {:<28} {:>8} {:>9} {:>8} {:>9} {:>6}  {}",
-                "Server", "Attempts", "Completed", "Refused", "Half-open", "Reset", "Initial RTT ms (p50 p90 p99 max)"
+                "  {:<28} {:>8} {:>9} {:>8} {:>9} {:>6}  Initial RTT ms (p50 p90 p99 max)",
+                "Server", "Attempts", "Completed", "Refused", "Half-open", "Reset",
             );
             for (ep, st) in servers.into_iter().take(20) {
-                let p = percentiles(&mut st.irtt).map(fmt_percentiles).unwrap_or_else(|| "-".into());
+                let p = percentiles(&mut st.irtt)
+                    .map(fmt_percentiles)
+                    .unwrap_or_else(|| "-".into());
                 let _ = writeln!(
                     s,
                     "  {:<28} {:>8} {:>9} {:>8} {:>9} {:>6}  {}",
@@ -262,7 +302,11 @@ impl Reports {
                 );
             }
             if self.servers_dropped > 0 {
-                let _ = writeln!(s, "  ({} streams to servers beyond the first {MAX_SERVERS} not broken down)", self.servers_dropped);
+                let _ = writeln!(
+                    s,
+                    "  ({} streams to servers beyond the first {MAX_SERVERS} not broken down)",
+                    self.servers_dropped
+                );
             }
         }
         let _ = writeln!(s, "{rule}");
@@ -291,11 +335,18 @@ pub fn percentiles(v: &mut [i64]) -> Option<[i64; 4]> {
 }
 
 fn fmt_percentiles(p: [i64; 4]) -> String {
-    format!("p50 {:.3}  p90 {:.3}  p99 {:.3}  max {:.3}", p[0] as f64 / 1e6, p[1] as f64 / 1e6, p[2] as f64 / 1e6, p[3] as f64 / 1e6)
+    format!(
+        "p50 {:.3}  p90 {:.3}  p99 {:.3}  max {:.3}",
+        p[0] as f64 / 1e6,
+        p[1] as f64 / 1e6,
+        p[2] as f64 / 1e6,
+        p[3] as f64 / 1e6
+    )
 }
 
 fn ms(v: Option<i64>) -> String {
-    v.map(|x| format!("{:.3}", x as f64 / 1e6)).unwrap_or_else(|| "-".into())
+    v.map(|x| format!("{:.3}", x as f64 / 1e6))
+        .unwrap_or_else(|| "-".into())
 }
 
 pub fn endpoint(e: (IpAddr, u16)) -> String {

@@ -26,23 +26,48 @@ pub mod flag {
     pub const ALL: [(u32, &str, &str); 15] = [
         (REUSED_PORTS, "reused_ports", "TCP Port numbers reused"),
         (RETRANSMISSION, "retransmission", "TCP Retransmission"),
-        (FAST_RETRANSMISSION, "fast_retransmission", "TCP Fast Retransmission"),
-        (SPURIOUS_RETRANSMISSION, "spurious_retransmission", "TCP Spurious Retransmission"),
+        (
+            FAST_RETRANSMISSION,
+            "fast_retransmission",
+            "TCP Fast Retransmission",
+        ),
+        (
+            SPURIOUS_RETRANSMISSION,
+            "spurious_retransmission",
+            "TCP Spurious Retransmission",
+        ),
         (OUT_OF_ORDER, "out_of_order", "TCP Out-Of-Order"),
-        (LOST_SEGMENT, "lost_segment", "TCP Previous segment not captured"),
-        (ACK_LOST_SEGMENT, "ack_lost_segment", "TCP ACKed unseen segment"),
+        (
+            LOST_SEGMENT,
+            "lost_segment",
+            "TCP Previous segment not captured",
+        ),
+        (
+            ACK_LOST_SEGMENT,
+            "ack_lost_segment",
+            "TCP ACKed unseen segment",
+        ),
         (WINDOW_UPDATE, "window_update", "TCP Window Update"),
         (WINDOW_FULL, "window_full", "TCP Window Full"),
         (KEEP_ALIVE, "keep_alive", "TCP Keep-Alive"),
         (KEEP_ALIVE_ACK, "keep_alive_ack", "TCP Keep-Alive ACK"),
         (DUPLICATE_ACK, "duplicate_ack", "TCP Dup ACK"),
-        (ZERO_WINDOW_PROBE, "zero_window_probe", "TCP ZeroWindowProbe"),
+        (
+            ZERO_WINDOW_PROBE,
+            "zero_window_probe",
+            "TCP ZeroWindowProbe",
+        ),
         (ZERO_WINDOW, "zero_window", "TCP ZeroWindow"),
-        (ZERO_WINDOW_PROBE_ACK, "zero_window_probe_ack", "TCP ZeroWindowProbeAck"),
+        (
+            ZERO_WINDOW_PROBE_ACK,
+            "zero_window_probe_ack",
+            "TCP ZeroWindowProbeAck",
+        ),
     ];
 
     /// `tcp.analysis.retransmission` also matches fast and spurious retransmissions.
-    pub const ANY_RETRANSMISSION: u32 = RETRANSMISSION | FAST_RETRANSMISSION | SPURIOUS_RETRANSMISSION;
+    pub const ANY_RETRANSMISSION: u32 =
+        RETRANSMISSION | FAST_RETRANSMISSION | SPURIOUS_RETRANSMISSION;
 
     /// Wireshark's "Bad TCP" colouring rule: any flag but the chatty ones.
     pub fn is_bad(flags: u32) -> bool {
@@ -167,7 +192,14 @@ fn within(now: i64, then: i64, limit: i64) -> bool {
 /// Run the analysis for one segment sent by `fwd` towards `rev`. `fwd_base`
 /// is the sender's base sequence (bytes in flight are measured relative to
 /// it); `irtt_ns` is the stream's initial RTT (0 = not known yet).
-pub fn analyze(fwd: &mut FlowAnalysis, rev: &mut FlowAnalysis, s: &Segment, fwd_base: u32, irtt_ns: i64, f: &mut Findings) {
+pub fn analyze(
+    fwd: &mut FlowAnalysis,
+    rev: &mut FlowAnalysis,
+    s: &Segment,
+    fwd_base: u32,
+    irtt_ns: i64,
+    f: &mut Findings,
+) {
     let sfr = s.syn || s.fin || s.rst;
     let window = s.window as u32;
     let same = s.seq == fwd.nextseq && s.ack == fwd.lastack;
@@ -202,14 +234,24 @@ pub fn analyze(fwd: &mut FlowAnalysis, rev: &mut FlowAnalysis, s: &Segment, fwd_
         }
         // 6. Window full: the segment fills the peer's advertised window exactly.
         if s.len > 0 && rev.win_scale != -1 && !sfr {
-            let shift = if rev.is_first_ack || rev.win_scale == -2 { 0 } else { rev.win_scale as u32 };
+            let shift = if rev.is_first_ack || rev.win_scale == -2 {
+                0
+            } else {
+                rev.win_scale as u32
+            };
             let edge = rev.lastack.wrapping_add(rev.window.wrapping_shl(shift));
             if s.seq.wrapping_add(s.len) == edge {
                 f.flags |= flag::WINDOW_FULL;
             }
         }
         // 7. Keep-alive ACK.
-        if s.len == 0 && window != 0 && window == fwd.window && same && rev.lastsegmentflags & flag::KEEP_ALIVE != 0 && !sfr {
+        if s.len == 0
+            && window != 0
+            && window == fwd.window
+            && same
+            && rev.lastsegmentflags & flag::KEEP_ALIVE != 0
+            && !sfr
+        {
             f.flags |= flag::KEEP_ALIVE_ACK;
             break 'flags;
         }
@@ -226,7 +268,11 @@ pub fn analyze(fwd: &mut FlowAnalysis, rev: &mut FlowAnalysis, s: &Segment, fwd_
         }
         // 9. Duplicate ACK.
         if s.len == 0 && window != 0 && window == fwd.window && same && !sfr {
-            fwd.dupacknum = if fwd.dupacknum == -1 { 1 } else { fwd.dupacknum + 1 };
+            fwd.dupacknum = if fwd.dupacknum == -1 {
+                1
+            } else {
+                fwd.dupacknum + 1
+            };
             f.flags |= flag::DUPLICATE_ACK;
             f.dup_ack_num = fwd.dupacknum.max(0) as u32;
             f.dup_ack_frame = fwd.lastnondupack;
@@ -272,7 +318,15 @@ pub fn analyze(fwd: &mut FlowAnalysis, rev: &mut FlowAnalysis, s: &Segment, fwd_
         {
             f.flags |= flag::FAST_RETRANSMISSION;
         } else if not_advanced
-            && within(s.ts, fwd.nextseq_ts, if irtt_ns != 0 { irtt_ns } else { OOO_DEFAULT_NS })
+            && within(
+                s.ts,
+                fwd.nextseq_ts,
+                if irtt_ns != 0 {
+                    irtt_ns
+                } else {
+                    OOO_DEFAULT_NS
+                },
+            )
             && fwd.nextseq != s.seq.wrapping_add(seglen_sf)
         {
             f.flags |= flag::OUT_OF_ORDER;
@@ -296,7 +350,12 @@ pub fn analyze(fwd: &mut FlowAnalysis, rev: &mut FlowAnalysis, s: &Segment, fwd_
     if (s.len > 0 || s.syn || s.fin) && fwd.unacked.len() < MAX_UNACKED {
         end = end.wrapping_add((s.syn || s.fin) as u32);
         // Wireshark keeps newest first; we push at the back, so index 0 is the oldest.
-        fwd.unacked.push(Unacked { frame: s.frame, seq: s.seq, nextseq: end, ts: s.ts });
+        fwd.unacked.push(Unacked {
+            frame: s.frame,
+            seq: s.seq,
+            nextseq: end,
+            ts: s.ts,
+        });
     }
     let zwp = f.flags & flag::ZERO_WINDOW_PROBE != 0;
     if !zwp {
@@ -384,6 +443,9 @@ impl FlowAnalysis {
 
     /// SACK blocks of this direction's latest frame (Wireshark keeps at most 3).
     pub fn set_sack(&mut self, blocks: &[(u32, u32)]) {
-        self.sack_total = blocks.iter().take(3).fold(0u32, |acc, &(l, r)| acc.wrapping_add(r.wrapping_sub(l)));
+        self.sack_total = blocks
+            .iter()
+            .take(3)
+            .fold(0u32, |acc, &(l, r)| acc.wrapping_add(r.wrapping_sub(l)));
     }
 }

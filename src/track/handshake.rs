@@ -238,7 +238,11 @@ impl Handshake {
                     self.ack_ts.get_or_insert(ts);
                 }
                 if !matches!(self.state, HsState::Refused | HsState::Reset) {
-                    self.state = if self.fin_from[0] && self.fin_from[1] { HsState::Closed } else { HsState::Closing };
+                    self.state = if self.fin_from[0] && self.fin_from[1] {
+                        HsState::Closed
+                    } else {
+                        HsState::Closing
+                    };
                     self.end_ts.get_or_insert(ts);
                 }
             }
@@ -276,8 +280,18 @@ mod tests {
 
     #[test]
     fn three_way_then_fin_close() {
-        let (h, p) = run(&[(0, SYN, 0), (1, SYN | ACK, 0), (0, ACK, 0), (0, ACK | PSH, 10), (1, FIN | ACK, 0), (0, FIN | ACK, 0)]);
-        assert_eq!(p[..4], [Phase::Syn, Phase::SynAck, Phase::HandshakeAck, Phase::Data]);
+        let (h, p) = run(&[
+            (0, SYN, 0),
+            (1, SYN | ACK, 0),
+            (0, ACK, 0),
+            (0, ACK | PSH, 10),
+            (1, FIN | ACK, 0),
+            (0, FIN | ACK, 0),
+        ]);
+        assert_eq!(
+            p[..4],
+            [Phase::Syn, Phase::SynAck, Phase::HandshakeAck, Phase::Data]
+        );
         assert_eq!(h.state, HsState::Closed);
         assert_eq!(h.syn_to_synack(), Some(1000));
         assert_eq!(h.synack_to_ack(), Some(1000));

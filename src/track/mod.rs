@@ -19,8 +19,8 @@ pub mod zeek;
 
 use crate::decode::tcp::flags as fl;
 use crate::decode::Frame;
-use analysis::{flag, FlowAnalysis, Segment};
 pub use analysis::Findings;
+use analysis::{flag, FlowAnalysis, Segment};
 pub use handshake::{Handshake, HsState, Phase};
 use rustc_hash::FxHashMap;
 use std::net::IpAddr;
@@ -62,7 +62,10 @@ pub struct Budget {
 
 impl Default for Budget {
     fn default() -> Self {
-        Budget { max_streams: 500_000, idle_timeout_ns: 0 }
+        Budget {
+            max_streams: 500_000,
+            idle_timeout_ns: 0,
+        }
     }
 }
 
@@ -301,7 +304,10 @@ impl Tracker {
     }
 
     pub fn totals(&self) -> Totals {
-        Totals { live_streams: self.streams.len() as u64, ..self.totals }
+        Totals {
+            live_streams: self.streams.len() as u64,
+            ..self.totals
+        }
     }
 
     /// Summaries of streams retired since the last call (port reuse, budget, idle timeout).
@@ -341,12 +347,17 @@ impl Tracker {
     /// (amortised O(1) per packet), and anything idle past the timeout.
     fn enforce_budget(&mut self, now: i64) {
         let over = self.streams.len() > self.budget.max_streams;
-        let idle_due = self.budget.idle_timeout_ns > 0 && now - self.sweeps_ts > self.budget.idle_timeout_ns / 4;
+        let idle_due = self.budget.idle_timeout_ns > 0
+            && now - self.sweeps_ts > self.budget.idle_timeout_ns / 4;
         if !over && !idle_due {
             return;
         }
         self.sweeps_ts = now;
-        let mut cutoff = if self.budget.idle_timeout_ns > 0 { now - self.budget.idle_timeout_ns } else { i64::MIN };
+        let mut cutoff = if self.budget.idle_timeout_ns > 0 {
+            now - self.budget.idle_timeout_ns
+        } else {
+            i64::MIN
+        };
         if over {
             let mut last: Vec<i64> = self.streams.values().map(|s| s.sum.last_ts).collect();
             let k = last.len() / 4;
@@ -466,7 +477,11 @@ impl Tracker {
             m.analyzed = true;
             m.len = Some(len);
             st.sum.payload[d] += len as u64;
-            let base = *st.dirs[d].base.get_or_insert(if syn { tcp.seq } else { tcp.seq.wrapping_sub(1) });
+            let base = *st.dirs[d].base.get_or_insert(if syn {
+                tcp.seq
+            } else {
+                tcp.seq.wrapping_sub(1)
+            });
             if ackf && st.dirs[r].base.is_none() {
                 st.dirs[r].base = Some(tcp.ack.wrapping_sub(1));
             }
@@ -484,7 +499,11 @@ impl Tracker {
                 psh: tcp.has(fl::PSH),
             };
             let (fa, fb) = st.flows.split_at_mut(1);
-            let (fwd, rev) = if d == 0 { (&mut fa[0], &mut fb[0]) } else { (&mut fb[0], &mut fa[0]) };
+            let (fwd, rev) = if d == 0 {
+                (&mut fa[0], &mut fb[0])
+            } else {
+                (&mut fb[0], &mut fa[0])
+            };
             analysis::analyze(fwd, rev, &seg, base, st.first_rtt, &mut fnd);
             let rev_base = st.dirs[r].base.unwrap_or(0);
             m.seq = tcp.seq.wrapping_sub(base);
@@ -607,7 +626,11 @@ fn later_frame_bits(syn: bool, ack: bool, fin: bool, rst: bool, len: u32) -> u8 
         c |= completeness::SYNACK;
     }
     if ack && !syn {
-        c |= if len == 0 { completeness::ACK } else { completeness::DATA };
+        c |= if len == 0 {
+            completeness::ACK
+        } else {
+            completeness::DATA
+        };
     }
     if fin && ack {
         c |= completeness::FIN;

@@ -53,7 +53,11 @@ impl ZeekConn {
     }
 
     fn letter(&mut self, is_orig: bool, c: u8) {
-        self.push(if is_orig { c.to_ascii_uppercase() } else { c.to_ascii_lowercase() });
+        self.push(if is_orig {
+            c.to_ascii_uppercase()
+        } else {
+            c.to_ascii_lowercase()
+        });
     }
 
     /// Logarithmic letters: recorded on the 1st, 10th, 100th... occurrence.
@@ -68,13 +72,9 @@ impl ZeekConn {
         let ack = flags & fl::ACK != 0;
         let fin = flags & fl::FIN != 0;
         let rst = flags & fl::RST != 0;
-        let orig = *self.orig.get_or_insert_with(|| {
-            if syn && ack {
-                1 - dir
-            } else {
-                dir
-            }
-        });
+        let orig = *self
+            .orig
+            .get_or_insert_with(|| if syn && ack { 1 - dir } else { dir });
         if self.hist_len == 0 && orig != dir {
             self.push(b'^');
         }
@@ -189,7 +189,11 @@ impl ZeekConn {
         }
         if os == Ep::Reset {
             if inactive(rs) {
-                return if self.rstos0_history() { "RSTOS0" } else { "OTH" };
+                return if self.rstos0_history() {
+                    "RSTOS0"
+                } else {
+                    "OTH"
+                };
             }
             return "RSTO";
         }
@@ -209,7 +213,9 @@ impl ZeekConn {
     fn rstos0_history(&self) -> bool {
         let h = self.history().as_bytes();
         let h = h.strip_prefix(b"^").unwrap_or(h);
-        let Some(rest) = h.strip_prefix(b"S") else { return false };
+        let Some(rest) = h.strip_prefix(b"S") else {
+            return false;
+        };
         for &c in rest {
             if c == b'R' {
                 return true;
@@ -237,7 +243,15 @@ mod tests {
 
     #[test]
     fn normal_close_is_sf() {
-        let z = run(&[(0, SYN, 0), (1, SYN | ACK, 0), (0, ACK, 0), (0, ACK | PSH, 10), (1, ACK, 5), (0, FIN | ACK, 0), (1, FIN | ACK, 0)]);
+        let z = run(&[
+            (0, SYN, 0),
+            (1, SYN | ACK, 0),
+            (0, ACK, 0),
+            (0, ACK | PSH, 10),
+            (1, ACK, 5),
+            (0, FIN | ACK, 0),
+            (1, FIN | ACK, 0),
+        ]);
         assert_eq!(z.conn_state(), "SF");
         assert_eq!(z.history(), "ShADdFf");
     }
@@ -252,7 +266,14 @@ mod tests {
 
     #[test]
     fn established_then_originator_reset() {
-        let z = run(&[(0, SYN, 0), (1, SYN | ACK, 0), (0, ACK, 0), (0, ACK, 3), (1, ACK, 4), (0, RST, 0)]);
+        let z = run(&[
+            (0, SYN, 0),
+            (1, SYN | ACK, 0),
+            (0, ACK, 0),
+            (0, ACK, 3),
+            (1, ACK, 4),
+            (0, RST, 0),
+        ]);
         assert_eq!(z.conn_state(), "RSTO");
         let z = run(&[(0, SYN, 0), (0, RST, 0)]);
         assert_eq!(z.conn_state(), "RSTOS0");

@@ -16,7 +16,11 @@ pub fn bin() -> &'static str {
 
 /// Run hs-tui with these arguments, stdout not a terminal (so batch mode).
 pub fn hs_tui<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Output {
-    let out = Command::new(bin()).args(args).stdin(Stdio::null()).output().expect("run hs-tui");
+    let out = Command::new(bin())
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run hs-tui");
     Output {
         code: out.status.code(),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -30,15 +34,25 @@ pub fn shared_dir() -> Option<PathBuf> {
     if d.is_dir() {
         Some(d)
     } else {
-        println!("NOTICE: {} not found; shared-capture conformance skipped", d.display());
+        println!(
+            "NOTICE: {} not found; shared-capture conformance skipped",
+            d.display()
+        );
         None
     }
 }
 
 pub fn sample(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-captures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("sample-captures")
+        .join(name)
 }
 
 pub fn tshark_available() -> bool {
-    Command::new("tshark").arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
+    Command::new("tshark")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }

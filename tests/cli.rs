@@ -1,0 +1,425 @@
+//! The real binary on the bundled sample captures: formats, options, and
+//! every kind of bad input ending in one line and a non-zero status.
+
+mod common;
+
+use common::{bin, hs_tui, sample, shared_dir, tshark_available};
+use std::io::Read;
+use std::process::{Command, Stdio};
+
+fn s(p: std::path::PathBuf) -> String {
+    p.display().to_string()
+}
+
+#[test]
+fn text_lines_follow_tshark_and_name_the_handshake_step() {
+    let out = hs_tui(&["-r", &s(sample("http-get.pcap"))]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let first: Vec<&str> = out.stdout.lines().take(3).collect();
+    assert!(
+        first[0].contains("127.0.0.1 → 127.0.0.1    TCP 74")
+            && first[0].contains("[SYN] Seq=0 Win=65495 Len=0 MSS=65495"),
+        "{}",
+        first[0]
+    );
+    assert!(first[0].ends_with("[stream 0: syn 1/3]"), "{}", first[0]);
+    assert!(
+        first[1].contains("[SYN, ACK] Seq=0 Ack=1")
+            && first[1].ends_with("[stream 0: syn-ack 2/3]")
+    );
+    assert!(
+        first[2].contains("[ACK] Seq=1 Ack=1")
+            && first[2].ends_with("[stream 0: handshake-ack 3/3]")
+    );
+}
+
+#[test]
+fn refused_connection_is_named() {
+    let out = hs_tui(&["-r", &s(sample("refused.pcap"))]);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert!(
+        lines[1].contains("[RST, ACK] Seq=1 Ack=1 Win=0 Len=0")
+            && lines[1].ends_with("[stream 0: rst, refused]"),
+        "{}",
+        lines[1]
+    );
+    let out = hs_tui(&[
+        "-r",
+        &s(sample("refused.pcap")),
+        "-T",
+        "fields",
+        "-e",
+        "hs.state",
+        "-e",
+        "hs.conn_state",
+        "-e",
+        "tcp.completeness",
+    ]);
+    assert_eq!(out.stdout.lines().nth(1), Some("refused\tREJ\t1"));
+}
+
+#[test]
+fn fields_options_header_separator_occurrence_quote() {
+    let out = hs_tui(&[
+        "-r",
+        &s(sample("http-get.pcap")),
+        "-T",
+        "fields",
+        "-e",
+        "frame.number",
+        "-e",
+        "tcp.port",
+        "-E",
+        "header=y",
+        "-E",
+        "separator=,",
+        "-E",
+        "occurrence=l",
+        "-E",
+        "quote=d",
+        "-c",
+        "2",
+    ]);
+    assert_eq!(
+        out.stdout,
+        "frame.number,tcp.port\n\"1\",\"18080\"\n\"2\",\"48734\"\n".replace(
+            "48734",
+            out.stdout
+                .lines()
+                .nth(2)
+                .unwrap()
+                .split(',')
+                .nth(1)
+                .unwrap()
+                .trim_matches('"')
+        )
+    );
+    let out = hs_tui(&[
+        "-r",
+        &s(sample("http-get.pcap")),
+        "-T",
+        "fields",
+        "-e",
+        "tcp.port",
+        "-E",
+        "aggregator=/s",
+        "-c",
+        "1",
+    ]);
+    assert!(out.stdout.trim_end().ends_with(" 18080"), "{}", out.stdout);
+}
+
+#[test]
+fn count_stops_early() {
+    let out = hs_tui(&["-r", &s(sample("many-short.pcap")), "-c", "7"]);
+    assert_eq!(out.stdout.lines().count(), 7);
+}
+
+#[test]
+fn standard_input_reads_like_a_file() {
+    let data = std::fs::read(sample("http-get.pcap")).unwrap();
+    let mut child = Command::new(bin())
+        .args(["-r", "-", "-T", "fields", "-e", "tcp.stream"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    std::thread::spawn(move || {
+        use std::io::Write;
+        let _ = stdin.write_all(&data);
+    });
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let from_file = hs_tui(&[
+        "-r",
+        &s(sample("http-get.pcap")),
+        "-T",
+        "fields",
+        "-e",
+        "tcp.stream",
+    ])
+    .stdout;
+    assert_eq!(text, from_file);
+}
+
+#[test]
+fn write_then_read_back_gives_the_same_packets() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_file = dir.path().join("copy.pcap");
+    let out = hs_tui(&[
+        "-r",
+        &s(sample("many-short.pcap")),
+        "-q",
+        "-w",
+        &s(out_file.clone()),
+    ]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let a = hs_tui(&[
+        "-r",
+        &s(sample("many-short.pcap")),
+        "-T",
+        "fields",
+        "-e",
+        "frame.time_epoch",
+        "-e",
+        "tcp.stream",
+        "-e",
+        "tcp.seq",
+    ]);
+    let b = hs_tui(&[
+        "-r",
+        &s(out_file),
+        "-T",
+        "fields",
+        "-e",
+        "frame.time_epoch",
+        "-e",
+        "tcp.stream",
+        "-e",
+        "tcp.seq",
+    ]);
+    assert_eq!(a.stdout, b.stdout);
+    assert!(a.stdout.lines().count() > 400);
+}
+
+#[test]
+fn json_ek_and_ndjson_are_valid_json() {
+    let out = hs_tui(&["-r", &s(sample("http-get.pcap")), "-T", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).expect("valid JSON");
+    let packets = v.as_array().unwrap();
+    assert_eq!(
+        packets.len(),
+        hs_tui(&["-r", &s(sample("http-get.pcap"))])
+            .stdout
+            .lines()
+            .count()
+    );
+    assert_eq!(
+        packets[1]["_source"]["layers"]["tcp"]["tcp.flags"],
+        "0x0012"
+    );
+    let out = hs_tui(&[
+        "-r",
+        &s(sample("http-get.pcap")),
+        "-T",
+        "json",
+        "-e",
+        "tcp.stream",
+        "-e",
+        "ip.addr",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(
+        v[0]["_source"]["layers"]["ip.addr"],
+        serde_json::json!(["127.0.0.1", "127.0.0.1"])
+    );
+    let out = hs_tui(&[
+        "-r",
+        &s(sample("http-get.pcap")),
+        "-T",
+        "ek",
+        "-e",
+        "tcp.stream",
+    ]);
+    for l in out.stdout.lines() {
+        serde_json::from_str::<serde_json::Value>(l).expect("each ek line is JSON");
+    }
+    let out = hs_tui(&["-r", &s(sample("http-get.pcap")), "-T", "ndjson"]);
+    let first: serde_json::Value =
+        serde_json::from_str(out.stdout.lines().next().unwrap()).unwrap();
+    assert_eq!(first["tcp.stream"], 0);
+    assert_eq!(first["hs.phase"], "syn");
+}
+
+#[test]
+fn conv_tcp_matches_tshark_byte_for_byte() {
+    let mut files = vec![
+        sample("http-get.pcap"),
+        sample("many-short.pcap"),
+        sample("refused.pcap"),
+    ];
+    if let Some(d) = shared_dir() {
+        files.extend(
+            [
+                "zeek-smtp.pcap",
+                "lo-parallel-50.pcap",
+                "zeek-tcp-rst-inject.pcap",
+                "zeek-wikipedia.pcap",
+            ]
+            .map(|f| d.join(f)),
+        );
+    }
+    if !tshark_available() {
+        println!("NOTICE: tshark not installed; -z conv,tcp comparison skipped");
+        return;
+    }
+    for f in files {
+        let ours = hs_tui(&["-n", "-q", "-r", &s(f.clone()), "-z", "conv,tcp"]).stdout;
+        let theirs = Command::new("tshark")
+            .args(["-n", "-q", "-r", &s(f.clone()), "-z", "conv,tcp"])
+            .env("LC_ALL", "C.UTF-8")
+            .output()
+            .unwrap();
+        assert_eq!(
+            ours,
+            String::from_utf8_lossy(&theirs.stdout),
+            "{}",
+            f.display()
+        );
+    }
+}
+
+#[test]
+fn handshake_report_and_summary() {
+    let out = hs_tui(&["-q", "-r", &s(sample("reset.pcap")), "-z", "hs"]);
+    assert!(out.stdout.contains("TCP Handshakes (per stream)"));
+    assert_eq!(
+        out.stdout
+            .lines()
+            .filter(|l| l.contains("reset") && l.contains("127.0.0.1:18091"))
+            .count(),
+        2,
+        "{}",
+        out.stdout
+    );
+    let out = hs_tui(&["-q", "-r", &s(sample("refused.pcap"))]);
+    assert!(out.stdout.contains("TCP Handshake Summary"));
+    assert!(
+        out.stdout.contains("refused                 2"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn closed_pipe_ends_quietly_with_success() {
+    let Some(d) = shared_dir() else { return };
+    let mut child = Command::new(bin())
+        .args([
+            "-r",
+            &s(d.join("stopddos-syn-ecn-cwr-flood.pcapng")),
+            "-T",
+            "json",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut buf = [0u8; 1000];
+    child.stdout.as_mut().unwrap().read_exact(&mut buf).unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn bad_input_gets_one_line_and_status_2() {
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec!["-r".into(), "/nonexistent/x.pcap".into()],
+            "no such file",
+        ),
+        (vec!["-r".into(), "/tmp".into()], "it is a directory"),
+        (vec![], "nothing to read"),
+        (
+            vec![
+                "-r".into(),
+                s(sample("http-get.pcap")),
+                "-T".into(),
+                "fields".into(),
+                "-e".into(),
+                "tcp.flgs".into(),
+            ],
+            "did you mean 'tcp.flags'",
+        ),
+        (
+            vec![
+                "-r".into(),
+                s(sample("http-get.pcap")),
+                "-T".into(),
+                "fields".into(),
+            ],
+            "needs at least one -e",
+        ),
+        (
+            vec![
+                "-r".into(),
+                s(sample("http-get.pcap")),
+                "-E".into(),
+                "bogus=1".into(),
+            ],
+            "invalid -E option",
+        ),
+        (
+            vec![
+                "-r".into(),
+                s(sample("http-get.pcap")),
+                "-z".into(),
+                "io,stat,1".into(),
+            ],
+            "invalid -z argument",
+        ),
+        (
+            vec![
+                "-r".into(),
+                s(sample("http-get.pcap")),
+                "port".into(),
+                "80".into(),
+            ],
+            "live capture only",
+        ),
+        (
+            vec!["-i".into(), "no-such-if0".into()],
+            "no such interface 'no-such-if0'; available interfaces:",
+        ),
+    ];
+    for (args, needle) in cases {
+        let out = hs_tui(&args);
+        assert_eq!(out.code, Some(2), "{args:?}: {}", out.stderr);
+        assert!(out.stderr.contains(needle), "{args:?}: {}", out.stderr);
+        assert_eq!(
+            out.stderr.trim_end().lines().count(),
+            1,
+            "{args:?}: {}",
+            out.stderr
+        );
+        assert!(!out.stderr.contains("panicked"));
+    }
+    // An empty file and a garbage file.
+    let dir = tempfile::tempdir().unwrap();
+    for (name, bytes) in [
+        ("empty.pcap", &b""[..]),
+        ("junk.pcap", &b"\xd4\xc3\xb2\xa1junk"[..]),
+    ] {
+        let p = dir.path().join(name);
+        std::fs::write(&p, bytes).unwrap();
+        let out = hs_tui(&["-r", &s(p)]);
+        assert_eq!(out.code, Some(2), "{name}");
+        assert!(
+            out.stderr.starts_with("hs-tui: ") && out.stderr.trim_end().lines().count() == 1,
+            "{name}: {}",
+            out.stderr
+        );
+    }
+}
+
+#[test]
+fn list_fields_covers_the_registry() {
+    let out = hs_tui(&["--list-fields"]);
+    for f in [
+        "tcp.stream\t",
+        "tcp.analysis.initial_rtt\t",
+        "hs.state\t",
+        "hs.conn_state\t",
+        "_ws.col.Info\t",
+    ] {
+        assert!(out.stdout.contains(f), "{f}");
+    }
+}

@@ -1,0 +1,93 @@
+//! Live capture on loopback (root or CAP_NET_RAW only): a tiny HTTP server on
+//! 127.0.0.1, connections to it and to a closed port, captured with a BPF
+//! filter and a duration. Traffic never leaves 127.0.0.1.
+
+mod common;
+
+use common::bin;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+fn can_capture() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    if !root {
+        println!("NOTICE: not root; live capture test skipped");
+    }
+    root
+}
+
+#[test]
+fn handshakes_on_loopback_appear_as_streams() {
+    if !can_capture() {
+        return;
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for mut c in listener.incoming().flatten().take(3) {
+            let mut buf = [0u8; 512];
+            let _ = c.read(&mut buf);
+            let _ = c.write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        }
+    });
+    let child = Command::new(bin())
+        .args([
+            "-i",
+            "lo",
+            "-f",
+            &format!("tcp port {port}"),
+            "-a",
+            "duration:3",
+            "-T",
+            "fields",
+        ])
+        .args([
+            "-e",
+            "tcp.stream",
+            "-e",
+            "tcp.flags",
+            "-e",
+            "tcp.seq",
+            "-e",
+            "tcp.ack",
+            "-e",
+            "hs.phase",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1000));
+    for _ in 0..3 {
+        let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        c.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+        let mut s = String::new();
+        let _ = c.read_to_string(&mut s);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("packets captured"), "{stderr}");
+    let rows: Vec<Vec<&str>> = stdout.lines().map(|l| l.split('\t').collect()).collect();
+    for stream in ["0", "1", "2"] {
+        let syn = rows
+            .iter()
+            .find(|r| r[0] == stream && r[1] == "0x0002")
+            .unwrap_or_else(|| panic!("no SYN in stream {stream}:\n{stdout}"));
+        assert_eq!((syn[2], syn[4]), ("0", "syn"));
+        let synack = rows
+            .iter()
+            .find(|r| r[0] == stream && r[1] == "0x0012")
+            .expect("SYN-ACK");
+        assert_eq!((synack[2], synack[3]), ("0", "1"));
+    }
+    assert!(
+        !rows.iter().any(|r| r[0] == "3"),
+        "only three streams expected:\n{stdout}"
+    );
+}
