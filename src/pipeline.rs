@@ -24,6 +24,8 @@ pub struct Settings {
     pub stats: Stats,
     pub read: ReadOptions,
     pub budget: Budget,
+    /// Wireshark's tcp.analyze_sequence_numbers (on by default).
+    pub analyze: bool,
     pub write: Option<std::path::PathBuf>,
 }
 
@@ -76,11 +78,20 @@ impl Settings {
         if a.quiet && !stats.keeps_rows() {
             stats.summary = true;
         }
+        let mut analyze = true;
         for o in &a.prefs {
-            match o.split_once(':') {
-                Some(("tcp.check_checksum", "FALSE" | "false")) => {}
-                Some(("tcp.check_checksum", _)) => bail!("-o tcp.check_checksum:TRUE is not supported yet; checksums are reported as unverified (2)"),
-                _ => bail!("unsupported preference '{o}'; supported: tcp.check_checksum:FALSE"),
+            let (k, v) = o
+                .split_once(':')
+                .ok_or_else(|| anyhow!("invalid -o '{o}': expected NAME:VALUE"))?;
+            let on = match v {
+                "TRUE" | "true" | "1" => true,
+                "FALSE" | "false" | "0" => false,
+                _ => bail!("invalid -o value '{v}' for {k}: use TRUE or FALSE"),
+            };
+            match k {
+                "tcp.check_checksum" => crate::decode::checksum::set_enabled(on),
+                "tcp.analyze_sequence_numbers" => analyze = on,
+                _ => bail!("unsupported preference '{k}'; supported: tcp.check_checksum, tcp.analyze_sequence_numbers"),
             }
         }
         if a.display_filter.is_some() {
@@ -103,6 +114,7 @@ impl Settings {
                 idle_timeout_ns: a.idle_timeout.map(|s| (s * 1e9) as i64).unwrap_or(0),
             },
             write: a.write.clone(),
+            analyze,
         })
     }
 }
@@ -173,6 +185,7 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
         settings.fields_opts.clone(),
     );
     let mut tracker = Tracker::new(settings.budget);
+    tracker.set_analysis(settings.analyze);
     let mut reports = Reports::new(settings.stats.clone());
     let want_reports = reports.wanted();
     let mut first_ts: Option<i64> = None;

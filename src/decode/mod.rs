@@ -7,6 +7,7 @@
 //! IPv4, IPv6 and its extension headers); we add what it lacks: SLL2, BSD
 //! NULL/loopback, and a TCP reader that tolerates truncation (see `tcp`).
 
+pub mod checksum;
 pub mod tcp;
 
 use etherparse::{

@@ -174,6 +174,9 @@ pub fn info(p: &PacketView<'_>) -> String {
             let _ = write!(s, " Ack={ack}");
         }
         let _ = write!(s, " Win={win}");
+        if crate::decode::checksum::tcp_status(f, p.bytes) == crate::decode::checksum::BAD {
+            s.push_str(" [TCP CHECKSUM INCORRECT]");
+        }
         if t.has(fl::URG) {
             let _ = write!(s, " Urg={}", t.urgent);
         }

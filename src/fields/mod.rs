@@ -315,6 +315,16 @@ pub static FIELDS: &[Field] = &[
         desc: "IPv4 header checksum",
         get: |p, o| o.extend(p.ips().filter(|i| !i.is_v6()).map(|i| u(i.checksum))),
     },
+    Field {
+        name: "ip.checksum.status",
+        ty: FieldType::U8,
+        desc: "IPv4 header checksum status: 0 bad, 1 good, 2 unverified (-o tcp.check_checksum:TRUE checks it too)",
+        get: |p, o| {
+            if p.frame.ip.is_some_and(|i| !i.is_v6()) {
+                o.push(u(crate::decode::checksum::ipv4_status(p.frame, p.bytes)))
+            }
+        },
+    },
     // ---- IPv6 ----
     proto_field!("ipv6", proto::IPV6, "IPv6"),
     Field {
@@ -484,8 +494,12 @@ pub static FIELDS: &[Field] = &[
     Field {
         name: "tcp.checksum.status",
         ty: FieldType::U8,
-        desc: "Checksum status: 2 = unverified (verification is off by default, as in Wireshark)",
-        get: |p, o| o.extend(p.tcpf().and_then(|t| t.checksum).map(|_| u(2u8))),
+        desc: "Checksum status: 0 bad, 1 good, 2 unverified (off by default, as in Wireshark; -o tcp.check_checksum:TRUE)",
+        get: |p, o| {
+            if p.tcpf().and_then(|t| t.checksum).is_some() {
+                o.push(u(crate::decode::checksum::tcp_status(p.frame, p.bytes)))
+            }
+        },
     },
     Field {
         name: "tcp.urgent_pointer",

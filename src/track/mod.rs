@@ -282,6 +282,7 @@ pub struct Tracker {
     totals: Totals,
     last_ts: i64,
     sweeps_ts: i64,
+    analyze: bool,
 }
 
 impl Default for Tracker {
@@ -300,7 +301,14 @@ impl Tracker {
             totals: Totals::default(),
             last_ts: 0,
             sweeps_ts: 0,
+            analyze: true,
         }
+    }
+
+    /// Wireshark's `tcp.analyze_sequence_numbers`: off leaves relative numbers
+    /// and handshakes, without the `tcp.analysis.*` findings.
+    pub fn set_analysis(&mut self, on: bool) {
+        self.analyze = on;
     }
 
     pub fn totals(&self) -> Totals {
@@ -504,7 +512,9 @@ impl Tracker {
             } else {
                 (&mut fb[0], &mut fa[0])
             };
-            analysis::analyze(fwd, rev, &seg, base, st.first_rtt, &mut fnd);
+            if self.analyze {
+                analysis::analyze(fwd, rev, &seg, base, st.first_rtt, &mut fnd);
+            }
             let rev_base = st.dirs[r].base.unwrap_or(0);
             m.seq = tcp.seq.wrapping_sub(base);
             if ackf {
