@@ -124,7 +124,11 @@ pub fn run(settings: Settings, opts: Options) -> anyhow::Result<ExitCode> {
     let mut term = Term::enter().context("cannot set up the terminal")?;
     let result = event_loop(&mut term.terminal, &mut app, &running.events, &stop);
     drop(term);
-    drop(running);
+    // Don't wait for the capture thread: on Linux, libpcap's read timeout
+    // does not make a read return on an idle interface, so joining could
+    // hang until the next packet. Ask it to stop and let the exit end it.
+    running.stop();
+    std::mem::forget(running);
     result.context("terminal error")?;
     if let Some(e) = &app.capture.error {
         eprintln!("hs-tui: {e}");
@@ -226,7 +230,12 @@ where
 {
     let mut redraw = true;
     let mut last_draw: Option<Instant> = None;
+    // For the end-to-end test of the panic hook: panic once the screen is up.
+    let test_panic = std::env::var_os("HS_TUI_TEST_PANIC").is_some();
     loop {
+        if test_panic && last_draw.is_some() {
+            panic!("HS_TUI_TEST_PANIC is set");
+        }
         while cevent::poll(Duration::ZERO)? {
             redraw |= handle_event(app, cevent::read()?);
             if app.quit {

@@ -15,12 +15,30 @@ use ratatui::Frame;
 struct Seg {
     long: Vec<Span<'static>>,
     short: Vec<Span<'static>>,
-    /// Lower is more important.
+    /// Lower is more important: the last to be dropped.
     prio: u8,
+    /// Lower is shortened first when the line is too long.
+    shorten: u8,
+    is_short: bool,
 }
 
 fn seg(long: Vec<Span<'static>>, short: Vec<Span<'static>>, prio: u8) -> Seg {
-    Seg { long, short, prio }
+    // Shorten the chatty segments first, the handshake outcomes last.
+    let shorten = match prio {
+        5 => 0,
+        4 => 1,
+        0 => 2,
+        1 => 3,
+        3 => 4,
+        _ => 5,
+    };
+    Seg {
+        long,
+        short,
+        prio,
+        shorten,
+        is_short: false,
+    }
 }
 
 fn plain(s: String) -> Vec<Span<'static>> {
@@ -177,43 +195,52 @@ fn segments(app: &App) -> Vec<Seg> {
             4,
         ));
     }
-    v.push(seg(
+    // "?" is cheap and the way to discover everything else: shortened first, dropped late.
+    let mut help = seg(
         vec![Span::styled("? help", theme::DIM)],
-        vec![Span::styled("?", theme::DIM)],
-        5,
-    ));
+        vec![Span::styled("? help", theme::DIM)],
+        3,
+    );
+    help.shorten = 0;
+    help.short = vec![Span::styled("?", theme::DIM)];
+    v.push(help);
     v
 }
 
-/// Lay the segments out in `w` columns: long forms, else short forms, else drop the least important.
+/// Lay the segments out in `w` columns: long forms; then short forms, the
+/// least telling first; then drop the least important.
 fn fit(mut segs: Vec<Seg>, w: usize) -> Line<'static> {
     const SEP: &str = " │ ";
-    let total = |segs: &[Seg], short: bool| -> usize {
+    let total = |segs: &[Seg]| -> usize {
         segs.iter()
-            .map(|s| width(if short { &s.short } else { &s.long }))
+            .map(|s| width(if s.is_short { &s.short } else { &s.long }))
             .sum::<usize>()
             + SEP.chars().count() * segs.len().saturating_sub(1)
             + 1
     };
-    let mut short = false;
-    if total(&segs, false) > w {
-        short = true;
-        while total(&segs, true) > w && segs.len() > 1 {
-            let worst = segs
-                .iter()
-                .enumerate()
-                .max_by_key(|(i, s)| (s.prio, *i))
-                .map(|(i, _)| i)
-                .unwrap_or(0);
-            segs.remove(worst);
+    let mut order: Vec<usize> = (0..segs.len()).collect();
+    order.sort_by_key(|&i| (segs[i].shorten, i));
+    for i in order {
+        if total(&segs) <= w {
+            break;
         }
+        segs[i].is_short = true;
+    }
+    while total(&segs) > w && segs.len() > 1 {
+        let worst = segs
+            .iter()
+            .enumerate()
+            .max_by_key(|(i, s)| (s.prio, *i))
+            .map(|(i, _)| i)
+            .unwrap_or(0);
+        segs.remove(worst);
     }
     let mut spans = vec![Span::raw(" ")];
     for (i, s) in segs.into_iter().enumerate() {
         if i > 0 {
             spans.push(Span::styled(SEP, theme::DIM));
         }
-        spans.extend(if short { s.short } else { s.long });
+        spans.extend(if s.is_short { s.short } else { s.long });
     }
     Line::from(spans)
 }
