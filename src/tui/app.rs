@@ -548,18 +548,22 @@ impl App {
     /// the status figures. Returns true if work remains.
     pub fn work(&mut self, deadline: Instant) -> bool {
         let mut more = false;
-        if self.filter.job.is_some() {
-            more |= self.step_filter(deadline);
-        }
-        if self.save.is_some() {
-            more |= self.step_save(deadline);
-        }
+        // Re-sorting a large table takes a turn of its own, so no turn does
+        // a filter slice and a re-sort together.
         let due = self
             .flows
             .last_rebuild
             .map_or(true, |t| t.elapsed() >= REBUILD_EVERY);
-        if self.flows.dirty && (due || self.loaded()) {
+        if self.flows.dirty && due {
             self.rebuild_flows();
+            more = self.filter.job.is_some() || self.save.is_some();
+        } else {
+            if self.filter.job.is_some() {
+                more |= self.step_filter(deadline);
+            }
+            if self.save.is_some() {
+                more |= self.step_save(deadline);
+            }
         }
         if self
             .last_summary
