@@ -62,14 +62,14 @@ pub fn clock(ns: i64, utc: bool) -> String {
     }
 }
 
-/// A count with a k/M suffix past 10,000.
+/// A count with a k or M suffix past 10,000.
 pub fn count(n: u64) -> String {
     if n < 10_000 {
         n.to_string()
-    } else if n < 10_000_000 {
+    } else if n < 999_950 {
         format!("{:.1}k", n as f64 / 1e3)
     } else {
-        format!("{:.1}M", n as f64 / 1e6)
+        format!("{:.2}M", n as f64 / 1e6)
     }
 }
 
@@ -118,6 +118,7 @@ mod tests {
         assert_eq!(duration(125_000_000_000), "2m05s");
         assert_eq!(secs(1_500_042_000), "1.500042");
         assert_eq!(count(12_345), "12.3k");
+        assert_eq!(count(1_000_850), "1.00M");
         assert_eq!(bytes(14_200), "14.2kB");
         assert_eq!(fit("abcdef", 4), "abc…");
         assert_eq!(flags(0x012), "SYN,ACK");
