@@ -26,6 +26,13 @@ pub type CompiledFilter = Box<dyn PacketFilter>;
 pub type Compiler = fn(&str) -> Result<CompiledFilter, String>;
 
 /// The engine the TUI uses: none yet (`crate::filter` is being written).
+///
+/// To plug it in: `impl PacketFilter for crate::filter::Filter` (its
+/// `matches` over a `PacketView`), and return here
+/// `Some(|s| crate::filter::Filter::compile(s).map(|f| Box::new(f) as CompiledFilter).map_err(|e| e.to_string()))`.
+/// The bar then checks as you type, applies on Enter as a background job
+/// with progress, and `w` saves what matches. Flow-level `hs.*` fields see
+/// the flow's latest summary, so `hs.state == "refused"` selects whole flows.
 pub fn default_compiler() -> Option<Compiler> {
     None
 }

@@ -90,6 +90,9 @@ fn segments(app: &App) -> Vec<Seg> {
         )]
     } else if app.capture.error.is_some() {
         vec![Span::styled("read error", theme::ERROR)]
+    } else if !app.loaded() {
+        // Standard input: no size to measure progress against.
+        vec![Span::styled("reading …", Style::new().fg(Color::Yellow))]
     } else {
         vec![Span::styled("loaded", theme::DIM)]
     };
