@@ -25,12 +25,17 @@ fn have_tmux() -> bool {
 /// One tmux server with one pane running a command; killed on drop.
 struct Pane {
     socket: String,
+    /// The server's socket file, removed when done.
+    socket_path: Option<String>,
 }
 
 impl Pane {
     fn start(name: &str, w: u16, h: u16, cmd: &str) -> Pane {
         let socket = format!("hs-tui-e2e-{}-{name}", std::process::id());
-        let p = Pane { socket };
+        let mut p = Pane {
+            socket,
+            socket_path: None,
+        };
         // Keep the pane after the program ends, to read what it left (exit code, stderr).
         let full = format!("{cmd}; echo EXIT=$?; sleep 30");
         let st = p.tmux(&[
@@ -45,6 +50,13 @@ impl Pane {
             &full,
         ]);
         assert!(st, "tmux new-session failed");
+        let out = Command::new("tmux")
+            .args(["-L", &p.socket, "display-message", "-p", "#{socket_path}"])
+            .output();
+        p.socket_path = out
+            .ok()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .filter(|s| !s.is_empty());
         p
     }
 
@@ -123,6 +135,9 @@ impl Drop for Pane {
         let _ = Command::new("tmux")
             .args(["-L", &self.socket, "kill-server"])
             .status();
+        if let Some(path) = &self.socket_path {
+            let _ = std::fs::remove_file(path);
+        }
     }
 }
 
