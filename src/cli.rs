@@ -148,6 +148,10 @@ pub struct Args {
     #[arg(long = "idle-timeout", value_name = "SECONDS", help_heading = "Limits")]
     pub idle_timeout: Option<f64>,
 
+    /// Interactive view: packets kept in memory, with up to 128 bytes of frame data each; the oldest go first (bytes, then rows; flows stay)
+    #[arg(long = "tui-max-packets", value_name = "N", default_value_t = 2_000_000, help_heading = "Limits")]
+    pub tui_max_packets: usize,
+
     /// Capture filter words (tcpdump style), e.g. "port 443"
     #[arg(value_name = "CAPTURE FILTER", trailing_var_arg = true)]
     pub filter_words: Vec<String>,

@@ -2,8 +2,9 @@
 //!
 //! The pipeline, one module per stage: `capture` (libpcap, capture thread)
 //! -> `decode` (frames to headers) -> `track` (streams, handshakes, TCP
-//! analysis) -> `output` (batch printers and reports), with `fields` as
-//! the one registry every consumer reads values through.
+//! analysis) -> `output` (batch printers and reports) | `tui` (the
+//! interactive view), with `fields` as the one registry every consumer reads
+//! values through.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
@@ -14,3 +15,4 @@ pub mod fields;
 pub mod output;
 pub mod pipeline;
 pub mod track;
+pub mod tui;

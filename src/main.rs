@@ -49,5 +49,8 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let settings = pipeline::Settings::from_args(args)?;
+    if hs_tui::tui::wanted(args) {
+        return hs_tui::tui::run(settings, hs_tui::tui::Options::from_args(args));
+    }
     pipeline::run(settings)
 }

@@ -1,0 +1,111 @@
+//! What the filter bar runs.
+//!
+//! The display-filter engine (`crate::filter`) plugs in through [`Compiler`]:
+//! a function from the typed text to a [`CompiledFilter`] that tests one
+//! packet through the field registry's [`PacketView`]. The TUI compiles on
+//! every keystroke (green/red in the bar) and applies the filter on Enter,
+//! as a background job over the store.
+//!
+//! Until an engine is plugged in, the bar is a *quick filter* on flows:
+//! whitespace-separated terms, all of which must match; a number matches the
+//! stream index or either port, any other word a substring of
+//! "client → server" or the state name (`refused`, `half-open` …); a leading
+//! `!` negates a term.
+
+use super::store::FlowEntry;
+use crate::fields::PacketView;
+
+/// A compiled display filter.
+pub trait PacketFilter: Send {
+    fn matches(&self, p: &PacketView<'_>) -> bool;
+}
+
+pub type CompiledFilter = Box<dyn PacketFilter>;
+
+/// The engine's entry point: compile the typed text, or say what is wrong.
+pub type Compiler = fn(&str) -> Result<CompiledFilter, String>;
+
+/// The engine the TUI uses: none yet (`crate::filter` is being written).
+///
+/// To plug it in: `impl PacketFilter for crate::filter::Filter` (its
+/// `matches` over a `PacketView`), and return here
+/// `Some(|s| crate::filter::Filter::compile(s).map(|f| Box::new(f) as CompiledFilter).map_err(|e| e.to_string()))`.
+/// The bar then checks as you type, applies on Enter as a background job
+/// with progress, and `w` saves what matches. Flow-level `hs.*` fields see
+/// the flow's latest summary, so `hs.state == "refused"` selects whole flows.
+pub fn default_compiler() -> Option<Compiler> {
+    None
+}
+
+/// One term of the quick filter.
+#[derive(Clone, Debug, PartialEq)]
+enum Term {
+    Number(u64),
+    Text(String),
+}
+
+/// The stand-in filter: flow-level terms, see the module doc.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QuickFilter {
+    terms: Vec<(bool, Term)>,
+}
+
+impl QuickFilter {
+    pub fn parse(text: &str) -> QuickFilter {
+        let terms = text
+            .split_whitespace()
+            .filter_map(|w| {
+                let (neg, w) = match w.strip_prefix('!') {
+                    Some(rest) => (true, rest),
+                    None => (false, w),
+                };
+                if w.is_empty() {
+                    return None;
+                }
+                let t = match w.parse::<u64>() {
+                    Ok(n) => Term::Number(n),
+                    Err(_) => Term::Text(w.to_lowercase()),
+                };
+                Some((neg, t))
+            })
+            .collect();
+        QuickFilter { terms }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.terms.is_empty()
+    }
+
+    pub fn matches(&self, e: &FlowEntry) -> bool {
+        self.terms.iter().all(|(neg, t)| {
+            let hit = match t {
+                Term::Number(n) => {
+                    e.sum.stream as u64 == *n || e.sum.a.1 as u64 == *n || e.sum.b.1 as u64 == *n
+                }
+                Term::Text(s) => {
+                    e.label.contains(s.as_str()) || e.state_name().contains(s.as_str())
+                }
+            };
+            hit != *neg
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_terms() {
+        assert!(QuickFilter::parse("  ").is_empty());
+        let q = QuickFilter::parse("3 Refused !::1");
+        assert_eq!(
+            q.terms,
+            vec![
+                (false, Term::Number(3)),
+                (false, Term::Text("refused".into())),
+                (true, Term::Text("::1".into()))
+            ]
+        );
+    }
+}

@@ -1,0 +1,278 @@
+//! The interactive terminal UI (ratatui + crossterm).
+//!
+//! * `app`: all UI state and its transitions (`App`), no drawing;
+//! * `store`: the packets and flows the UI holds, within a memory budget;
+//! * `ui`: drawing from `&App`, one file per region;
+//! * `keys`: the key table (also prints the help);
+//! * `detail`: the packet detail tree, from the field registry;
+//! * `filter`: the hook for the display-filter engine, and the quick filter.
+//!
+//! The event loop never blocks: it polls the keyboard with a short timeout,
+//! takes capture batches for at most `INGEST_BUDGET` per turn, runs
+//! background work (filter, save) for at most `WORK_BUDGET`, and redraws.
+//! A key is therefore answered within one turn (~30 ms plus a frame).
+//!
+//! The terminal is restored on quit, Ctrl-C (a key in raw mode), SIGINT and
+//! SIGTERM (checked every turn), and on a panic of the UI thread (a hook
+//! restores it before the message prints).
+
+pub mod app;
+pub mod detail;
+pub mod filter;
+pub mod fmt;
+pub mod keys;
+pub mod store;
+pub mod ui;
+
+#[cfg(test)]
+mod tests;
+
+pub use app::App;
+
+use crate::capture::{self, Event, SourceSpec};
+use crate::cli::Args;
+use crate::output::Format;
+use crate::pipeline::Settings;
+use anyhow::{bail, Context};
+use crossbeam_channel::Receiver;
+use crossterm::event::{
+    self as cevent, DisableMouseCapture, EnableMouseCapture, Event as TermEvent, KeyEventKind,
+};
+use crossterm::execute;
+use crossterm::terminal::{
+    disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen,
+};
+use ratatui::backend::{Backend, CrosstermBackend};
+use ratatui::layout::Rect;
+use ratatui::Terminal;
+use std::io::{self, IsTerminal};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// Longest time a turn spends taking in packets.
+pub const INGEST_BUDGET: Duration = Duration::from_millis(20);
+/// Longest time a turn spends on background work (filter, save, re-sort).
+pub const WORK_BUDGET: Duration = Duration::from_millis(10);
+/// Keyboard poll timeout when there is nothing else to do.
+const IDLE_POLL: Duration = Duration::from_millis(30);
+/// Redraw at most this often while data streams in (input redraws at once).
+const BUSY_FRAME: Duration = Duration::from_millis(50);
+const IDLE_FRAME: Duration = Duration::from_millis(500);
+
+/// TUI-only settings.
+pub struct Options {
+    pub limits: store::Limits,
+    pub compiler: Option<filter::Compiler>,
+}
+
+impl Options {
+    pub fn from_args(a: &Args) -> Options {
+        Options {
+            limits: store::Limits::for_packets(a.tui_max_packets),
+            compiler: filter::default_compiler(),
+        }
+    }
+}
+
+/// Whether these arguments ask for the TUI: `-T tui`, or no output option
+/// at all (`-T`, `-q`, `-e`, `-z`, `-w`) with a terminal on standard output.
+pub fn wanted(a: &Args) -> bool {
+    match a.format {
+        Some(Format::Tui) => true,
+        Some(_) => false,
+        None => {
+            !a.quiet
+                && a.fields.is_empty()
+                && a.stats.is_empty()
+                && a.write.is_none()
+                && io::stdout().is_terminal()
+        }
+    }
+}
+
+/// Open the source, run the TUI until the user quits, restore the terminal,
+/// then report a capture error on stderr (exit status 2).
+pub fn run(settings: Settings, opts: Options) -> anyhow::Result<ExitCode> {
+    if !io::stdout().is_terminal() {
+        bail!("-T tui needs a terminal on standard output");
+    }
+    let opened = capture::open(&settings.source)?;
+    if settings.source.is_live() {
+        capture::privileges::drop_to_invoking_user()?;
+    }
+    let file_size = match &settings.source {
+        SourceSpec::File(p) => std::fs::metadata(p).ok().map(|m| m.len()),
+        _ => None,
+    };
+    let source = app::SourceInfo {
+        name: settings.source.describe(),
+        live: settings.source.is_live(),
+        file_size,
+    };
+    let mut app = App::new(
+        source,
+        opened.link,
+        settings.budget,
+        opts.limits,
+        opts.compiler,
+    );
+    let running = capture::spawn(opened, settings.read.clone());
+    let stop = crate::pipeline::install_signal_flag();
+
+    let mut term = Term::enter().context("cannot set up the terminal")?;
+    let result = event_loop(&mut term.terminal, &mut app, &running.events, &stop);
+    drop(term);
+    // Don't wait for the capture thread: on Linux, libpcap's read timeout
+    // does not make a read return on an idle interface, so joining could
+    // hang until the next packet. Ask it to stop and let the exit end it.
+    running.stop();
+    std::mem::forget(running);
+    result.context("terminal error")?;
+    if let Some(e) = &app.capture.error {
+        eprintln!("hs-tui: {e}");
+        return Ok(ExitCode::from(2));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The terminal in raw mode on the alternate screen, with mouse reporting;
+/// dropping it restores everything.
+struct Term {
+    terminal: Terminal<CrosstermBackend<io::Stdout>>,
+}
+
+static UI_THREAD: OnceLock<std::thread::ThreadId> = OnceLock::new();
+
+impl Term {
+    fn enter() -> io::Result<Term> {
+        install_panic_hook();
+        enable_raw_mode()?;
+        let setup = (|| {
+            execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
+            Terminal::new(CrosstermBackend::new(io::stdout()))
+        })();
+        match setup {
+            Ok(terminal) => Ok(Term { terminal }),
+            Err(e) => {
+                restore_terminal();
+                Err(e)
+            }
+        }
+    }
+}
+
+impl Drop for Term {
+    fn drop(&mut self) {
+        restore_terminal();
+    }
+}
+
+/// Undo raw mode, mouse reporting and the alternate screen. Idempotent.
+pub fn restore_terminal() {
+    let _ = disable_raw_mode();
+    let _ = execute!(
+        io::stdout(),
+        DisableMouseCapture,
+        LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+}
+
+/// A panic on the UI thread restores the terminal before the message prints.
+fn install_panic_hook() {
+    if UI_THREAD.set(std::thread::current().id()).is_err() {
+        return;
+    }
+    let prev = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if UI_THREAD.get() == Some(&std::thread::current().id()) {
+            restore_terminal();
+        }
+        prev(info);
+    }));
+}
+
+/// Feed one terminal event to the app. Returns true if the screen should change.
+pub fn handle_event(app: &mut App, ev: TermEvent) -> bool {
+    match ev {
+        TermEvent::Key(k) if k.kind != KeyEventKind::Release => {
+            app.on_key(k);
+            true
+        }
+        TermEvent::Mouse(m) => {
+            app.on_mouse(m);
+            true
+        }
+        TermEvent::Resize(..) => true,
+        _ => false,
+    }
+}
+
+/// Lay out for the current size, then draw.
+pub fn render<B: Backend>(terminal: &mut Terminal<B>, app: &mut App) -> Result<(), B::Error> {
+    let size = terminal.size()?;
+    let areas = ui::layout(Rect::new(0, 0, size.width, size.height), app);
+    app.set_areas(areas);
+    terminal.draw(|f| ui::draw(f, app))?;
+    Ok(())
+}
+
+fn event_loop<B: Backend>(
+    terminal: &mut Terminal<B>,
+    app: &mut App,
+    rx: &Receiver<Event>,
+    stop: &AtomicBool,
+) -> io::Result<()>
+where
+    B::Error: Into<io::Error>,
+{
+    let mut redraw = true;
+    let mut last_draw: Option<Instant> = None;
+    // For the end-to-end test of the panic hook: panic once the screen is up.
+    let test_panic = std::env::var_os("HS_TUI_TEST_PANIC").is_some();
+    loop {
+        if test_panic && last_draw.is_some() {
+            panic!("HS_TUI_TEST_PANIC is set");
+        }
+        while cevent::poll(Duration::ZERO)? {
+            redraw |= handle_event(app, cevent::read()?);
+            if app.quit {
+                return Ok(());
+            }
+        }
+        if app.quit || stop.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        let before = (
+            app.store.counts.frames,
+            app.filter.job.map(|j| j.next),
+            app.capture.done,
+            app.pending_packets,
+        );
+        let more_input = app.pump(rx, Instant::now() + INGEST_BUDGET);
+        let more_work = app.work(Instant::now() + WORK_BUDGET);
+        let changed = before
+            != (
+                app.store.counts.frames,
+                app.filter.job.map(|j| j.next),
+                app.capture.done,
+                app.pending_packets,
+            );
+        let since = last_draw.map(|t| t.elapsed()).unwrap_or(Duration::MAX);
+        if redraw || (changed && since >= BUSY_FRAME) || since >= IDLE_FRAME {
+            render(terminal, app).map_err(Into::into)?;
+            last_draw = Some(Instant::now());
+            redraw = false;
+        }
+        let timeout = if more_input || more_work || changed {
+            Duration::ZERO
+        } else {
+            IDLE_POLL
+        };
+        if cevent::poll(timeout)? {
+            redraw |= handle_event(app, cevent::read()?);
+        }
+    }
+}

@@ -1,0 +1,840 @@
+//! The UI-side packet store: every tracked TCP packet as a compact record,
+//! the flows table keyed by stream index, and the counters of the status bar.
+//!
+//! # Memory budget
+//!
+//! A record is 144 bytes (`PacketRec` without its frame bytes): the header
+//! fields the packet list and the ladder show, and the tracker's per-packet
+//! results packed into `CompactMeta` (rare analysis values live in a side
+//! table). Frame bytes are kept beside it for the detail pane, re-decoding
+//! and `w`.
+//!
+//! * at most `Limits::max_packets` records (`--tui-max-packets`, default
+//!   2,000,000, so about 290 MB);
+//! * at most `Limits::max_bytes` bytes of frames (128 bytes per record of
+//!   the packet budget: 256 MB by default).
+//!
+//! The byte budget is enforced first: the oldest packets lose their bytes
+//! (they keep their row; the detail pane then shows fields rebuilt from the
+//! record, without options or payload). Beyond the record budget the oldest
+//! records go too. Flow summaries are never dropped: a flow whose packets
+//! are gone still shows in the flows table with its counters (about 750
+//! bytes per flow here, plus the tracker's own state per live stream, which
+//! `--max-streams` bounds). Non-TCP frames are counted, not stored.
+//!
+//! Measured (tests/tui_perf.rs): 1,000,850 packets in 108,200 flows take
+//! about 430 MB of RSS in all, the tracker's stream table included.
+
+use crate::capture::Batch;
+use crate::decode::{self, proto, Frame, IpHeader, LinkType, TcpHeader, TcpOptions};
+use crate::track::{Budget, Findings, FlowSummary, HsState, Phase, TcpMeta, Tracker};
+use rustc_hash::FxHashMap;
+use std::collections::VecDeque;
+
+/// Records per chunk of the record store (about 4 MB).
+const CHUNK: usize = 1 << 15;
+
+/// An append-only deque kept in fixed-size chunks: growing never copies
+/// what is stored (a `VecDeque` of a million records would move ~128 MB in
+/// one go when it doubles, a visible stall), and the oldest records leave a
+/// chunk at a time.
+struct Chunked<T> {
+    chunks: VecDeque<Vec<T>>,
+    /// Records already removed from the front chunk.
+    head: usize,
+    len: usize,
+}
+
+impl<T> Chunked<T> {
+    fn new() -> Self {
+        Chunked {
+            chunks: VecDeque::new(),
+            head: 0,
+            len: 0,
+        }
+    }
+    fn len(&self) -> usize {
+        self.len
+    }
+    fn get(&self, i: usize) -> Option<&T> {
+        if i >= self.len {
+            return None;
+        }
+        let j = i + self.head;
+        self.chunks.get(j / CHUNK)?.get(j % CHUNK)
+    }
+    fn get_mut(&mut self, i: usize) -> Option<&mut T> {
+        if i >= self.len {
+            return None;
+        }
+        let j = i + self.head;
+        self.chunks.get_mut(j / CHUNK)?.get_mut(j % CHUNK)
+    }
+    fn push_back(&mut self, v: T) {
+        if self.chunks.back().map_or(true, |c| c.len() == CHUNK) {
+            self.chunks.push_back(Vec::with_capacity(CHUNK));
+        }
+        if let Some(c) = self.chunks.back_mut() {
+            c.push(v);
+            self.len += 1;
+        }
+    }
+    /// Remove the oldest record, letting `f` see it (and take what it holds) first.
+    fn pop_front_with(&mut self, f: impl FnOnce(&mut T)) {
+        if self.len == 0 {
+            return;
+        }
+        if let Some(c) = self.chunks.front_mut() {
+            f(&mut c[self.head]);
+        }
+        self.head += 1;
+        self.len -= 1;
+        if self.head == CHUNK {
+            self.chunks.pop_front();
+            self.head = 0;
+        }
+    }
+}
+
+/// Record and byte budgets of the store.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub max_packets: usize,
+    pub max_bytes: usize,
+}
+
+impl Limits {
+    pub const DEFAULT_MAX_PACKETS: usize = 2_000_000;
+    /// Frame bytes kept per record of the packet budget.
+    pub const BYTES_PER_PACKET: usize = 128;
+
+    pub fn for_packets(max_packets: usize) -> Limits {
+        let max_packets = max_packets.max(1);
+        Limits {
+            max_packets,
+            max_bytes: max_packets
+                .saturating_mul(Self::BYTES_PER_PACKET)
+                .max(1 << 20),
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits::for_packets(Self::DEFAULT_MAX_PACKETS)
+    }
+}
+
+const PHASES: [Phase; 7] = [
+    Phase::Syn,
+    Phase::SynAck,
+    Phase::HandshakeAck,
+    Phase::Data,
+    Phase::Ack,
+    Phase::Fin,
+    Phase::Rst,
+];
+
+fn phase_code(p: Phase) -> u8 {
+    PHASES.iter().position(|&x| x == p).unwrap_or(4) as u8
+}
+fn state_code(s: HsState) -> u8 {
+    HsState::ALL.iter().position(|&x| x == s).unwrap_or(0) as u8
+}
+
+/// Index of a state in `HsState::ALL` (for per-state counters).
+pub fn state_index(s: HsState) -> usize {
+    state_code(s) as usize
+}
+
+mod bit {
+    pub const ANALYZED: u16 = 1 << 0;
+    pub const NXTSEQ: u16 = 1 << 1;
+    pub const LEN: u16 = 1 << 2;
+    pub const HAS_TREE: u16 = 1 << 3;
+    pub const IRTT: u16 = 1 << 4;
+    pub const RECORD: u16 = 1 << 5;
+    pub const ACKS_FRAME: u16 = 1 << 6;
+    pub const ACK_RTT: u16 = 1 << 7;
+    pub const BIF: u16 = 1 << 8;
+    pub const PUSH: u16 = 1 << 9;
+    pub const EXTRA: u16 = 1 << 10;
+    pub const SCALE: u16 = 1 << 11;
+}
+
+/// `TcpMeta` packed: the values are the same, the `Option`s are bits, and
+/// the rare findings (dup-ACK numbers, RTO) live in `Store::extras`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CompactMeta {
+    pub stream: u32,
+    pub seq: u32,
+    pub ack: u32,
+    nxtseq: u32,
+    len: u32,
+    pub window: u32,
+    rev_base: u32,
+    /// `tcp.analysis` flag bits.
+    pub analysis: u32,
+    bytes_in_flight: u32,
+    push_bytes: u32,
+    time_delta_ns: i64,
+    acks_frame: u64,
+    ack_rtt_ns: i64,
+    bits: u16,
+    scale: i32,
+    completeness: u8,
+    pub dir: u8,
+    phase: u8,
+    hs_state: u8,
+    /// 0 unknown, 1 server, 2 client.
+    from_client: u8,
+}
+
+/// The findings that are rare enough to keep out of every record.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Extra {
+    dup_ack_num: u32,
+    dup_ack_frame: u64,
+    rto_ns: Option<i64>,
+    rto_frame: Option<u64>,
+}
+
+impl CompactMeta {
+    fn pack(m: &TcpMeta) -> (CompactMeta, Option<Extra>) {
+        let a = &m.analysis;
+        let mut bits = 0u16;
+        let mut set = |b: u16, on: bool| {
+            if on {
+                bits |= b
+            }
+        };
+        set(bit::ANALYZED, m.analyzed);
+        set(bit::NXTSEQ, m.nxtseq.is_some());
+        set(bit::LEN, m.len.is_some());
+        set(bit::HAS_TREE, m.has_tree);
+        set(bit::IRTT, m.irtt_ns.is_some());
+        set(bit::RECORD, a.record);
+        set(bit::ACKS_FRAME, a.acks_frame.is_some());
+        set(bit::ACK_RTT, a.ack_rtt_ns.is_some());
+        set(bit::BIF, a.bytes_in_flight.is_some());
+        set(bit::PUSH, a.push_bytes_sent.is_some());
+        set(bit::SCALE, m.scalefactor.is_some());
+        let extra = Extra {
+            dup_ack_num: a.dup_ack_num,
+            dup_ack_frame: a.dup_ack_frame,
+            rto_ns: a.rto_ns,
+            rto_frame: a.rto_frame,
+        };
+        let has_extra = extra != Extra::default();
+        set(bit::EXTRA, has_extra);
+        let c = CompactMeta {
+            stream: m.stream,
+            seq: m.seq,
+            ack: m.ack,
+            nxtseq: m.nxtseq.unwrap_or(0),
+            len: m.len.unwrap_or(0),
+            window: m.window,
+            rev_base: m.rev_base,
+            analysis: a.flags,
+            bytes_in_flight: a.bytes_in_flight.unwrap_or(0),
+            push_bytes: a.push_bytes_sent.unwrap_or(0),
+            time_delta_ns: m.time_delta_ns,
+            acks_frame: a.acks_frame.unwrap_or(0),
+            ack_rtt_ns: a.ack_rtt_ns.unwrap_or(0),
+            bits,
+            scale: m.scalefactor.unwrap_or(0),
+            completeness: m.completeness,
+            dir: m.dir,
+            phase: phase_code(m.phase),
+            hs_state: state_code(m.hs_state),
+            from_client: match m.from_client {
+                None => 0,
+                Some(false) => 1,
+                Some(true) => 2,
+            },
+        };
+        (c, has_extra.then_some(extra))
+    }
+
+    fn has(&self, b: u16) -> bool {
+        self.bits & b != 0
+    }
+
+    pub fn analyzed(&self) -> bool {
+        self.has(bit::ANALYZED)
+    }
+    /// The segment length, when the tracker knew it.
+    pub fn seg_len(&self) -> Option<u32> {
+        self.has(bit::LEN).then_some(self.len)
+    }
+    pub fn phase(&self) -> Phase {
+        PHASES[(self.phase as usize).min(PHASES.len() - 1)]
+    }
+    pub fn hs_state(&self) -> HsState {
+        HsState::ALL[(self.hs_state as usize).min(HsState::ALL.len() - 1)]
+    }
+    pub fn from_client(&self) -> Option<bool> {
+        match self.from_client {
+            0 => None,
+            c => Some(c == 2),
+        }
+    }
+    pub fn time_delta_ns(&self) -> i64 {
+        self.time_delta_ns
+    }
+    /// Whether tshark would show the initial RTT on this packet.
+    pub fn shows_irtt(&self) -> bool {
+        self.has(bit::IRTT)
+    }
+
+    /// The full `TcpMeta` again; `flow` supplies the stream start and iRTT.
+    fn unpack(&self, flow: &FlowSummary, ts_ns: i64, extra: Option<&Extra>) -> TcpMeta {
+        let e = extra.copied().unwrap_or_default();
+        let opt32 = |b: u16, v: u32| self.has(b).then_some(v);
+        TcpMeta {
+            stream: self.stream,
+            dir: self.dir,
+            analyzed: self.has(bit::ANALYZED),
+            seq: self.seq,
+            ack: self.ack,
+            nxtseq: opt32(bit::NXTSEQ, self.nxtseq),
+            len: opt32(bit::LEN, self.len),
+            completeness: self.completeness,
+            window: self.window,
+            scalefactor: self.has(bit::SCALE).then_some(self.scale),
+            time_rel_ns: ts_ns - flow.first_ts,
+            time_delta_ns: self.time_delta_ns,
+            analysis: Findings {
+                flags: self.analysis,
+                dup_ack_num: e.dup_ack_num,
+                dup_ack_frame: e.dup_ack_frame,
+                acks_frame: self.has(bit::ACKS_FRAME).then_some(self.acks_frame),
+                ack_rtt_ns: self.has(bit::ACK_RTT).then_some(self.ack_rtt_ns),
+                bytes_in_flight: opt32(bit::BIF, self.bytes_in_flight),
+                push_bytes_sent: opt32(bit::PUSH, self.push_bytes),
+                rto_ns: e.rto_ns,
+                rto_frame: e.rto_frame,
+                record: self.has(bit::RECORD),
+            },
+            has_tree: self.has(bit::HAS_TREE),
+            irtt_ns: if self.has(bit::IRTT) {
+                flow.irtt_ns
+            } else {
+                None
+            },
+            rev_base: self.rev_base,
+            phase: self.phase(),
+            from_client: self.from_client(),
+            hs_state: self.hs_state(),
+        }
+    }
+}
+
+pub mod rec_bit {
+    pub const MALFORMED: u8 = 1 << 0;
+    /// Matches the active compiled display filter.
+    pub const MATCHED: u8 = 1 << 1;
+    pub const QUOTED: u8 = 1 << 2;
+    pub const TRUNCATED: u8 = 1 << 3;
+}
+
+/// One stored packet.
+#[derive(Clone, Debug)]
+pub struct PacketRec {
+    pub number: u64,
+    pub ts_ns: i64,
+    /// Time since the previous frame of the capture (`frame.time_delta`).
+    pub frame_delta_ns: i64,
+    pub wire_len: u32,
+    pub cap_len: u32,
+    pub seq_raw: u32,
+    pub ack_raw: u32,
+    pub win_raw: u16,
+    pub flags: u16,
+    pub hdr_len: u8,
+    pub bits: u8,
+    pub meta: CompactMeta,
+    /// The frame's bytes, until the byte budget drops them.
+    pub bytes: Option<Box<[u8]>>,
+}
+
+impl PacketRec {
+    pub fn matched(&self) -> bool {
+        self.bits & rec_bit::MATCHED != 0
+    }
+    pub fn set_matched(&mut self, on: bool) {
+        if on {
+            self.bits |= rec_bit::MATCHED;
+        } else {
+            self.bits &= !rec_bit::MATCHED;
+        }
+    }
+    pub fn malformed(&self) -> bool {
+        self.bits & rec_bit::MALFORMED != 0
+    }
+}
+
+/// A row of the flows table.
+#[derive(Clone, Debug)]
+pub struct FlowEntry {
+    pub sum: FlowSummary,
+    /// Global indices of the stream's stored packets, oldest first.
+    pub packets: VecDeque<u64>,
+    /// Packets matching the active compiled filter.
+    pub matched: u32,
+    /// Matches the active quick filter.
+    pub quick: bool,
+    /// "client -> server", lower case, for the quick filter.
+    pub label: Box<str>,
+    label_client: Option<u8>,
+}
+
+impl FlowEntry {
+    fn new(sum: FlowSummary) -> FlowEntry {
+        let label = flow_label(&sum).to_lowercase().into_boxed_str();
+        FlowEntry {
+            label_client: sum.hs.client,
+            sum,
+            packets: VecDeque::new(),
+            matched: 0,
+            quick: true,
+            label,
+        }
+    }
+
+    /// The state as the flows table names it: an unanswered SYN is half-open.
+    pub fn state_name(&self) -> &'static str {
+        state_label(self.sum.hs.state)
+    }
+}
+
+/// Display name of a handshake state.
+pub fn state_label(s: HsState) -> &'static str {
+    match s {
+        HsState::SynSent => "half-open",
+        s => s.name(),
+    }
+}
+
+/// `addr:port`, with brackets for IPv6.
+pub fn endpoint(e: crate::track::Endpoint) -> String {
+    match e.0 {
+        std::net::IpAddr::V4(a) => format!("{a}:{}", e.1),
+        std::net::IpAddr::V6(a) => format!("[{a}]:{}", e.1),
+    }
+}
+
+/// "client → server".
+pub fn flow_label(s: &FlowSummary) -> String {
+    let (c, srv) = s.client_server();
+    format!("{} → {}", endpoint(c), endpoint(srv))
+}
+
+/// Counters for the status bar.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Counts {
+    /// Every frame read.
+    pub frames: u64,
+    pub tcp: u64,
+    pub malformed: u64,
+    /// Records dropped by the packet budget, and packets whose bytes were dropped.
+    pub evicted: u64,
+    pub bytes_dropped: u64,
+    /// Approximate bytes of the source consumed (for the loading progress).
+    pub source_bytes: u64,
+    pub first_ts: Option<i64>,
+    pub last_ts: i64,
+    /// Flows per `HsState` (index as in `HsState::ALL`) and flows whose handshake completed.
+    pub states: [u64; 8],
+    pub completed: u64,
+}
+
+pub struct Store {
+    pub link: LinkType,
+    tracker: Tracker,
+    recs: Chunked<PacketRec>,
+    base: u64,
+    bytes_from: u64,
+    bytes_held: usize,
+    extras: FxHashMap<u64, Extra>,
+    pub flows: Vec<FlowEntry>,
+    pub limits: Limits,
+    pub counts: Counts,
+    /// Widest "client → server" label so far (stable column widths).
+    pub label_width: usize,
+    prev_ts: Option<i64>,
+}
+
+impl Store {
+    pub fn new(link: LinkType, budget: Budget, limits: Limits) -> Store {
+        Store {
+            link,
+            tracker: Tracker::new(budget),
+            recs: Chunked::new(),
+            base: 0,
+            bytes_from: 0,
+            bytes_held: 0,
+            extras: FxHashMap::default(),
+            flows: Vec::new(),
+            limits,
+            counts: Counts::default(),
+            label_width: 0,
+            prev_ts: None,
+        }
+    }
+
+    /// Global index of the oldest stored record.
+    pub fn base(&self) -> u64 {
+        self.base
+    }
+    /// One past the newest record's global index.
+    pub fn end(&self) -> u64 {
+        self.base + self.recs.len() as u64
+    }
+    pub fn len(&self) -> usize {
+        self.recs.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.recs.len() == 0
+    }
+    pub fn bytes_held(&self) -> usize {
+        self.bytes_held
+    }
+
+    pub fn get(&self, g: u64) -> Option<&PacketRec> {
+        g.checked_sub(self.base)
+            .and_then(|i| self.recs.get(i as usize))
+    }
+    pub fn get_mut(&mut self, g: u64) -> Option<&mut PacketRec> {
+        g.checked_sub(self.base)
+            .and_then(|i| self.recs.get_mut(i as usize))
+    }
+    pub fn flow(&self, stream: u32) -> Option<&FlowEntry> {
+        self.flows.get(stream as usize)
+    }
+
+    /// Track and store one frame. Returns the record's global index, or
+    /// `None` for a frame the tracker does not follow (not TCP).
+    pub fn ingest(&mut self, f: &Frame, bytes: &[u8]) -> Option<u64> {
+        let c = &mut self.counts;
+        c.frames += 1;
+        c.source_bytes += 16 + bytes.len() as u64;
+        c.malformed += f.problem.is_some() as u64;
+        c.first_ts.get_or_insert(f.ts_ns);
+        c.last_ts = c.last_ts.max(f.ts_ns);
+        let frame_delta_ns = f.ts_ns - self.prev_ts.unwrap_or(f.ts_ns);
+        self.prev_ts = Some(f.ts_ns);
+        let g = self.base + self.recs.len() as u64;
+        let (meta, sum) = self.tracker.process(f)?;
+        self.counts.tcp += 1;
+        let stream = meta.stream;
+        // Flow table: stream indices are dense, in order of first appearance.
+        let idx = stream as usize;
+        if idx == self.flows.len() {
+            let e = FlowEntry::new(sum.clone());
+            self.counts.states[state_index(e.sum.hs.state)] += 1;
+            self.label_width = self.label_width.max(e.label.chars().count());
+            self.flows.push(e);
+        } else if let Some(e) = self.flows.get_mut(idx) {
+            let (old_state, old_done) = (e.sum.hs.state, e.sum.hs.ack_ts.is_some());
+            e.sum.clone_from(sum);
+            self.counts.states[state_index(old_state)] -= 1;
+            self.counts.states[state_index(e.sum.hs.state)] += 1;
+            self.counts.completed -= old_done as u64;
+            if e.label_client != e.sum.hs.client {
+                e.label = flow_label(&e.sum).to_lowercase().into_boxed_str();
+                e.label_client = e.sum.hs.client;
+                self.label_width = self.label_width.max(e.label.chars().count());
+            }
+        } else {
+            return None;
+        }
+        self.counts.completed += self.flows[idx].sum.hs.ack_ts.is_some() as u64;
+        self.flows[idx].packets.push_back(g);
+        if self.tracker.has_retired() {
+            // The summaries are already in the table (as of each stream's last packet).
+            self.tracker.take_retired();
+        }
+        let tcp = f.tcp.as_ref();
+        let (cm, extra) = CompactMeta::pack(&meta);
+        if let Some(x) = extra {
+            self.extras.insert(g, x);
+        }
+        let mut bits = 0u8;
+        if f.problem.is_some() {
+            bits |= rec_bit::MALFORMED;
+        }
+        if tcp.is_some_and(|t| t.quoted) {
+            bits |= rec_bit::QUOTED;
+        }
+        if f.truncated {
+            bits |= rec_bit::TRUNCATED;
+        }
+        self.bytes_held += bytes.len();
+        self.recs.push_back(PacketRec {
+            number: f.number,
+            ts_ns: f.ts_ns,
+            frame_delta_ns,
+            wire_len: f.wire_len,
+            cap_len: f.cap_len,
+            seq_raw: tcp.map_or(0, |t| t.seq),
+            ack_raw: tcp.map_or(0, |t| t.ack),
+            win_raw: tcp.map_or(0, |t| t.window),
+            flags: tcp.map_or(0, |t| t.flags),
+            hdr_len: tcp.map_or(0, |t| t.hdr_len),
+            bits,
+            meta: cm,
+            bytes: Some(bytes.into()),
+        });
+        self.enforce_limits();
+        Some(g)
+    }
+
+    /// Ingest a whole batch; `each` sees every stored record's index.
+    pub fn ingest_batch(&mut self, batch: &Batch, mut each: impl FnMut(&mut Store, u64)) {
+        for (f, bytes) in batch.iter() {
+            if let Some(g) = self.ingest(f, bytes) {
+                each(self, g);
+            }
+        }
+    }
+
+    fn enforce_limits(&mut self) {
+        self.bytes_from = self.bytes_from.max(self.base);
+        while self.bytes_held > self.limits.max_bytes && self.bytes_from < self.end() {
+            let i = (self.bytes_from - self.base) as usize;
+            if let Some(b) = self.recs.get_mut(i).and_then(|r| r.bytes.take()) {
+                self.bytes_held -= b.len();
+                self.counts.bytes_dropped += 1;
+            }
+            self.bytes_from += 1;
+        }
+        while self.recs.len() > self.limits.max_packets {
+            let g = self.base;
+            let mut gone = None;
+            self.recs.pop_front_with(|r| {
+                let held = r.bytes.take().map_or(0, |b| b.len());
+                gone = Some((r.meta.stream, r.matched(), r.meta.has(bit::EXTRA), held));
+            });
+            let Some((stream, matched, extra, held)) = gone else {
+                break;
+            };
+            self.bytes_held -= held;
+            if let Some(e) = self.flows.get_mut(stream as usize) {
+                if e.packets.front() == Some(&g) {
+                    e.packets.pop_front();
+                }
+                if matched {
+                    e.matched = e.matched.saturating_sub(1);
+                }
+            }
+            if extra {
+                self.extras.remove(&g);
+            }
+            self.base += 1;
+            self.counts.evicted += 1;
+        }
+    }
+
+    /// The full tracker results for a stored packet.
+    pub fn meta(&self, g: u64) -> Option<TcpMeta> {
+        let r = self.get(g)?;
+        let flow = self.flow(r.meta.stream)?;
+        Some(r.meta.unpack(&flow.sum, r.ts_ns, self.extras.get(&g)))
+    }
+
+    /// The decoded frame: decoded again from the bytes when they are still
+    /// held, otherwise rebuilt from the record (no options, no payload).
+    pub fn frame(&self, g: u64) -> Option<Frame> {
+        let r = self.get(g)?;
+        if let Some(b) = &r.bytes {
+            return Some(decode::decode(self.link, r.number, r.ts_ns, r.wire_len, b));
+        }
+        let flow = &self.flow(r.meta.stream)?.sum;
+        let (src, dst) = if r.meta.dir == 0 {
+            (flow.a, flow.b)
+        } else {
+            (flow.b, flow.a)
+        };
+        let v6 = src.0.is_ipv6();
+        let len = r.meta.seg_len().unwrap_or(0);
+        let ip = IpHeader {
+            src: src.0,
+            dst: dst.0,
+            proto: 6,
+            ttl: 0,
+            id: 0,
+            tos: 0,
+            more_fragments: false,
+            dont_fragment: false,
+            frag_offset: 0,
+            checksum: 0,
+            hdr_len: if v6 { 40 } else { 20 },
+            len_field: if v6 {
+                r.hdr_len as u32 + len
+            } else {
+                20 + r.hdr_len as u32 + len
+            },
+            offset: 0,
+        };
+        let tcp = TcpHeader {
+            src_port: src.1,
+            dst_port: dst.1,
+            has_fixed: true,
+            seq: r.seq_raw,
+            ack: r.ack_raw,
+            hdr_len: r.hdr_len,
+            flags: r.flags,
+            window: r.win_raw,
+            checksum: None,
+            urgent: 0,
+            options: TcpOptions::default(),
+            seg_len: r.meta.seg_len(),
+            quoted: r.bits & rec_bit::QUOTED != 0,
+        };
+        Some(Frame {
+            number: r.number,
+            ts_ns: r.ts_ns,
+            wire_len: r.wire_len,
+            cap_len: r.cap_len,
+            link: self.link,
+            protos: proto::TCP | if v6 { proto::IPV6 } else { proto::IP },
+            eth_src: None,
+            eth_dst: None,
+            ethertype: None,
+            vlan_ids: [0; 3],
+            vlan_count: 0,
+            ip: Some(ip),
+            inner_ip: None,
+            tcp: Some(tcp),
+            udp: None,
+            icmp: None,
+            arp: None,
+            payload_off: 0,
+            payload_cap: 0,
+            problem: None,
+            truncated: r.bits & rec_bit::TRUNCATED != 0,
+        })
+    }
+
+    /// Everything the field registry needs for one packet.
+    pub fn with_view<R>(
+        &self,
+        g: u64,
+        k: impl FnOnce(&crate::fields::PacketView<'_>) -> R,
+    ) -> Option<R> {
+        let r = self.get(g)?;
+        let frame = self.frame(g)?;
+        let meta = self.meta(g)?;
+        let flow = self.flow(r.meta.stream)?;
+        let bytes: &[u8] = r.bytes.as_deref().unwrap_or(&[]);
+        let view = crate::fields::PacketView {
+            frame: &frame,
+            bytes,
+            meta: Some(&meta),
+            flow: Some(&flow.sum),
+            first_ts: self.counts.first_ts.unwrap_or(r.ts_ns),
+            prev_ts: r.ts_ns - r.frame_delta_ns,
+        };
+        Some(k(&view))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(path: &str) -> Vec<(Frame, Vec<u8>)> {
+        let spec = crate::capture::SourceSpec::File(path.into());
+        let running =
+            crate::capture::spawn(crate::capture::open(&spec).unwrap(), Default::default());
+        let mut out = Vec::new();
+        while let Ok(ev) = running.events.recv() {
+            match ev {
+                crate::capture::Event::Batch(b) => {
+                    out.extend(b.iter().map(|(f, d)| (f.clone(), d.to_vec())))
+                }
+                crate::capture::Event::Done(_) => break,
+                _ => {}
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn chunked_deque_across_chunks() {
+        let mut c: Chunked<u64> = Chunked::new();
+        let n = CHUNK as u64 * 2 + 10;
+        for i in 0..n {
+            c.push_back(i);
+        }
+        assert_eq!(c.len() as u64, n);
+        assert_eq!(c.get(CHUNK + 3), Some(&(CHUNK as u64 + 3)));
+        let mut seen = Vec::new();
+        for _ in 0..CHUNK + 5 {
+            c.pop_front_with(|v| seen.push(*v));
+        }
+        assert_eq!(seen.len(), CHUNK + 5);
+        assert_eq!(seen[CHUNK + 4], CHUNK as u64 + 4);
+        assert_eq!(c.chunks.len(), 2);
+        assert_eq!(c.get(0), Some(&(CHUNK as u64 + 5)));
+        *c.get_mut(1).unwrap() = 7;
+        assert_eq!(c.get(1), Some(&7));
+        assert_eq!(c.get(c.len()), None);
+        while c.len() > 0 {
+            c.pop_front_with(|_| {});
+        }
+        c.push_back(1);
+        assert_eq!(c.get(0), Some(&1));
+    }
+
+    #[test]
+    fn compact_meta_round_trips() {
+        for path in [
+            "tests/data/lo-http-refused.pcap",
+            "tests/data/lo-syn-unanswered.pcap",
+            "tests/data/lo-rst-linger.pcap",
+        ] {
+            let frames = read(path);
+            let mut tracker = Tracker::new(Budget::default());
+            let mut store = Store::new(LinkType::Ethernet, Budget::default(), Limits::default());
+            for (f, b) in &frames {
+                let want = tracker.process(f).map(|(m, _)| m);
+                let g = store.ingest(f, b);
+                assert_eq!(want.is_some(), g.is_some());
+                if let (Some(want), Some(g)) = (want, g) {
+                    assert_eq!(store.meta(g).unwrap(), want, "{path} frame {}", f.number);
+                    assert_eq!(store.frame(g).unwrap(), *f);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn budgets_drop_bytes_then_records_but_keep_flows() {
+        let frames = read("tests/data/lo-http-refused.pcap");
+        let limits = Limits {
+            max_packets: 10,
+            max_bytes: 400,
+        };
+        let mut store = Store::new(LinkType::Ethernet, Budget::default(), limits);
+        for (f, b) in &frames {
+            store.ingest(f, b);
+        }
+        assert_eq!(store.len(), 10);
+        assert_eq!(store.base(), frames.len() as u64 - 10);
+        assert!(store.bytes_held() <= 400);
+        assert!(store.get(store.base()).unwrap().bytes.is_none());
+        assert!(store.get(store.end() - 1).unwrap().bytes.is_some());
+        assert_eq!(store.flows.len(), 5);
+        assert_eq!(store.flows[0].sum.total_frames(), 12);
+        assert!(store.flows[0].packets.is_empty());
+        let kept: usize = store.flows.iter().map(|f| f.packets.len()).sum();
+        assert_eq!(kept, 10);
+        // A packet without bytes is rebuilt from its record.
+        let g = store.base();
+        let f = store.frame(g).unwrap();
+        assert_eq!(f.tcp.unwrap().seq, store.get(g).unwrap().seq_raw);
+        assert_eq!(store.counts.states.iter().sum::<u64>(), 5);
+    }
+}

@@ -1,0 +1,207 @@
+//! The flows table.
+
+use super::{theme, title};
+use crate::tui::app::{table_body, App, Focus, SortKey};
+use crate::tui::fmt;
+use crate::tui::store::FlowEntry;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Cell, Row, Table};
+use ratatui::Frame;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Col {
+    Stream,
+    Flow,
+    State,
+    Irtt,
+    SynRtx,
+    Packets,
+    Bytes,
+    Duration,
+    LastSeen,
+}
+
+impl Col {
+    fn sort_key(self) -> SortKey {
+        match self {
+            Col::Stream => SortKey::Stream,
+            Col::Flow => SortKey::Flow,
+            Col::State => SortKey::State,
+            Col::Irtt => SortKey::Irtt,
+            Col::SynRtx => SortKey::SynRtx,
+            Col::Packets => SortKey::Packets,
+            Col::Bytes => SortKey::Bytes,
+            Col::Duration => SortKey::Duration,
+            Col::LastSeen => SortKey::LastSeen,
+        }
+    }
+}
+
+/// Columns that fit `width`, with their widths and headers. The client →
+/// server column gets `label_w` (the widest label) if it can; optional
+/// columns show when they fit beside it.
+fn columns(
+    width: u16,
+    stream_digits: u16,
+    wide: bool,
+    label_w: u16,
+) -> Vec<(Col, u16, &'static str)> {
+    let (stream_h, rtx_h) = if wide {
+        ("Stream", "SYN rtx")
+    } else {
+        ("#", "Rtx")
+    };
+    // One column more for the sort arrow.
+    let hw = |h: &str| h.chars().count() as u16 + 1;
+    let mut cols = vec![
+        (Col::Stream, stream_digits.max(hw(stream_h)), stream_h),
+        (Col::Flow, 0, "Client → Server"),
+        (Col::State, 12, "State"),
+        (Col::Irtt, 8, "iRTT"),
+        (Col::SynRtx, hw(rtx_h), rtx_h),
+        (Col::Packets, 6, "Pkts"),
+    ];
+    let optional = [
+        (Col::Bytes, 8, "Bytes"),
+        (Col::Duration, 9, "Duration"),
+        (Col::LastSeen, 10, "Last seen"),
+    ];
+    let label_w = label_w.max(hw("Client → Server"));
+    // Marker column + spacing between columns.
+    let used = |c: &[(Col, u16, &str)]| 2 + c.iter().map(|x| x.1 + 1).sum::<u16>();
+    for o in optional {
+        if used(&cols) + o.1 + 1 + label_w <= width {
+            cols.push(o);
+        }
+    }
+    let room = width.saturating_sub(used(&cols));
+    cols[1].1 = room.min(label_w + 2);
+    cols
+}
+
+fn cell(app: &App, e: &FlowEntry, c: Col, w: u16) -> Cell<'static> {
+    let s = &e.sum;
+    let right = |t: String| Cell::from(Line::from(t).right_aligned());
+    match c {
+        Col::Stream => right(s.stream.to_string()),
+        Col::Flow => Cell::from(fmt::fit(&crate::tui::store::flow_label(s), w as usize)),
+        Col::State => Cell::from(e.state_name()).style(theme::state(s.hs.state)),
+        Col::Irtt => right(s.irtt_ns.map(fmt::duration).unwrap_or_else(|| "—".into())),
+        Col::SynRtx => right(s.hs.syn_retransmissions().to_string()),
+        Col::Packets => right(fmt::count(s.total_frames())),
+        Col::Bytes => right(fmt::bytes(s.total_bytes())),
+        Col::Duration => right(fmt::duration(s.duration_ns())),
+        Col::LastSeen => right(if app.source.live {
+            format!(
+                "{} ago",
+                fmt::duration(app.store.counts.last_ts - s.last_ts)
+            )
+        } else {
+            fmt::secs(s.last_ts - app.store.counts.first_ts.unwrap_or(s.last_ts))
+        }),
+    }
+}
+
+pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
+    let focused = app.focus == Focus::Flows;
+    let v = &app.flows;
+    let total = app.store.flows.len();
+    let mut extra = if v.rows.len() == total {
+        format!("{total}")
+    } else {
+        format!("{} of {total}", v.rows.len())
+    };
+    let dir = if app.sort_desc { "▼" } else { "▲" };
+    extra.push_str(&format!(" · sort: {} {dir}", app.sort.name()));
+    if v.follow {
+        extra.push_str(" · following");
+    }
+    let block = Block::bordered()
+        .title(title("Flows", &extra))
+        .title_style(theme::title(focused))
+        .border_style(theme::border(focused));
+    let body = table_body(area);
+    let inner_w = area.width.saturating_sub(2);
+    let max_stream = app.store.flows.len().saturating_sub(1).to_string().len() as u16;
+    let cols = columns(
+        inner_w,
+        max_stream,
+        inner_w >= 120,
+        app.store.label_width as u16,
+    );
+    let h = body.height as usize;
+    let start = v.offset.min(v.rows.len());
+    let end = (start + h).min(v.rows.len());
+    let rows: Vec<Row> = v.rows[start..end]
+        .iter()
+        .enumerate()
+        .filter_map(|(i, &stream)| {
+            let e = app.store.flow(stream)?;
+            let selected = start + i == v.sel;
+            let mut cells = vec![Cell::from(if selected { "▶" } else { " " })];
+            cells.extend(cols.iter().map(|&(c, w, _)| cell(app, e, c, w)));
+            let style = if selected {
+                theme::selected(focused)
+            } else {
+                Style::new()
+            };
+            Some(Row::new(cells).style(style))
+        })
+        .collect();
+    let mut header = vec![Cell::from(" ")];
+    header.extend(cols.iter().map(|&(c, _, name)| {
+        let mut t = name.to_string();
+        if c.sort_key() == app.sort {
+            t.push_str(dir);
+        }
+        match c {
+            Col::Flow | Col::State => Cell::from(t),
+            _ => Cell::from(Line::from(t).right_aligned()),
+        }
+    }));
+    let mut widths = vec![Constraint::Length(1)];
+    widths.extend(cols.iter().map(|&(_, w, _)| Constraint::Length(w)));
+    let table = Table::new(rows, widths)
+        .header(Row::new(header).style(theme::HEADER))
+        .column_spacing(1)
+        .block(block);
+    if v.rows.is_empty() {
+        let note = if app.store.flows.is_empty() {
+            if app.loaded() {
+                " no TCP flows in this capture "
+            } else {
+                " waiting for TCP packets … "
+            }
+        } else {
+            " no flow matches the filter "
+        };
+        frame.render_widget(table, area);
+        frame.render_widget(
+            ratatui::widgets::Paragraph::new(note).style(theme::DIM),
+            body,
+        );
+        return;
+    }
+    frame.render_widget(table, area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_fit_the_width() {
+        for w in [78u16, 100, 140, 198] {
+            let cols = columns(w, 3, w >= 120, 33);
+            let used: u16 = 2 + cols.iter().map(|c| c.1 + 1).sum::<u16>();
+            assert!(used <= w + 1, "{w}: {used}");
+            assert!(cols[1].1 >= 33, "{w}: flow column {}", cols[1].1);
+        }
+        assert_eq!(columns(198, 3, true, 33).len(), 9);
+        assert_eq!(columns(78, 3, false, 33).len(), 6);
+        // A long IPv6 label squeezes the optional columns out first.
+        assert_eq!(columns(140, 3, true, 90).len(), 6);
+    }
+}

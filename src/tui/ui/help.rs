@@ -1,0 +1,70 @@
+//! The help overlay, printed from the key binding table.
+
+use super::theme;
+use crate::tui::keys::{key_name, BINDINGS, FILTER_KEYS, MOUSE};
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph};
+use ratatui::Frame;
+
+const KEY_W: usize = 13;
+
+fn entry(keys: &str, help: &str) -> Line<'static> {
+    Line::from(vec![
+        Span::styled(format!(" {keys:<KEY_W$}"), Style::new().fg(Color::Cyan)),
+        Span::raw(help.to_string()),
+    ])
+}
+
+/// Every line of the help, in two columns.
+pub fn columns() -> (Vec<Line<'static>>, Vec<Line<'static>>) {
+    let all: Vec<Line> = BINDINGS
+        .iter()
+        .map(|b| {
+            entry(
+                &b.keys.iter().map(key_name).collect::<Vec<_>>().join(" "),
+                b.help,
+            )
+        })
+        .collect();
+    let half = all.len().div_ceil(2);
+    let left: Vec<Line> = all[..half].to_vec();
+    let mut right: Vec<Line> = all[half..].to_vec();
+    right.push(Line::from(""));
+    right.push(Line::styled(" While editing the filter", theme::HEADER));
+    right.extend(FILTER_KEYS.iter().map(|(k, h)| entry(k, h)));
+    right.push(Line::from(""));
+    right.push(Line::styled(" Mouse", theme::HEADER));
+    right.extend(MOUSE.iter().map(|(k, h)| entry(k, h)));
+    (left, right)
+}
+
+pub fn draw(frame: &mut Frame<'_>, area: Rect) {
+    let (left, right) = columns();
+    let col_w = 40u16;
+    let h = (left.len().max(right.len()) as u16 + 3).min(area.height);
+    let w = (col_w * 2 + 3).min(area.width);
+    let r = Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    };
+    frame.render_widget(Clear, r);
+    let block = Block::bordered()
+        .title(" hs-tui keys · ? or Esc closes ")
+        .title_style(theme::title(true))
+        .border_style(theme::border(true));
+    let inner = block.inner(r);
+    frame.render_widget(block, r);
+    let lw = inner.width / 2;
+    let lr = Rect { width: lw, ..inner };
+    let rr = Rect {
+        x: inner.x + lw + 1,
+        width: inner.width.saturating_sub(lw + 1),
+        ..inner
+    };
+    frame.render_widget(Paragraph::new(left), lr);
+    frame.render_widget(Paragraph::new(right), rr);
+}

@@ -1,0 +1,269 @@
+//! The packet list of the selected flow.
+
+use super::{theme, title};
+use crate::track::analysis::flag;
+use crate::track::Phase;
+use crate::tui::app::{table_body, App, Focus, TimeFormat};
+use crate::tui::fmt;
+use crate::tui::store::PacketRec;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Cell, Row, Table};
+use ratatui::Frame;
+
+/// The time column of a packet, in the chosen format.
+pub fn time_text(app: &App, r: &PacketRec) -> String {
+    let flow_start = app
+        .store
+        .flow(r.meta.stream)
+        .map(|e| e.sum.first_ts)
+        .unwrap_or(r.ts_ns);
+    match app.time {
+        TimeFormat::Flow => fmt::secs(r.ts_ns - flow_start),
+        TimeFormat::Capture => fmt::secs(r.ts_ns - app.store.counts.first_ts.unwrap_or(r.ts_ns)),
+        TimeFormat::Clock => fmt::clock(r.ts_ns, app.utc),
+        TimeFormat::Delta => fmt::secs(r.meta.time_delta_ns()),
+    }
+}
+
+pub fn time_header(t: TimeFormat) -> &'static str {
+    match t {
+        TimeFormat::Flow => "Time",
+        TimeFormat::Capture => "Capture t",
+        TimeFormat::Clock => "Clock",
+        TimeFormat::Delta => "Delta",
+    }
+}
+
+/// → for client to server, ← back (A→B when no handshake told who the client is).
+pub fn arrow(r: &PacketRec) -> &'static str {
+    let to_server = r.meta.from_client().unwrap_or(r.meta.dir == 0);
+    if to_server {
+        "→"
+    } else {
+        "←"
+    }
+}
+
+/// Sequence and acknowledgment numbers as shown (relative or raw).
+pub fn seq_ack(app: &App, r: &PacketRec) -> (String, String) {
+    let ackf = r.flags & crate::decode::tcp::flags::ACK != 0;
+    let (s, a) = if app.raw_seq {
+        (r.seq_raw, r.ack_raw)
+    } else {
+        (r.meta.seq, r.meta.ack)
+    };
+    (
+        s.to_string(),
+        if ackf { a.to_string() } else { String::new() },
+    )
+}
+
+/// The handshake step or phase of a packet.
+pub fn step(r: &PacketRec) -> &'static str {
+    if !r.meta.analyzed() {
+        return "";
+    }
+    match r.meta.phase() {
+        Phase::Syn => "1 SYN",
+        Phase::SynAck => "2 SYNACK",
+        Phase::HandshakeAck => "3 ACK",
+        Phase::Data => "data",
+        Phase::Ack => "ack",
+        Phase::Fin => "fin",
+        Phase::Rst => "rst",
+    }
+}
+
+/// The analysis findings of a packet: Wireshark's labels without "TCP ".
+pub fn analysis_notes(app: &App, g: u64, r: &PacketRec) -> Vec<String> {
+    let mut parts: Vec<String> = Vec::new();
+    for (bit, _, label) in flag::ALL.iter().rev() {
+        if r.meta.analysis & bit != 0 {
+            if *bit == flag::DUPLICATE_ACK {
+                let m = app.store.meta(g);
+                let (f, n) = m
+                    .map(|m| (m.analysis.dup_ack_frame, m.analysis.dup_ack_num))
+                    .unwrap_or((0, 0));
+                parts.push(format!("Dup ACK {f}#{n}"));
+            } else {
+                parts.push(label.trim_start_matches("TCP ").to_string());
+            }
+        }
+    }
+    if r.malformed() {
+        parts.push("malformed".into());
+    }
+    parts
+}
+
+/// The notes column: the handshake's milestones, then the analysis.
+pub fn notes(app: &App, g: u64, r: &PacketRec) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let flow = app.store.flow(r.meta.stream).map(|e| &e.sum);
+    if r.meta.analyzed() && r.meta.phase() == Phase::HandshakeAck {
+        match flow.and_then(|f| f.irtt_ns) {
+            Some(rtt) => parts.push(format!("established, iRTT {}", fmt::duration(rtt))),
+            None => parts.push("established".into()),
+        }
+    }
+    if r.meta.phase() == Phase::Rst && r.meta.hs_state() == crate::track::HsState::Refused {
+        parts.push("refused".into());
+    }
+    parts.extend(analysis_notes(app, g, r));
+    parts.join(", ")
+}
+
+pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
+    let focused = app.focus == Focus::Packets;
+    let v = &app.packets;
+    let flow = v.stream.and_then(|s| app.store.flow(s));
+    let name = match v.stream {
+        Some(s) => format!("Packets of stream {s}"),
+        None => "Packets".into(),
+    };
+    let mut extra = String::new();
+    if let Some(e) = flow {
+        extra = crate::tui::store::flow_label(&e.sum);
+        let total = e.sum.total_frames() as usize;
+        if v.rows.len() != total {
+            extra.push_str(&format!(" · {} of {total}", v.rows.len()));
+        } else {
+            extra.push_str(&format!(" · {total}"));
+        }
+        if app.raw_seq {
+            extra.push_str(" · raw seq");
+        }
+    }
+    let block = Block::bordered()
+        .title(title(&name, &extra))
+        .title_style(theme::title(focused))
+        .border_style(theme::border(focused));
+    let body = table_body(area);
+    let h = body.height as usize;
+    let start = v.offset.min(v.rows.len());
+    let end = (start + h).min(v.rows.len());
+    let visible: Vec<(u64, &PacketRec)> = v.rows[start..end]
+        .iter()
+        .filter_map(|&g| app.store.get(g).map(|r| (g, r)))
+        .collect();
+
+    // Widths follow the visible rows.
+    struct RowText {
+        no: String,
+        time: String,
+        dir: &'static str,
+        flags: String,
+        seq: String,
+        ack: String,
+        len: String,
+        win: String,
+        step: &'static str,
+        notes: String,
+        style: Style,
+    }
+    let texts: Vec<RowText> = visible
+        .iter()
+        .map(|&(g, r)| {
+            let (seq, ack) = seq_ack(app, r);
+            RowText {
+                no: r.number.to_string(),
+                time: time_text(app, r),
+                dir: arrow(r),
+                flags: fmt::flags(r.flags),
+                seq,
+                ack,
+                len: r.meta.seg_len().map(|l| l.to_string()).unwrap_or_default(),
+                win: r.meta.window.to_string(),
+                step: step(r),
+                notes: notes(app, g, r),
+                style: theme::packet(r.flags, r.meta.analysis),
+            }
+        })
+        .collect();
+    let w = |hdr: &str, f: &dyn Fn(&RowText) -> usize| {
+        texts
+            .iter()
+            .map(f)
+            .max()
+            .unwrap_or(0)
+            .max(hdr.chars().count()) as u16
+    };
+    let time_h = time_header(app.time);
+    let widths = [
+        Constraint::Length(1),
+        Constraint::Length(w("No.", &|t| t.no.len())),
+        Constraint::Length(w(time_h, &|t| t.time.len())),
+        Constraint::Length(1),
+        Constraint::Length(w("Flags", &|t| t.flags.len())),
+        Constraint::Length(w("Seq", &|t| t.seq.len())),
+        Constraint::Length(w("Ack", &|t| t.ack.len())),
+        Constraint::Length(w("Len", &|t| t.len.len())),
+        Constraint::Length(w("Win", &|t| t.win.len())),
+        Constraint::Length(8),
+        Constraint::Fill(1),
+    ];
+    let right = |t: String| Cell::from(Line::from(t).right_aligned());
+    let rows: Vec<Row> = texts
+        .into_iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let selected = start + i == v.sel;
+            let style = if selected {
+                t.style.patch(theme::selected(focused))
+            } else {
+                t.style
+            };
+            Row::new(vec![
+                Cell::from(if selected { "▶" } else { " " }),
+                right(t.no),
+                right(t.time),
+                Cell::from(t.dir),
+                Cell::from(t.flags),
+                right(t.seq),
+                right(t.ack),
+                right(t.len),
+                right(t.win),
+                Cell::from(t.step),
+                Cell::from(t.notes),
+            ])
+            .style(style)
+        })
+        .collect();
+    let hdr = |s: &'static str| Cell::from(Line::from(s).right_aligned());
+    let header = Row::new(vec![
+        Cell::from(" "),
+        hdr("No."),
+        hdr(time_h),
+        Cell::from(" "),
+        Cell::from("Flags"),
+        hdr("Seq"),
+        hdr("Ack"),
+        hdr("Len"),
+        hdr("Win"),
+        Cell::from("Step"),
+        Cell::from("Notes"),
+    ])
+    .style(theme::HEADER);
+    let table = Table::new(rows, widths)
+        .header(header)
+        .column_spacing(1)
+        .block(block);
+    if v.rows.is_empty() {
+        let note = match (v.stream, flow) {
+            (None, _) => " select a flow above ",
+            (Some(_), Some(e)) if e.packets.is_empty() => {
+                " this flow's packets were dropped from memory (--tui-max-packets) "
+            }
+            _ => " no packet of this flow matches the filter ",
+        };
+        frame.render_widget(table, area);
+        frame.render_widget(
+            ratatui::widgets::Paragraph::new(note).style(theme::DIM),
+            body,
+        );
+        return;
+    }
+    frame.render_widget(table, area);
+}
