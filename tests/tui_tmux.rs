@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_hs-tui");
 const HTTP: &str = "tests/data/lo-http-refused.pcap";
-const CUT: &str = "tests/data/lo-http-cut.pcap";
+const CUT: &str = "tests/data/http-get-cut.pcap";
 
 fn have_tmux() -> bool {
     let ok = Command::new("tmux")
@@ -231,7 +231,7 @@ fn capture_error_stays_on_screen_and_prints_after_restore() {
     p.keys(&["q"]);
     let s = p.wait_for(&["EXIT=2"]);
     assert!(
-        s.contains("hs-tui: tests/data/lo-http-cut.pcap: the capture is cut short"),
+        s.contains("hs-tui: tests/data/http-get-cut.pcap: the capture is cut short"),
         "{s}"
     );
 }

@@ -792,8 +792,8 @@ mod tests {
     fn compact_meta_round_trips() {
         for path in [
             "tests/data/lo-http-refused.pcap",
-            "tests/data/lo-syn-unanswered.pcap",
-            "tests/data/lo-rst-linger.pcap",
+            "sample-captures/half-open.pcap",
+            "sample-captures/reset.pcap",
         ] {
             let frames = read(path);
             let mut tracker = Tracker::new(Budget::default());

@@ -12,9 +12,9 @@ use ratatui::backend::TestBackend;
 use ratatui::style::Color;
 
 pub const HTTP: &str = "tests/data/lo-http-refused.pcap";
-pub const SYN_UNANSWERED: &str = "tests/data/lo-syn-unanswered.pcap";
-pub const RST: &str = "tests/data/lo-rst-linger.pcap";
-pub const CUT: &str = "tests/data/lo-http-cut.pcap";
+pub const SYN_UNANSWERED: &str = "sample-captures/half-open.pcap";
+pub const RST: &str = "sample-captures/reset.pcap";
+pub const CUT: &str = "tests/data/http-get-cut.pcap";
 
 /// Load a capture the way the TUI does, to the end.
 pub fn load_with(path: &str, limits: Limits) -> App {
