@@ -227,7 +227,7 @@ fn capture_error_stays_on_screen_and_prints_after_restore() {
         return;
     }
     let p = Pane::start("cut", 120, 40, &cmd(&format!("-r {CUT}")));
-    p.wait_for(&["capture error:", "cut short in packet 21", "read error"]);
+    p.wait_for(&["capture error:", "cut short in packet 20", "read error"]);
     p.keys(&["q"]);
     let s = p.wait_for(&["EXIT=2"]);
     assert!(
