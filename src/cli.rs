@@ -139,7 +139,7 @@ pub struct Args {
     #[arg(
         long = "max-streams",
         value_name = "N",
-        default_value_t = 500_000,
+        default_value_t = 200_000,
         help_heading = "Limits"
     )]
     pub max_streams: usize,
@@ -149,8 +149,40 @@ pub struct Args {
     pub idle_timeout: Option<f64>,
 
     /// Interactive view: packets kept in memory, with up to 128 bytes of frame data each; the oldest go first (bytes, then rows; flows stay)
-    #[arg(long = "tui-max-packets", value_name = "N", default_value_t = 2_000_000, help_heading = "Limits")]
+    #[arg(
+        long = "tui-max-packets",
+        value_name = "N",
+        default_value_t = 2_000_000,
+        help_heading = "Limits"
+    )]
     pub tui_max_packets: usize,
+
+    /// SYN-flood alarm: this many handshakes to one server port that never completed...
+    #[arg(
+        long = "synflood-min",
+        value_name = "N",
+        default_value_t = 100,
+        help_heading = "Alarms"
+    )]
+    pub synflood_min: usize,
+
+    /// ...starting within this many seconds
+    #[arg(
+        long = "synflood-window",
+        value_name = "SECONDS",
+        default_value_t = 10.0,
+        help_heading = "Alarms"
+    )]
+    pub synflood_window: f64,
+
+    /// Port-scan alarm: one source reaching this many ports of one host, mostly refused or unanswered
+    #[arg(
+        long = "scan-min-ports",
+        value_name = "N",
+        default_value_t = 20,
+        help_heading = "Alarms"
+    )]
+    pub scan_min_ports: usize,
 
     /// Capture filter words (tcpdump style), e.g. "port 443"
     #[arg(value_name = "CAPTURE FILTER", trailing_var_arg = true)]

@@ -78,6 +78,13 @@ impl Settings {
         if a.quiet && !stats.keeps_rows() {
             stats.summary = true;
         }
+        stats.json = a.quiet && a.format == Some(Format::Json);
+        stats.alarms = crate::track::alarms::AlarmConfig {
+            flood_min: a.synflood_min.max(1),
+            flood_window_ns: (a.synflood_window.max(0.0) * 1e9) as i64,
+            scan_min_ports: a.scan_min_ports.max(1),
+            ..Default::default()
+        };
         let mut analyze = true;
         for o in &a.prefs {
             let (k, v) = o
@@ -246,6 +253,7 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
                     if !want_reports && tracker.has_retired() {
                         tracker.take_retired();
                     }
+                    running.recycle(batch);
                 }
                 Event::Stats(s) => stats = Some(s),
                 Event::Done(e) => {
@@ -266,6 +274,8 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
         out.flush()
     })();
     drop(running);
+    // Hundreds of thousands of boxed streams: let the OS reclaim them at exit.
+    std::mem::forget(tracker);
     if let Some(w) = writer.as_mut() {
         let _ = w.save.flush();
     }

@@ -115,11 +115,21 @@ impl Batch {
             .enumerate()
             .map(move |(i, f)| (f, self.bytes(i)))
     }
-    fn push(&mut self, f: Frame, bytes: &[u8]) {
+    fn clear(&mut self) {
+        self.frames.clear();
+        self.data.clear();
+        self.spans.clear();
+    }
+    /// Decode a frame straight into the batch (saves moving a 300-byte `Frame`).
+    fn push_decoded(&mut self, link: LinkType, number: u64, ts: i64, wire_len: u32, bytes: &[u8]) {
         self.spans
             .push((self.data.len() as u32, bytes.len() as u32));
         self.data.extend_from_slice(bytes);
-        self.frames.push(f);
+        self.frames
+            .push(Frame::new(number, ts, wire_len, bytes.len() as u32, link));
+        if let Some(f) = self.frames.last_mut() {
+            decode::decode_into(f, bytes);
+        }
     }
 }
 
@@ -163,6 +173,9 @@ pub struct ReadOptions {
 pub struct Running {
     pub link: LinkType,
     pub events: Receiver<Event>,
+    /// Give consumed batches back, so the capture thread reuses their memory
+    /// instead of faulting in fresh pages for every batch.
+    recycle: Sender<Batch>,
     stop: Arc<AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -174,6 +187,10 @@ impl Running {
     }
     pub fn stop_flag(&self) -> Arc<AtomicBool> {
         self.stop.clone()
+    }
+    /// Return a consumed batch for reuse (optional; dropped if the pool is full).
+    pub fn recycle(&self, b: Batch) {
+        let _ = self.recycle.try_send(b);
     }
 }
 
@@ -341,6 +358,7 @@ const LIVE_FLUSH: Duration = Duration::from_millis(50);
 /// Start reading on a capture thread.
 pub fn spawn(opened: Opened, opts: ReadOptions) -> Running {
     let (tx, rx) = bounded(16);
+    let (recycle_tx, recycle_rx) = bounded(32);
     let stop = Arc::new(AtomicBool::new(false));
     let link = opened.link;
     let stop2 = stop.clone();
@@ -349,10 +367,12 @@ pub fn spawn(opened: Opened, opts: ReadOptions) -> Running {
         .spawn(move || {
             let spec = opened.spec.clone();
             match opened.handle {
-                Handle::Offline(cap) => read_loop(cap, link, &spec, &opts, &stop2, &tx, None),
+                Handle::Offline(cap) => {
+                    read_loop(cap, link, &spec, &opts, &stop2, &tx, &recycle_rx, None)
+                }
                 Handle::Live(cap) => {
                     let fd = std::os::fd::AsRawFd::as_raw_fd(&cap);
-                    read_loop(cap, link, &spec, &opts, &stop2, &tx, Some(fd))
+                    read_loop(cap, link, &spec, &opts, &stop2, &tx, &recycle_rx, Some(fd))
                 }
             }
         })
@@ -360,11 +380,13 @@ pub fn spawn(opened: Opened, opts: ReadOptions) -> Running {
     Running {
         link,
         events: rx,
+        recycle: recycle_tx,
         stop,
         thread: Some(thread),
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn read_loop<T: Activated + ?Sized>(
     mut cap: Capture<T>,
     link: LinkType,
@@ -372,8 +394,16 @@ fn read_loop<T: Activated + ?Sized>(
     opts: &ReadOptions,
     stop: &AtomicBool,
     tx: &Sender<Event>,
+    recycled: &Receiver<Batch>,
     poll_fd: Option<std::os::fd::RawFd>,
 ) {
+    let fresh = || match recycled.try_recv() {
+        Ok(mut b) => {
+            b.clear();
+            b
+        }
+        Err(_) => Batch::with_capacity(BATCH),
+    };
     let live = spec.is_live();
     let started = Instant::now();
     let mut batch = Batch::with_capacity(BATCH);
@@ -401,10 +431,9 @@ fn read_loop<T: Activated + ?Sized>(
                 #[allow(clippy::unnecessary_cast)] // time_t/suseconds_t are not i64 everywhere
                 let ts = h.ts.tv_sec as i64 * 1_000_000_000 + h.ts.tv_usec as i64;
                 classic_offset += 16 + h.caplen as u64;
-                let frame = decode::decode(link, number, ts, h.len, pkt.data);
-                batch.push(frame, pkt.data);
+                batch.push_decoded(link, number, ts, h.len, pkt.data);
                 if batch.len() >= BATCH || (live && batch_started.elapsed() >= LIVE_FLUSH) {
-                    if !send(std::mem::replace(&mut batch, Batch::with_capacity(BATCH))) {
+                    if !send(std::mem::replace(&mut batch, fresh())) {
                         return;
                     }
                     batch_started = Instant::now();
@@ -412,7 +441,7 @@ fn read_loop<T: Activated + ?Sized>(
             }
             Err(pcap::Error::TimeoutExpired) => {
                 if !batch.is_empty() {
-                    if !send(std::mem::replace(&mut batch, Batch::with_capacity(BATCH))) {
+                    if !send(std::mem::replace(&mut batch, fresh())) {
                         return;
                     }
                     batch_started = Instant::now();

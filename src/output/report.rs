@@ -2,6 +2,7 @@
 //! reuse, budget) and at the end of the capture; per-stream rows are kept
 //! only for the reports that list streams, in a compact form.
 
+use crate::track::alarms::{AlarmConfig, Alarms};
 use crate::track::{FlowSummary, HsState};
 use rustc_hash::FxHashMap;
 use std::fmt::Write as _;
@@ -9,7 +10,7 @@ use std::io::{self, Write};
 use std::net::IpAddr;
 
 /// Which `-z` statistics were asked for.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default)]
 pub struct Stats {
     /// `-z conv,tcp[,FILTER]`: the filter text to show.
     pub conv_tcp: Option<String>,
@@ -17,6 +18,9 @@ pub struct Stats {
     pub hs_flows: bool,
     /// The handshake summary (always with `-q`, or `-z hs,summary`).
     pub summary: bool,
+    /// Print the summary as one JSON object (`-q -T json`).
+    pub json: bool,
+    pub alarms: AlarmConfig,
 }
 
 impl Stats {
@@ -82,6 +86,7 @@ pub struct Reports {
     irtt: Vec<i64>,
     streams: u64,
     capture_first_ts: Option<i64>,
+    alarms: Alarms,
 }
 
 impl Reports {
@@ -102,6 +107,7 @@ impl Reports {
 
     pub fn add(&mut self, f: &FlowSummary) {
         self.streams += 1;
+        self.alarms.add(f);
         let state = f.hs.final_name();
         *self.by_state.entry(state).or_default() += 1;
         if let Some(r) = f.irtt_ns {
@@ -159,7 +165,9 @@ impl Reports {
         if let Some(filter) = self.stats.conv_tcp.clone() {
             self.write_conv(w, &filter)?;
         }
-        if self.stats.summary {
+        if self.stats.summary && self.stats.json {
+            self.write_summary_json(w)?;
+        } else if self.stats.summary {
             self.write_summary(w)?;
         }
         Ok(())
@@ -309,8 +317,65 @@ impl Reports {
                 );
             }
         }
+        let alarms = self.alarms.raised();
+        if alarms.is_empty() {
+            let _ = writeln!(s, "Alarms: none");
+        } else {
+            let _ = writeln!(s, "Alarms:");
+            for a in alarms {
+                let _ = writeln!(s, "  {a}");
+            }
+        }
         let _ = writeln!(s, "{rule}");
         w.write_all(s.as_bytes())
+    }
+
+    /// The summary as one JSON object, for scripts and CI.
+    fn write_summary_json(&mut self, w: &mut dyn Write) -> io::Result<()> {
+        use serde_json::json;
+        let ms = |p: Option<[i64; 4]>| {
+            p.map(|p| json!({"p50": p[0] as f64 / 1e6, "p90": p[1] as f64 / 1e6, "p99": p[2] as f64 / 1e6, "max": p[3] as f64 / 1e6}))
+        };
+        let states: serde_json::Map<String, serde_json::Value> = self
+            .by_state
+            .iter()
+            .map(|(k, v)| (k.to_string(), json!(v)))
+            .collect();
+        let mut servers: Vec<_> = self.servers.iter_mut().collect();
+        servers.sort_by(|a, b| b.1.attempts.cmp(&a.1.attempts).then(a.0.cmp(b.0)));
+        let servers: Vec<serde_json::Value> = servers
+            .into_iter()
+            .map(|(ep, st)| {
+                json!({"server": endpoint(*ep), "attempts": st.attempts, "completed": st.completed, "refused": st.refused,
+                       "half_open": st.half_open, "reset": st.reset, "initial_rtt_ms": ms(percentiles(&mut st.irtt))})
+            })
+            .collect();
+        let alarms: Vec<serde_json::Value> = self
+            .alarms
+            .raised()
+            .into_iter()
+            .map(|a| match &a {
+                crate::track::alarms::Alarm::SynFlood { server, peak, incomplete, completed, top_sources, .. } => json!({
+                    "kind": "syn_flood", "server": endpoint(*server), "peak_in_window": peak, "incomplete": incomplete,
+                    "completed": completed, "top_sources": top_sources.iter().map(|(a, n)| json!({"source": a.to_string(), "count": n})).collect::<Vec<_>>(),
+                    "text": a.to_string()}),
+                crate::track::alarms::Alarm::PortScan { source, target, ports, failed, open_ports, .. } => json!({
+                    "kind": "port_scan", "source": source.to_string(), "target": target.to_string(), "ports": ports,
+                    "failed": failed, "open_ports": open_ports, "text": a.to_string()}),
+            })
+            .collect();
+        let v = json!({
+            "streams": self.streams,
+            "states": states,
+            "initial_rtt_ms": ms(percentiles(&mut self.irtt)),
+            "servers": servers,
+            "alarms": alarms,
+        });
+        writeln!(
+            w,
+            "{}",
+            serde_json::to_string_pretty(&v).unwrap_or_default()
+        )
     }
 }
 
@@ -349,6 +414,7 @@ fn ms(v: Option<i64>) -> String {
         .unwrap_or_else(|| "-".into())
 }
 
+/// `addr:port` as tshark's conversation table prints it (no brackets for IPv6).
 pub fn endpoint(e: (IpAddr, u16)) -> String {
     format!("{}:{}", e.0, e.1)
 }

@@ -350,6 +350,10 @@ pub fn analyze(
     if (s.len > 0 || s.syn || s.fin) && fwd.unacked.len() < MAX_UNACKED {
         end = end.wrapping_add((s.syn || s.fin) as u32);
         // Wireshark keeps newest first; we push at the back, so index 0 is the oldest.
+        if fwd.unacked.capacity() == 0 {
+            // Most streams (a SYN, a short exchange) never hold more than one or two.
+            fwd.unacked.reserve_exact(1);
+        }
         fwd.unacked.push(Unacked {
             frame: s.frame,
             seq: s.seq,

@@ -12,6 +12,7 @@
 //! from Wireshark (which never forgets); with the default budget no capture
 //! under a million concurrent connections is affected.
 
+pub mod alarms;
 pub mod analysis;
 pub mod handshake;
 pub mod seq;
@@ -22,7 +23,7 @@ use crate::decode::Frame;
 pub use analysis::Findings;
 use analysis::{flag, FlowAnalysis, Segment};
 pub use handshake::{Handshake, HsState, Phase};
-use rustc_hash::FxHashMap;
+use std::collections::HashMap;
 use std::net::IpAddr;
 pub use zeek::ZeekConn;
 
@@ -63,7 +64,7 @@ pub struct Budget {
 impl Default for Budget {
     fn default() -> Self {
         Budget {
-            max_streams: 500_000,
+            max_streams: 200_000,
             idle_timeout_ns: 0,
         }
     }
@@ -72,19 +73,34 @@ impl Default for Budget {
 /// An endpoint: address and port.
 pub type Endpoint = (IpAddr, u16);
 
-/// Unordered endpoint pair: both directions map to one key.
+/// Unordered endpoint pair: both directions map to one key. Addresses are
+/// kept as integers (IPv4 mapped into IPv6 space), 8-byte aligned, so a
+/// table slot stays small (40-byte key + boxed value).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 struct ConnKey {
-    lo: Endpoint,
-    hi: Endpoint,
+    lo: [u64; 2],
+    hi: [u64; 2],
+    lo_port: u16,
+    hi_port: u16,
+}
+
+fn addr_bits(a: IpAddr) -> [u64; 2] {
+    let v = match a {
+        IpAddr::V4(v4) => u128::from(v4.to_ipv6_mapped()),
+        IpAddr::V6(v6) => u128::from(v6),
+    };
+    [(v >> 64) as u64, v as u64]
 }
 
 impl ConnKey {
     fn new(a: Endpoint, b: Endpoint) -> ConnKey {
-        if a <= b {
-            ConnKey { lo: a, hi: b }
-        } else {
-            ConnKey { lo: b, hi: a }
+        let (a, b) = ((addr_bits(a.0), a.1), (addr_bits(b.0), b.1));
+        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+        ConnKey {
+            lo: lo.0,
+            hi: hi.0,
+            lo_port: lo.1,
+            hi_port: hi.1,
         }
     }
 }
@@ -275,7 +291,8 @@ pub struct Totals {
 }
 
 pub struct Tracker {
-    streams: FxHashMap<ConnKey, Stream>,
+    /// Boxed: the table's capacity doubles, and an inline 700-byte value would double with it.
+    streams: HashMap<ConnKey, Box<Stream>, foldhash::fast::RandomState>,
     next_index: u32,
     budget: Budget,
     retired: Vec<FlowSummary>,
@@ -294,7 +311,7 @@ impl Default for Tracker {
 impl Tracker {
     pub fn new(budget: Budget) -> Tracker {
         Tracker {
-            streams: FxHashMap::default(),
+            streams: HashMap::default(),
             next_index: 0,
             budget,
             retired: Vec::new(),
@@ -344,11 +361,15 @@ impl Tracker {
         let index = self.next_index;
         self.next_index = self.next_index.wrapping_add(1);
         self.totals.streams += 1;
-        let s = Stream::new(index, a, b, f);
-        if let Some(old) = self.streams.insert(key, s) {
-            self.retired.push(old.sum);
+        let s = Box::new(Stream::new(index, a, b, f));
+        match self.streams.entry(key) {
+            std::collections::hash_map::Entry::Occupied(mut o) => {
+                let old = std::mem::replace(o.get_mut(), s);
+                self.retired.push(old.sum);
+                o.into_mut()
+            }
+            std::collections::hash_map::Entry::Vacant(v) => v.insert(s),
         }
-        self.streams.get_mut(&key).expect("just inserted")
     }
 
     /// Keep the table within budget: drop the least recently seen quarter
@@ -409,31 +430,32 @@ impl Tracker {
         // Conversation lookup (§1). `is_new` is Wireshark's `conversation_is_new`:
         // the only way the completeness rule knows it sees the first frame.
         let mut is_new = false;
-        if !self.streams.contains_key(&key) {
-            self.enforce_budget(now);
-            self.new_stream(key, src, dst, f);
-            is_new = true;
-        }
         let mut reused = false;
-        {
-            let st = self.streams.get_mut(&key).expect("present");
-            let d = (st.sum.a != src) as usize;
-            // Port reuse: a pure SYN whose seq differs from a known base starts a new stream.
-            // A same-ISN SYN stays (a retransmission in 4.0.17), resetting nextseq.
-            if pure_syn {
-                if let Some(base) = st.dirs[d].base {
-                    if tcp.seq != base {
-                        reused = true;
-                    } else {
-                        st.flows[d].reset_nextseq_for_syn();
+        match self.streams.get_mut(&key) {
+            None => is_new = true,
+            Some(st) => {
+                let d = (st.sum.a != src) as usize;
+                // Port reuse: a pure SYN whose seq differs from a known base starts a new stream.
+                // A same-ISN SYN stays (a retransmission in 4.0.17), resetting nextseq.
+                if pure_syn {
+                    if let Some(base) = st.dirs[d].base {
+                        if tcp.seq != base {
+                            reused = true;
+                        } else {
+                            st.flows[d].reset_nextseq_for_syn();
+                        }
                     }
                 }
             }
         }
-        if reused {
+        if is_new {
+            self.enforce_budget(now);
+            self.new_stream(key, src, dst, f);
+        } else if reused {
             let st = self.new_stream(key, src, dst, f);
             st.sum.completeness = completeness::SYN;
         }
+        let analyze = self.analyze;
         let st = self.streams.get_mut(&key).expect("present");
         let d = (st.sum.a != src) as usize;
         let r = 1 - d;
@@ -512,7 +534,7 @@ impl Tracker {
             } else {
                 (&mut fb[0], &mut fa[0])
             };
-            if self.analyze {
+            if analyze {
                 analysis::analyze(fwd, rev, &seg, base, st.first_rtt, &mut fnd);
             }
             let rev_base = st.dirs[r].base.unwrap_or(0);
@@ -532,7 +554,7 @@ impl Tracker {
             // The analysis ran (and its state persists), but nothing of it is shown.
             m.nxtseq = None;
             m.hs_state = st.sum.hs.state;
-            return Some((m, &self.streams[&key].sum));
+            return Some((m, &st.sum));
         }
 
         // Completeness (§4). ICMP-quoted headers count too, with length 0.
@@ -625,7 +647,7 @@ impl Tracker {
         }
         m.from_client = s.hs.client.map(|c| c as usize == d);
         m.hs_state = s.hs.state;
-        Some((m, &self.streams[&key].sum))
+        Some((m, &st.sum))
     }
 }
 

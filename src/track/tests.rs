@@ -288,3 +288,17 @@ fn idle_timeout_retires_quiet_streams() {
     assert_eq!(t.take_retired().len(), 1);
     assert_eq!(t.totals().live_streams, 1);
 }
+
+#[test]
+fn print_sizes() {
+    println!(
+        "Stream {} FlowSummary {} FlowAnalysis {} Handshake {} ZeekConn {} TcpMeta {} Frame {}",
+        std::mem::size_of::<Stream>(),
+        std::mem::size_of::<FlowSummary>(),
+        std::mem::size_of::<FlowAnalysis>(),
+        std::mem::size_of::<Handshake>(),
+        std::mem::size_of::<ZeekConn>(),
+        std::mem::size_of::<TcpMeta>(),
+        std::mem::size_of::<crate::decode::Frame>()
+    );
+}
