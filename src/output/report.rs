@@ -4,10 +4,11 @@
 
 use crate::track::alarms::{AlarmConfig, Alarms};
 use crate::track::{FlowSummary, HsState};
-use rustc_hash::FxHashMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::net::IpAddr;
+
+type FoldMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Which `-z` statistics were asked for.
 #[derive(Clone, Debug, Default)]
@@ -80,8 +81,8 @@ const MAX_SAMPLES: usize = 100_000;
 pub struct Reports {
     stats: Stats,
     rows: Vec<Row>,
-    by_state: FxHashMap<&'static str, u64>,
-    servers: FxHashMap<(IpAddr, u16), ServerStats>,
+    by_state: FoldMap<&'static str, u64>,
+    servers: FoldMap<(IpAddr, u16), ServerStats>,
     servers_dropped: u64,
     irtt: Vec<i64>,
     streams: u64,
@@ -91,8 +92,10 @@ pub struct Reports {
 
 impl Reports {
     pub fn new(stats: Stats) -> Reports {
+        let alarms = Alarms::new(stats.alarms);
         Reports {
             stats,
+            alarms,
             ..Reports::default()
         }
     }

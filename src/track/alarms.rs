@@ -4,8 +4,9 @@
 //! capped, and only counts and a few timestamps are kept per key.
 
 use super::{FlowSummary, HsState};
-use rustc_hash::FxHashMap;
 use std::net::IpAddr;
+
+type FoldMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Thresholds, configurable from the command line.
 #[derive(Clone, Copy, Debug)]
@@ -39,14 +40,14 @@ const MAX_SOURCES: usize = 10_000;
 struct Flood {
     /// Start times of incomplete handshakes (bounded).
     starts: Vec<i64>,
-    sources: FxHashMap<IpAddr, u64>,
+    sources: FoldMap<IpAddr, u64>,
     incomplete: u64,
     completed: u64,
 }
 
 #[derive(Default)]
 struct Scan {
-    ports: FxHashMap<u16, bool>,
+    ports: FoldMap<u16, bool>,
     failed_ports: u64,
     first_ts: i64,
     last_ts: i64,
@@ -81,9 +82,8 @@ pub enum Alarm {
 #[derive(Default)]
 pub struct Alarms {
     cfg: AlarmConfig,
-    floods: FxHashMap<(IpAddr, u16), Flood>,
-    scans: FxHashMap<(IpAddr, IpAddr), Scan>,
-    dropped: u64,
+    floods: FoldMap<(IpAddr, u16), Flood>,
+    scans: FoldMap<(IpAddr, IpAddr), Scan>,
 }
 
 fn completed(f: &FlowSummary) -> bool {
@@ -125,8 +125,6 @@ impl Alarms {
                     *fl.sources.entry(client.0).or_default() += 1;
                 }
             }
-        } else {
-            self.dropped += 1;
         }
         let key = (client.0, server.0);
         if self.scans.len() < MAX_KEYS || self.scans.contains_key(&key) {
