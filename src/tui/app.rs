@@ -553,7 +553,7 @@ impl App {
         let due = self
             .flows
             .last_rebuild
-            .map_or(true, |t| t.elapsed() >= REBUILD_EVERY);
+            .is_none_or(|t| t.elapsed() >= REBUILD_EVERY);
         if self.flows.dirty && due {
             self.rebuild_flows();
             more = self.filter.job.is_some() || self.save.is_some();
@@ -567,7 +567,7 @@ impl App {
         }
         if self
             .last_summary
-            .map_or(true, |t| t.elapsed() >= SUMMARY_EVERY)
+            .is_none_or(|t| t.elapsed() >= SUMMARY_EVERY)
         {
             self.refresh_summary();
         }

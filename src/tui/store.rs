@@ -71,7 +71,7 @@ impl<T> Chunked<T> {
         self.chunks.get_mut(j / CHUNK)?.get_mut(j % CHUNK)
     }
     fn push_back(&mut self, v: T) {
-        if self.chunks.back().map_or(true, |c| c.len() == CHUNK) {
+        if self.chunks.back().is_none_or(|c| c.len() == CHUNK) {
             self.chunks.push_back(Vec::with_capacity(CHUNK));
         }
         if let Some(c) = self.chunks.back_mut() {
