@@ -23,6 +23,7 @@ use crate::decode::Frame;
 pub use analysis::Findings;
 use analysis::{flag, FlowAnalysis, Segment};
 pub use handshake::{Handshake, HsState, Phase};
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::net::IpAddr;
 pub use zeek::ZeekConn;
@@ -357,21 +358,6 @@ impl Tracker {
         out
     }
 
-    fn new_stream(&mut self, key: ConnKey, a: Endpoint, b: Endpoint, f: &Frame) -> &mut Stream {
-        let index = self.next_index;
-        self.next_index = self.next_index.wrapping_add(1);
-        self.totals.streams += 1;
-        let s = Box::new(Stream::new(index, a, b, f));
-        match self.streams.entry(key) {
-            std::collections::hash_map::Entry::Occupied(mut o) => {
-                let old = std::mem::replace(o.get_mut(), s);
-                self.retired.push(old.sum);
-                o.into_mut()
-            }
-            std::collections::hash_map::Entry::Vacant(v) => v.insert(s),
-        }
-    }
-
     /// Keep the table within budget: drop the least recently seen quarter
     /// (amortised O(1) per packet), and anything idle past the timeout.
     fn enforce_budget(&mut self, now: i64) {
@@ -429,11 +415,31 @@ impl Tracker {
 
         // Conversation lookup (§1). `is_new` is Wireshark's `conversation_is_new`:
         // the only way the completeness rule knows it sees the first frame.
+        // Budget first (it may retire streams), then exactly one table lookup per packet.
+        self.enforce_budget(now);
+        let analyze = self.analyze;
+        let Tracker {
+            streams,
+            next_index,
+            retired,
+            totals,
+            ..
+        } = self;
+        let mut new_stream = || {
+            let index = *next_index;
+            *next_index = next_index.wrapping_add(1);
+            totals.streams += 1;
+            Box::new(Stream::new(index, src, dst, f))
+        };
         let mut is_new = false;
         let mut reused = false;
-        match self.streams.get_mut(&key) {
-            None => is_new = true,
-            Some(st) => {
+        let st: &mut Stream = match streams.entry(key) {
+            Entry::Vacant(v) => {
+                is_new = true;
+                v.insert(new_stream())
+            }
+            Entry::Occupied(o) => {
+                let st = o.into_mut();
                 let d = (st.sum.a != src) as usize;
                 // Port reuse: a pure SYN whose seq differs from a known base starts a new stream.
                 // A same-ISN SYN stays (a retransmission in 4.0.17), resetting nextseq.
@@ -441,22 +447,17 @@ impl Tracker {
                     if let Some(base) = st.dirs[d].base {
                         if tcp.seq != base {
                             reused = true;
+                            let old = std::mem::replace(st, new_stream());
+                            retired.push(old.sum);
+                            st.sum.completeness = completeness::SYN;
                         } else {
                             st.flows[d].reset_nextseq_for_syn();
                         }
                     }
                 }
+                st
             }
-        }
-        if is_new {
-            self.enforce_budget(now);
-            self.new_stream(key, src, dst, f);
-        } else if reused {
-            let st = self.new_stream(key, src, dst, f);
-            st.sum.completeness = completeness::SYN;
-        }
-        let analyze = self.analyze;
-        let st = self.streams.get_mut(&key).expect("present");
+        };
         let d = (st.sum.a != src) as usize;
         let r = 1 - d;
         // A SYN-ACK with a new ISN overwrites that direction's base and stays in the stream.
