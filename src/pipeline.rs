@@ -4,6 +4,7 @@
 use crate::capture::{self, CaptureError, Event, LiveOptions, ReadOptions, SourceSpec};
 use crate::cli::Args;
 use crate::fields::{self, PacketView};
+use crate::filter::Filter;
 use crate::output::report::{Reports, Stats};
 use crate::output::{FieldsOptions, Format, Printer};
 use crate::track::{Budget, Tracker};
@@ -25,6 +26,8 @@ pub struct Settings {
     pub read: ReadOptions,
     pub budget: Budget,
     pub write: Option<std::path::PathBuf>,
+    /// The display filter (`-Y`): packets that fail it are neither printed nor written.
+    pub filter: Option<Filter>,
 }
 
 impl Settings {
@@ -77,9 +80,11 @@ impl Settings {
                 _ => bail!("unsupported preference '{o}'; supported: tcp.check_checksum:FALSE"),
             }
         }
-        if a.display_filter.is_some() {
-            bail!("display filters (-Y) are not available in this build yet");
-        }
+        // A bad filter stops here, before any packet is read; its Display is tshark's multi-line message.
+        let filter = match &a.display_filter {
+            Some(text) => Some(Filter::from_arg(text)?),
+            None => None,
+        };
         let duration = a.duration().map_err(|e| anyhow!(e))?;
         Ok(Settings {
             source,
@@ -94,6 +99,7 @@ impl Settings {
                 idle_timeout_ns: a.idle_timeout.map(|s| (s * 1e9) as i64).unwrap_or(0),
             },
             write: a.write.clone(),
+            filter,
         })
     }
 }
@@ -192,11 +198,14 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
                             None => (None, None),
                         };
                         let view = PacketView { frame: f, bytes, meta, flow, first_ts: first, prev_ts: if frames == 1 { f.ts_ns } else { prev_ts } };
-                        if print_packets {
-                            printer.packet(&view, &mut out)?;
-                        }
-                        if let Some(w) = writer.as_mut() {
-                            w.write(f, bytes);
+                        // The tracker saw the packet; the filter decides only what is shown and written.
+                        if settings.filter.as_ref().map_or(true, |flt| flt.matches(&view)) {
+                            if print_packets {
+                                printer.packet(&view, &mut out)?;
+                            }
+                            if let Some(w) = writer.as_mut() {
+                                w.write(f, bytes);
+                            }
                         }
                         prev_ts = f.ts_ns;
                         if want_reports && tracker.has_retired() {
