@@ -127,12 +127,18 @@ pub enum Node {
     In { src: Src, items: Vec<Item> },
 }
 
-/// Scratch vectors for one evaluation.
+/// Scratch vectors for one evaluation, and the packet's application protocol once known.
 pub struct Pool<'a> {
     free: Vec<Vec<Value<'a>>>,
+    app: Option<Option<AppProto>>,
 }
 
 impl<'a> Pool<'a> {
+    /// The packet's application protocol: given by the caller (reassembly-aware), or judged per segment once.
+    #[inline]
+    fn app(&mut self, p: &PacketView<'_>) -> Option<AppProto> {
+        *self.app.get_or_insert_with(|| protocols::detect(p))
+    }
     #[inline]
     fn take(&mut self) -> Vec<Value<'a>> {
         self.free.pop().unwrap_or_else(|| Vec::with_capacity(8))
@@ -155,9 +161,11 @@ thread_local! {
     static POOL: Cell<Vec<Vec<Value<'static>>>> = const { Cell::new(Vec::new()) };
 }
 
-pub fn with_pool<'a, R>(f: impl FnOnce(&mut Pool<'a>) -> R) -> R {
+/// Run `f` with a pool of recycled scratch vectors. `app` is the packet's
+/// application protocol when the caller already knows it.
+pub fn with_pool<'a, R>(app: Option<Option<AppProto>>, f: impl FnOnce(&mut Pool<'a>) -> R) -> R {
     let stored = POOL.with(|c| c.take());
-    let mut pool = Pool { free: stored.into_iter().map(relife).collect() };
+    let mut pool = Pool { free: stored.into_iter().map(relife).collect(), app };
     let r = f(&mut pool);
     let back: Vec<Vec<Value<'static>>> = pool.free.into_iter().map(relife).collect();
     POOL.with(|c| c.set(back));
@@ -368,7 +376,7 @@ impl Src {
             Src::Field(f) => (f.get)(p, out),
             Src::Layer(l) => layer_bytes(*l, p, out),
             Src::App(a) => {
-                if protocols::detect(p) == Some(*a) {
+                if pool.app(p) == Some(*a) {
                     out.push(Value::Bytes(Cow::Borrowed(p.frame.payload(p.bytes))));
                 }
             }
@@ -413,13 +421,34 @@ impl Src {
     }
 }
 
+impl Src {
+    fn uses_app(&self) -> bool {
+        match self {
+            Src::App(_) => true,
+            Src::Field(_) | Src::Layer(_) => false,
+            Src::Slice(s, _) | Src::Mask(s, _) | Src::Len(s, _) | Src::Count(s) | Src::Case(s, _) => s.uses_app(),
+        }
+    }
+}
+
 impl Node {
+    /// Does the filter test an application protocol (which needs reassembly state)?
+    pub fn uses_app(&self) -> bool {
+        match self {
+            Node::Or(a, b) | Node::And(a, b) => a.uses_app() || b.uses_app(),
+            Node::Not(a) => a.uses_app(),
+            Node::Exists(s) | Node::NonZero(s) | Node::Contains { src: s, .. } | Node::Matches { src: s, .. } => s.uses_app(),
+            Node::Cmp { src, rhs, .. } => src.uses_app() || matches!(rhs, Rhs::Src(r) if r.uses_app()),
+            Node::In { src, items } => src.uses_app() || items.iter().any(|i| matches!(i, Item::Src(r) if r.uses_app())),
+        }
+    }
+
     pub fn eval<'a>(&self, p: &PacketView<'a>, pool: &mut Pool<'a>) -> bool {
         match self {
             Node::Or(a, b) => a.eval(p, pool) || b.eval(p, pool),
             Node::And(a, b) => a.eval(p, pool) && b.eval(p, pool),
             Node::Not(a) => !a.eval(p, pool),
-            Node::Exists(Src::App(a)) => protocols::detect(p) == Some(*a),
+            Node::Exists(Src::App(a)) => pool.app(p) == Some(*a),
             Node::Exists(src) => with_values(src, p, pool, |v, _| !v.is_empty()),
             Node::NonZero(src) => with_values(src, p, pool, |v, _| v.iter().any(non_zero)),
             Node::Cmp { src, all, rel, rhs } => with_values(src, p, pool, |vals, pool| match rhs {

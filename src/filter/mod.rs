@@ -113,6 +113,8 @@ pub struct Filter {
     text: String,
     ast: Option<ast::Expr>,
     root: Option<eval::Node>,
+    /// TLS and HTTP reassembly state, when the filter tests an application protocol.
+    app: Option<std::sync::Mutex<protocols::AppState>>,
 }
 
 impl fmt::Debug for Filter {
@@ -129,7 +131,8 @@ impl Filter {
             Some(e) => Some(compile::Compiler { src: text }.expr(e).map_err(|e| e.in_filter(text))?),
             None => None,
         };
-        Ok(Filter { text: text.to_string(), ast, root })
+        let app = root.as_ref().filter(|n| n.uses_app()).map(|_| std::sync::Mutex::new(protocols::AppState::new()));
+        Ok(Filter { text: text.to_string(), ast, root, app })
     }
 
     /// Compile a `-Y` argument: filter text, or `@name[:KEY=VALUE,...]` for a preset.
@@ -141,12 +144,16 @@ impl Filter {
     }
 
     /// Does this packet pass the filter?
+    ///
+    /// A filter that names `tls`/`ssl` or `http` follows TLS records and
+    /// HTTP messages across segments, as Wireshark's reassembly does: give it
+    /// every packet, in capture order, the first time (later calls for a
+    /// packet already seen get the same answer).
     #[inline]
     pub fn matches(&self, p: &PacketView<'_>) -> bool {
-        match &self.root {
-            None => true,
-            Some(n) => eval::with_pool(|pool| n.eval(p, pool)),
-        }
+        let Some(n) = &self.root else { return true };
+        let app = self.app.as_ref().map(|m| m.lock().unwrap_or_else(|e| e.into_inner()).observe(p));
+        eval::with_pool(app, |pool| n.eval(p, pool))
     }
 
     /// The filter text as given.

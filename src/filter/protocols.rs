@@ -49,6 +49,7 @@
 //!   Wireshark; hs-tui does not look inside quoted payloads.
 
 use crate::fields::PacketView;
+use crate::track::analysis::flag;
 
 /// The application protocols hs-tui can recognise.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,66 +96,487 @@ enum Owner {
     Other,
 }
 
-/// The application protocol Wireshark would dissect in this frame, if it is one of ours.
-pub fn detect(p: &PacketView<'_>) -> Option<AppProto> {
+/// What the ports (or heuristics) make of a segment, before any reassembly.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Class {
+    None,
+    /// A protocol shown on every segment that reaches it.
+    Whole(AppProto),
+    /// TLS records; `owned` when a port belongs to TLS (else the heuristic found a record).
+    Tls { owned: bool },
+    /// HTTP messages; `owned` when a port belongs to HTTP.
+    Http { owned: bool },
+}
+
+/// The TCP payload Wireshark hands to a subdissector, if any: captured
+/// bytes, not a quoted header, not a retransmission or out-of-order segment
+/// (those are shown as "Retransmitted TCP segment data", never dissected again).
+fn tcp_payload<'a>(p: &PacketView<'a>) -> Option<&'a [u8]> {
     let f = p.frame;
-    if f.payload_cap == 0 {
+    let t = f.tcp.as_ref()?;
+    if t.quoted || !t.has_fixed || t.bogus_hdr_len() || f.payload_cap == 0 {
         return None;
     }
-    if let Some(t) = f.tcp.as_ref() {
-        if t.quoted || !t.has_fixed || t.bogus_hdr_len() {
-            return None;
+    if p.meta.is_some_and(|m| m.analysis.flags & (flag::ANY_RETRANSMISSION | flag::OUT_OF_ORDER) != 0) {
+        return None;
+    }
+    let payload = f.payload(p.bytes);
+    (!payload.is_empty()).then_some(payload)
+}
+
+fn classify_tcp(p: &PacketView<'_>, payload: &[u8]) -> Class {
+    let Some(t) = p.frame.tcp.as_ref() else { return Class::None };
+    let server = p.flow.and_then(|fl| fl.server()).map(|e| e.1);
+    let (lo, hi) = (t.src_port.min(t.dst_port), t.src_port.max(t.dst_port));
+    for port in [server, Some(lo), Some(hi)].into_iter().flatten() {
+        if let Some(owner) = owner(TCP_PORTS, port) {
+            return match owner {
+                Owner::Tls => Class::Tls { owned: true },
+                Owner::Http => Class::Http { owned: true },
+                Owner::Ssh => Class::Whole(AppProto::Ssh),
+                Owner::Dns => Class::Whole(AppProto::Dns),
+                Owner::Snmp => Class::Whole(AppProto::Snmp),
+                Owner::Ntp => Class::Whole(AppProto::Ntp),
+                Owner::Dhcp => Class::Whole(AppProto::Dhcp),
+                Owner::Other => Class::None,
+            };
         }
-        let payload = f.payload(p.bytes);
-        if payload.is_empty() {
-            return None;
+    }
+    if tls_record(payload) {
+        Class::Tls { owned: false }
+    } else if http_start(payload) {
+        Class::Http { owned: false }
+    } else {
+        Class::None
+    }
+}
+
+fn detect_udp(p: &PacketView<'_>) -> Option<AppProto> {
+    let f = p.frame;
+    let u = f.udp.as_ref()?;
+    let payload = f.payload(p.bytes);
+    if payload.is_empty() || f.tcp.is_some() {
+        return None;
+    }
+    let (lo, hi) = (u.src_port.min(u.dst_port), u.src_port.max(u.dst_port));
+    for port in [lo, hi] {
+        if let Some(owner) = owner(UDP_PORTS, port) {
+            return match owner {
+                Owner::Dns => Some(AppProto::Dns),
+                Owner::Snmp => Some(AppProto::Snmp),
+                Owner::Ntp => Some(AppProto::Ntp),
+                Owner::Dhcp => Some(AppProto::Dhcp),
+                _ => None,
+            };
         }
-        let server = p.flow.and_then(|fl| fl.server()).map(|e| e.1);
-        let (lo, hi) = (t.src_port.min(t.dst_port), t.src_port.max(t.dst_port));
-        for port in [server, Some(lo), Some(hi)].into_iter().flatten() {
-            if let Some(owner) = owner(TCP_PORTS, port) {
-                return match owner {
-                    Owner::Tls => tls_record(payload).then_some(AppProto::Tls),
-                    Owner::Http => http_start(payload).then_some(AppProto::Http),
-                    Owner::Ssh => Some(AppProto::Ssh),
-                    Owner::Dns => Some(AppProto::Dns),
-                    Owner::Snmp => Some(AppProto::Snmp),
-                    Owner::Ntp => Some(AppProto::Ntp),
-                    Owner::Dhcp => Some(AppProto::Dhcp),
-                    Owner::Other => None,
-                };
+    }
+    if quic_long_header(payload) || (u.src_port == 443 || u.dst_port == 443) && quic_short_header(payload) {
+        return Some(AppProto::Quic);
+    }
+    None
+}
+
+/// The application protocol of this frame judged on the segment alone (no
+/// reassembly state): a TLS segment must start with a record header, an
+/// HTTP segment with a request or status line. [`AppState`] does better.
+pub fn detect(p: &PacketView<'_>) -> Option<AppProto> {
+    if p.frame.tcp.is_some() {
+        let payload = tcp_payload(p)?;
+        return match classify_tcp(p, payload) {
+            Class::None => None,
+            Class::Whole(a) => Some(a),
+            Class::Tls { .. } => tls_record(payload).then_some(AppProto::Tls),
+            Class::Http { .. } => http_start(payload).then_some(AppProto::Http),
+        };
+    }
+    detect_udp(p)
+}
+
+/// A PDU that started in an earlier segment of one direction of a stream.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Pending {
+    /// The rest of a TLS record: this many bytes.
+    TlsRecord(u64),
+    /// The first bytes of a TLS record header.
+    TlsHeader(Vec<u8>),
+    /// The start of an HTTP message whose first line or headers are incomplete.
+    HttpStart(Vec<u8>),
+    /// The rest of an HTTP body: this many bytes.
+    HttpBody(u64),
+    /// A chunked HTTP body.
+    HttpChunked(Chunked),
+    /// An HTTP response body that ends when the connection closes.
+    HttpUntilClose,
+    /// Segments were lost inside a PDU: it never completes.
+    Stalled,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+struct Chunked {
+    /// Bytes left of the current chunk's data and its CRLF.
+    data_left: u64,
+    /// A size or trailer line read so far.
+    line: Vec<u8>,
+    /// The last (zero-size) chunk was seen: reading trailers.
+    trailers: bool,
+}
+
+const MAX_BUFFER: usize = 64 * 1024;
+
+/// Reassembly-aware recognition of TLS and HTTP, which Wireshark shows on
+/// the segment that completes a record or message (and, for TLS in one
+/// pass, also on the segment where a record starts). Feed it every packet
+/// in capture order through [`AppState::observe`]; a packet observed again
+/// (same or lower frame number) gets the answer it got the first time.
+///
+/// Memory: one entry per stream direction with a PDU in progress, and 16
+/// bytes per frame that carried TLS or HTTP.
+#[derive(Debug, Default)]
+pub struct AppState {
+    pending: rustc_hash::FxHashMap<(u32, u8), Pending>,
+    /// Streams whose last request was HEAD (its response has no body).
+    head: rustc_hash::FxHashSet<u32>,
+    /// Streams where an HTTP request was seen: later non-HTTP data is "Continuation".
+    requests: rustc_hash::FxHashSet<u32>,
+    last_frame: u64,
+    /// Frames that carried TLS or HTTP, in frame order.
+    marks: Vec<(u64, AppProto)>,
+}
+
+impl AppState {
+    pub fn new() -> AppState {
+        AppState::default()
+    }
+
+    /// The application protocol of this frame (one of ours), updating the reassembly state.
+    pub fn observe(&mut self, p: &PacketView<'_>) -> Option<AppProto> {
+        let n = p.frame.number;
+        if n <= self.last_frame && n != 0 {
+            return self.marks.binary_search_by_key(&n, |m| m.0).ok().map(|i| self.marks[i].1);
+        }
+        self.last_frame = n;
+        let r = self.judge(p);
+        if let Some(a @ (AppProto::Tls | AppProto::Http)) = r {
+            self.marks.push((n, a));
+        }
+        r
+    }
+
+    fn judge(&mut self, p: &PacketView<'_>) -> Option<AppProto> {
+        if p.frame.tcp.is_none() {
+            return detect_udp(p);
+        }
+        let m = p.meta.filter(|m| m.analyzed)?;
+        let key = (m.stream, m.dir);
+        let flags = p.frame.tcp.as_ref().map_or(0, |t| t.flags);
+        let Some(payload) = tcp_payload(p) else {
+            // A body that runs to the close completes on the FIN; a RST abandons everything.
+            if flags & crate::decode::tcp::flags::RST != 0 {
+                self.pending.remove(&key);
+                self.pending.remove(&(m.stream, 1 - m.dir));
+            } else if flags & crate::decode::tcp::flags::FIN != 0 && self.pending.get(&key) == Some(&Pending::HttpUntilClose) {
+                self.pending.remove(&key);
+                return Some(AppProto::Http);
             }
+            return None;
+        };
+        if m.analysis.flags & flag::LOST_SEGMENT != 0 && self.pending.contains_key(&key) {
+            // A gap inside a PDU: Wireshark's reassembly waits for the missing
+            // bytes, so nothing more of this direction is dissected.
+            self.pending.insert(key, Pending::Stalled);
         }
-        if tls_record(payload) {
-            return Some(AppProto::Tls);
+        if self.pending.get(&key) == Some(&Pending::Stalled) {
+            return None;
         }
-        if http_start(payload) {
+        let class = classify_tcp(p, payload);
+        let pending = self.pending.remove(&key);
+        let tls_pending = matches!(pending, Some(Pending::TlsRecord(_) | Pending::TlsHeader(_)));
+        let (shown, next) = match class {
+            Class::Whole(a) => return Some(a),
+            Class::Tls { owned } => tls_segment(payload, pending, owned),
+            Class::Http { owned } => self.http_segment(m.stream, payload, pending, owned),
+            // A heuristic conversation continues where its PDU left off.
+            Class::None if tls_pending => tls_segment(payload, pending, false),
+            Class::None if pending.is_some() => self.http_segment(m.stream, payload, pending, false),
+            Class::None => return None,
+        };
+        if let Some(next) = next {
+            self.pending.insert(key, next);
+        }
+        let is_fin = flags & crate::decode::tcp::flags::FIN != 0;
+        if is_fin && self.pending.get(&key) == Some(&Pending::HttpUntilClose) {
+            self.pending.remove(&key);
             return Some(AppProto::Http);
         }
-        return None;
+        shown
     }
-    if let Some(u) = f.udp.as_ref() {
-        let payload = f.payload(p.bytes);
-        if payload.is_empty() {
-            return None;
-        }
-        let (lo, hi) = (u.src_port.min(u.dst_port), u.src_port.max(u.dst_port));
-        for port in [lo, hi] {
-            if let Some(owner) = owner(UDP_PORTS, port) {
-                return match owner {
-                    Owner::Dns => Some(AppProto::Dns),
-                    Owner::Snmp => Some(AppProto::Snmp),
-                    Owner::Ntp => Some(AppProto::Ntp),
-                    Owner::Dhcp => Some(AppProto::Dhcp),
-                    _ => None,
-                };
+
+    /// One HTTP segment: returns whether a message completes (or continuation
+    /// data is shown) here, and what is left pending.
+    fn http_segment(&mut self, stream: u32, data: &[u8], pend: Option<Pending>, owned: bool) -> (Option<AppProto>, Option<Pending>) {
+        let mut shown = false;
+        let mut pos = 0usize;
+        let mut state = pend;
+        loop {
+            let rest = &data[pos..];
+            match state.take() {
+                Some(Pending::HttpBody(left)) => {
+                    if (rest.len() as u64) < left {
+                        return (shown.then_some(AppProto::Http), Some(Pending::HttpBody(left - rest.len() as u64)));
+                    }
+                    pos += left as usize;
+                    shown = true;
+                }
+                Some(Pending::HttpChunked(mut c)) => match chunked(&mut c, rest) {
+                    Some(used) => {
+                        pos += used;
+                        shown = true;
+                    }
+                    None => return (shown.then_some(AppProto::Http), Some(Pending::HttpChunked(c))),
+                },
+                Some(Pending::HttpUntilClose) => return (shown.then_some(AppProto::Http), Some(Pending::HttpUntilClose)),
+                Some(Pending::HttpStart(mut buf)) => {
+                    let old = buf.len();
+                    buf.extend_from_slice(&rest[..rest.len().min(MAX_BUFFER)]);
+                    match self.http_message(stream, &buf) {
+                        Msg::NeedMore if buf.len() < MAX_BUFFER => return (shown.then_some(AppProto::Http), Some(Pending::HttpStart(buf))),
+                        Msg::NeedMore => return (shown.then_some(AppProto::Http), None),
+                        Msg::Continuation => return (Some(AppProto::Http), None),
+                        Msg::NotHttp => return (shown.then_some(AppProto::Http), None),
+                        Msg::Headers { len, body } => {
+                            pos += len.saturating_sub(old);
+                            state = body;
+                            if state.is_none() {
+                                shown = true;
+                            }
+                            continue;
+                        }
+                    }
+                }
+                Some(_) | None => {
+                    if rest.is_empty() {
+                        return (shown.then_some(AppProto::Http), None);
+                    }
+                    // A message starts here (a heuristic port needs a request or status line).
+                    if !owned && !http_start(rest) {
+                        return (shown.then_some(AppProto::Http), None);
+                    }
+                    match self.http_message(stream, rest) {
+                        Msg::NeedMore => {
+                            let buf = rest[..rest.len().min(MAX_BUFFER)].to_vec();
+                            return (shown.then_some(AppProto::Http), Some(Pending::HttpStart(buf)));
+                        }
+                        Msg::Continuation => return ((owned || shown).then_some(AppProto::Http), None),
+                        Msg::NotHttp => return (shown.then_some(AppProto::Http), None),
+                        Msg::Headers { len, body } => {
+                            pos += len;
+                            state = body;
+                            if state.is_none() {
+                                shown = true;
+                            }
+                            continue;
+                        }
+                    }
+                }
             }
         }
-        if quic_long_header(payload) || (u.src_port == 443 || u.dst_port == 443) && quic_short_header(payload) {
-            return Some(AppProto::Quic);
+    }
+
+    /// Parse the start of an HTTP message.
+    fn http_message(&mut self, stream: u32, b: &[u8]) -> Msg {
+        // Like Wireshark's dissect_http_message: skip one leading CRLF, give up
+        // on binary data, wait for a complete first line, then decide.
+        let skip = if b.len() > 3 && b.starts_with(b"\r\n") { 2 } else { 0 };
+        let b = &b[skip..];
+        let seen = self.requests.contains(&stream);
+        let Some(&first) = b.first() else { return Msg::NeedMore };
+        if !(0x20..0x7f).contains(&first) {
+            return if seen { Msg::Continuation } else { Msg::NotHttp };
+        }
+        if !http_start(b) {
+            let Some(line) = line_end(b) else { return Msg::NeedMore };
+            // Continuation data of a conversation that had a request, or a
+            // first line that looks like a header ("Name: value").
+            return if seen || header_like(&b[..line]) { Msg::Continuation } else { Msg::NotHttp };
+        }
+        let Some(end) = find(b, b"\r\n\r\n").map(|i| i + 4).or_else(|| find(b, b"\n\n").map(|i| i + 2)) else {
+            return Msg::NeedMore;
+        };
+        let head = &b[..end];
+        let response = head.starts_with(b"HTTP/");
+        let mut body = None;
+        if response {
+            let status = head.get(9..12).and_then(|s| std::str::from_utf8(s).ok()).and_then(|s| s.parse::<u16>().ok()).unwrap_or(200);
+            let no_body = (100..200).contains(&status) || status == 204 || status == 304 || self.head.remove(&stream);
+            if !no_body {
+                body = Some(match content_length(head) {
+                    Some(0) => None,
+                    Some(n) => Some(Pending::HttpBody(n)),
+                    None if is_chunked(head) => Some(Pending::HttpChunked(Chunked::default())),
+                    None => Some(Pending::HttpUntilClose),
+                })
+                .flatten();
+            }
+        } else {
+            if head.starts_with(b"HEAD ") {
+                self.head.insert(stream);
+            }
+            if let Some(n) = content_length(head) {
+                body = (n > 0).then_some(Pending::HttpBody(n));
+            } else if is_chunked(head) {
+                body = Some(Pending::HttpChunked(Chunked::default()));
+            }
+        }
+        if !response {
+            self.requests.insert(stream);
+        }
+        Msg::Headers { len: skip + end, body }
+    }
+}
+
+/// Where the first line ends (a CR or LF), unless a final CR may still be followed by LF.
+fn line_end(b: &[u8]) -> Option<usize> {
+    let i = b.iter().position(|&c| c == b'\r' || c == b'\n')?;
+    (!(b[i] == b'\r' && i + 1 == b.len())).then_some(i)
+}
+
+/// A header line: a token of printable non-separator characters, then a colon.
+fn header_like(line: &[u8]) -> bool {
+    for &c in line {
+        match c {
+            b':' => return true,
+            b'(' | b')' | b'<' | b'>' | b'@' | b',' | b';' | b'\\' | b'"' | b'/' | b'[' | b']' | b'?' | b'=' | b'{' | b'}' | b' ' => return false,
+            0x21..=0x7e => {}
+            _ => return false,
+        }
+    }
+    false
+}
+
+enum Msg {
+    NeedMore,
+    /// Not HTTP: nothing shown, nothing pending.
+    NotHttp,
+    /// Shown as HTTP "Continuation" data.
+    Continuation,
+    /// Headers end after `len` bytes; `body` is what must follow.
+    Headers { len: usize, body: Option<Pending> },
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    memchr::memmem::find(hay, needle)
+}
+
+/// The value of a header (case-insensitive name), from the header block.
+fn header<'a>(head: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
+    head.split(|&c| c == b'\n').skip(1).find_map(|line| {
+        let colon = line.iter().position(|&c| c == b':')?;
+        line[..colon].trim_ascii().eq_ignore_ascii_case(name).then(|| line[colon + 1..].trim_ascii())
+    })
+}
+
+fn content_length(head: &[u8]) -> Option<u64> {
+    std::str::from_utf8(header(head, b"content-length")?).ok()?.trim().parse().ok()
+}
+
+fn is_chunked(head: &[u8]) -> bool {
+    header(head, b"transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().windows(7).any(|w| w == b"chunked"))
+}
+
+/// Consume chunked body bytes; `Some(used)` when the body ends within `data`.
+fn chunked(c: &mut Chunked, data: &[u8]) -> Option<usize> {
+    let mut pos = 0;
+    while pos < data.len() {
+        if c.data_left > 0 {
+            let take = (c.data_left as usize).min(data.len() - pos);
+            c.data_left -= take as u64;
+            pos += take;
+            continue;
+        }
+        let nl = data[pos..].iter().position(|&b| b == b'\n');
+        let end = nl.map_or(data.len(), |i| pos + i + 1);
+        if c.line.len() < 1024 {
+            c.line.extend_from_slice(&data[pos..end]);
+        }
+        pos = end;
+        if nl.is_none() {
+            return None;
+        }
+        let line = std::mem::take(&mut c.line);
+        let line = line.trim_ascii();
+        if c.trailers {
+            if line.is_empty() {
+                return Some(pos);
+            }
+            continue;
+        }
+        let hex = line.split(|&b| b == b';').next().unwrap_or(&[]);
+        let size = std::str::from_utf8(hex).ok().and_then(|h| u64::from_str_radix(h.trim(), 16).ok()).unwrap_or(0);
+        if size == 0 {
+            c.trailers = true;
+        } else {
+            c.data_left = size + 2;
         }
     }
     None
+}
+
+/// One TLS segment: whether a record starts or completes here, and what is left pending.
+fn tls_segment(data: &[u8], pend: Option<Pending>, owned: bool) -> (Option<AppProto>, Option<Pending>) {
+    let mut shown = false;
+    let mut pos = 0usize;
+    let mut header_buf: Vec<u8> = Vec::new();
+    match pend {
+        Some(Pending::TlsRecord(left)) => {
+            if (data.len() as u64) < left {
+                return (None, Some(Pending::TlsRecord(left - data.len() as u64)));
+            }
+            pos = left as usize;
+            shown = true;
+        }
+        Some(Pending::TlsHeader(buf)) => header_buf = buf,
+        _ => {}
+    }
+    loop {
+        if !header_buf.is_empty() {
+            let need = 5 - header_buf.len();
+            let take = need.min(data.len() - pos);
+            header_buf.extend_from_slice(&data[pos..pos + take]);
+            pos += take;
+            if header_buf.len() < 5 {
+                return (shown.then_some(AppProto::Tls), Some(Pending::TlsHeader(header_buf)));
+            }
+            let body = u16::from_be_bytes([header_buf[3], header_buf[4]]) as u64;
+            header_buf.clear();
+            shown = true;
+            let avail = (data.len() - pos) as u64;
+            if avail < body {
+                return (Some(AppProto::Tls), Some(Pending::TlsRecord(body - avail)));
+            }
+            pos += body as usize;
+            continue;
+        }
+        let rest = &data[pos..];
+        if rest.is_empty() {
+            return (shown.then_some(AppProto::Tls), None);
+        }
+        if tls_record(rest) {
+            shown = true;
+            let len = 5 + u16::from_be_bytes([rest[3], rest[4]]) as u64;
+            if (rest.len() as u64) < len {
+                return (Some(AppProto::Tls), Some(Pending::TlsRecord(len - rest.len() as u64)));
+            }
+            pos += len as usize;
+            continue;
+        }
+        if rest.len() < 5 && (20..=24).contains(&rest[0]) && rest.get(1).map_or(true, |&v| v == 3) {
+            header_buf = rest.to_vec();
+            pos = data.len();
+            continue;
+        }
+        // Not a record: on a TLS port Wireshark still shows the layer ("Ignored Unknown Record").
+        return ((shown || owned && pos == 0).then_some(AppProto::Tls), None);
+    }
 }
 
 fn owner(table: &[(u16, Owner)], port: u16) -> Option<Owner> {
