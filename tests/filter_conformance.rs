@@ -169,20 +169,62 @@ const CROSS_CHECK: &[(&str, &[&str])] = &[
     (
         "f_mixed.pcap",
         &[
-            "tcp", "udp", "arp", "icmp", "ip", "eth", "tls", "ssl", "http", "dns", "snmp", "ssh", "dhcp", "ntp", "quic",
+            "tcp",
+            "udp",
+            "arp",
+            "icmp",
+            "ip",
+            "eth",
+            "tls",
+            "ssl",
+            "http",
+            "dns",
+            "snmp",
+            "ssh",
+            "dhcp",
+            "ntp",
+            "quic",
             "ip.addr == 10.0.0.1 and not udp and not arp and not snmp and not icmp and not ssl",
-            "tcp.flags.syn", "ip.addr != 10.0.0.2", "not ip.addr == 10.0.0.2", "tcp.port not in {80,443}",
-            "ip.addr !== 10.0.0.2", "all ip.addr != 10.0.0.1", "tcp.port all_eq 80", "any tcp.port > 1024",
-            "tcp.flags.syn == TRUE and tcp.flags.ack == False", "tcp.dstport == 'P'", "tcp.srcport != -1",
-            "ip.addr in {10.0.0.0/30, 10.0.0.9}", "tcp.flags & 0x12 == 0x12", "tcp[13] & 0x02",
-            "tcp.payload contains 16:03", "tcp.payload[0] == 0x16", "frame contains \"\\x47\\x45\\x54\"",
-            "tcp.flags.str matches \"^·+A·+S·$\"", "eth.addr == ff:ff:ff:ff:ff:ff", "frame.time_relative > 1.5",
-            "tcp.analysis.initial_rtt > 0.01", "tcp.srcport == tcp.dstport", "not (tcp or udp)",
+            "tcp.flags.syn",
+            "ip.addr != 10.0.0.2",
+            "not ip.addr == 10.0.0.2",
+            "tcp.port not in {80,443}",
+            "ip.addr !== 10.0.0.2",
+            "all ip.addr != 10.0.0.1",
+            "tcp.port all_eq 80",
+            "any tcp.port > 1024",
+            "tcp.flags.syn == TRUE and tcp.flags.ack == False",
+            "tcp.dstport == 'P'",
+            "tcp.srcport != -1",
+            "ip.addr in {10.0.0.0/30, 10.0.0.9}",
+            "tcp.flags & 0x12 == 0x12",
+            "tcp[13] & 0x02",
+            "tcp.payload contains 16:03",
+            "tcp.payload[0] == 0x16",
+            "frame contains \"\\x47\\x45\\x54\"",
+            "tcp.flags.str matches \"^·+A·+S·$\"",
+            "eth.addr == ff:ff:ff:ff:ff:ff",
+            "frame.time_relative > 1.5",
+            "tcp.analysis.initial_rtt > 0.01",
+            "tcp.srcport == tcp.dstport",
+            "not (tcp or udp)",
         ],
     ),
-    ("g_tls_ports.pcap", &["tls", "ssl", "http", "tcp.port not in {80,443}", "ssl and tcp.port == 443"]),
+    (
+        "g_tls_ports.pcap",
+        &[
+            "tls",
+            "ssl",
+            "http",
+            "tcp.port not in {80,443}",
+            "ssl and tcp.port == 443",
+        ],
+    ),
     ("g_tls_multi.pcap", &["tls", "ssl", "tcp.len > 0"]),
-    ("lo-http-curl.pcap", &["http", "tcp.payload matches \"^(GET|POST) \""]),
+    (
+        "lo-http-curl.pcap",
+        &["http", "tcp.payload matches \"^(GET|POST) \""],
+    ),
 ];
 
 /// `e7_frag.pcap` is an IPv4-fragmented TCP segment: Wireshark reassembles
@@ -236,11 +278,17 @@ fn manifest() -> PathBuf {
 }
 
 fn have(cmd: &str, arg: &str) -> bool {
-    Command::new(cmd).arg(arg).output().is_ok_and(|o| o.status.success())
+    Command::new(cmd)
+        .arg(arg)
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 fn frames(stdout: &[u8]) -> BTreeSet<u64> {
-    String::from_utf8_lossy(stdout).lines().filter_map(|l| l.trim().parse().ok()).collect()
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect()
 }
 
 fn lua_string(s: &str) -> String {
@@ -297,7 +345,9 @@ fn ours(cap: &Path, expr: &str) -> Result<BTreeSet<u64>, String> {
 
 /// Run `jobs` on a few threads.
 fn parallel<T: Sync, R: Send>(jobs: Vec<T>, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let n = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 4);
+    let n = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, 4);
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<R>>> = Mutex::new((0..jobs.len()).map(|_| None).collect());
     std::thread::scope(|s| {
@@ -312,12 +362,21 @@ fn parallel<T: Sync, R: Send>(jobs: Vec<T>, f: impl Fn(&T) -> R + Sync) -> Vec<R
             });
         }
     });
-    results.into_inner().unwrap().into_iter().map(|r| r.expect("job ran")).collect()
+    results
+        .into_inner()
+        .unwrap()
+        .into_iter()
+        .map(|r| r.expect("job ran"))
+        .collect()
 }
 
 fn show(s: &BTreeSet<u64>) -> String {
     let v: Vec<String> = s.iter().take(12).map(u64::to_string).collect();
-    let more = if s.len() > 12 { format!(" ... ({} frames)", s.len()) } else { String::new() };
+    let more = if s.len() > 12 {
+        format!(" ... ({} frames)", s.len())
+    } else {
+        String::new()
+    };
     format!("[{}{more}]", v.join(" "))
 }
 
@@ -326,11 +385,17 @@ fn filters_agree_with_tshark() {
     assert!(EXPRS.len() >= 60);
     for (_, es) in CROSS_CHECK {
         for e in *es {
-            assert!(EXPRS.contains(e), "cross-check expression not in EXPRS: {e}");
+            assert!(
+                EXPRS.contains(e),
+                "cross-check expression not in EXPRS: {e}"
+            );
         }
     }
     for (e, _, why) in DIFFERENCES {
-        assert!(*e == ANY_EXPR || EXPRS.contains(e), "allow-listed expression not in EXPRS: {e}");
+        assert!(
+            *e == ANY_EXPR || EXPRS.contains(e),
+            "allow-listed expression not in EXPRS: {e}"
+        );
         assert!(!why.is_empty());
     }
     let verbose = std::env::var_os("HS_TUI_CONFORMANCE_VERBOSE").is_some();
@@ -349,22 +414,38 @@ fn filters_agree_with_tshark() {
             v.sort();
             captures.extend(v);
         }
-        Err(_) => eprintln!("notice: {} is absent; comparing on the crafted scenarios only", shared.display()),
+        Err(_) => eprintln!(
+            "notice: {} is absent; comparing on the crafted scenarios only",
+            shared.display()
+        ),
     }
     let tmp = tempfile::tempdir().expect("temp dir");
     let scen = tmp.path().join("scenarios");
     let script = manifest().join("../shared/scenarios/semantics-scenarios.py");
     if script.is_file() && have("python3", "--version") {
-        let ok = Command::new("python3").arg(&script).arg(&scen).output().is_ok_and(|o| o.status.success());
+        let ok = Command::new("python3")
+            .arg(&script)
+            .arg(&scen)
+            .output()
+            .is_ok_and(|o| o.status.success());
         if ok {
-            let mut v: Vec<PathBuf> = std::fs::read_dir(&scen).unwrap().filter_map(|e| e.ok().map(|e| e.path())).collect();
+            let mut v: Vec<PathBuf> = std::fs::read_dir(&scen)
+                .unwrap()
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .collect();
             v.sort();
             captures.extend(v);
         } else {
-            eprintln!("notice: {} failed; comparing without the crafted scenarios", script.display());
+            eprintln!(
+                "notice: {} failed; comparing without the crafted scenarios",
+                script.display()
+            );
         }
     } else {
-        eprintln!("notice: python3 or {} is missing; comparing without the crafted scenarios", script.display());
+        eprintln!(
+            "notice: python3 or {} is missing; comparing without the crafted scenarios",
+            script.display()
+        );
     }
     if captures.is_empty() {
         eprintln!("notice: no captures to compare; skipping");
@@ -387,31 +468,49 @@ fn filters_agree_with_tshark() {
     let started = std::time::Instant::now();
 
     // tshark: one Lua run per capture.
-    let theirs: Vec<Vec<BTreeSet<u64>>> = parallel(captures.clone(), |c| tshark_answers(c, &lua, &config));
+    let theirs: Vec<Vec<BTreeSet<u64>>> =
+        parallel(captures.clone(), |c| tshark_answers(c, &lua, &config));
 
     // The Lua answers against literal `tshark -Y`.
     let mut checks = Vec::new();
     for (ci, c) in captures.iter().enumerate() {
         let n = name(c);
         for (ei, e) in EXPRS.iter().enumerate() {
-            let wanted = CROSS_CHECK.iter().any(|(cap, es)| *cap == n && es.contains(e));
+            let wanted = CROSS_CHECK
+                .iter()
+                .any(|(cap, es)| *cap == n && es.contains(e));
             if wanted {
                 checks.push((ci, ei));
             }
         }
     }
-    let oracle: Vec<(usize, usize, BTreeSet<u64>)> = parallel(checks, |&(ci, ei)| (ci, ei, tshark_y(&captures[ci], EXPRS[ei], &config)));
+    let oracle: Vec<(usize, usize, BTreeSet<u64>)> = parallel(checks, |&(ci, ei)| {
+        (ci, ei, tshark_y(&captures[ci], EXPRS[ei], &config))
+    });
     let mut oracle_bad = Vec::new();
     for (ci, ei, y) in &oracle {
         if *y != theirs[*ci][*ei] {
-            oracle_bad.push(format!("{} on {}: -Y {} but Lua tap {}", EXPRS[*ei], name(&captures[*ci]), show(y), show(&theirs[*ci][*ei])));
+            oracle_bad.push(format!(
+                "{} on {}: -Y {} but Lua tap {}",
+                EXPRS[*ei],
+                name(&captures[*ci]),
+                show(y),
+                show(&theirs[*ci][*ei])
+            ));
         }
     }
-    assert!(oracle_bad.is_empty(), "the Lua-tap oracle disagrees with tshark -Y:\n{}", oracle_bad.join("\n"));
+    assert!(
+        oracle_bad.is_empty(),
+        "the Lua-tap oracle disagrees with tshark -Y:\n{}",
+        oracle_bad.join("\n")
+    );
 
     // hs-tui: one run per (capture, expression).
-    let pairs: Vec<(usize, usize)> = (0..captures.len()).flat_map(|c| (0..EXPRS.len()).map(move |e| (c, e))).collect();
-    let mine: Vec<Result<BTreeSet<u64>, String>> = parallel(pairs.clone(), |&(c, e)| ours(&captures[c], EXPRS[e]));
+    let pairs: Vec<(usize, usize)> = (0..captures.len())
+        .flat_map(|c| (0..EXPRS.len()).map(move |e| (c, e)))
+        .collect();
+    let mine: Vec<Result<BTreeSet<u64>, String>> =
+        parallel(pairs.clone(), |&(c, e)| ours(&captures[c], EXPRS[e]));
 
     let mut unexpected = Vec::new();
     let mut allowed: BTreeMap<(&str, String), String> = BTreeMap::new();
@@ -424,15 +523,29 @@ fn filters_agree_with_tshark() {
             Ok(got) => {
                 let only_ours: BTreeSet<u64> = got.difference(want).copied().collect();
                 let only_theirs: BTreeSet<u64> = want.difference(got).copied().collect();
-                Some(format!("only hs-tui {}, only tshark {}", show(&only_ours), show(&only_theirs)))
+                Some(format!(
+                    "only hs-tui {}, only tshark {}",
+                    show(&only_ours),
+                    show(&only_theirs)
+                ))
             }
-            Err(e) => Some(format!("hs-tui rejected the filter: {}", e.lines().next().unwrap_or(""))),
+            Err(e) => Some(format!(
+                "hs-tui rejected the filter: {}",
+                e.lines().next().unwrap_or("")
+            )),
         };
         if verbose {
-            eprintln!("{:<5} {cap:<40} {expr}  {}", if outcome.is_none() { "ok" } else { "DIFF" }, outcome.as_deref().unwrap_or(""));
+            eprintln!(
+                "{:<5} {cap:<40} {expr}  {}",
+                if outcome.is_none() { "ok" } else { "DIFF" },
+                outcome.as_deref().unwrap_or("")
+            );
         }
         if let Some(diff) = outcome {
-            match DIFFERENCES.iter().position(|(e, c, _)| (*e == expr || *e == ANY_EXPR) && *c == cap) {
+            match DIFFERENCES
+                .iter()
+                .position(|(e, c, _)| (*e == expr || *e == ANY_EXPR) && *c == cap)
+            {
                 Some(i) => {
                     used[i] = true;
                     allowed.insert((expr, cap), diff);
@@ -457,5 +570,10 @@ fn filters_agree_with_tshark() {
         oracle.len(),
         started.elapsed().as_secs_f64()
     );
-    assert!(unexpected.is_empty(), "{} disagreements with tshark 4.0.17:\n{}", unexpected.len(), unexpected.join("\n"));
+    assert!(
+        unexpected.is_empty(),
+        "{} disagreements with tshark 4.0.17:\n{}",
+        unexpected.len(),
+        unexpected.join("\n")
+    );
 }

@@ -16,11 +16,30 @@ pub enum Expr {
     /// A bare value: existence of a field or protocol, or `x & mask` non-zero.
     Test(Operand),
     /// `[any|all] lhs OP rhs`.
-    Compare { quant: Option<Quant>, op: CmpOp, lhs: Operand, rhs: Operand, op_span: Span },
-    Contains { lhs: Operand, rhs: Operand, op_span: Span },
-    Matches { lhs: Operand, rhs: Operand, op_span: Span },
+    Compare {
+        quant: Option<Quant>,
+        op: CmpOp,
+        lhs: Operand,
+        rhs: Operand,
+        op_span: Span,
+    },
+    Contains {
+        lhs: Operand,
+        rhs: Operand,
+        op_span: Span,
+    },
+    Matches {
+        lhs: Operand,
+        rhs: Operand,
+        op_span: Span,
+    },
     /// `lhs in {...}` or, with `negated`, `lhs not in {...}`.
-    In { lhs: Operand, negated: bool, items: Vec<SetItem>, op_span: Span },
+    In {
+        lhs: Operand,
+        negated: bool,
+        items: Vec<SetItem>,
+        op_span: Span,
+    },
 }
 
 /// Comparison operators. `any_eq` is `Eq` and `all_ne` is `Ne`; the `any`/`all`
@@ -224,7 +243,13 @@ impl fmt::Display for Expr {
             Expr::And(a, b) => write!(f, "{} and {}", Paren(a, a.is_or()), Paren(b, b.is_binary())),
             Expr::Not(e) => write!(f, "not {}", Paren(e, e.is_binary())),
             Expr::Test(v) => write!(f, "{v}"),
-            Expr::Compare { quant, op, lhs, rhs, .. } => {
+            Expr::Compare {
+                quant,
+                op,
+                lhs,
+                rhs,
+                ..
+            } => {
                 match quant {
                     Some(Quant::Any) => f.write_str("any ")?,
                     Some(Quant::All) => f.write_str("all ")?,
@@ -234,7 +259,12 @@ impl fmt::Display for Expr {
             }
             Expr::Contains { lhs, rhs, .. } => write!(f, "{lhs} contains {rhs}"),
             Expr::Matches { lhs, rhs, .. } => write!(f, "{lhs} matches {rhs}"),
-            Expr::In { lhs, negated, items, .. } => {
+            Expr::In {
+                lhs,
+                negated,
+                items,
+                ..
+            } => {
                 write!(f, "{lhs} {}in {{", if *negated { "not " } else { "" })?;
                 for (i, it) in items.iter().enumerate() {
                     if i > 0 {

@@ -156,7 +156,10 @@ pub fn suggest(name: &str) -> Option<String> {
     if lower != name && resolve(&lower).is_some() {
         return Some(lower);
     }
-    let names = fields::FIELDS.iter().map(|f| f.name).chain(protocols::NAMES.iter().map(|(n, _)| *n));
+    let names = fields::FIELDS
+        .iter()
+        .map(|f| f.name)
+        .chain(protocols::NAMES.iter().map(|(n, _)| *n));
     names
         .map(|n| (osa_distance(name, n), n))
         .filter(|&(d, n)| d > 0 && d <= if n.len() <= 4 { 1 } else { 2.max(n.len() / 5) })
@@ -178,7 +181,9 @@ fn osa_distance(a: &str, b: &str) -> usize {
     for i in 1..=a.len() {
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (d[(i - 1) * w + j] + 1).min(d[i * w + j - 1] + 1).min(d[(i - 1) * w + j - 1] + cost);
+            let mut v = (d[(i - 1) * w + j] + 1)
+                .min(d[i * w + j - 1] + 1)
+                .min(d[(i - 1) * w + j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
                 v = v.min(d[(i - 2) * w + j - 2] + 1);
             }
@@ -201,7 +206,10 @@ fn bytes_src(t: Typed) -> R<Typed> {
         Src::Field(f) => match Layer::of(f.name) {
             Some(l) => Src::Layer(l),
             None => {
-                return Err(FilterError::at(format!("hs-tui cannot read the bytes of the {} protocol.", f.name), t.span));
+                return Err(FilterError::at(
+                    format!("hs-tui cannot read the bytes of the {} protocol.", f.name),
+                    t.span,
+                ));
             }
         },
         other => other,
@@ -220,12 +228,22 @@ impl Compiler<'_> {
             Expr::And(a, b) => Node::And(Box::new(self.expr(a)?), Box::new(self.expr(b)?)),
             Expr::Not(a) => Node::Not(Box::new(self.expr(a)?)),
             Expr::Test(v) => self.test(v)?,
-            Expr::Compare { quant, op, lhs, rhs, op_span } => {
+            Expr::Compare {
+                quant,
+                op,
+                lhs,
+                rhs,
+                op_span,
+            } => {
                 let op_text = self.text(*op_span);
                 let l = self.value(lhs, &format!("Left side of \"{op_text}\" expression"))?;
                 if l.ty == Ty::Label {
                     return Err(FilterError::at(
-                        format!("{} (type={}) cannot participate in {op_text} comparison.", l.name, l.ty.name()),
+                        format!(
+                            "{} (type={}) cannot participate in {op_text} comparison.",
+                            l.name,
+                            l.ty.name()
+                        ),
                         l.span,
                     ));
                 }
@@ -250,13 +268,22 @@ impl Compiler<'_> {
                     ),
                 };
                 let rhs = self.rhs(rhs, &l)?;
-                Node::Cmp { src: l.src, all, rel, rhs }
+                Node::Cmp {
+                    src: l.src,
+                    all,
+                    rel,
+                    rhs,
+                }
             }
             Expr::Contains { lhs, rhs, .. } => {
                 let l = self.value(lhs, "Left side of contains expression")?;
                 if !l.ty.bytes_like() {
                     return Err(FilterError::at(
-                        format!("{} (type={}) cannot participate in contains comparison.", l.name, l.ty.name()),
+                        format!(
+                            "{} (type={}) cannot participate in contains comparison.",
+                            l.name,
+                            l.ty.name()
+                        ),
                         l.span,
                     ));
                 }
@@ -271,18 +298,28 @@ impl Compiler<'_> {
                         ))
                     }
                 };
-                Node::Contains { src: l.src, needle: memchr::memmem::Finder::new(&needle).into_owned() }
+                Node::Contains {
+                    src: l.src,
+                    needle: memchr::memmem::Finder::new(&needle).into_owned(),
+                }
             }
             Expr::Matches { lhs, rhs, op_span } => {
                 let op_text = self.text(*op_span);
                 let l = self.value(lhs, &format!("Left side of {op_text} expression"))?;
                 let Operand::Str(pattern, _) = rhs else {
-                    return Err(FilterError::at("Matches requires a double quoted string on the right side.", rhs.span()));
+                    return Err(FilterError::at(
+                        "Matches requires a double quoted string on the right side.",
+                        rhs.span(),
+                    ));
                 };
                 let re = regex(pattern)?;
                 if !matches!(l.ty, Ty::Str | Ty::Bytes | Ty::Proto) {
                     return Err(FilterError::at(
-                        format!("{} (type={}) cannot participate in {op_text} comparison.", l.name, l.ty.name()),
+                        format!(
+                            "{} (type={}) cannot participate in {op_text} comparison.",
+                            l.name,
+                            l.ty.name()
+                        ),
                         l.span,
                     ));
                 }
@@ -291,20 +328,33 @@ impl Compiler<'_> {
             }
             Expr::In { lhs, items, .. } => {
                 let l = match lhs {
-                    Operand::Word(..) | Operand::Slice(..) | Operand::Call(..) | Operand::BitAnd(..) => {
-                        self.value(lhs, "").map_err(|e| {
-                            if matches!(lhs, Operand::Word(w, _) if resolve(w).is_none()) {
-                                FilterError::at("Only a field may be tested for membership in a set.", lhs.span())
-                            } else {
-                                e
-                            }
-                        })?
+                    Operand::Word(..)
+                    | Operand::Slice(..)
+                    | Operand::Call(..)
+                    | Operand::BitAnd(..) => self.value(lhs, "").map_err(|e| {
+                        if matches!(lhs, Operand::Word(w, _) if resolve(w).is_none()) {
+                            FilterError::at(
+                                "Only a field may be tested for membership in a set.",
+                                lhs.span(),
+                            )
+                        } else {
+                            e
+                        }
+                    })?,
+                    _ => {
+                        return Err(FilterError::at(
+                            "Only a field may be tested for membership in a set.",
+                            lhs.span(),
+                        ))
                     }
-                    _ => return Err(FilterError::at("Only a field may be tested for membership in a set.", lhs.span())),
                 };
                 if l.ty == Ty::Label {
                     return Err(FilterError::at(
-                        format!("{} (type={}) cannot participate in \"in\" comparison.", l.name, l.ty.name()),
+                        format!(
+                            "{} (type={}) cannot participate in \"in\" comparison.",
+                            l.name,
+                            l.ty.name()
+                        ),
                         l.span,
                     ));
                 }
@@ -319,7 +369,10 @@ impl Compiler<'_> {
                         SetItem::Range(a, b) => Item::Range(self.lit(a, &l)?, self.lit(b, &l)?),
                     });
                 }
-                let node = Node::In { src: l.src, items: out };
+                let node = Node::In {
+                    src: l.src,
+                    items: out,
+                };
                 match e {
                     Expr::In { negated: true, .. } => Node::Not(Box::new(node)),
                     _ => node,
@@ -339,17 +392,28 @@ impl Compiler<'_> {
         match v {
             Operand::Word(w, span) => match resolve(w) {
                 Some(_) => Ok(Node::Exists(self.value(v, "")?.src)),
-                None => Err(self.unknown_name(w, *span, format!("{w} is neither a field nor a protocol name."))),
+                None => Err(self.unknown_name(
+                    w,
+                    *span,
+                    format!("{w} is neither a field nor a protocol name."),
+                )),
             },
             Operand::Call(name, _, span) => {
                 self.value(v, "")?;
-                Err(FilterError::at("You cannot test whether a function is present.", Span(span.0, span.0 + name.len())))
+                Err(FilterError::at(
+                    "You cannot test whether a function is present.",
+                    Span(span.0, span.0 + name.len()),
+                ))
             }
             Operand::BitAnd(..) => Ok(Node::NonZero(self.value(v, "")?.src)),
             Operand::Slice(..) => Ok(Node::Exists(self.value(v, "")?.src)),
-            Operand::Str(_, span) | Operand::Char(_, span) => {
-                Err(FilterError::at(format!("{} is neither a field nor a protocol name.", self.text(*span)), *span))
-            }
+            Operand::Str(_, span) | Operand::Char(_, span) => Err(FilterError::at(
+                format!(
+                    "{} is neither a field nor a protocol name.",
+                    self.text(*span)
+                ),
+                *span,
+            )),
         }
     }
 
@@ -358,32 +422,67 @@ impl Compiler<'_> {
     fn value(&self, v: &Operand, what: &str) -> R<Typed> {
         match v {
             Operand::Word(w, span) => match resolve(w) {
-                Some(Named::Field(f)) => Ok(Typed { src: Src::Field(f), ty: Ty::of(f.ty), name: w.clone(), span: *span }),
-                Some(Named::App(a)) => Ok(Typed { src: Src::App(a), ty: Ty::Proto, name: w.clone(), span: *span }),
-                None => Err(self.unknown_name(w, *span, format!("{what} must be a field or function, not {w}."))),
+                Some(Named::Field(f)) => Ok(Typed {
+                    src: Src::Field(f),
+                    ty: Ty::of(f.ty),
+                    name: w.clone(),
+                    span: *span,
+                }),
+                Some(Named::App(a)) => Ok(Typed {
+                    src: Src::App(a),
+                    ty: Ty::Proto,
+                    name: w.clone(),
+                    span: *span,
+                }),
+                None => Err(self.unknown_name(
+                    w,
+                    *span,
+                    format!("{what} must be a field or function, not {w}."),
+                )),
             },
-            Operand::Str(_, span) | Operand::Char(_, span) => {
-                Err(FilterError::at(format!("{what} must be a field or function, not {}.", self.text(*span)), *span))
-            }
+            Operand::Str(_, span) | Operand::Char(_, span) => Err(FilterError::at(
+                format!(
+                    "{what} must be a field or function, not {}.",
+                    self.text(*span)
+                ),
+                *span,
+            )),
             Operand::Slice(inner, ranges, span) => {
                 let t = self.value(inner, what)?;
                 if !t.ty.bytes_like() {
                     return Err(FilterError::at(
-                        format!("\"{}\" is a {} and cannot be sliced into a sequence of bytes.", t.name, t.ty.name()),
+                        format!(
+                            "\"{}\" is a {} and cannot be sliced into a sequence of bytes.",
+                            t.name,
+                            t.ty.name()
+                        ),
                         t.span,
                     ));
                 }
                 let t = bytes_src(t)?;
-                Ok(Typed { src: Src::Slice(Box::new(t.src), ranges.clone()), ty: Ty::Bytes, name: self.text(*span).to_string(), span: *span })
+                Ok(Typed {
+                    src: Src::Slice(Box::new(t.src), ranges.clone()),
+                    ty: Ty::Bytes,
+                    name: self.text(*span).to_string(),
+                    span: *span,
+                })
             }
             Operand::BitAnd(a, m, span) => {
                 let t = self.value(a, what)?;
                 if matches!(t.ty, Ty::Time | Ty::Str | Ty::Label) {
-                    return Err(FilterError::at(format!("{} cannot &.", t.ty.ft_name()), t.span));
+                    return Err(FilterError::at(
+                        format!("{} cannot &.", t.ty.ft_name()),
+                        t.span,
+                    ));
                 }
                 let t = bytes_src(t)?;
                 let mask = self.lit(m, &t)?;
-                Ok(Typed { src: Src::Mask(Box::new(t.src), mask), ty: t.ty, name: t.name, span: *span })
+                Ok(Typed {
+                    src: Src::Mask(Box::new(t.src), mask),
+                    ty: t.ty,
+                    name: t.name,
+                    span: *span,
+                })
             }
             Operand::Call(name, args, span) => self.call(name, args, *span),
         }
@@ -394,10 +493,18 @@ impl Compiler<'_> {
         let one = || -> R<&Operand> {
             match args {
                 [a] => Ok(a),
-                _ => Err(FilterError::at(format!("Function {name}() takes exactly one argument."), name_span)),
+                _ => Err(FilterError::at(
+                    format!("Function {name}() takes exactly one argument."),
+                    name_span,
+                )),
             }
         };
-        let typed = |src, ty| Typed { src, ty, name: self.text(span).to_string(), span };
+        let typed = |src, ty| Typed {
+            src,
+            ty,
+            name: self.text(span).to_string(),
+            span,
+        };
         match name {
             "len" => {
                 let t = self.value(one()?, "Argument of len()")?;
@@ -406,7 +513,12 @@ impl Compiler<'_> {
                     Ty::FrameNum => Some(4),
                     Ty::Int => Some(4),
                     Ty::V4 | Ty::V6 | Ty::Mac | Ty::Str | Ty::Bytes | Ty::Proto => None,
-                    _ => return Err(FilterError::at(format!("{} (type={}) has no length.", t.name, t.ty.name()), t.span)),
+                    _ => {
+                        return Err(FilterError::at(
+                            format!("{} (type={}) has no length.", t.name, t.ty.name()),
+                            t.span,
+                        ))
+                    }
                 };
                 let t = bytes_src(t)?;
                 Ok(typed(Src::Len(Box::new(t.src), fixed), Ty::UInt(4)))
@@ -418,12 +530,21 @@ impl Compiler<'_> {
             "upper" | "lower" => {
                 let t = self.value(one()?, &format!("Argument of {name}()"))?;
                 if t.ty != Ty::Str {
-                    return Err(FilterError::at(format!("Only string type fields can be used as parameter for {name}()"), t.span));
+                    return Err(FilterError::at(
+                        format!("Only string type fields can be used as parameter for {name}()"),
+                        t.span,
+                    ));
                 }
                 Ok(typed(Src::Case(Box::new(t.src), name == "upper"), Ty::Str))
             }
-            "string" | "max" | "min" | "abs" => Err(FilterError::at(format!("Function '{name}' is not supported by hs-tui."), name_span)),
-            _ => Err(FilterError::at(format!("Function '{name}' does not exist"), name_span)),
+            "string" | "max" | "min" | "abs" => Err(FilterError::at(
+                format!("Function '{name}' is not supported by hs-tui."),
+                name_span,
+            )),
+            _ => Err(FilterError::at(
+                format!("Function '{name}' does not exist"),
+                name_span,
+            )),
         }
     }
 
@@ -439,7 +560,10 @@ impl Compiler<'_> {
         }
         let r = self.value(v, "Right side")?;
         if r.ty.family() != l.ty.family() || r.ty == Ty::Label {
-            return Err(FilterError::at(format!("{} and {} are not of compatible types.", l.name, r.name), r.span));
+            return Err(FilterError::at(
+                format!("{} and {} are not of compatible types.", l.name, r.name),
+                r.span,
+            ));
         }
         Ok(Rhs::Src(bytes_src(r)?.src))
     }
@@ -449,13 +573,24 @@ impl Compiler<'_> {
         let ty = l.ty;
         let span = v.span();
         let from_string = |s: &[u8]| {
-            FilterError::at(format!("{} cannot be converted from a string (\"{}\").", ty.name(), String::from_utf8_lossy(s)), span)
+            FilterError::at(
+                format!(
+                    "{} cannot be converted from a string (\"{}\").",
+                    ty.name(),
+                    String::from_utf8_lossy(s)
+                ),
+                span,
+            )
         };
         match v {
             Operand::Str(s, _) => match ty {
                 Ty::Str | Ty::Bytes | Ty::Proto => Ok(Lit::Bytes(s.clone())),
                 Ty::Bool => Err(FilterError::at(
-                    format!("\"{}\" cannot be found among the possible values for {}.", String::from_utf8_lossy(s), l.name),
+                    format!(
+                        "\"{}\" cannot be found among the possible values for {}.",
+                        String::from_utf8_lossy(s),
+                        l.name
+                    ),
                     span,
                 )),
                 _ => Err(from_string(s)),
@@ -465,12 +600,21 @@ impl Compiler<'_> {
                 Ty::Int => Lit::I(*c as i64),
                 Ty::Bool => Lit::B(*c != 0),
                 Ty::Str | Ty::Bytes | Ty::Proto => Lit::Bytes(vec![*c]),
-                _ => return Err(FilterError::at(format!("{} cannot be converted from a character constant.", ty.name()), span)),
+                _ => {
+                    return Err(FilterError::at(
+                        format!(
+                            "{} cannot be converted from a character constant.",
+                            ty.name()
+                        ),
+                        span,
+                    ))
+                }
             }),
             Operand::Word(w, span) => word_lit(w, *span, ty, &l.name),
-            Operand::Slice(..) | Operand::Call(..) | Operand::BitAnd(..) => {
-                Err(FilterError::at(format!("\"{}\" was unexpected in this context.", self.text(span)), span))
-            }
+            Operand::Slice(..) | Operand::Call(..) | Operand::BitAnd(..) => Err(FilterError::at(
+                format!("\"{}\" was unexpected in this context.", self.text(span)),
+                span,
+            )),
         }
     }
 }
@@ -483,15 +627,16 @@ fn parse_int(w: &str) -> Result<(bool, u128), ()> {
         Some(b'+') => (false, &w[1..]),
         _ => (false, w),
     };
-    let (radix, digits) = if let Some(h) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
-        (16, h)
-    } else if let Some(b) = body.strip_prefix("0b").or_else(|| body.strip_prefix("0B")) {
-        (2, b)
-    } else if body.len() > 1 && body.starts_with('0') {
-        (8, &body[1..])
-    } else {
-        (10, body)
-    };
+    let (radix, digits) =
+        if let Some(h) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0X")) {
+            (16, h)
+        } else if let Some(b) = body.strip_prefix("0b").or_else(|| body.strip_prefix("0B")) {
+            (2, b)
+        } else if body.len() > 1 && body.starts_with('0') {
+            (8, &body[1..])
+        } else {
+            (10, body)
+        };
     if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
         return Err(());
     }
@@ -508,10 +653,15 @@ fn word_lit(w: &str, span: Span, ty: Ty, field: &str) -> R<Lit> {
     match ty {
         Ty::UInt(_) | Ty::FrameNum => match parse_int(w) {
             Err(()) => err(format!("\"{w}\" is not a valid number.")),
-            Ok((_, v)) if v > u64::MAX as u128 => err(format!("\"{w}\" causes an integer overflow.")),
+            Ok((_, v)) if v > u64::MAX as u128 => {
+                err(format!("\"{w}\" causes an integer overflow."))
+            }
             // A negative literal compiles in 4.0 but equals nothing.
             Ok((true, _)) => Ok(Lit::Never),
-            Ok((false, v)) if v > ty.max() as u128 => err(format!("\"{w}\" too big for this field, maximum {}.", ty.max())),
+            Ok((false, v)) if v > ty.max() as u128 => err(format!(
+                "\"{w}\" too big for this field, maximum {}.",
+                ty.max()
+            )),
             Ok((false, v)) => Ok(Lit::U(v as u64)),
         },
         Ty::Int => match parse_int(w) {
@@ -522,7 +672,10 @@ fn word_lit(w: &str, span: Span, ty: Ty, field: &str) -> R<Lit> {
                     // tshark names the magnitude, and points at it (past the sign).
                     let digits = w.trim_start_matches(['-', '+']);
                     let at = span.1 - digits.len();
-                    return Err(FilterError::at(format!("\"{digits}\" too big for this field, maximum 2147483647."), Span(at, span.1)));
+                    return Err(FilterError::at(
+                        format!("\"{digits}\" too big for this field, maximum 2147483647."),
+                        Span(at, span.1),
+                    ));
                 }
                 Ok(Lit::I(if neg { -(v as i64) } else { v as i64 }))
             }
@@ -532,10 +685,15 @@ fn word_lit(w: &str, span: Span, ty: Ty, field: &str) -> R<Lit> {
             "FALSE" | "False" => Ok(Lit::B(false)),
             _ => match parse_int(w) {
                 Ok((_, v)) => Ok(Lit::B(v != 0)),
-                Err(()) => err(format!("\"{w}\" cannot be found among the possible values for {field}.")),
+                Err(()) => err(format!(
+                    "\"{w}\" cannot be found among the possible values for {field}."
+                )),
             },
         },
-        Ty::Time => parse_time(w).map(Lit::T).ok_or(()).or_else(|()| err(format!("\"{w}\" is not a valid time."))),
+        Ty::Time => parse_time(w)
+            .map(Lit::T)
+            .ok_or(())
+            .or_else(|()| err(format!("\"{w}\" is not a valid time."))),
         Ty::V4 => {
             let (addr, bits) = match w.split_once('/') {
                 Some((a, b)) => (a, Some(b)),
@@ -547,10 +705,16 @@ fn word_lit(w: &str, span: Span, ty: Ty, field: &str) -> R<Lit> {
             let mask = match bits {
                 None => u32::MAX,
                 Some(b) => match b.parse::<u32>() {
-                    Ok(n) if n > 32 => return err(format!("Netmask bits in a CIDR IPv4 address should be <= 32, not {n}")),
+                    Ok(n) if n > 32 => {
+                        return err(format!(
+                            "Netmask bits in a CIDR IPv4 address should be <= 32, not {n}"
+                        ))
+                    }
                     Ok(0) => 0,
                     Ok(n) => u32::MAX << (32 - n),
-                    Err(_) => return err(format!("\"{w}\" is not a valid hostname or IPv4 address.")),
+                    Err(_) => {
+                        return err(format!("\"{w}\" is not a valid hostname or IPv4 address."))
+                    }
                 },
             };
             Ok(Lit::V4(u32::from(a), mask))
@@ -566,18 +730,28 @@ fn word_lit(w: &str, span: Span, ty: Ty, field: &str) -> R<Lit> {
             let mask = match bits {
                 None => u128::MAX,
                 Some(b) => match b.parse::<u32>() {
-                    Ok(n) if n > 128 => return err(format!("Prefix in a IPv6 address should be <= 128, not {n}")),
+                    Ok(n) if n > 128 => {
+                        return err(format!(
+                            "Prefix in a IPv6 address should be <= 128, not {n}"
+                        ))
+                    }
                     Ok(0) => 0,
                     Ok(n) => u128::MAX << (128 - n),
-                    Err(_) => return err(format!("\"{w}\" is not a valid hostname or IPv6 address.")),
+                    Err(_) => {
+                        return err(format!("\"{w}\" is not a valid hostname or IPv6 address."))
+                    }
                 },
             };
             Ok(Lit::V6(u128::from(a), mask))
         }
         Ty::Mac => match hex_bytes(w) {
             Some(b) if b.len() == 6 => Ok(Lit::Mac([b[0], b[1], b[2], b[3], b[4], b[5]])),
-            Some(b) if b.len() < 6 => err(format!("\"{w}\" contains too few bytes to be a valid Ethernet address.")),
-            Some(_) => err(format!("\"{w}\" contains too many bytes to be a valid Ethernet address.")),
+            Some(b) if b.len() < 6 => err(format!(
+                "\"{w}\" contains too few bytes to be a valid Ethernet address."
+            )),
+            Some(_) => err(format!(
+                "\"{w}\" contains too many bytes to be a valid Ethernet address."
+            )),
             None => err(format!("\"{w}\" is not a valid Ethernet address.")),
         },
         Ty::Str => Ok(Lit::Bytes(w.as_bytes().to_vec())),
@@ -588,14 +762,20 @@ fn word_lit(w: &str, span: Span, ty: Ty, field: &str) -> R<Lit> {
                 _ => err(format!("\"{w}\" is not a valid byte string.")),
             },
         },
-        Ty::Label => err(format!("{field} (type=Label) cannot be compared with a value.")),
+        Ty::Label => err(format!(
+            "{field} (type=Label) cannot be compared with a value."
+        )),
     }
 }
 
 /// Hex byte pairs separated by `:`, `-` or `.` (or not separated), or the
 /// Cisco form `0011.2233.4455`.
 fn hex_bytes(w: &str) -> Option<Vec<u8>> {
-    let pair = |s: &str| (s.len() == 2 && s.bytes().all(|b| b.is_ascii_hexdigit())).then(|| u8::from_str_radix(s, 16).ok()).flatten();
+    let pair = |s: &str| {
+        (s.len() == 2 && s.bytes().all(|b| b.is_ascii_hexdigit()))
+            .then(|| u8::from_str_radix(s, 16).ok())
+            .flatten()
+    };
     for sep in [':', '-', '.'] {
         if w.contains(sep) {
             let parts: Vec<&str> = w.split(sep).collect();
@@ -603,7 +783,11 @@ fn hex_bytes(w: &str) -> Option<Vec<u8>> {
                 return parts.into_iter().map(pair).collect();
             }
             if sep == '.' && parts.iter().all(|p| p.len() == 4) {
-                return parts.into_iter().flat_map(|p| [&p[..2], &p[2..]]).map(pair).collect();
+                return parts
+                    .into_iter()
+                    .flat_map(|p| [&p[..2], &p[2..]])
+                    .map(pair)
+                    .collect();
             }
             return None;
         }
@@ -611,7 +795,10 @@ fn hex_bytes(w: &str) -> Option<Vec<u8>> {
     if w.is_empty() || w.len() % 2 != 0 {
         return None;
     }
-    (0..w.len()).step_by(2).map(|i| w.get(i..i + 2).and_then(pair)).collect()
+    (0..w.len())
+        .step_by(2)
+        .map(|i| w.get(i..i + 2).and_then(pair))
+        .collect()
 }
 
 /// Seconds with up to 9 decimals, optionally signed, to nanoseconds.
@@ -625,7 +812,11 @@ fn parse_time(w: &str) -> Option<i64> {
         Some((i, f)) => (i, f),
         None => (body, ""),
     };
-    if int.is_empty() || !int.bytes().all(|b| b.is_ascii_digit()) || frac.len() > 9 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+    if int.is_empty()
+        || !int.bytes().all(|b| b.is_ascii_digit())
+        || frac.len() > 9
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
         return None;
     }
     if body.contains('.') && frac.is_empty() {
@@ -651,21 +842,30 @@ fn regex(pattern: &[u8]) -> R<regex::bytes::Regex> {
             pat.push_str(&format!("\\x{b:02X}"));
         }
     }
-    regex::bytes::RegexBuilder::new(&pat).case_insensitive(true).unicode(false).size_limit(1 << 22).build().map_err(|e| {
-        let text = e.to_string();
-        let why = if text.contains("unclosed group") {
-            "missing closing parenthesis".to_string()
-        } else if text.contains("unopened group") {
-            "unmatched closing parenthesis".to_string()
-        } else if text.contains("unclosed character class") {
-            "missing terminating ] for character class".to_string()
-        } else if text.contains("repetition operator missing expression") {
-            "quantifier does not follow a repeatable item".to_string()
-        } else {
-            text.lines().rev().find_map(|l| l.trim().strip_prefix("error: ")).unwrap_or("invalid pattern").to_string()
-        };
-        FilterError::new(format!("Regex compilation error: {why}."))
-    })
+    regex::bytes::RegexBuilder::new(&pat)
+        .case_insensitive(true)
+        .unicode(false)
+        .size_limit(1 << 22)
+        .build()
+        .map_err(|e| {
+            let text = e.to_string();
+            let why = if text.contains("unclosed group") {
+                "missing closing parenthesis".to_string()
+            } else if text.contains("unopened group") {
+                "unmatched closing parenthesis".to_string()
+            } else if text.contains("unclosed character class") {
+                "missing terminating ] for character class".to_string()
+            } else if text.contains("repetition operator missing expression") {
+                "quantifier does not follow a repeatable item".to_string()
+            } else {
+                text.lines()
+                    .rev()
+                    .find_map(|l| l.trim().strip_prefix("error: "))
+                    .unwrap_or("invalid pattern")
+                    .to_string()
+            };
+            FilterError::new(format!("Regex compilation error: {why}."))
+        })
 }
 
 #[cfg(test)]
@@ -708,7 +908,10 @@ mod tests {
         assert_eq!(hex_bytes("16:03"), Some(vec![0x16, 3]));
         assert_eq!(hex_bytes("16-03"), Some(vec![0x16, 3]));
         assert_eq!(hex_bytes("1603"), Some(vec![0x16, 3]));
-        assert_eq!(hex_bytes("0011.2233.4455"), Some(vec![0, 0x11, 0x22, 0x33, 0x44, 0x55]));
+        assert_eq!(
+            hex_bytes("0011.2233.4455"),
+            Some(vec![0, 0x11, 0x22, 0x33, 0x44, 0x55])
+        );
         assert_eq!(hex_bytes("ff.ff.ff.ff.ff.ff"), Some(vec![0xff; 6]));
         assert_eq!(hex_bytes("zz"), None);
         assert_eq!(hex_bytes("1:2"), None);

@@ -112,6 +112,8 @@ pub enum Item {
     Src(Src),
 }
 
+// Built once per filter and walked per packet: variant sizes do not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Node {
     Or(Box<Node>, Box<Node>),
     And(Box<Node>, Box<Node>),
@@ -121,10 +123,24 @@ pub enum Node {
     NonZero(Src),
     /// `all`: the value exists and every occurrence satisfies the relation;
     /// otherwise some occurrence does.
-    Cmp { src: Src, all: bool, rel: Rel, rhs: Rhs },
-    Contains { src: Src, needle: memchr::memmem::Finder<'static> },
-    Matches { src: Src, re: regex::bytes::Regex },
-    In { src: Src, items: Vec<Item> },
+    Cmp {
+        src: Src,
+        all: bool,
+        rel: Rel,
+        rhs: Rhs,
+    },
+    Contains {
+        src: Src,
+        needle: memchr::memmem::Finder<'static>,
+    },
+    Matches {
+        src: Src,
+        re: regex::bytes::Regex,
+    },
+    In {
+        src: Src,
+        items: Vec<Item>,
+    },
 }
 
 /// Scratch vectors for one evaluation, and the packet's application protocol once known.
@@ -154,7 +170,9 @@ impl<'a> Pool<'a> {
 /// allocation in place (same layout), so this costs nothing.
 fn relife<'x, 'y>(mut v: Vec<Value<'x>>) -> Vec<Value<'y>> {
     v.clear();
-    v.into_iter().map(|_| -> Value<'y> { unreachable!("the vector was cleared") }).collect()
+    v.into_iter()
+        .map(|_| -> Value<'y> { unreachable!("the vector was cleared") })
+        .collect()
 }
 
 thread_local! {
@@ -165,7 +183,10 @@ thread_local! {
 /// application protocol when the caller already knows it.
 pub fn with_pool<'a, R>(app: Option<Option<AppProto>>, f: impl FnOnce(&mut Pool<'a>) -> R) -> R {
     let stored = POOL.with(|c| c.take());
-    let mut pool = Pool { free: stored.into_iter().map(relife).collect(), app };
+    let mut pool = Pool {
+        free: stored.into_iter().map(relife).collect(),
+        app,
+    };
     let r = f(&mut pool);
     let back: Vec<Vec<Value<'static>>> = pool.free.into_iter().map(relife).collect();
     POOL.with(|c| c.set(back));
@@ -334,7 +355,11 @@ fn layer_bytes<'a>(l: Layer, p: &PacketView<'a>, out: &mut Vec<Value<'a>>) {
         }
         Layer::Ip | Layer::Ipv6 => {
             let v6 = l == Layer::Ipv6;
-            for ip in f.ip.iter().chain(f.inner_ip.iter()).filter(|i| i.is_v6() == v6) {
+            for ip in
+                f.ip.iter()
+                    .chain(f.inner_ip.iter())
+                    .filter(|i| i.is_v6() == v6)
+            {
                 push_range(b, ip.offset as usize, ip_end(ip, b.len()), out);
             }
         }
@@ -353,7 +378,12 @@ fn layer_bytes<'a>(l: Layer, p: &PacketView<'a>, out: &mut Vec<Value<'a>>) {
                     (outer, _) => outer.as_ref(),
                 };
                 if let Some(ip) = ip {
-                    push_range(b, ip.offset as usize + ip.hdr_len as usize, ip_end(ip, b.len()), out);
+                    push_range(
+                        b,
+                        ip.offset as usize + ip.hdr_len as usize,
+                        ip_end(ip, b.len()),
+                        out,
+                    );
                 }
             }
         }
@@ -361,7 +391,12 @@ fn layer_bytes<'a>(l: Layer, p: &PacketView<'a>, out: &mut Vec<Value<'a>>) {
             let v6 = l == Layer::Icmpv6;
             if let (Some(ic), Some(ip)) = (f.icmp.as_ref(), f.ip.as_ref()) {
                 if ic.v6 == v6 {
-                    push_range(b, ip.offset as usize + ip.hdr_len as usize, ip_end(ip, b.len()), out);
+                    push_range(
+                        b,
+                        ip.offset as usize + ip.hdr_len as usize,
+                        ip_end(ip, b.len()),
+                        out,
+                    );
                 }
             }
         }
@@ -411,9 +446,11 @@ impl Src {
             Src::Case(inner, upper) => {
                 inner.collect(p, out, pool);
                 map_in_place(out, |v| match v {
-                    Value::Str(s) => {
-                        Some(Value::Str(Cow::Owned(if *upper { s.to_ascii_uppercase() } else { s.to_ascii_lowercase() })))
-                    }
+                    Value::Str(s) => Some(Value::Str(Cow::Owned(if *upper {
+                        s.to_ascii_uppercase()
+                    } else {
+                        s.to_ascii_lowercase()
+                    }))),
                     _ => None,
                 });
             }
@@ -426,7 +463,11 @@ impl Src {
         match self {
             Src::App(_) => true,
             Src::Field(_) | Src::Layer(_) => false,
-            Src::Slice(s, _) | Src::Mask(s, _) | Src::Len(s, _) | Src::Count(s) | Src::Case(s, _) => s.uses_app(),
+            Src::Slice(s, _)
+            | Src::Mask(s, _)
+            | Src::Len(s, _)
+            | Src::Count(s)
+            | Src::Case(s, _) => s.uses_app(),
         }
     }
 }
@@ -437,9 +478,19 @@ impl Node {
         match self {
             Node::Or(a, b) | Node::And(a, b) => a.uses_app() || b.uses_app(),
             Node::Not(a) => a.uses_app(),
-            Node::Exists(s) | Node::NonZero(s) | Node::Contains { src: s, .. } | Node::Matches { src: s, .. } => s.uses_app(),
-            Node::Cmp { src, rhs, .. } => src.uses_app() || matches!(rhs, Rhs::Src(r) if r.uses_app()),
-            Node::In { src, items } => src.uses_app() || items.iter().any(|i| matches!(i, Item::Src(r) if r.uses_app())),
+            Node::Exists(s)
+            | Node::NonZero(s)
+            | Node::Contains { src: s, .. }
+            | Node::Matches { src: s, .. } => s.uses_app(),
+            Node::Cmp { src, rhs, .. } => {
+                src.uses_app() || matches!(rhs, Rhs::Src(r) if r.uses_app())
+            }
+            Node::In { src, items } => {
+                src.uses_app()
+                    || items
+                        .iter()
+                        .any(|i| matches!(i, Item::Src(r) if r.uses_app()))
+            }
         }
     }
 
@@ -463,16 +514,22 @@ impl Node {
                 Rhs::Src(other) => with_values(other, p, pool, |ws, _| {
                     let pred = |v: &Value<'_>, w: &Value<'_>| rel.holds(cmp_vals(v, w));
                     if *all {
-                        !vals.is_empty() && !ws.is_empty() && vals.iter().all(|v| ws.iter().all(|w| pred(v, w)))
+                        !vals.is_empty()
+                            && !ws.is_empty()
+                            && vals.iter().all(|v| ws.iter().all(|w| pred(v, w)))
                     } else {
                         vals.iter().any(|v| ws.iter().any(|w| pred(v, w)))
                     }
                 }),
             }),
-            Node::Contains { src, needle } => {
-                with_values(src, p, pool, |vals, _| vals.iter().any(|v| as_bytes(v).is_some_and(|b| needle.find(b).is_some())))
-            }
-            Node::Matches { src, re } => with_values(src, p, pool, |vals, _| vals.iter().any(|v| as_bytes(v).is_some_and(|b| re.is_match(b)))),
+            Node::Contains { src, needle } => with_values(src, p, pool, |vals, _| {
+                vals.iter()
+                    .any(|v| as_bytes(v).is_some_and(|b| needle.find(b).is_some()))
+            }),
+            Node::Matches { src, re } => with_values(src, p, pool, |vals, _| {
+                vals.iter()
+                    .any(|v| as_bytes(v).is_some_and(|b| re.is_match(b)))
+            }),
             Node::In { src, items } => with_values(src, p, pool, |vals, pool| {
                 items.iter().any(|item| match item {
                     Item::One(l) => vals.iter().any(|v| cmp_lit(v, l) == Some(Ordering::Equal)),
@@ -481,7 +538,8 @@ impl Node {
                             && matches!(cmp_lit(v, hi), Some(Ordering::Less | Ordering::Equal))
                     }),
                     Item::Src(s) => with_values(s, p, pool, |ws, _| {
-                        vals.iter().any(|v| ws.iter().any(|w| cmp_vals(v, w) == Some(Ordering::Equal)))
+                        vals.iter()
+                            .any(|v| ws.iter().any(|w| cmp_vals(v, w) == Some(Ordering::Equal)))
                     }),
                 })
             }),
@@ -491,7 +549,12 @@ impl Node {
 
 /// Collect `src` into a pooled vector and run `f` on it.
 #[inline]
-fn with_values<'a, R>(src: &Src, p: &PacketView<'a>, pool: &mut Pool<'a>, f: impl FnOnce(&[Value<'a>], &mut Pool<'a>) -> R) -> R {
+fn with_values<'a, R>(
+    src: &Src,
+    p: &PacketView<'a>,
+    pool: &mut Pool<'a>,
+    f: impl FnOnce(&[Value<'a>], &mut Pool<'a>) -> R,
+) -> R {
     let mut v = pool.take();
     src.collect(p, &mut v, pool);
     let r = f(&v, pool);
@@ -524,7 +587,10 @@ mod tests {
         assert_eq!(s(&[SliceRange::End(1, 2)]), Some(vec![2, 3]));
         assert_eq!(s(&[SliceRange::Len(-1, 1)]), Some(vec![5]));
         assert_eq!(s(&[SliceRange::ToEnd(3)]), Some(vec![4, 5]));
-        assert_eq!(s(&[SliceRange::Len(0, 1), SliceRange::Len(4, 1)]), Some(vec![1, 5]));
+        assert_eq!(
+            s(&[SliceRange::Len(0, 1), SliceRange::Len(4, 1)]),
+            Some(vec![1, 5])
+        );
         assert_eq!(s(&[SliceRange::Len(4, 2)]), None);
         assert_eq!(s(&[SliceRange::Len(-6, 1)]), None);
         assert_eq!(s(&[SliceRange::ToEnd(5)]), None);
@@ -534,13 +600,25 @@ mod tests {
     fn literal_comparisons() {
         use std::net::Ipv4Addr;
         let net = Lit::V4(u32::from(Ipv4Addr::new(10, 0, 0, 0)), 0xffff_ff00);
-        assert_eq!(cmp_lit(&Value::V4(Ipv4Addr::new(10, 0, 0, 9)), &net), Some(Ordering::Equal));
-        assert_eq!(cmp_lit(&Value::V4(Ipv4Addr::new(10, 0, 1, 9)), &net), Some(Ordering::Greater));
+        assert_eq!(
+            cmp_lit(&Value::V4(Ipv4Addr::new(10, 0, 0, 9)), &net),
+            Some(Ordering::Equal)
+        );
+        assert_eq!(
+            cmp_lit(&Value::V4(Ipv4Addr::new(10, 0, 1, 9)), &net),
+            Some(Ordering::Greater)
+        );
         assert_eq!(cmp_lit(&Value::UInt(5), &Lit::Never), None);
         assert!(Rel::Ne.holds(None));
         assert!(!Rel::Eq.holds(None));
         assert!(!Rel::Lt.holds(None));
-        assert_eq!(cmp_lit(&Value::Str(Cow::Borrowed("abc")), &Lit::Bytes(b"abd".to_vec())), Some(Ordering::Less));
+        assert_eq!(
+            cmp_lit(
+                &Value::Str(Cow::Borrowed("abc")),
+                &Lit::Bytes(b"abd".to_vec())
+            ),
+            Some(Ordering::Less)
+        );
         assert_eq!(mask(Value::UInt(0x12), &Lit::U(0x02)), Some(Value::UInt(2)));
         assert!(!non_zero(&Value::UInt(0)));
     }

@@ -79,17 +79,26 @@ pub fn lex(src: &str) -> Result<Vec<Token>, FilterError> {
             (Tok::DotDot, 2)
         } else if (c == b'r' || c == b'R') && b.get(i + 1) == Some(&b'"') {
             let (bytes, end) = raw_string(src, i)?;
-            out.push(Token { tok: Tok::Str(bytes), span: Span(start, end) });
+            out.push(Token {
+                tok: Tok::Str(bytes),
+                span: Span(start, end),
+            });
             i = end;
             continue;
         } else if c == b'"' {
             let (bytes, end) = string(src, i)?;
-            out.push(Token { tok: Tok::Str(bytes), span: Span(start, end) });
+            out.push(Token {
+                tok: Tok::Str(bytes),
+                span: Span(start, end),
+            });
             i = end;
             continue;
         } else if c == b'\'' {
             let (v, end) = char_const(src, i)?;
-            out.push(Token { tok: Tok::Char(v), span: Span(start, end) });
+            out.push(Token {
+                tok: Tok::Char(v),
+                span: Span(start, end),
+            });
             i = end;
             continue;
         } else if is_word_byte(c) {
@@ -97,7 +106,11 @@ pub fn lex(src: &str) -> Result<Vec<Token>, FilterError> {
             while j < b.len() && is_word_byte(b[j]) && !b[j..].starts_with(b"..") {
                 j += 1;
             }
-            let tok = if j == i + 1 && (c == b'-' || c == b'/') { Tok::Arith } else { Tok::Word };
+            let tok = if j == i + 1 && (c == b'-' || c == b'/') {
+                Tok::Arith
+            } else {
+                Tok::Word
+            };
             (tok, j - i)
         } else {
             let tok = match c {
@@ -124,7 +137,10 @@ pub fn lex(src: &str) -> Result<Vec<Token>, FilterError> {
             };
             (tok, 1)
         };
-        out.push(Token { tok, span: Span(start, start + len) });
+        out.push(Token {
+            tok,
+            span: Span(start, start + len),
+        });
         i += len;
     }
     Ok(out)
@@ -137,7 +153,12 @@ fn string(src: &str, at: usize) -> Result<(Vec<u8>, usize), FilterError> {
     let mut i = at + 1;
     loop {
         match b.get(i) {
-            None => return Err(FilterError::at("The final quote was missing from a quoted string.", Span(at, at + 1))),
+            None => {
+                return Err(FilterError::at(
+                    "The final quote was missing from a quoted string.",
+                    Span(at, at + 1),
+                ))
+            }
             Some(b'"') => return Ok((out, i + 1)),
             Some(b'\\') => {
                 let (v, next) = escape(src, i)?;
@@ -159,7 +180,12 @@ fn raw_string(src: &str, at: usize) -> Result<(Vec<u8>, usize), FilterError> {
     let mut i = at + 2;
     loop {
         match b.get(i) {
-            None => return Err(FilterError::at("The final quote was missing from a quoted string.", Span(at + 1, at + 2))),
+            None => {
+                return Err(FilterError::at(
+                    "The final quote was missing from a quoted string.",
+                    Span(at + 1, at + 2),
+                ))
+            }
             Some(b'"') => return Ok((out, i + 1)),
             Some(b'\\') if b.get(i + 1).is_some() => {
                 out.extend_from_slice(&b[i..i + 2]);
@@ -175,7 +201,12 @@ fn raw_string(src: &str, at: usize) -> Result<(Vec<u8>, usize), FilterError> {
 
 fn char_const(src: &str, at: usize) -> Result<(u8, usize), FilterError> {
     let b = src.as_bytes();
-    let missing = || FilterError::at("The final quote was missing from a character constant.", Span(at, at + 1));
+    let missing = || {
+        FilterError::at(
+            "The final quote was missing from a character constant.",
+            Span(at, at + 1),
+        )
+    };
     let (bytes, next) = match b.get(at + 1) {
         None => return Err(missing()),
         Some(b'\\') => escape(src, at + 1)?,
@@ -188,7 +219,10 @@ fn char_const(src: &str, at: usize) -> Result<(u8, usize), FilterError> {
         return Err(missing());
     }
     if bytes.len() != 1 {
-        return Err(FilterError::at(format!("{} is not a valid character constant.", &src[at..next + 1]), Span(at, next + 1)));
+        return Err(FilterError::at(
+            format!("{} is not a valid character constant.", &src[at..next + 1]),
+            Span(at, next + 1),
+        ));
     }
     Ok((bytes[0], next + 1))
 }
@@ -198,11 +232,19 @@ fn escape(src: &str, at: usize) -> Result<(Vec<u8>, usize), FilterError> {
     let b = src.as_bytes();
     let bad = |len: usize| {
         let end = (at + len).min(src.len());
-        let end = (end..=src.len()).find(|&e| src.is_char_boundary(e)).unwrap_or(src.len());
-        FilterError::at(format!("{} is not a valid character escape sequence", &src[at..end]), Span(at, end))
+        let end = (end..=src.len())
+            .find(|&e| src.is_char_boundary(e))
+            .unwrap_or(src.len());
+        FilterError::at(
+            format!("{} is not a valid character escape sequence", &src[at..end]),
+            Span(at, end),
+        )
     };
     let Some(&c) = b.get(at + 1) else {
-        return Err(FilterError::at("The final quote was missing from a quoted string.", Span(at, at + 1)));
+        return Err(FilterError::at(
+            "The final quote was missing from a quoted string.",
+            Span(at, at + 1),
+        ));
     };
     let simple = match c {
         b'\\' => Some(b'\\'),
@@ -233,7 +275,10 @@ fn escape(src: &str, at: usize) -> Result<(Vec<u8>, usize), FilterError> {
             if end == at + 2 {
                 return Err(bad(2));
             }
-            Ok((vec![u8::from_str_radix(&src[at + 2..end], 16).unwrap_or(0)], end))
+            Ok((
+                vec![u8::from_str_radix(&src[at + 2..end], 16).unwrap_or(0)],
+                end,
+            ))
         }
         b'0'..=b'7' => {
             let mut j = at + 1;
@@ -266,41 +311,77 @@ mod tests {
     use super::*;
 
     fn kinds(s: &str) -> Vec<(Tok, &str)> {
-        lex(s).unwrap().into_iter().map(|t| (t.tok.clone(), t.text(s))).collect()
+        lex(s)
+            .unwrap()
+            .into_iter()
+            .map(|t| (t.tok.clone(), t.text(s)))
+            .collect()
     }
 
     #[test]
     fn words_and_operators() {
         assert_eq!(
             kinds("tcp.port==80&&!udp"),
-            vec![(Tok::Word, "tcp.port"), (Tok::Rel, "=="), (Tok::Word, "80"), (Tok::AndAnd, "&&"), (Tok::Bang, "!"), (Tok::Word, "udp")]
+            vec![
+                (Tok::Word, "tcp.port"),
+                (Tok::Rel, "=="),
+                (Tok::Word, "80"),
+                (Tok::AndAnd, "&&"),
+                (Tok::Bang, "!"),
+                (Tok::Word, "udp")
+            ]
         );
-        assert_eq!(kinds("a === b !== c ~= d"), vec![
-            (Tok::Word, "a"),
-            (Tok::Rel, "==="),
-            (Tok::Word, "b"),
-            (Tok::Rel, "!=="),
-            (Tok::Word, "c"),
-            (Tok::Rel, "~="),
-            (Tok::Word, "d")
-        ]);
-        assert_eq!(kinds("ip.addr == 10.0.0.0/8"), vec![(Tok::Word, "ip.addr"), (Tok::Rel, "=="), (Tok::Word, "10.0.0.0/8")]);
-        assert_eq!(kinds("x ~ y || z"), vec![(Tok::Word, "x"), (Tok::Tilde, "~"), (Tok::Word, "y"), (Tok::OrOr, "||"), (Tok::Word, "z")]);
+        assert_eq!(
+            kinds("a === b !== c ~= d"),
+            vec![
+                (Tok::Word, "a"),
+                (Tok::Rel, "==="),
+                (Tok::Word, "b"),
+                (Tok::Rel, "!=="),
+                (Tok::Word, "c"),
+                (Tok::Rel, "~="),
+                (Tok::Word, "d")
+            ]
+        );
+        assert_eq!(
+            kinds("ip.addr == 10.0.0.0/8"),
+            vec![
+                (Tok::Word, "ip.addr"),
+                (Tok::Rel, "=="),
+                (Tok::Word, "10.0.0.0/8")
+            ]
+        );
+        assert_eq!(
+            kinds("x ~ y || z"),
+            vec![
+                (Tok::Word, "x"),
+                (Tok::Tilde, "~"),
+                (Tok::Word, "y"),
+                (Tok::OrOr, "||"),
+                (Tok::Word, "z")
+            ]
+        );
     }
 
     #[test]
     fn ranges_split_words() {
-        assert_eq!(kinds("{1..3, 7}"), vec![
-            (Tok::LBrace, "{"),
-            (Tok::Word, "1"),
-            (Tok::DotDot, ".."),
-            (Tok::Word, "3"),
-            (Tok::Comma, ","),
-            (Tok::Word, "7"),
-            (Tok::RBrace, "}")
-        ]);
+        assert_eq!(
+            kinds("{1..3, 7}"),
+            vec![
+                (Tok::LBrace, "{"),
+                (Tok::Word, "1"),
+                (Tok::DotDot, ".."),
+                (Tok::Word, "3"),
+                (Tok::Comma, ","),
+                (Tok::Word, "7"),
+                (Tok::RBrace, "}")
+            ]
+        );
         assert_eq!(kinds("10.0.0.5..10.0.0.9")[0], (Tok::Word, "10.0.0.5"));
-        assert_eq!(kinds("fe80::1 -"), vec![(Tok::Word, "fe80::1"), (Tok::Arith, "-")]);
+        assert_eq!(
+            kinds("fe80::1 -"),
+            vec![(Tok::Word, "fe80::1"), (Tok::Arith, "-")]
+        );
         assert_eq!(kinds("x[1:2,-1]")[2], (Tok::Word, "1:2"));
     }
 
@@ -318,13 +399,19 @@ mod tests {
     #[test]
     fn lexer_errors() {
         let e = lex(r#"x contains "a"#).unwrap_err();
-        assert_eq!(e.message, "The final quote was missing from a quoted string.");
+        assert_eq!(
+            e.message,
+            "The final quote was missing from a quoted string."
+        );
         assert_eq!(e.span, Some((11, 12)));
         let e = lex(r#"x contains "\q""#).unwrap_err();
         assert_eq!(e.message, r"\q is not a valid character escape sequence");
         assert_eq!(e.span, Some((12, 14)));
         let e = lex("x == ·").unwrap_err();
-        assert_eq!(e.message, "Non-printable ASCII characters may only appear inside double-quotes.");
+        assert_eq!(
+            e.message,
+            "Non-printable ASCII characters may only appear inside double-quotes."
+        );
         assert_eq!(e.span, Some((5, 7)));
         assert!(lex("'ab'").is_err());
         assert!(lex("'a").is_err());
@@ -333,7 +420,19 @@ mod tests {
 
     #[test]
     fn punctuation() {
-        assert_eq!(kinds("@ $ ; ^ = #").iter().filter(|(t, _)| *t == Tok::Other).count(), 6);
-        assert_eq!(kinds("a + b * c % d").iter().filter(|(t, _)| *t == Tok::Arith).count(), 3);
+        assert_eq!(
+            kinds("@ $ ; ^ = #")
+                .iter()
+                .filter(|(t, _)| *t == Tok::Other)
+                .count(),
+            6
+        );
+        assert_eq!(
+            kinds("a + b * c % d")
+                .iter()
+                .filter(|(t, _)| *t == Tok::Arith)
+                .count(),
+            3
+        );
     }
 }

@@ -27,7 +27,8 @@
 //!   without UTF), so PCRE-only syntax such as back-references is an error;
 //! - carets are placed by characters, not bytes, when the filter holds
 //!   non-ASCII text;
-//! - application protocols are recognised per segment (see [`protocols`]).
+//! - application protocols follow TCP reassembly only approximately (see
+//!   [`protocols`]).
 
 pub mod ast;
 mod compile;
@@ -73,10 +74,20 @@ pub struct FilterError {
 
 impl FilterError {
     pub(crate) fn new(message: impl Into<String>) -> FilterError {
-        FilterError { message: message.into(), span: None, filter: String::new(), suggestion: None }
+        FilterError {
+            message: message.into(),
+            span: None,
+            filter: String::new(),
+            suggestion: None,
+        }
     }
     pub(crate) fn at(message: impl Into<String>, span: Span) -> FilterError {
-        FilterError { message: message.into(), span: Some((span.0, span.1)), filter: String::new(), suggestion: None }
+        FilterError {
+            message: message.into(),
+            span: Some((span.0, span.1)),
+            filter: String::new(),
+            suggestion: None,
+        }
     }
     fn in_filter(mut self, text: &str) -> FilterError {
         self.filter = text.to_string();
@@ -94,9 +105,22 @@ impl fmt::Display for FilterError {
         if let Some((start, end)) = self.span {
             let start = start.min(self.filter.len());
             let end = end.clamp(start, self.filter.len());
-            let col = self.filter.get(..start).map_or(start, |s| s.chars().count());
-            let len = self.filter.get(start..end).map_or(end - start, |s| s.chars().count()).max(1);
-            write!(f, "\n    {}\n    {}^{}", self.filter, " ".repeat(col), "~".repeat(len - 1))?;
+            let col = self
+                .filter
+                .get(..start)
+                .map_or(start, |s| s.chars().count());
+            let len = self
+                .filter
+                .get(start..end)
+                .map_or(end - start, |s| s.chars().count())
+                .max(1);
+            write!(
+                f,
+                "\n    {}\n    {}^{}",
+                self.filter,
+                " ".repeat(col),
+                "~".repeat(len - 1)
+            )?;
         }
         if let Some(s) = &self.suggestion {
             write!(f, "\n    did you mean '{s}'?")?;
@@ -128,11 +152,23 @@ impl Filter {
     pub fn compile(text: &str) -> Result<Filter, FilterError> {
         let ast = parse(text).map_err(|e| e.in_filter(text))?;
         let root = match &ast {
-            Some(e) => Some(compile::Compiler { src: text }.expr(e).map_err(|e| e.in_filter(text))?),
+            Some(e) => Some(
+                compile::Compiler { src: text }
+                    .expr(e)
+                    .map_err(|e| e.in_filter(text))?,
+            ),
             None => None,
         };
-        let app = root.as_ref().filter(|n| n.uses_app()).map(|_| std::sync::Mutex::new(protocols::AppState::new()));
-        Ok(Filter { text: text.to_string(), ast, root, app })
+        let app = root
+            .as_ref()
+            .filter(|n| n.uses_app())
+            .map(|_| std::sync::Mutex::new(protocols::AppState::new()));
+        Ok(Filter {
+            text: text.to_string(),
+            ast,
+            root,
+            app,
+        })
     }
 
     /// Compile a `-Y` argument: filter text, or `@name[:KEY=VALUE,...]` for a preset.
@@ -152,7 +188,10 @@ impl Filter {
     #[inline]
     pub fn matches(&self, p: &PacketView<'_>) -> bool {
         let Some(n) = &self.root else { return true };
-        let app = self.app.as_ref().map(|m| m.lock().unwrap_or_else(|e| e.into_inner()).observe(p));
+        let app = self
+            .app
+            .as_ref()
+            .map(|m| m.lock().unwrap_or_else(|e| e.into_inner()).observe(p));
         eval::with_pool(app, |pool| n.eval(p, pool))
     }
 

@@ -10,8 +10,8 @@ use super::{FilterError, Span};
 pub const MAX_DEPTH: usize = 200;
 
 const KEYWORDS: &[&str] = &[
-    "and", "or", "not", "in", "contains", "matches", "any", "all", "eq", "ne", "gt", "lt", "ge", "le", "any_eq", "all_ne", "all_eq",
-    "any_ne",
+    "and", "or", "not", "in", "contains", "matches", "any", "all", "eq", "ne", "gt", "lt", "ge",
+    "le", "any_eq", "all_ne", "all_eq", "any_ne",
 ];
 
 pub fn is_keyword(w: &str) -> bool {
@@ -24,7 +24,12 @@ pub fn parse(src: &str) -> Result<Option<Expr>, FilterError> {
     if toks.is_empty() {
         return Ok(None);
     }
-    let mut p = Parser { src, toks, pos: 0, depth: 0 };
+    let mut p = Parser {
+        src,
+        toks,
+        pos: 0,
+        depth: 0,
+    };
     let e = p.expr()?;
     if p.pos < p.toks.len() {
         return Err(p.unexpected());
@@ -53,10 +58,12 @@ impl Parser<'_> {
     }
     /// The current token is a word spelled `w`.
     fn is_word(&self, w: &str) -> bool {
-        self.peek().is_some_and(|t| t.tok == Tok::Word && self.text(t) == w)
+        self.peek()
+            .is_some_and(|t| t.tok == Tok::Word && self.text(t) == w)
     }
     fn is_word_at(&self, k: usize, w: &str) -> bool {
-        self.peek_at(k).is_some_and(|t| t.tok == Tok::Word && self.text(t) == w)
+        self.peek_at(k)
+            .is_some_and(|t| t.tok == Tok::Word && self.text(t) == w)
     }
     fn bump(&mut self) -> Token {
         let t = self.toks[self.pos].clone();
@@ -66,7 +73,10 @@ impl Parser<'_> {
     /// "X was unexpected" for the current token, or "unexpected end".
     fn unexpected(&self) -> FilterError {
         match self.peek() {
-            Some(t) => FilterError::at(format!("\"{}\" was unexpected in this context.", self.text(t)), t.span),
+            Some(t) => FilterError::at(
+                format!("\"{}\" was unexpected in this context.", self.text(t)),
+                t.span,
+            ),
             None => FilterError::new("Unexpected end of filter expression."),
         }
     }
@@ -74,7 +84,10 @@ impl Parser<'_> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             let span = self.peek().map(|t| t.span).unwrap_or(Span(0, 0));
-            return Err(FilterError::at(format!("The filter is nested too deeply (more than {MAX_DEPTH} levels)."), span));
+            return Err(FilterError::at(
+                format!("The filter is nested too deeply (more than {MAX_DEPTH} levels)."),
+                span,
+            ));
         }
         Ok(())
     }
@@ -149,7 +162,13 @@ impl Parser<'_> {
         if let Some(op) = cmp {
             self.bump();
             let rhs = self.operand()?;
-            return Ok(Expr::Compare { quant, op, lhs, rhs, op_span: t.span });
+            return Ok(Expr::Compare {
+                quant,
+                op,
+                lhs,
+                rhs,
+                op_span: t.span,
+            });
         }
         if quant.is_some() {
             return Err(self.unexpected());
@@ -157,23 +176,41 @@ impl Parser<'_> {
         if t.tok == Tok::Word && text == "contains" {
             self.bump();
             let rhs = self.operand()?;
-            return Ok(Expr::Contains { lhs, rhs, op_span: t.span });
+            return Ok(Expr::Contains {
+                lhs,
+                rhs,
+                op_span: t.span,
+            });
         }
         if t.tok == Tok::Tilde || (t.tok == Tok::Word && text == "matches") {
             self.bump();
             let rhs = self.operand()?;
-            return Ok(Expr::Matches { lhs, rhs, op_span: t.span });
+            return Ok(Expr::Matches {
+                lhs,
+                rhs,
+                op_span: t.span,
+            });
         }
         if t.tok == Tok::Word && text == "in" {
             self.bump();
             let items = self.set()?;
-            return Ok(Expr::In { lhs, negated: false, items, op_span: t.span });
+            return Ok(Expr::In {
+                lhs,
+                negated: false,
+                items,
+                op_span: t.span,
+            });
         }
         if t.tok == Tok::Word && text == "not" && self.is_word_at(1, "in") {
             self.bump();
             let t2 = self.bump();
             let items = self.set()?;
-            return Ok(Expr::In { lhs, negated: true, items, op_span: Span(t.span.0, t2.span.1) });
+            return Ok(Expr::In {
+                lhs,
+                negated: true,
+                items,
+                op_span: Span(t.span.0, t2.span.1),
+            });
         }
         Ok(Expr::Test(lhs))
     }
@@ -220,7 +257,10 @@ impl Parser<'_> {
         if let Some(t) = self.peek() {
             if t.tok == Tok::Arith {
                 return Err(FilterError::at(
-                    format!("Arithmetic (\"{}\") is not supported by hs-tui's display filters.", self.text(t)),
+                    format!(
+                        "Arithmetic (\"{}\") is not supported by hs-tui's display filters.",
+                        self.text(t)
+                    ),
                     t.span,
                 ));
             }
@@ -278,7 +318,10 @@ impl Parser<'_> {
                 }
                 self.bump();
                 ranges.push(parse_range(self.text(&r)).ok_or_else(|| {
-                    FilterError::at(format!("\"{}\" is not a valid slice range.", self.text(&r)), r.span)
+                    FilterError::at(
+                        format!("\"{}\" is not a valid slice range.", self.text(&r)),
+                        r.span,
+                    )
                 })?);
                 match self.peek().map(|t| &t.tok) {
                     Some(Tok::Comma) => {
@@ -395,13 +438,28 @@ mod tests {
         assert_eq!(canon("tcp.port all_eq 80"), "tcp.port === 80");
         assert_eq!(canon("all ip.addr != 10.0.0.1"), "all ip.addr != 10.0.0.1");
         assert_eq!(canon("any tcp.port ge 80"), "any tcp.port >= 80");
-        assert_eq!(canon("tcp.flags & 0x12 == 0x12"), "tcp.flags & 0x12 == 0x12");
+        assert_eq!(
+            canon("tcp.flags & 0x12 == 0x12"),
+            "tcp.flags & 0x12 == 0x12"
+        );
         assert_eq!(canon("frame ~ \"a\\x00b\""), "frame matches \"a\\x00b\"");
-        assert_eq!(canon("tcp.payload contains 16:03"), "tcp.payload contains 16:03");
-        assert_eq!(canon("tcp.port in{80,443..445}"), "tcp.port in {80, 443..445}");
+        assert_eq!(
+            canon("tcp.payload contains 16:03"),
+            "tcp.payload contains 16:03"
+        );
+        assert_eq!(
+            canon("tcp.port in{80,443..445}"),
+            "tcp.port in {80, 443..445}"
+        );
         assert_eq!(canon("tcp.port not in {80}"), "tcp.port not in {80}");
-        assert_eq!(canon("tcp.payload[0:2] == 16:03"), "tcp.payload[0:2] == 16:03");
-        assert_eq!(canon("tcp.payload[-1, 1-2, :3, 4:, 5]"), "tcp.payload[-1:1,1-2,0:3,4:,5:1]");
+        assert_eq!(
+            canon("tcp.payload[0:2] == 16:03"),
+            "tcp.payload[0:2] == 16:03"
+        );
+        assert_eq!(
+            canon("tcp.payload[-1, 1-2, :3, 4:, 5]"),
+            "tcp.payload[-1:1,1-2,0:3,4:,5:1]"
+        );
         assert_eq!(canon("len(tcp.payload) > 2"), "len(tcp.payload) > 2");
         assert_eq!(canon("tcp.port == 'P'"), "tcp.port == 'P'");
     }
@@ -412,17 +470,48 @@ mod tests {
         assert_eq!(e.message, "\"xor\" was unexpected in this context.");
         assert_eq!(e.span, Some((4, 7)));
         assert_eq!(err("tcp.port = 80").span, Some((9, 10)));
-        assert_eq!(err("tcp.port in {80 443}").message, "\"443\" was unexpected in this context.");
-        assert_eq!(err("tcp.port in {80,}").message, "\"}\" was unexpected in this context.");
-        assert_eq!(err("tcp.port in {}").message, "\"}\" was unexpected in this context.");
-        assert_eq!(err("tcp.port in {..80}").message, "\"..\" was unexpected in this context.");
-        assert_eq!(err("tcp.port in 80").message, "\"80\" was unexpected in this context.");
-        assert_eq!(err("tcp.port >= 80 and <= 90").message, "\"<=\" was unexpected in this context.");
+        assert_eq!(
+            err("tcp.port in {80 443}").message,
+            "\"443\" was unexpected in this context."
+        );
+        assert_eq!(
+            err("tcp.port in {80,}").message,
+            "\"}\" was unexpected in this context."
+        );
+        assert_eq!(
+            err("tcp.port in {}").message,
+            "\"}\" was unexpected in this context."
+        );
+        assert_eq!(
+            err("tcp.port in {..80}").message,
+            "\"..\" was unexpected in this context."
+        );
+        assert_eq!(
+            err("tcp.port in 80").message,
+            "\"80\" was unexpected in this context."
+        );
+        assert_eq!(
+            err("tcp.port >= 80 and <= 90").message,
+            "\"<=\" was unexpected in this context."
+        );
         assert_eq!(err("()").span, Some((1, 2)));
         assert_eq!(err("(tcp))").span, Some((5, 6)));
-        assert_eq!(err("tcp AND udp").message, "\"AND\" was unexpected in this context.");
+        assert_eq!(
+            err("tcp AND udp").message,
+            "\"AND\" was unexpected in this context."
+        );
         assert_eq!(err("tcp ^^ udp").span, Some((4, 5)));
-        for s in ["tcp and", "(tcp", "{", "not", "!", "any tcp", "tcp.port ==", "tcp.port in {80", "tcp.port == 80 or"] {
+        for s in [
+            "tcp and",
+            "(tcp",
+            "{",
+            "not",
+            "!",
+            "any tcp",
+            "tcp.port ==",
+            "tcp.port in {80",
+            "tcp.port == 80 or",
+        ] {
             let e = err(s);
             assert_eq!(e.message, "Unexpected end of filter expression.", "{s}");
             assert_eq!(e.span, None);

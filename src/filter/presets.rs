@@ -20,7 +20,9 @@ pub struct Preset {
 }
 
 fn valid_name(n: &str) -> bool {
-    !n.is_empty() && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    !n.is_empty()
+        && n.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// Parse a presets file. Lines that are not `name: expression` are reported.
@@ -47,7 +49,12 @@ pub fn parse_file(text: &str, source: &str) -> Result<Vec<Preset>, String> {
                 });
                 desc.clear();
             }
-            _ => return Err(format!("{source}:{}: expected 'name: expression', found '{line}'", i + 1)),
+            _ => {
+                return Err(format!(
+                    "{source}:{}: expected 'name: expression', found '{line}'",
+                    i + 1
+                ))
+            }
         }
     }
     Ok(out)
@@ -60,7 +67,13 @@ pub fn search_dirs() -> Vec<PathBuf> {
         dirs.push(PathBuf::from(d));
     }
     if let Ok(exe) = std::env::current_exe() {
-        if let Some(d) = exe.ancestors().skip(1).take(5).map(|a| a.join("filters")).find(|d| d.join("presets.txt").is_file()) {
+        if let Some(d) = exe
+            .ancestors()
+            .skip(1)
+            .take(5)
+            .map(|a| a.join("filters"))
+            .find(|d| d.join("presets.txt").is_file())
+        {
             dirs.push(d);
         }
     }
@@ -81,8 +94,10 @@ fn files_in(dir: &Path, all_txt: bool) -> Vec<PathBuf> {
     }
     if all_txt {
         if let Ok(rd) = std::fs::read_dir(dir) {
-            let mut extra: Vec<PathBuf> =
-                rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "txt") && *p != main).collect();
+            let mut extra: Vec<PathBuf> = rd
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "txt") && *p != main)
+                .collect();
             extra.sort();
             files.extend(extra);
         }
@@ -123,14 +138,20 @@ pub fn all() -> (Vec<Preset>, Vec<String>) {
 }
 
 /// Fill `${NAME}` / `${NAME:-default}` placeholders.
-pub fn substitute(name: &str, expr: &str, args: &[(String, String)]) -> Result<String, FilterError> {
+pub fn substitute(
+    name: &str,
+    expr: &str,
+    args: &[(String, String)],
+) -> Result<String, FilterError> {
     let mut out = String::with_capacity(expr.len());
     let mut rest = expr;
     let mut used = vec![false; args.len()];
     while let Some(at) = rest.find("${") {
         out.push_str(&rest[..at]);
         let Some(close) = rest[at..].find('}') else {
-            return Err(FilterError::new(format!("preset '{name}' has an unclosed '${{' in: {expr}")));
+            return Err(FilterError::new(format!(
+                "preset '{name}' has an unclosed '${{' in: {expr}"
+            )));
         };
         let inner = &rest[at + 2..at + close];
         let (key, default) = match inner.split_once(":-") {
@@ -155,13 +176,19 @@ pub fn substitute(name: &str, expr: &str, args: &[(String, String)]) -> Result<S
     }
     out.push_str(rest);
     if let Some(i) = used.iter().position(|u| !u) {
-        return Err(FilterError::new(format!("preset '{name}' has no placeholder ${{{}}} (expression: {expr})", args[i].0)));
+        return Err(FilterError::new(format!(
+            "preset '{name}' has no placeholder ${{{}}} (expression: {expr})",
+            args[i].0
+        )));
     }
     Ok(out)
 }
 
 /// Split `name:KEY=VALUE,KEY=VALUE` into the name and its arguments.
-fn split_spec(spec: &str) -> Result<(&str, Vec<(String, String)>), FilterError> {
+/// `KEY=VALUE` arguments of a preset.
+type Args = Vec<(String, String)>;
+
+fn split_spec(spec: &str) -> Result<(&str, Args), FilterError> {
     let (name, rest) = match spec.split_once(':') {
         Some((n, r)) => (n, Some(r)),
         None => (spec, None),
@@ -170,8 +197,14 @@ fn split_spec(spec: &str) -> Result<(&str, Vec<(String, String)>), FilterError> 
     if let Some(rest) = rest {
         for kv in rest.split(',').filter(|s| !s.is_empty()) {
             match kv.split_once('=') {
-                Some((k, v)) if !k.trim().is_empty() => args.push((k.trim().to_string(), v.trim().to_string())),
-                _ => return Err(FilterError::new(format!("preset argument '{kv}' is not KEY=VALUE (in @{spec})"))),
+                Some((k, v)) if !k.trim().is_empty() => {
+                    args.push((k.trim().to_string(), v.trim().to_string()))
+                }
+                _ => {
+                    return Err(FilterError::new(format!(
+                        "preset argument '{kv}' is not KEY=VALUE (in @{spec})"
+                    )))
+                }
             }
         }
     }
@@ -188,8 +221,13 @@ pub fn expand_in(spec: &str, presets: &[Preset]) -> Result<String, FilterError> 
     match presets.iter().find(|p| p.name == name) {
         Some(p) => substitute(name, &p.expr, &args),
         None => {
-            let mut msg = format!("no display filter preset named '{name}' (see hs-tui --list-filters)");
-            if let Some(n) = presets.iter().map(|p| (crate::fields::edit_distance(name, &p.name), &p.name)).filter(|(d, _)| *d <= 3).min_by_key(|(d, _)| *d)
+            let mut msg =
+                format!("no display filter preset named '{name}' (see hs-tui --list-filters)");
+            if let Some(n) = presets
+                .iter()
+                .map(|p| (crate::fields::edit_distance(name, &p.name), &p.name))
+                .filter(|(d, _)| *d <= 3)
+                .min_by_key(|(d, _)| *d)
             {
                 msg = format!("no display filter preset named '{name}'; did you mean '{}'? (see hs-tui --list-filters)", n.1);
             }
@@ -207,11 +245,25 @@ mod tests {
     fn builtin_presets_parse_and_compile() {
         let list = parse_file(BUILTIN, "built-in").unwrap();
         let names: Vec<&str> = list.iter().map(|p| p.name.as_str()).collect();
-        assert_eq!(names, ["handshakes-only", "failed-handshakes", "resets", "slow-handshakes", "retransmissions", "host-only-tcp"]);
+        assert_eq!(
+            names,
+            [
+                "handshakes-only",
+                "failed-handshakes",
+                "resets",
+                "slow-handshakes",
+                "retransmissions",
+                "host-only-tcp"
+            ]
+        );
         for p in &list {
             assert!(!p.desc.is_empty(), "{} has no description", p.name);
             let args = [("HOST".to_string(), "10.0.0.1".to_string())];
-            let args: &[(String, String)] = if p.expr.contains("${HOST}") { &args } else { &[] };
+            let args: &[(String, String)] = if p.expr.contains("${HOST}") {
+                &args
+            } else {
+                &[]
+            };
             let text = substitute(&p.name, &p.expr, args).unwrap();
             Filter::compile(&text).unwrap_or_else(|e| panic!("{}: {e}", p.name));
         }
@@ -225,11 +277,22 @@ mod tests {
             "ip.addr == 1.2.3.4 and not udp and not arp and not snmp and not icmp and not ssl"
         );
         assert_eq!(expand_in("slow-handshakes", &list).unwrap(), "hs.rtt > 0.2");
-        assert_eq!(expand_in("slow-handshakes:RTT=1", &list).unwrap(), "hs.rtt > 1");
+        assert_eq!(
+            expand_in("slow-handshakes:RTT=1", &list).unwrap(),
+            "hs.rtt > 1"
+        );
         let e = expand_in("host-only-tcp", &list).unwrap_err();
-        assert!(e.message.contains("needs a value for ${HOST}"), "{}", e.message);
+        assert!(
+            e.message.contains("needs a value for ${HOST}"),
+            "{}",
+            e.message
+        );
         let e = expand_in("resets:HOST=1", &list).unwrap_err();
-        assert!(e.message.contains("no placeholder ${HOST}"), "{}", e.message);
+        assert!(
+            e.message.contains("no placeholder ${HOST}"),
+            "{}",
+            e.message
+        );
         let e = expand_in("reset", &list).unwrap_err();
         assert!(e.message.contains("did you mean 'resets'"), "{}", e.message);
         assert!(expand_in("resets:junk", &list).is_err());
@@ -237,7 +300,11 @@ mod tests {
 
     #[test]
     fn file_format() {
-        let list = parse_file("# one\n# two\na-b: tcp\n\n# lost\n\nc_d:  udp or arp \n", "x").unwrap();
+        let list = parse_file(
+            "# one\n# two\na-b: tcp\n\n# lost\n\nc_d:  udp or arp \n",
+            "x",
+        )
+        .unwrap();
         assert_eq!(list.len(), 2);
         assert_eq!(list[0].desc, "one two");
         assert_eq!(list[1].desc, "");

@@ -2,13 +2,13 @@
 //! `http`, `dns`, `snmp`, `ssh`, `dhcp` (alias `bootp`), `ntp`, `quic`.
 //!
 //! hs-tui has no application dissectors, so it decides which of these
-//! protocols a frame carries the way Wireshark 4.0.17 picks a dissector, one
-//! frame at a time:
+//! protocols a frame carries the way Wireshark 4.0.17 picks a dissector:
 //!
 //! - Only a TCP segment or UDP datagram with captured payload can carry one
 //!   (Wireshark calls no subdissector for an empty segment, so a SYN or pure
 //!   ACK on port 443 is never `tls`). TCP or UDP quoted inside an ICMP error
-//!   never carries one.
+//!   never carries one, and neither does a TCP retransmission or
+//!   out-of-order segment (Wireshark shows "Retransmitted TCP segment data").
 //! - TCP tries the server port (the SYN's destination, when the handshake was
 //!   seen), then the lower port, then the higher; UDP tries the lower port,
 //!   then the higher. The first port that some Wireshark dissector claims
@@ -20,31 +20,35 @@
 //!   with a known version (`quic`).
 //!
 //! Per protocol, once the port has chosen it:
-//! - `tls`: the payload starts with a TLS record header (content type 20-24,
-//!   version 3.x, a plausible length).
-//! - `http`: the payload starts with an HTTP method and a space, or `HTTP/`.
-//! - `ssh`, `dns`, `snmp`, `dhcp`, `ntp`: any payload (Wireshark shows these
-//!   layers even when the payload is malformed).
+//! - `ssh`, `dns`, `snmp`, `dhcp`, `ntp`: every segment with payload
+//!   (Wireshark shows these layers even when the payload is malformed).
 //! - `quic`: a long header with a known version on any unclaimed UDP port;
 //!   on UDP port 443 also a short header (Wireshark needs to have seen the
 //!   connection's handshake for those, which is the common case).
+//! - `tls` and `http` follow Wireshark's TCP reassembly ([`AppState`], used by
+//!   every filter that names them): a TLS record split over segments shows
+//!   `tls` where it starts and where it completes (one pass), not in the
+//!   middle; an HTTP message shows `http` on the segment that completes its
+//!   headers and body (`Content-Length`, chunked, or until the FIN; no body
+//!   for HEAD, 1xx, 204, 304). Like Wireshark's HTTP dissector, data that is
+//!   not a request or response is "Continuation" `http` only once the
+//!   conversation had a request (or when its first line looks like a
+//!   header), binary data otherwise is not HTTP, and text without a complete
+//!   first line waits for more. On a TLS port, data that is not a record
+//!   is still `tls` ("Ignored Unknown Record"). A gap (lost segment) inside a
+//!   PDU stalls that direction, as reassembly waits for the missing bytes.
+//!   [`detect`] is the same judgement without state, segment by segment.
 //!
 //! Where this differs from Wireshark (each case is in the conformance
 //! test's allow-list when a capture exercises it):
-//! - **Reassembly.** Wireshark reassembles TCP. A TLS record, HTTP message or
-//!   SSH packet split over several segments carries the protocol on the
-//!   segment that completes it (and, in one pass, TLS also on the first);
-//!   hs-tui judges each segment alone, so it marks the first segment only
-//!   (when that starts with a record header or request line) and never the
-//!   completing one. Segments in the middle of an HTTP body or a TLS record
-//!   are not marked by either.
+//! - **Reassembly is approximated.** Retransmissions that fill a gap are not
+//!   replayed into the stalled PDU, SSH and DNS-over-TCP PDUs are not
+//!   reassembled (every segment with payload counts), and Wireshark's
+//!   header-line heuristics on binary mid-stream data are only approximated.
 //! - **Conversations.** Wireshark follows protocol switches within a
 //!   conversation (SMTP/IMAP/POP STARTTLS hands the rest to TLS, HTTP
 //!   CONNECT or Upgrade, a QUIC connection known from its handshake); hs-tui
 //!   does not, so TLS after STARTTLS on port 25 is not `tls` here.
-//! - **Garbage on a claimed port** (a payload on 443 that is not a TLS
-//!   record, not at the start of a record) is `tls` in Wireshark ("Ignored
-//!   Unknown Record"), not here.
 //! - DNS or other application data quoted in an ICMP error is dissected by
 //!   Wireshark; hs-tui does not look inside quoted payloads.
 
@@ -103,9 +107,13 @@ enum Class {
     /// A protocol shown on every segment that reaches it.
     Whole(AppProto),
     /// TLS records; `owned` when a port belongs to TLS (else the heuristic found a record).
-    Tls { owned: bool },
+    Tls {
+        owned: bool,
+    },
     /// HTTP messages; `owned` when a port belongs to HTTP.
-    Http { owned: bool },
+    Http {
+        owned: bool,
+    },
 }
 
 /// The TCP payload Wireshark hands to a subdissector, if any: captured
@@ -117,7 +125,9 @@ fn tcp_payload<'a>(p: &PacketView<'a>) -> Option<&'a [u8]> {
     if t.quoted || !t.has_fixed || t.bogus_hdr_len() || f.payload_cap == 0 {
         return None;
     }
-    if p.meta.is_some_and(|m| m.analysis.flags & (flag::ANY_RETRANSMISSION | flag::OUT_OF_ORDER) != 0) {
+    if p.meta
+        .is_some_and(|m| m.analysis.flags & (flag::ANY_RETRANSMISSION | flag::OUT_OF_ORDER) != 0)
+    {
         return None;
     }
     let payload = f.payload(p.bytes);
@@ -125,7 +135,9 @@ fn tcp_payload<'a>(p: &PacketView<'a>) -> Option<&'a [u8]> {
 }
 
 fn classify_tcp(p: &PacketView<'_>, payload: &[u8]) -> Class {
-    let Some(t) = p.frame.tcp.as_ref() else { return Class::None };
+    let Some(t) = p.frame.tcp.as_ref() else {
+        return Class::None;
+    };
     let server = p.flow.and_then(|fl| fl.server()).map(|e| e.1);
     let (lo, hi) = (t.src_port.min(t.dst_port), t.src_port.max(t.dst_port));
     for port in [server, Some(lo), Some(hi)].into_iter().flatten() {
@@ -170,7 +182,9 @@ fn detect_udp(p: &PacketView<'_>) -> Option<AppProto> {
             };
         }
     }
-    if quic_long_header(payload) || (u.src_port == 443 || u.dst_port == 443) && quic_short_header(payload) {
+    if quic_long_header(payload)
+        || (u.src_port == 443 || u.dst_port == 443) && quic_short_header(payload)
+    {
         return Some(AppProto::Quic);
     }
     None
@@ -252,7 +266,11 @@ impl AppState {
     pub fn observe(&mut self, p: &PacketView<'_>) -> Option<AppProto> {
         let n = p.frame.number;
         if n <= self.last_frame && n != 0 {
-            return self.marks.binary_search_by_key(&n, |m| m.0).ok().map(|i| self.marks[i].1);
+            return self
+                .marks
+                .binary_search_by_key(&n, |m| m.0)
+                .ok()
+                .map(|i| self.marks[i].1);
         }
         self.last_frame = n;
         let r = self.judge(p);
@@ -274,7 +292,9 @@ impl AppState {
             if flags & crate::decode::tcp::flags::RST != 0 {
                 self.pending.remove(&key);
                 self.pending.remove(&(m.stream, 1 - m.dir));
-            } else if flags & crate::decode::tcp::flags::FIN != 0 && self.pending.get(&key) == Some(&Pending::HttpUntilClose) {
+            } else if flags & crate::decode::tcp::flags::FIN != 0
+                && self.pending.get(&key) == Some(&Pending::HttpUntilClose)
+            {
                 self.pending.remove(&key);
                 return Some(AppProto::Http);
             }
@@ -297,7 +317,9 @@ impl AppState {
             Class::Http { owned } => self.http_segment(m.stream, payload, pending, owned),
             // A heuristic conversation continues where its PDU left off.
             Class::None if tls_pending => tls_segment(payload, pending, false),
-            Class::None if pending.is_some() => self.http_segment(m.stream, payload, pending, false),
+            Class::None if pending.is_some() => {
+                self.http_segment(m.stream, payload, pending, false)
+            }
             Class::None => return None,
         };
         if let Some(next) = next {
@@ -313,7 +335,13 @@ impl AppState {
 
     /// One HTTP segment: returns whether a message completes (or continuation
     /// data is shown) here, and what is left pending.
-    fn http_segment(&mut self, stream: u32, data: &[u8], pend: Option<Pending>, owned: bool) -> (Option<AppProto>, Option<Pending>) {
+    fn http_segment(
+        &mut self,
+        stream: u32,
+        data: &[u8],
+        pend: Option<Pending>,
+        owned: bool,
+    ) -> (Option<AppProto>, Option<Pending>) {
         let mut shown = false;
         let mut pos = 0usize;
         let mut state = pend;
@@ -322,7 +350,10 @@ impl AppState {
             match state.take() {
                 Some(Pending::HttpBody(left)) => {
                     if (rest.len() as u64) < left {
-                        return (shown.then_some(AppProto::Http), Some(Pending::HttpBody(left - rest.len() as u64)));
+                        return (
+                            shown.then_some(AppProto::Http),
+                            Some(Pending::HttpBody(left - rest.len() as u64)),
+                        );
                     }
                     pos += left as usize;
                     shown = true;
@@ -332,14 +363,29 @@ impl AppState {
                         pos += used;
                         shown = true;
                     }
-                    None => return (shown.then_some(AppProto::Http), Some(Pending::HttpChunked(c))),
+                    None => {
+                        return (
+                            shown.then_some(AppProto::Http),
+                            Some(Pending::HttpChunked(c)),
+                        )
+                    }
                 },
-                Some(Pending::HttpUntilClose) => return (shown.then_some(AppProto::Http), Some(Pending::HttpUntilClose)),
+                Some(Pending::HttpUntilClose) => {
+                    return (
+                        shown.then_some(AppProto::Http),
+                        Some(Pending::HttpUntilClose),
+                    )
+                }
                 Some(Pending::HttpStart(mut buf)) => {
                     let old = buf.len();
                     buf.extend_from_slice(&rest[..rest.len().min(MAX_BUFFER)]);
                     match self.http_message(stream, &buf) {
-                        Msg::NeedMore if buf.len() < MAX_BUFFER => return (shown.then_some(AppProto::Http), Some(Pending::HttpStart(buf))),
+                        Msg::NeedMore if buf.len() < MAX_BUFFER => {
+                            return (
+                                shown.then_some(AppProto::Http),
+                                Some(Pending::HttpStart(buf)),
+                            )
+                        }
                         Msg::NeedMore => return (shown.then_some(AppProto::Http), None),
                         Msg::Continuation => return (Some(AppProto::Http), None),
                         Msg::NotHttp => return (shown.then_some(AppProto::Http), None),
@@ -364,9 +410,14 @@ impl AppState {
                     match self.http_message(stream, rest) {
                         Msg::NeedMore => {
                             let buf = rest[..rest.len().min(MAX_BUFFER)].to_vec();
-                            return (shown.then_some(AppProto::Http), Some(Pending::HttpStart(buf)));
+                            return (
+                                shown.then_some(AppProto::Http),
+                                Some(Pending::HttpStart(buf)),
+                            );
                         }
-                        Msg::Continuation => return ((owned || shown).then_some(AppProto::Http), None),
+                        Msg::Continuation => {
+                            return ((owned || shown).then_some(AppProto::Http), None)
+                        }
                         Msg::NotHttp => return (shown.then_some(AppProto::Http), None),
                         Msg::Headers { len, body } => {
                             pos += len;
@@ -386,28 +437,54 @@ impl AppState {
     fn http_message(&mut self, stream: u32, b: &[u8]) -> Msg {
         // Like Wireshark's dissect_http_message: skip one leading CRLF, give up
         // on binary data, wait for a complete first line, then decide.
-        let skip = if b.len() > 3 && b.starts_with(b"\r\n") { 2 } else { 0 };
+        let skip = if b.len() > 3 && b.starts_with(b"\r\n") {
+            2
+        } else {
+            0
+        };
         let b = &b[skip..];
         let seen = self.requests.contains(&stream);
-        let Some(&first) = b.first() else { return Msg::NeedMore };
+        let Some(&first) = b.first() else {
+            return Msg::NeedMore;
+        };
         if !(0x20..0x7f).contains(&first) {
-            return if seen { Msg::Continuation } else { Msg::NotHttp };
+            return if seen {
+                Msg::Continuation
+            } else {
+                Msg::NotHttp
+            };
         }
         if !http_start(b) {
-            let Some(line) = line_end(b) else { return Msg::NeedMore };
+            let Some(line) = line_end(b) else {
+                return Msg::NeedMore;
+            };
             // Continuation data of a conversation that had a request, or a
             // first line that looks like a header ("Name: value").
-            return if seen || header_like(&b[..line]) { Msg::Continuation } else { Msg::NotHttp };
+            return if seen || header_like(&b[..line]) {
+                Msg::Continuation
+            } else {
+                Msg::NotHttp
+            };
         }
-        let Some(end) = find(b, b"\r\n\r\n").map(|i| i + 4).or_else(|| find(b, b"\n\n").map(|i| i + 2)) else {
+        let Some(end) = find(b, b"\r\n\r\n")
+            .map(|i| i + 4)
+            .or_else(|| find(b, b"\n\n").map(|i| i + 2))
+        else {
             return Msg::NeedMore;
         };
         let head = &b[..end];
         let response = head.starts_with(b"HTTP/");
         let mut body = None;
         if response {
-            let status = head.get(9..12).and_then(|s| std::str::from_utf8(s).ok()).and_then(|s| s.parse::<u16>().ok()).unwrap_or(200);
-            let no_body = (100..200).contains(&status) || status == 204 || status == 304 || self.head.remove(&stream);
+            let status = head
+                .get(9..12)
+                .and_then(|s| std::str::from_utf8(s).ok())
+                .and_then(|s| s.parse::<u16>().ok())
+                .unwrap_or(200);
+            let no_body = (100..200).contains(&status)
+                || status == 204
+                || status == 304
+                || self.head.remove(&stream);
             if !no_body {
                 body = Some(match content_length(head) {
                     Some(0) => None,
@@ -430,7 +507,10 @@ impl AppState {
         if !response {
             self.requests.insert(stream);
         }
-        Msg::Headers { len: skip + end, body }
+        Msg::Headers {
+            len: skip + end,
+            body,
+        }
     }
 }
 
@@ -445,7 +525,8 @@ fn header_like(line: &[u8]) -> bool {
     for &c in line {
         match c {
             b':' => return true,
-            b'(' | b')' | b'<' | b'>' | b'@' | b',' | b';' | b'\\' | b'"' | b'/' | b'[' | b']' | b'?' | b'=' | b'{' | b'}' | b' ' => return false,
+            b'(' | b')' | b'<' | b'>' | b'@' | b',' | b';' | b'\\' | b'"' | b'/' | b'[' | b']'
+            | b'?' | b'=' | b'{' | b'}' | b' ' => return false,
             0x21..=0x7e => {}
             _ => return false,
         }
@@ -460,7 +541,10 @@ enum Msg {
     /// Shown as HTTP "Continuation" data.
     Continuation,
     /// Headers end after `len` bytes; `body` is what must follow.
-    Headers { len: usize, body: Option<Pending> },
+    Headers {
+        len: usize,
+        body: Option<Pending>,
+    },
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
@@ -471,16 +555,24 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 fn header<'a>(head: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
     head.split(|&c| c == b'\n').skip(1).find_map(|line| {
         let colon = line.iter().position(|&c| c == b':')?;
-        line[..colon].trim_ascii().eq_ignore_ascii_case(name).then(|| line[colon + 1..].trim_ascii())
+        line[..colon]
+            .trim_ascii()
+            .eq_ignore_ascii_case(name)
+            .then(|| line[colon + 1..].trim_ascii())
     })
 }
 
 fn content_length(head: &[u8]) -> Option<u64> {
-    std::str::from_utf8(header(head, b"content-length")?).ok()?.trim().parse().ok()
+    std::str::from_utf8(header(head, b"content-length")?)
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 fn is_chunked(head: &[u8]) -> bool {
-    header(head, b"transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().windows(7).any(|w| w == b"chunked"))
+    header(head, b"transfer-encoding")
+        .is_some_and(|v| v.to_ascii_lowercase().windows(7).any(|w| w == b"chunked"))
 }
 
 /// Consume chunked body bytes; `Some(used)` when the body ends within `data`.
@@ -499,9 +591,7 @@ fn chunked(c: &mut Chunked, data: &[u8]) -> Option<usize> {
             c.line.extend_from_slice(&data[pos..end]);
         }
         pos = end;
-        if nl.is_none() {
-            return None;
-        }
+        nl?;
         let line = std::mem::take(&mut c.line);
         let line = line.trim_ascii();
         if c.trailers {
@@ -511,7 +601,10 @@ fn chunked(c: &mut Chunked, data: &[u8]) -> Option<usize> {
             continue;
         }
         let hex = line.split(|&b| b == b';').next().unwrap_or(&[]);
-        let size = std::str::from_utf8(hex).ok().and_then(|h| u64::from_str_radix(h.trim(), 16).ok()).unwrap_or(0);
+        let size = std::str::from_utf8(hex)
+            .ok()
+            .and_then(|h| u64::from_str_radix(h.trim(), 16).ok())
+            .unwrap_or(0);
         if size == 0 {
             c.trailers = true;
         } else {
@@ -522,7 +615,11 @@ fn chunked(c: &mut Chunked, data: &[u8]) -> Option<usize> {
 }
 
 /// One TLS segment: whether a record starts or completes here, and what is left pending.
-fn tls_segment(data: &[u8], pend: Option<Pending>, owned: bool) -> (Option<AppProto>, Option<Pending>) {
+fn tls_segment(
+    data: &[u8],
+    pend: Option<Pending>,
+    owned: bool,
+) -> (Option<AppProto>, Option<Pending>) {
     let mut shown = false;
     let mut pos = 0usize;
     let mut header_buf: Vec<u8> = Vec::new();
@@ -544,7 +641,10 @@ fn tls_segment(data: &[u8], pend: Option<Pending>, owned: bool) -> (Option<AppPr
             header_buf.extend_from_slice(&data[pos..pos + take]);
             pos += take;
             if header_buf.len() < 5 {
-                return (shown.then_some(AppProto::Tls), Some(Pending::TlsHeader(header_buf)));
+                return (
+                    shown.then_some(AppProto::Tls),
+                    Some(Pending::TlsHeader(header_buf)),
+                );
             }
             let body = u16::from_be_bytes([header_buf[3], header_buf[4]]) as u64;
             header_buf.clear();
@@ -564,7 +664,10 @@ fn tls_segment(data: &[u8], pend: Option<Pending>, owned: bool) -> (Option<AppPr
             shown = true;
             let len = 5 + u16::from_be_bytes([rest[3], rest[4]]) as u64;
             if (rest.len() as u64) < len {
-                return (Some(AppProto::Tls), Some(Pending::TlsRecord(len - rest.len() as u64)));
+                return (
+                    Some(AppProto::Tls),
+                    Some(Pending::TlsRecord(len - rest.len() as u64)),
+                );
             }
             pos += len as usize;
             continue;
@@ -583,17 +686,43 @@ fn owner(table: &[(u16, Owner)], port: u16) -> Option<Owner> {
     if port == 0 {
         return None; // Wireshark ignores port 0
     }
-    table.binary_search_by_key(&port, |&(p, _)| p).ok().map(|i| table[i].1)
+    table
+        .binary_search_by_key(&port, |&(p, _)| p)
+        .ok()
+        .map(|i| table[i].1)
 }
 
 /// A TLS (or SSL 3.0) record header: content type, version 3.x, length.
 pub fn tls_record(b: &[u8]) -> bool {
-    b.len() >= 5 && (20..=24).contains(&b[0]) && b[1] == 3 && b[2] <= 4 && u16::from_be_bytes([b[3], b[4]]) <= 16384 + 2048
+    b.len() >= 5
+        && (20..=24).contains(&b[0])
+        && b[1] == 3
+        && b[2] <= 4
+        && u16::from_be_bytes([b[3], b[4]]) <= 16384 + 2048
 }
 
 const METHODS: &[&[u8]] = &[
-    b"GET", b"POST", b"HEAD", b"PUT", b"DELETE", b"OPTIONS", b"CONNECT", b"TRACE", b"PATCH", b"PROPFIND", b"PROPPATCH", b"MKCOL",
-    b"COPY", b"MOVE", b"LOCK", b"UNLOCK", b"SEARCH", b"NOTIFY", b"SUBSCRIBE", b"UNSUBSCRIBE", b"M-SEARCH",
+    b"GET",
+    b"POST",
+    b"HEAD",
+    b"PUT",
+    b"DELETE",
+    b"OPTIONS",
+    b"CONNECT",
+    b"TRACE",
+    b"PATCH",
+    b"PROPFIND",
+    b"PROPPATCH",
+    b"MKCOL",
+    b"COPY",
+    b"MOVE",
+    b"LOCK",
+    b"UNLOCK",
+    b"SEARCH",
+    b"NOTIFY",
+    b"SUBSCRIBE",
+    b"UNSUBSCRIBE",
+    b"M-SEARCH",
 ];
 
 /// An HTTP request line (`METHOD `) or status line (`HTTP/`).
@@ -601,7 +730,9 @@ pub fn http_start(b: &[u8]) -> bool {
     if b.starts_with(b"HTTP/") {
         return true;
     }
-    METHODS.iter().any(|m| b.len() > m.len() && b.starts_with(m) && b[m.len()] == b' ')
+    METHODS
+        .iter()
+        .any(|m| b.len() > m.len() && b.starts_with(m) && b[m.len()] == b' ')
 }
 
 fn quic_version_known(v: u32) -> bool {

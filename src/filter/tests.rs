@@ -44,7 +44,15 @@ fn ipv6(src: [u8; 16], dst: [u8; 16], proto: u8, payload: &[u8]) -> Vec<u8> {
 }
 
 /// A TCP segment; `flags` as in the header (0x02 SYN, 0x12 SYN-ACK, 0x10 ACK, 0x18 PSH-ACK, 0x04 RST).
-fn tcp(sport: u16, dport: u16, seq: u32, ack: u32, flags: u8, opts: &[u8], payload: &[u8]) -> Vec<u8> {
+fn tcp(
+    sport: u16,
+    dport: u16,
+    seq: u32,
+    ack: u32,
+    flags: u8,
+    opts: &[u8],
+    payload: &[u8],
+) -> Vec<u8> {
     let hl = 20 + opts.len();
     let mut v = Vec::new();
     v.extend_from_slice(&sport.to_be_bytes());
@@ -90,18 +98,44 @@ const TLS_HELLO: &[u8] = &[0x16, 3, 1, 0, 5, 1, 0, 0, 1, 0];
 
 /// The packets of SEMANTICS.md's `f_mixed` scenario, built by hand.
 fn f_mixed() -> Vec<Vec<u8>> {
-    let snmp = [0x30, 0x26, 2, 1, 1, 4, 6, b'p', b'u', b'b', b'l', b'i', b'c', 0xa0, 0x19];
+    let snmp = [
+        0x30, 0x26, 2, 1, 1, 4, 6, b'p', b'u', b'b', b'l', b'i', b'c', 0xa0, 0x19,
+    ];
     let dns = b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x03www\x07example\x03com\x00\x00\x01\x00\x01";
     vec![
         v4tcp(C, S, tcp(40000, 443, 1000, 0, 0x02, MSS, &[])),
         v4tcp(S, C, tcp(443, 40000, 5000, 1001, 0x12, MSS, &[])),
         v4tcp(C, S, tcp(40000, 443, 1001, 5001, 0x10, &[], &[])),
         v4tcp(C, S, tcp(40000, 443, 1001, 5001, 0x18, &[], TLS_HELLO)),
-        eth(MAC_B, MAC_A, 0x0800, &ipv4(C, [10, 0, 0, 3], 17, &udp(5353, 53, dns))),
-        eth(MAC_B, MAC_A, 0x0800, &ipv4(C, [10, 0, 0, 4], 17, &udp(40001, 161, &snmp))),
+        eth(
+            MAC_B,
+            MAC_A,
+            0x0800,
+            &ipv4(C, [10, 0, 0, 3], 17, &udp(5353, 53, dns)),
+        ),
+        eth(
+            MAC_B,
+            MAC_A,
+            0x0800,
+            &ipv4(C, [10, 0, 0, 4], 17, &udp(40001, 161, &snmp)),
+        ),
         arp_request(),
-        eth(MAC_B, MAC_A, 0x0800, &ipv4(C, [10, 0, 0, 5], 1, &[8, 0, 0, 0, 0, 1, 0, 1, b'a', b'b', b'c', b'd'])),
-        v4tcp([10, 0, 0, 9], [10, 0, 0, 8], tcp(1234, 80, 1, 0, 0x02, &[], &[])),
+        eth(
+            MAC_B,
+            MAC_A,
+            0x0800,
+            &ipv4(
+                C,
+                [10, 0, 0, 5],
+                1,
+                &[8, 0, 0, 0, 0, 1, 0, 1, b'a', b'b', b'c', b'd'],
+            ),
+        ),
+        v4tcp(
+            [10, 0, 0, 9],
+            [10, 0, 0, 8],
+            tcp(1234, 80, 1, 0, 0x02, &[], &[]),
+        ),
         v4tcp(C, S, tcp(40002, 80, 1, 0, 0x02, &[], &[])),
     ]
 }
@@ -121,12 +155,23 @@ fn capture(frames: Vec<Vec<u8>>) -> Vec<Packet> {
         .enumerate()
         .map(|(i, bytes)| {
             let ts = 1_700_000_000_000_000_000 + i as i64 * 10_000_000;
-            let frame = decode(LinkType::Ethernet, i as u64 + 1, ts, bytes.len() as u32, &bytes);
+            let frame = decode(
+                LinkType::Ethernet,
+                i as u64 + 1,
+                ts,
+                bytes.len() as u32,
+                &bytes,
+            );
             let (meta, flow) = match tracker.process(&frame) {
                 Some((m, f)) => (Some(m), Some(f.clone())),
                 None => (None, None),
             };
-            Packet { frame, bytes, meta, flow }
+            Packet {
+                frame,
+                bytes,
+                meta,
+                flow,
+            }
         })
         .collect()
 }
@@ -137,7 +182,14 @@ fn matching(filter: &str, cap: &[Packet]) -> Vec<u64> {
     let mut prev = first;
     let mut out = Vec::new();
     for p in cap {
-        let view = PacketView { frame: &p.frame, bytes: &p.bytes, meta: p.meta.as_ref(), flow: p.flow.as_ref(), first_ts: first, prev_ts: prev };
+        let view = PacketView {
+            frame: &p.frame,
+            bytes: &p.bytes,
+            meta: p.meta.as_ref(),
+            flow: p.flow.as_ref(),
+            first_ts: first,
+            prev_ts: prev,
+        };
         if f.matches(&view) {
             out.push(p.frame.number);
         }
@@ -155,7 +207,10 @@ fn semantics_on_f_mixed() {
         ("tcp", &[1, 2, 3, 4, 9, 10]),
         ("!tcp", &[5, 6, 7, 8]),
         ("not not tcp", &[1, 2, 3, 4, 9, 10]),
-        ("ip.addr == 10.0.0.1 and not udp and not arp and not snmp and not icmp and not ssl", &[1, 2, 3, 10]),
+        (
+            "ip.addr == 10.0.0.1 and not udp and not arp and not snmp and not icmp and not ssl",
+            &[1, 2, 3, 10],
+        ),
         ("ip.addr != 10.0.0.2", &[5, 6, 8, 9]),
         ("not ip.addr == 10.0.0.2", &[5, 6, 7, 8, 9]),
         ("ip.addr !== 10.0.0.2", &[1, 2, 3, 4, 5, 6, 8, 9, 10]),
@@ -171,8 +226,14 @@ fn semantics_on_f_mixed() {
         ("tcp.port in {80..90, 443}", &[1, 2, 3, 4, 9, 10]),
         ("tcp.port in {81..442}", &[]),
         ("frame.number in {1..3, 7}", &[1, 2, 3, 7]),
-        ("ip.addr in {10.0.0.0/30, 10.0.0.9}", &[1, 2, 3, 4, 5, 6, 8, 9, 10]),
-        ("ip.addr in {10.0.0.1 .. 10.0.0.5}", &[1, 2, 3, 4, 5, 6, 8, 10]),
+        (
+            "ip.addr in {10.0.0.0/30, 10.0.0.9}",
+            &[1, 2, 3, 4, 5, 6, 8, 9, 10],
+        ),
+        (
+            "ip.addr in {10.0.0.1 .. 10.0.0.5}",
+            &[1, 2, 3, 4, 5, 6, 8, 10],
+        ),
         ("tcp.port == 0x50", &[9, 10]),
         ("tcp.port == 0120", &[9, 10]),
         ("tcp.port == 0b1010000", &[9, 10]),
@@ -301,21 +362,71 @@ fn protocols_by_port_and_payload() {
     let mut frames = Vec::new();
     let get = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n";
     frames.push(v4tcp(C, S, tcp(40000, 80, 1, 1, 0x18, &[], get)));
-    frames.push(v4tcp(S, C, tcp(80, 40000, 1, 28, 0x18, &[], b"HTTP/1.1 200 OK\r\n\r\n")));
+    frames.push(v4tcp(
+        S,
+        C,
+        tcp(
+            80,
+            40000,
+            1,
+            28,
+            0x18,
+            &[],
+            b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+        ),
+    ));
     frames.push(v4tcp(C, S, tcp(40001, 8000, 1, 1, 0x18, &[], get))); // heuristic
-    frames.push(v4tcp(C, S, tcp(40002, 80, 1, 1, 0x18, &[], b"\x00\x01binary")));
-    frames.push(v4tcp(C, S, tcp(40003, 22, 1, 1, 0x18, &[], b"SSH-2.0-OpenSSH_9.2\r\n")));
+    frames.push(v4tcp(
+        C,
+        S,
+        tcp(40002, 80, 1, 1, 0x18, &[], b"\x00\x01binary"),
+    ));
+    frames.push(v4tcp(
+        C,
+        S,
+        tcp(40003, 22, 1, 1, 0x18, &[], b"SSH-2.0-OpenSSH_9.2\r\n"),
+    ));
     frames.push(v4tcp(C, S, tcp(40003, 22, 22, 1, 0x10, &[], &[])));
-    frames.push(eth(MAC_B, MAC_A, 0x0800, &ipv4(C, S, 17, &udp(68, 67, &[1; 240]))));
-    frames.push(eth(MAC_B, MAC_A, 0x0800, &ipv4(C, S, 17, &udp(40000, 123, &[0x23; 48]))));
+    frames.push(eth(
+        MAC_B,
+        MAC_A,
+        0x0800,
+        &ipv4(C, S, 17, &udp(68, 67, &[1; 240])),
+    ));
+    frames.push(eth(
+        MAC_B,
+        MAC_A,
+        0x0800,
+        &ipv4(C, S, 17, &udp(40000, 123, &[0x23; 48])),
+    ));
     let mut initial = vec![0xc3, 0, 0, 0, 1, 8];
     initial.extend_from_slice(&[0xaa; 8]);
     initial.push(0);
     initial.extend_from_slice(&[0; 40]);
-    frames.push(eth(MAC_B, MAC_A, 0x0800, &ipv4(C, S, 17, &udp(50000, 443, &initial))));
-    frames.push(eth(MAC_B, MAC_A, 0x0800, &ipv4(C, S, 17, &udp(50000, 443, &[0x41; 40]))));
-    frames.push(eth(MAC_B, MAC_A, 0x0800, &ipv4(C, S, 17, &udp(50000, 4433, &[0x41; 40]))));
-    frames.push(eth(MAC_B, MAC_A, 0x0800, &ipv4(C, S, 17, &udp(162, 40000, &[0x30, 0]))));
+    frames.push(eth(
+        MAC_B,
+        MAC_A,
+        0x0800,
+        &ipv4(C, S, 17, &udp(50000, 443, &initial)),
+    ));
+    frames.push(eth(
+        MAC_B,
+        MAC_A,
+        0x0800,
+        &ipv4(C, S, 17, &udp(50000, 443, &[0x41; 40])),
+    ));
+    frames.push(eth(
+        MAC_B,
+        MAC_A,
+        0x0800,
+        &ipv4(C, S, 17, &udp(50000, 4433, &[0x41; 40])),
+    ));
+    frames.push(eth(
+        MAC_B,
+        MAC_A,
+        0x0800,
+        &ipv4(C, S, 17, &udp(162, 40000, &[0x30, 0])),
+    ));
     frames.push(v4tcp(C, S, tcp(40004, 53, 1, 1, 0x18, &[], &[0, 2, 0, 0])));
     let cap = capture(frames);
     assert_eq!(matching("http", &cap), [1, 2, 3]);
@@ -331,14 +442,35 @@ fn protocols_by_port_and_payload() {
 
 #[test]
 fn ipv6_and_icmp_quotes() {
-    let a: [u8; 16] = "2001:db8::1".parse::<std::net::Ipv6Addr>().unwrap().octets();
-    let b: [u8; 16] = "2001:db8::2".parse::<std::net::Ipv6Addr>().unwrap().octets();
-    let inner = ipv4([10, 0, 0, 7], [10, 0, 0, 8], 6, &tcp(40000, 80, 777, 0, 0x02, &[], &[]));
+    let a: [u8; 16] = "2001:db8::1"
+        .parse::<std::net::Ipv6Addr>()
+        .unwrap()
+        .octets();
+    let b: [u8; 16] = "2001:db8::2"
+        .parse::<std::net::Ipv6Addr>()
+        .unwrap()
+        .octets();
+    let inner = ipv4(
+        [10, 0, 0, 7],
+        [10, 0, 0, 8],
+        6,
+        &tcp(40000, 80, 777, 0, 0x02, &[], &[]),
+    );
     let mut icmp = vec![3, 3, 0, 0, 0, 0, 0, 0];
     icmp.extend_from_slice(&inner);
     let frames = vec![
-        eth(MAC_B, MAC_A, 0x86dd, &ipv6(a, b, 6, &tcp(40000, 443, 1, 0, 0x02, &[], &[]))),
-        eth(MAC_B, MAC_A, 0x0800, &ipv4([10, 0, 0, 1], [10, 0, 0, 7], 1, &icmp)),
+        eth(
+            MAC_B,
+            MAC_A,
+            0x86dd,
+            &ipv6(a, b, 6, &tcp(40000, 443, 1, 0, 0x02, &[], &[])),
+        ),
+        eth(
+            MAC_B,
+            MAC_A,
+            0x0800,
+            &ipv4([10, 0, 0, 1], [10, 0, 0, 7], 1, &icmp),
+        ),
     ];
     let cap = capture(frames);
     assert_eq!(matching("ipv6.addr == 2001:db8::/64", &cap), [1]);
@@ -365,9 +497,24 @@ fn flow_fields_select_failed_handshakes() {
     let presets = presets::parse_file(presets::BUILTIN, "built-in").unwrap();
     let failed = presets::expand_in("failed-handshakes", &presets).unwrap();
     assert_eq!(matching(&failed, &cap), [2, 4, 5]);
-    assert_eq!(matching(&presets::expand_in("resets", &presets).unwrap(), &cap), [2]);
-    assert_eq!(matching(&presets::expand_in("handshakes-only", &presets).unwrap(), &cap), [1, 3, 4, 5]);
-    assert_eq!(matching(&presets::expand_in("retransmissions", &presets).unwrap(), &cap), [4, 5]);
+    assert_eq!(
+        matching(&presets::expand_in("resets", &presets).unwrap(), &cap),
+        [2]
+    );
+    assert_eq!(
+        matching(
+            &presets::expand_in("handshakes-only", &presets).unwrap(),
+            &cap
+        ),
+        [1, 3, 4, 5]
+    );
+    assert_eq!(
+        matching(
+            &presets::expand_in("retransmissions", &presets).unwrap(),
+            &cap
+        ),
+        [4, 5]
+    );
     assert_eq!(matching("hs.conn_state == \"REJ\"", &cap), [2]);
     assert_eq!(matching("hs.state == \"refused\"", &cap), [2]);
 }
@@ -392,7 +539,8 @@ fn err(s: &str) -> String {
 /// Messages and spans tshark 4.0.17 prints for the same filters.
 #[test]
 fn error_messages_match_tshark() {
-    let cases: &[(&str, &str, Option<(usize, usize)>)] = &[
+    type Case<'a> = (&'a str, &'a str, Option<(usize, usize)>);
+    let cases: &[Case] = &[
         ("tcp xor udp", "\"xor\" was unexpected in this context.", Some((4, 7))),
         ("tcp.flgs", "tcp.flgs is neither a field nor a protocol name.", Some((0, 8))),
         ("TCP", "TCP is neither a field nor a protocol name.", Some((0, 3))),
@@ -468,7 +616,10 @@ fn error_messages_match_tshark() {
             Ok(_) => failures.push(format!("{f}: compiled")),
             Err(e) => {
                 if e.message != *msg || e.span != *span {
-                    failures.push(format!("{f}: got {:?} {:?}, want {msg:?} {span:?}", e.message, e.span));
+                    failures.push(format!(
+                        "{f}: got {:?} {:?}, want {msg:?} {span:?}",
+                        e.message, e.span
+                    ));
                 }
             }
         }
@@ -499,9 +650,34 @@ fn error_rendering_snapshots() {
 // ---------------------------------------------------------------- properties
 
 const WORDS: &[&str] = &[
-    "tcp", "udp", "ip.addr", "tcp.port", "tcp.flags", "tcp.flags.syn", "frame", "tcp.payload", "eth.addr", "ipv6.addr", "tls", "ssl",
-    "hs.state", "frame.time_relative", "80", "0x12", "10.0.0.1", "10.0.0.0/8", "::1", "00:11:22:33:44:55", "16:03", "TRUE", "1.5", "-1",
-    "nope", "a-b", "len", "count",
+    "tcp",
+    "udp",
+    "ip.addr",
+    "tcp.port",
+    "tcp.flags",
+    "tcp.flags.syn",
+    "frame",
+    "tcp.payload",
+    "eth.addr",
+    "ipv6.addr",
+    "tls",
+    "ssl",
+    "hs.state",
+    "frame.time_relative",
+    "80",
+    "0x12",
+    "10.0.0.1",
+    "10.0.0.0/8",
+    "::1",
+    "00:11:22:33:44:55",
+    "16:03",
+    "TRUE",
+    "1.5",
+    "-1",
+    "nope",
+    "a-b",
+    "len",
+    "count",
 ];
 
 fn word() -> impl Strategy<Value = String> {
@@ -519,10 +695,20 @@ fn operand() -> impl Strategy<Value = Operand> {
         (-20i64..20, -20i64..20).prop_map(|(s, e)| SliceRange::End(s, e)),
         (-20i64..20).prop_map(SliceRange::ToEnd),
     ];
-    let sliced = (word(), prop::collection::vec(range, 1..3))
-        .prop_map(|(w, r)| Operand::Slice(Box::new(Operand::Word(w, Span::default())), r, Span::default()));
-    let call = (prop::sample::select(&["len", "count", "upper"][..]), word())
-        .prop_map(|(f, w)| Operand::Call(f.to_string(), vec![Operand::Word(w, Span::default())], Span::default()));
+    let sliced = (word(), prop::collection::vec(range, 1..3)).prop_map(|(w, r)| {
+        Operand::Slice(
+            Box::new(Operand::Word(w, Span::default())),
+            r,
+            Span::default(),
+        )
+    });
+    let call = (prop::sample::select(&["len", "count", "upper"][..]), word()).prop_map(|(f, w)| {
+        Operand::Call(
+            f.to_string(),
+            vec![Operand::Word(w, Span::default())],
+            Span::default(),
+        )
+    });
     let atom = prop_oneof![6 => leaf, 1 => sliced, 1 => call];
     (atom.clone(), prop::option::of(atom)).prop_map(|(a, m)| match m {
         Some(m) => Operand::BitAnd(Box::new(a), Box::new(m), Span::default()),
@@ -531,17 +717,50 @@ fn operand() -> impl Strategy<Value = Operand> {
 }
 
 fn test_expr() -> impl Strategy<Value = Expr> {
-    let op = prop::sample::select(&[CmpOp::Eq, CmpOp::Ne, CmpOp::AllEq, CmpOp::AnyNe, CmpOp::Gt, CmpOp::Ge, CmpOp::Lt, CmpOp::Le][..]);
+    let op = prop::sample::select(
+        &[
+            CmpOp::Eq,
+            CmpOp::Ne,
+            CmpOp::AllEq,
+            CmpOp::AnyNe,
+            CmpOp::Gt,
+            CmpOp::Ge,
+            CmpOp::Lt,
+            CmpOp::Le,
+        ][..],
+    );
     let quant = prop::option::of(prop::sample::select(&[Quant::Any, Quant::All][..]));
-    let item = prop_oneof![operand().prop_map(SetItem::One), (operand(), operand()).prop_map(|(a, b)| SetItem::Range(a, b))];
+    let item = prop_oneof![
+        operand().prop_map(SetItem::One),
+        (operand(), operand()).prop_map(|(a, b)| SetItem::Range(a, b))
+    ];
     prop_oneof![
         operand().prop_map(Expr::Test),
-        (quant, op, operand(), operand()).prop_map(|(quant, op, lhs, rhs)| Expr::Compare { quant, op, lhs, rhs, op_span: Span::default() }),
-        (operand(), operand()).prop_map(|(lhs, rhs)| Expr::Contains { lhs, rhs, op_span: Span::default() }),
-        (operand(), prop::collection::vec(any::<u8>(), 0..6))
-            .prop_map(|(lhs, p)| Expr::Matches { lhs, rhs: Operand::Str(p, Span::default()), op_span: Span::default() }),
-        (operand(), any::<bool>(), prop::collection::vec(item, 1..4))
-            .prop_map(|(lhs, negated, items)| Expr::In { lhs, negated, items, op_span: Span::default() }),
+        (quant, op, operand(), operand()).prop_map(|(quant, op, lhs, rhs)| Expr::Compare {
+            quant,
+            op,
+            lhs,
+            rhs,
+            op_span: Span::default()
+        }),
+        (operand(), operand()).prop_map(|(lhs, rhs)| Expr::Contains {
+            lhs,
+            rhs,
+            op_span: Span::default()
+        }),
+        (operand(), prop::collection::vec(any::<u8>(), 0..6)).prop_map(|(lhs, p)| Expr::Matches {
+            lhs,
+            rhs: Operand::Str(p, Span::default()),
+            op_span: Span::default()
+        }),
+        (operand(), any::<bool>(), prop::collection::vec(item, 1..4)).prop_map(
+            |(lhs, negated, items)| Expr::In {
+                lhs,
+                negated,
+                items,
+                op_span: Span::default()
+            }
+        ),
     ]
 }
 
@@ -556,9 +775,10 @@ fn expr() -> impl Strategy<Value = Expr> {
 }
 
 const TOKENS: &[&str] = &[
-    "tcp", "ip.addr", "tcp.port", "80", "10.0.0.1", "==", "!=", "===", "!==", "~=", ">", "<=", "eq", "and", "or", "not", "&&", "||", "!",
-    "(", ")", "{", "}", ",", "..", "in", "contains", "matches", "~", "&", "any", "all", "\"x\"", "r\"\\d\"", "'a'", "[0:2]", "len(", "xor",
-    "=", "-", "+", "#", "\"", "'",
+    "tcp", "ip.addr", "tcp.port", "80", "10.0.0.1", "==", "!=", "===", "!==", "~=", ">", "<=",
+    "eq", "and", "or", "not", "&&", "||", "!", "(", ")", "{", "}", ",", "..", "in", "contains",
+    "matches", "~", "&", "any", "all", "\"x\"", "r\"\\d\"", "'a'", "[0:2]", "len(", "xor", "=",
+    "-", "+", "#", "\"", "'",
 ];
 
 proptest! {
@@ -592,4 +812,193 @@ proptest! {
         prop_assert_eq!(&again, &e, "printed as {}", printed);
         prop_assert_eq!(again.to_string(), printed);
     }
+}
+
+// ---------------------------------------------------------------- reassembly-aware protocols
+
+/// A client/server conversation: handshake, then segments with consistent sequence numbers.
+struct Conv {
+    cport: u16,
+    sport: u16,
+    cseq: u32,
+    sseq: u32,
+    frames: Vec<Vec<u8>>,
+}
+
+impl Conv {
+    fn new(cport: u16, sport: u16) -> Conv {
+        let mut c = Conv {
+            cport,
+            sport,
+            cseq: 1000,
+            sseq: 5000,
+            frames: Vec::new(),
+        };
+        c.frames
+            .push(v4tcp(C, S, tcp(cport, sport, 1000, 0, 0x02, MSS, &[])));
+        c.frames
+            .push(v4tcp(S, C, tcp(sport, cport, 5000, 1001, 0x12, MSS, &[])));
+        c.cseq = 1001;
+        c.sseq = 5001;
+        c.frames.push(v4tcp(
+            C,
+            S,
+            tcp(cport, sport, c.cseq, c.sseq, 0x10, &[], &[]),
+        ));
+        c
+    }
+    fn client(&mut self, data: &[u8]) -> &mut Conv {
+        self.frames.push(v4tcp(
+            C,
+            S,
+            tcp(
+                self.cport,
+                self.sport,
+                self.cseq,
+                self.sseq,
+                0x18,
+                &[],
+                data,
+            ),
+        ));
+        self.cseq += data.len() as u32;
+        self
+    }
+    fn server(&mut self, data: &[u8]) -> &mut Conv {
+        self.frames.push(v4tcp(
+            S,
+            C,
+            tcp(
+                self.sport,
+                self.cport,
+                self.sseq,
+                self.cseq,
+                0x18,
+                &[],
+                data,
+            ),
+        ));
+        self.sseq += data.len() as u32;
+        self
+    }
+    fn server_fin(&mut self) -> &mut Conv {
+        self.frames.push(v4tcp(
+            S,
+            C,
+            tcp(self.sport, self.cport, self.sseq, self.cseq, 0x11, &[], &[]),
+        ));
+        self.sseq += 1;
+        self
+    }
+    /// The last client segment again (a retransmission).
+    fn client_again(&mut self, data: &[u8]) -> &mut Conv {
+        let seq = self.cseq - data.len() as u32;
+        self.frames.push(v4tcp(
+            C,
+            S,
+            tcp(self.cport, self.sport, seq, self.sseq, 0x18, &[], data),
+        ));
+        self
+    }
+}
+
+fn stateless(filter: &str, cap: &[Packet]) -> Vec<u64> {
+    let target = protocols::lookup(filter).unwrap();
+    cap.iter()
+        .filter(|p| {
+            let view = PacketView {
+                frame: &p.frame,
+                bytes: &p.bytes,
+                meta: p.meta.as_ref(),
+                flow: p.flow.as_ref(),
+                first_ts: 0,
+                prev_ts: 0,
+            };
+            protocols::detect(&view) == Some(target)
+        })
+        .map(|p| p.frame.number)
+        .collect()
+}
+
+#[test]
+fn tls_records_split_over_segments() {
+    // g_tls_multi: a 3005-byte record in segments of 1200, 1200 and 605 bytes.
+    let mut record = vec![0x17, 3, 3, 0x0b, 0xb8];
+    record.extend(std::iter::repeat(0xab).take(3000));
+    let mut c = Conv::new(41000, 443);
+    for chunk in record.chunks(1200) {
+        c.client(chunk);
+    }
+    // Two records in one segment, the second split before its header ends.
+    let mut two = vec![0x17, 3, 3, 0, 2, 1, 2, 0x17, 3];
+    c.server(&two);
+    two = vec![3, 0, 1, 9];
+    c.server(&two);
+    c.server(b"not a record");
+    let cap = capture(c.frames.clone());
+    assert_eq!(matching("tls", &cap), [4, 6, 7, 8, 9]);
+    // Per segment, only segments that start with a record header count.
+    assert_eq!(stateless("tls", &cap), [4, 7]);
+}
+
+#[test]
+fn http_messages_complete_where_wireshark_shows_them() {
+    let mut c = Conv::new(40000, 80);
+    c.client(b"GET / HTTP/1.0\r\nHost: x\r\n\r\n"); // 4: complete request
+    c.server(b"HTTP/1.0 200 OK\r\nContent-Length: 10\r\n\r\n"); // 5: headers only
+    c.server(b"0123456789"); // 6: completes the body
+    c.client(b"POST /f HTTP/1.1\r\nContent-"); // 7: headers cut
+    c.client(b"Length: 3\r\n\r\nab"); // 8: body cut
+    c.client(b"c"); // 9: completes
+    c.server(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"); // 10
+    c.server(b"0\r\n\r\n"); // 11: last chunk
+    c.client(b"HEAD / HTTP/1.1\r\n\r\n"); // 12
+    c.server(b"HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n"); // 13: no body after HEAD
+    c.server(b"\x00\x01\x02 binary after a request"); // 14: continuation
+    c.client_again(b"HEAD / HTTP/1.1\r\n\r\n"); // 15: a retransmission is never dissected
+    c.server(b"HTTP/1.0 200 OK\r\n\r\nuntil close"); // 16: body runs to the FIN
+    c.server_fin(); // 17
+    let cap = capture(c.frames.clone());
+    assert_eq!(matching("http", &cap), [4, 6, 9, 11, 12, 13, 14, 17]);
+    assert_eq!(stateless("http", &cap), [4, 5, 7, 10, 12, 13, 16]);
+
+    // No request seen: binary data is not HTTP, text waits for its first line.
+    let mut c = Conv::new(40001, 80);
+    c.server(b"\x9f\x01binary\n");
+    c.server(b"ddddddddd");
+    c.server(b"dddd\r\nmore");
+    c.server(b"Server: header-like\r\n");
+    let cap = capture(c.frames.clone());
+    assert_eq!(matching("http", &cap), [7]);
+}
+
+#[test]
+fn reevaluating_a_packet_gives_the_same_answer() {
+    let mut record = vec![0x16, 3, 1, 0x01, 0x00];
+    record.extend(std::iter::repeat(1).take(256));
+    let mut c = Conv::new(41000, 443);
+    c.client(&record[..100]).client(&record[100..]);
+    let cap = capture(c.frames.clone());
+    let f = Filter::compile("tls").unwrap();
+    fn view(p: &Packet) -> PacketView<'_> {
+        PacketView {
+            frame: &p.frame,
+            bytes: &p.bytes,
+            meta: p.meta.as_ref(),
+            flow: p.flow.as_ref(),
+            first_ts: 0,
+            prev_ts: 0,
+        }
+    }
+    let first: Vec<bool> = cap.iter().map(|p| f.matches(&view(p))).collect();
+    let again: Vec<bool> = cap
+        .iter()
+        .rev()
+        .map(|p| f.matches(&view(p)))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    assert_eq!(first, [false, false, false, true, true]);
+    assert_eq!(first, again);
 }
