@@ -224,8 +224,8 @@ impl Compiler<'_> {
 
     pub fn expr(&self, e: &Expr) -> R<Node> {
         Ok(match e {
-            Expr::Or(a, b) => Node::Or(Box::new(self.expr(a)?), Box::new(self.expr(b)?)),
-            Expr::And(a, b) => Node::And(Box::new(self.expr(a)?), Box::new(self.expr(b)?)),
+            Expr::Or(a, b) => Node::or(self.expr(a)?, self.expr(b)?),
+            Expr::And(a, b) => Node::and(self.expr(a)?, self.expr(b)?),
             Expr::Not(a) => Node::Not(Box::new(self.expr(a)?)),
             Expr::Test(v) => self.test(v)?,
             Expr::Compare {

@@ -115,8 +115,10 @@ pub enum Item {
 // Built once per filter and walked per packet: variant sizes do not matter.
 #[allow(clippy::large_enum_variant)]
 pub enum Node {
-    Or(Box<Node>, Box<Node>),
-    And(Box<Node>, Box<Node>),
+    /// Some operand is true (an `or` chain, flattened).
+    Any(Vec<Node>),
+    /// Every operand is true (an `and` chain, flattened).
+    All(Vec<Node>),
     Not(Box<Node>),
     Exists(Src),
     /// `value & mask` as a test: some occurrence is non-zero.
@@ -145,6 +147,9 @@ pub enum Node {
 
 /// Scratch vectors for one evaluation, and the packet's application protocol once known.
 pub struct Pool<'a> {
+    /// The vector kept between packets (see `with_pool`).
+    first: Option<Vec<Value<'a>>>,
+    /// More vectors, for nested values (field against field, sets of fields, `count`).
     free: Vec<Vec<Value<'a>>>,
     app: Option<Option<AppProto>>,
 }
@@ -157,17 +162,24 @@ impl<'a> Pool<'a> {
     }
     #[inline]
     fn take(&mut self) -> Vec<Value<'a>> {
-        self.free.pop().unwrap_or_else(|| Vec::with_capacity(8))
+        match self.first.take() {
+            Some(v) => v,
+            None => self.free.pop().unwrap_or_else(|| Vec::with_capacity(8)),
+        }
     }
     #[inline]
     fn give(&mut self, mut v: Vec<Value<'a>>) {
         v.clear();
-        self.free.push(v);
+        if self.first.is_none() {
+            self.first = Some(v);
+        } else {
+            self.free.push(v);
+        }
     }
 }
 
 /// Re-type an emptied vector. `collect` over a `vec::IntoIter` reuses the
-/// allocation in place (same layout), so this costs nothing.
+/// allocation in place (same layout), so this costs no allocation.
 fn relife<'x, 'y>(mut v: Vec<Value<'x>>) -> Vec<Value<'y>> {
     v.clear();
     v.into_iter()
@@ -176,21 +188,28 @@ fn relife<'x, 'y>(mut v: Vec<Value<'x>>) -> Vec<Value<'y>> {
 }
 
 thread_local! {
-    static POOL: Cell<Vec<Vec<Value<'static>>>> = const { Cell::new(Vec::new()) };
+    /// One scratch vector per thread, kept from packet to packet.
+    static SCRATCH: Cell<Vec<Value<'static>>> = const { Cell::new(Vec::new()) };
 }
 
-/// Run `f` with a pool of recycled scratch vectors. `app` is the packet's
+/// Run `f` with scratch vectors: the thread's kept vector first, so the
+/// common filters allocate nothing per packet. `app` is the packet's
 /// application protocol when the caller already knows it.
 pub fn with_pool<'a, R>(app: Option<Option<AppProto>>, f: impl FnOnce(&mut Pool<'a>) -> R) -> R {
-    let stored = POOL.with(|c| c.take());
-    let mut pool = Pool {
-        free: stored.into_iter().map(relife).collect(),
-        app,
-    };
-    let r = f(&mut pool);
-    let back: Vec<Vec<Value<'static>>> = pool.free.into_iter().map(relife).collect();
-    POOL.with(|c| c.set(back));
-    r
+    SCRATCH.with(|cell| {
+        let kept = cell.take();
+        let first = (kept.capacity() > 0).then(|| relife(kept));
+        let mut pool = Pool {
+            first,
+            free: Vec::new(),
+            app,
+        };
+        let r = f(&mut pool);
+        if let Some(v) = pool.first.take().or_else(|| pool.free.pop()) {
+            cell.set(relife(v));
+        }
+        r
+    })
 }
 
 #[inline]
@@ -461,7 +480,8 @@ impl Src {
 impl Src {
     fn uses_app(&self) -> bool {
         match self {
-            Src::App(_) => true,
+            // Only TLS and HTTP need reassembly state; the others are judged per packet.
+            Src::App(a) => matches!(a, AppProto::Tls | AppProto::Http),
             Src::Field(_) | Src::Layer(_) => false,
             Src::Slice(s, _)
             | Src::Mask(s, _)
@@ -473,10 +493,47 @@ impl Src {
 }
 
 impl Node {
-    /// Does the filter test an application protocol (which needs reassembly state)?
+    /// `a or b` / `a and b`, merging chains of the same operator into one
+    /// node so that evaluation loops instead of recursing.
+    pub fn or(a: Node, b: Node) -> Node {
+        match (a, b) {
+            (Node::Any(mut x), Node::Any(y)) => {
+                x.extend(y);
+                Node::Any(x)
+            }
+            (Node::Any(mut x), b) => {
+                x.push(b);
+                Node::Any(x)
+            }
+            (a, Node::Any(mut y)) => {
+                y.insert(0, a);
+                Node::Any(y)
+            }
+            (a, b) => Node::Any(vec![a, b]),
+        }
+    }
+    pub fn and(a: Node, b: Node) -> Node {
+        match (a, b) {
+            (Node::All(mut x), Node::All(y)) => {
+                x.extend(y);
+                Node::All(x)
+            }
+            (Node::All(mut x), b) => {
+                x.push(b);
+                Node::All(x)
+            }
+            (a, Node::All(mut y)) => {
+                y.insert(0, a);
+                Node::All(y)
+            }
+            (a, b) => Node::All(vec![a, b]),
+        }
+    }
+
+    /// Does the filter test TLS or HTTP (which need reassembly state)?
     pub fn uses_app(&self) -> bool {
         match self {
-            Node::Or(a, b) | Node::And(a, b) => a.uses_app() || b.uses_app(),
+            Node::Any(v) | Node::All(v) => v.iter().any(Node::uses_app),
             Node::Not(a) => a.uses_app(),
             Node::Exists(s)
             | Node::NonZero(s)
@@ -496,8 +553,8 @@ impl Node {
 
     pub fn eval<'a>(&self, p: &PacketView<'a>, pool: &mut Pool<'a>) -> bool {
         match self {
-            Node::Or(a, b) => a.eval(p, pool) || b.eval(p, pool),
-            Node::And(a, b) => a.eval(p, pool) && b.eval(p, pool),
+            Node::Any(v) => v.iter().any(|n| n.eval(p, pool)),
+            Node::All(v) => v.iter().all(|n| n.eval(p, pool)),
             Node::Not(a) => !a.eval(p, pool),
             Node::Exists(Src::App(a)) => pool.app(p) == Some(*a),
             Node::Exists(src) => with_values(src, p, pool, |v, _| !v.is_empty()),

@@ -137,7 +137,7 @@ pub struct Filter {
     text: String,
     ast: Option<ast::Expr>,
     root: Option<eval::Node>,
-    /// TLS and HTTP reassembly state, when the filter tests an application protocol.
+    /// TLS and HTTP reassembly state, when the filter tests either.
     app: Option<std::sync::Mutex<protocols::AppState>>,
 }
 
@@ -188,10 +188,13 @@ impl Filter {
     #[inline]
     pub fn matches(&self, p: &PacketView<'_>) -> bool {
         let Some(n) = &self.root else { return true };
-        let app = self
-            .app
-            .as_ref()
-            .map(|m| m.lock().unwrap_or_else(|e| e.into_inner()).observe(p));
+        // Only segments that can touch the reassembly state take the lock.
+        let app = match &self.app {
+            Some(m) if protocols::AppState::needs(p) => {
+                Some(m.lock().unwrap_or_else(|e| e.into_inner()).observe(p))
+            }
+            _ => None,
+        };
         eval::with_pool(app, |pool| n.eval(p, pool))
     }
 

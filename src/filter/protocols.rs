@@ -262,6 +262,17 @@ impl AppState {
         AppState::default()
     }
 
+    /// Can this packet change the state or get a different answer from
+    /// [`detect`]? Only TCP segments with payload, a FIN or a RST can; the
+    /// caller may skip [`AppState::observe`] (and its lock) for the rest.
+    pub fn needs(p: &PacketView<'_>) -> bool {
+        use crate::decode::tcp::flags::{FIN, RST};
+        p.frame
+            .tcp
+            .as_ref()
+            .is_some_and(|t| !t.quoted && (p.frame.payload_cap > 0 || t.flags & (FIN | RST) != 0))
+    }
+
     /// The application protocol of this frame (one of ours), updating the reassembly state.
     pub fn observe(&mut self, p: &PacketView<'_>) -> Option<AppProto> {
         let n = p.frame.number;
