@@ -1002,3 +1002,10 @@ fn reevaluating_a_packet_gives_the_same_answer() {
     assert_eq!(first, [false, false, false, true, true]);
     assert_eq!(first, again);
 }
+
+#[test]
+fn filter_can_be_shared_between_threads() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<Filter>();
+    shareable::<FilterError>();
+}
