@@ -101,8 +101,8 @@ pub fn lex(src: &str) -> Result<Vec<Token>, FilterError> {
             });
             i = end;
             continue;
-        } else if is_word_byte(c) {
-            let mut j = i;
+        } else if is_word_byte(c) || c == b'+' && b.get(i + 1).is_some_and(u8::is_ascii_digit) {
+            let mut j = i + 1;
             while j < b.len() && is_word_byte(b[j]) && !b[j..].starts_with(b"..") {
                 j += 1;
             }

@@ -17,7 +17,9 @@
 //! live in [`presets`].
 //!
 //! Known differences from tshark 4.0.17, all deliberate:
-//! - fields and protocols outside hs-tui's registry are unknown names;
+//! - fields and protocols outside hs-tui's registry are unknown names, and
+//!   hs-tui's own (`hs.*`, `frame.malformed`, the `_ws.col.*` columns) can be
+//!   filtered on, which tshark 4.0 cannot do for columns;
 //! - hostnames are never resolved (`ip.addr == example.com` is an error);
 //! - arithmetic (`+ - * / %`), the layer operator `#`, `{...}` grouping on a
 //!   value, and the functions `string`, `max`, `min`, `abs` are not
