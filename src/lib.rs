@@ -12,6 +12,7 @@ pub mod capture;
 pub mod cli;
 pub mod decode;
 pub mod fields;
+pub mod filter;
 pub mod output;
 pub mod pipeline;
 pub mod track;

@@ -33,6 +33,18 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
+    if args.list_filters {
+        // name, expression, description, where it came from (see filters/README.md).
+        let (presets, warnings) = hs_tui::filter::presets::all();
+        for w in warnings {
+            eprintln!("hs-tui: warning: {w}");
+        }
+        let mut out = std::io::stdout().lock();
+        for p in presets {
+            writeln!(out, "{}\t{}\t{}\t{}", p.name, p.expr, p.desc, p.source)?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     if args.list_interfaces {
         let mut out = std::io::stdout().lock();
         for (i, d) in capture::interfaces()?.iter().enumerate() {

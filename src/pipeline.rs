@@ -4,6 +4,7 @@
 use crate::capture::{self, CaptureError, Event, LiveOptions, ReadOptions, SourceSpec};
 use crate::cli::Args;
 use crate::fields::{self, PacketView};
+use crate::filter::Filter;
 use crate::output::report::{Reports, Stats};
 use crate::output::{FieldsOptions, Format, Printer};
 use crate::track::{Budget, Tracker};
@@ -27,6 +28,8 @@ pub struct Settings {
     /// Wireshark's tcp.analyze_sequence_numbers (on by default).
     pub analyze: bool,
     pub write: Option<std::path::PathBuf>,
+    /// The display filter (`-Y`): packets that fail it are neither printed nor written.
+    pub filter: Option<Filter>,
 }
 
 impl Settings {
@@ -101,9 +104,11 @@ impl Settings {
                 _ => bail!("unsupported preference '{k}'; supported: tcp.check_checksum, tcp.analyze_sequence_numbers"),
             }
         }
-        if a.display_filter.is_some() {
-            bail!("display filters (-Y) are not available in this build yet");
-        }
+        // A bad filter stops here, before any packet is read; its Display is tshark's multi-line message.
+        let filter = match &a.display_filter {
+            Some(text) => Some(Filter::from_arg(text)?),
+            None => None,
+        };
         let duration = a.duration().map_err(|e| anyhow!(e))?;
         Ok(Settings {
             source,
@@ -122,6 +127,7 @@ impl Settings {
             },
             write: a.write.clone(),
             analyze,
+            filter,
         })
     }
 }
@@ -237,11 +243,18 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
                             first_ts: first,
                             prev_ts: if frames == 1 { f.ts_ns } else { prev_ts },
                         };
-                        if print_packets {
-                            printer.packet(&view, &mut out)?;
-                        }
-                        if let Some(w) = writer.as_mut() {
-                            w.write(f, bytes);
+                        // The tracker saw the packet; the filter decides only what is shown and written.
+                        if settings
+                            .filter
+                            .as_ref()
+                            .is_none_or(|flt| flt.matches(&view))
+                        {
+                            if print_packets {
+                                printer.packet(&view, &mut out)?;
+                            }
+                            if let Some(w) = writer.as_mut() {
+                                w.write(f, bytes);
+                            }
                         }
                         prev_ts = f.ts_ns;
                         if want_reports && tracker.has_retired() {

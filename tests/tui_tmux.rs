@@ -160,10 +160,10 @@ fn filter_drill_in_ladder_and_quit() {
     // Filter to the refused flow.
     p.keys(&["/"]);
     p.wait_for(&["Filter ▸"]);
-    p.text("refused");
-    p.wait_for(&["Filter ▸ refused"]);
+    p.text("hs.state == \"refused\"");
+    p.wait_for(&["Filter ▸ hs.state == \"refused\""]);
     p.keys(&["Enter"]);
-    let s = p.wait_for(&["Flows · 1 of 5", "Filter: refused"]);
+    let s = p.wait_for(&["Flows · 1 of 5", "Filter: hs.state == \"refused\""]);
     assert!(!s.contains("127.0.0.1:55022"), "{s}");
     // Drill into it.
     p.keys(&["Enter"]);

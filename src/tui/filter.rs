@@ -25,16 +25,38 @@ pub type CompiledFilter = Box<dyn PacketFilter>;
 /// The engine's entry point: compile the typed text, or say what is wrong.
 pub type Compiler = fn(&str) -> Result<CompiledFilter, String>;
 
-/// The engine the TUI uses: none yet (`crate::filter` is being written).
-///
-/// To plug it in: `impl PacketFilter for crate::filter::Filter` (its
-/// `matches` over a `PacketView`), and return here
-/// `Some(|s| crate::filter::Filter::compile(s).map(|f| Box::new(f) as CompiledFilter).map_err(|e| e.to_string()))`.
+/// The engine the TUI uses: Wireshark display filters (`crate::filter`),
+/// including `@preset` names. Errors come back on one line with the column.
 /// The bar then checks as you type, applies on Enter as a background job
 /// with progress, and `w` saves what matches. Flow-level `hs.*` fields see
 /// the flow's latest summary, so `hs.state == "refused"` selects whole flows.
 pub fn default_compiler() -> Option<Compiler> {
-    None
+    Some(|s| {
+        crate::filter::Filter::from_arg(s)
+            .map(|f| Box::new(f) as CompiledFilter)
+            .map_err(|e| one_line_error(&e))
+    })
+}
+
+/// `message (column N; did you mean 'x'?)`, for a one-line bar.
+pub fn one_line_error(e: &crate::filter::FilterError) -> String {
+    let mut s = e.message.trim_end_matches('.').to_string();
+    let col = e
+        .span
+        .map(|(start, _)| e.filter.get(..start).map_or(start, |p| p.chars().count()) + 1);
+    match (col, &e.suggestion) {
+        (Some(c), Some(sug)) => s.push_str(&format!(" (column {c}; did you mean '{sug}'?)")),
+        (Some(c), None) => s.push_str(&format!(" (column {c})")),
+        (None, Some(sug)) => s.push_str(&format!(" (did you mean '{sug}'?)")),
+        (None, None) => {}
+    }
+    s
+}
+
+impl PacketFilter for crate::filter::Filter {
+    fn matches(&self, p: &PacketView<'_>) -> bool {
+        crate::filter::Filter::matches(self, p)
+    }
 }
 
 /// One term of the quick filter.

@@ -1,0 +1,156 @@
+//! `-Y` and `--list-filters` as a user meets them: the real binary, its exit
+//! status, its standard error.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn hs_tui(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_hs-tui"));
+    c.args(args);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().expect("run hs-tui")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn a_bad_filter_exits_2_before_reading_any_packet() {
+    // The capture does not exist: the filter error must come first.
+    let o = hs_tui(
+        &["-r", "/nonexistent/capture.pcap", "-Y", "tcp.flgs == 1"],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o),
+        "hs-tui: Left side of \"==\" expression must be a field or function, not tcp.flgs.\n    tcp.flgs == 1\n    ^~~~~~~~\n    did you mean 'tcp.flags'?\n"
+    );
+    assert!(o.stdout.is_empty());
+
+    let o = hs_tui(&["-r", "/nonexistent/capture.pcap", "-Y", "tcp and"], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(stderr(&o), "hs-tui: Unexpected end of filter expression.\n");
+
+    let o = hs_tui(
+        &["-r", "/nonexistent/capture.pcap", "-Y", "@no-such-preset"],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no display filter preset named 'no-such-preset'"));
+}
+
+#[test]
+fn presets_list_and_override() {
+    let o = hs_tui(&["--list-filters"], &[]);
+    assert!(o.status.success());
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    for name in [
+        "handshakes-only",
+        "failed-handshakes",
+        "resets",
+        "slow-handshakes",
+        "retransmissions",
+        "host-only-tcp",
+    ] {
+        assert!(
+            out.lines().any(|l| l.starts_with(&format!("{name}\t"))),
+            "{name} missing from:\n{out}"
+        );
+    }
+
+    // $HS_TUI_FILTERS comes first: its presets add to and override the shipped ones.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("presets.txt"),
+        "# mine\nresets: tcp.flags.fin == 1\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("more.txt"),
+        "# extra\nweb: tcp.port in {80, 443}\n",
+    )
+    .unwrap();
+    let d = dir.path().to_str().unwrap();
+    let o = hs_tui(&["--list-filters"], &[("HS_TUI_FILTERS", d)]);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("resets\ttcp.flags.fin == 1\tmine\t")),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("web\ttcp.port in {80, 443}\textra\t")),
+        "{out}"
+    );
+    assert_eq!(out.lines().filter(|l| l.starts_with("resets\t")).count(), 1);
+
+    // And they are usable: an unknown capture fails after the filter compiled.
+    let o = hs_tui(
+        &["-r", "/nonexistent/capture.pcap", "-Y", "@web"],
+        &[("HS_TUI_FILTERS", d)],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!stderr(&o).contains("preset"), "{}", stderr(&o));
+}
+
+#[test]
+fn filter_selects_and_writes_only_matching_packets() {
+    let cap =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/captures/lo-http-curl.pcap");
+    if !cap.is_file() {
+        eprintln!("notice: {} is absent; skipping", cap.display());
+        return;
+    }
+    let cap = cap.to_str().unwrap();
+    let o = hs_tui(
+        &[
+            "-r",
+            cap,
+            "-Y",
+            "tcp.flags.syn == 1 and tcp.flags.ack == 0",
+            "-T",
+            "fields",
+            "-e",
+            "frame.number",
+        ],
+        &[],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "1\n13\n25\n");
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("syn.pcap");
+    let o = hs_tui(
+        &[
+            "-r",
+            cap,
+            "-Y",
+            "@handshakes-only",
+            "-q",
+            "-w",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = hs_tui(
+        &[
+            "-r",
+            out.to_str().unwrap(),
+            "-T",
+            "fields",
+            "-e",
+            "tcp.flags",
+        ],
+        &[],
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "0x0002\n0x0012\n0x0002\n0x0012\n0x0002\n0x0012\n"
+    );
+}
