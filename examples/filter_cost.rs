@@ -24,7 +24,7 @@ fn main() {
     let mut n = 0u64;
     while let Ok(p) = cap.next_packet() {
         n += 1;
-        let ts = p.header.ts.tv_sec as i64 * 1_000_000_000 + p.header.ts.tv_usec as i64 * 1000;
+        let ts = p.header.ts.tv_sec * 1_000_000_000 + p.header.ts.tv_usec * 1000;
         let bytes = p.data.to_vec();
         let f = decode(link, n, ts, p.header.len, &bytes);
         let (m, fl) = match tracker.process(&f) {

@@ -683,7 +683,7 @@ fn tls_segment(
             pos += len as usize;
             continue;
         }
-        if rest.len() < 5 && (20..=24).contains(&rest[0]) && rest.get(1).map_or(true, |&v| v == 3) {
+        if rest.len() < 5 && (20..=24).contains(&rest[0]) && rest.get(1).is_none_or(|&v| v == 3) {
             header_buf = rest.to_vec();
             pos = data.len();
             continue;

@@ -924,7 +924,7 @@ fn stateless(filter: &str, cap: &[Packet]) -> Vec<u64> {
 fn tls_records_split_over_segments() {
     // g_tls_multi: a 3005-byte record in segments of 1200, 1200 and 605 bytes.
     let mut record = vec![0x17, 3, 3, 0x0b, 0xb8];
-    record.extend(std::iter::repeat(0xab).take(3000));
+    record.extend(std::iter::repeat_n(0xab, 3000));
     let mut c = Conv::new(41000, 443);
     for chunk in record.chunks(1200) {
         c.client(chunk);
@@ -975,7 +975,7 @@ fn http_messages_complete_where_wireshark_shows_them() {
 #[test]
 fn reevaluating_a_packet_gives_the_same_answer() {
     let mut record = vec![0x16, 3, 1, 0x01, 0x00];
-    record.extend(std::iter::repeat(1).take(256));
+    record.extend(std::iter::repeat_n(1, 256));
     let mut c = Conv::new(41000, 443);
     c.client(&record[..100]).client(&record[100..]);
     let cap = capture(c.frames.clone());
