@@ -139,7 +139,7 @@ pub struct Args {
     #[arg(
         long = "max-streams",
         value_name = "N",
-        default_value_t = 200_000,
+        default_value_t = 150_000,
         help_heading = "Limits"
     )]
     pub max_streams: usize,

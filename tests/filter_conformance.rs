@@ -247,30 +247,6 @@ const DIFFERENCES: &[(&str, &str, &str)] = &[
         "ppa-tcp_dupack.pcapng",
         "the `http` difference above",
     ),
-    (
-        "tcp.payload contains \"HTTP\"",
-        "zeek-smtp.pcap",
-        "field registry, not the filter: tcp.payload is absent for TCP quoted in an ICMP error (tshark shows the quoted bytes)",
-    ),
-    ("len(tcp.payload) > 100", "zeek-smtp.pcap", "the tcp.payload registry difference above"),
-    (
-        "tcp.flags.syn",
-        "e15_malformed.pcap",
-        "field registry, not the filter: the flag fields exist on a header with data offset 4; tshark stops before the flags",
-    ),
-    ("tcp.flags.syn == 1 && tcp.flags.ack == 0", "e15_malformed.pcap", "the flag-field registry difference above"),
-    ("tcp.flags.syn == TRUE and tcp.flags.ack == False", "e15_malformed.pcap", "the flag-field registry difference above"),
-    ("tcp.flags.str contains \"S\"", "e15_malformed.pcap", "the flag-field registry difference above"),
-    (
-        "(tcp.flags.syn == 1 or tcp.flags.fin == 1) and not tcp.flags.ack == 1",
-        "e15_malformed.pcap",
-        "the flag-field registry difference above",
-    ),
-    (
-        "tcp.checksum.status == 2",
-        "e15_malformed.pcap",
-        "field registry, not the filter: tcp.checksum.status exists on a header with data offset 4; tshark stops before it",
-    ),
 ];
 
 fn manifest() -> PathBuf {

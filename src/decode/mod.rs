@@ -563,6 +563,12 @@ fn quoted(f: &mut Frame, base: usize, data: &[u8]) {
         6 => {
             if let Some((h, _)) = tcp::parse(payload, None, true) {
                 f.protos |= proto::TCP;
+                // Whatever the error quoted beyond the header is the quoted segment's payload.
+                let hl = h.hdr_len as usize;
+                if h.has_fixed && hl >= 20 && payload.len() > hl {
+                    f.payload_off = offset_of(base, &payload[hl..]);
+                    f.payload_cap = (payload.len() - hl) as u32;
+                }
                 f.tcp = Some(h);
             }
         }

@@ -96,7 +96,8 @@ macro_rules! tcp_flag {
             ty: FieldType::Bool,
             desc: $desc,
             get: |p, o| {
-                if let Some(t) = p.tcpf() {
+                // tshark stops before the flags on a bogus (< 20) header length.
+                if let Some(t) = p.tcpf().filter(|t| !t.bogus_hdr_len()) {
                     o.push(Value::Bool(t.flags & $bit != 0))
                 }
             },
@@ -470,7 +471,9 @@ pub static FIELDS: &[Field] = &[
         name: "tcp.flags.str",
         ty: FieldType::Str,
         desc: "Flags as RRRACEUAPRSF with · for unset",
-        get: |p, o| o.extend(p.tcpf().map(|t| Value::Str(Cow::Owned(info::flags_str(t.flags))))),
+        get: |p, o| {
+            o.extend(p.tcpf().filter(|t| !t.bogus_hdr_len()).map(|t| Value::Str(Cow::Owned(info::flags_str(t.flags)))))
+        },
     },
     Field {
         name: "tcp.window_size_value",
@@ -490,13 +493,18 @@ pub static FIELDS: &[Field] = &[
         desc: "Window scale factor (-1 unknown, -2 no scaling; absent on SYNs)",
         get: |p, o| o.extend(p.meta.and_then(|m| m.scalefactor).map(|v| Value::Int(v as i64))),
     },
-    Field { name: "tcp.checksum", ty: HEX4, desc: "Checksum", get: |p, o| o.extend(p.tcpf().and_then(|t| t.checksum).map(u)) },
+    Field {
+        name: "tcp.checksum",
+        ty: HEX4,
+        desc: "Checksum",
+        get: |p, o| o.extend(p.tcpf().filter(|t| !t.bogus_hdr_len()).and_then(|t| t.checksum).map(u)),
+    },
     Field {
         name: "tcp.checksum.status",
         ty: FieldType::U8,
         desc: "Checksum status: 0 bad, 1 good, 2 unverified (off by default, as in Wireshark; -o tcp.check_checksum:TRUE)",
         get: |p, o| {
-            if p.tcpf().and_then(|t| t.checksum).is_some() {
+            if p.tcpf().filter(|t| !t.bogus_hdr_len()).and_then(|t| t.checksum).is_some() {
                 o.push(u(crate::decode::checksum::tcp_status(p.frame, p.bytes)))
             }
         },

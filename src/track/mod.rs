@@ -65,7 +65,7 @@ pub struct Budget {
 impl Default for Budget {
     fn default() -> Self {
         Budget {
-            max_streams: 200_000,
+            max_streams: 150_000,
             idle_timeout_ns: 0,
         }
     }
