@@ -468,6 +468,14 @@ impl Compiler<'_> {
                 })
             }
             Operand::BitAnd(a, m, span) => {
+                // tshark takes an unknown name here for a constant: "Constant arithmetic ...".
+                if let Operand::Word(w, wspan) = a.as_ref() {
+                    if resolve(w).is_none() {
+                        let mut e = self.unknown_name(w, *wspan, String::new());
+                        e.message = "Constant arithmetic expression on the LHS is invalid.".into();
+                        return Err(e);
+                    }
+                }
                 let t = self.value(a, what)?;
                 if matches!(t.ty, Ty::Time | Ty::Str | Ty::Label) {
                     return Err(FilterError::at(

@@ -547,6 +547,7 @@ fn error_messages_match_tshark() {
         ("ip.addr == \"abc\"", "IPv4 address cannot be converted from a string (\"abc\").", Some((11, 16))),
         ("tcp.port > 70000", "\"70000\" too big for this field, maximum 65535.", Some((11, 16))),
         ("80 == tcp.port", "Left side of \"==\" expression must be a field or function, not 80.", Some((0, 2))),
+        ("tcp.flgs & 0x12", "Constant arithmetic expression on the LHS is invalid.", Some((0, 8))),
         ("ip.adr eq 1.2.3.4", "Left side of \"eq\" expression must be a field or function, not ip.adr.", Some((0, 6))),
         ("ip.adr contains 1", "Left side of contains expression must be a field or function, not ip.adr.", Some((0, 6))),
         ("ip.adr in {1}", "Only a field may be tested for membership in a set.", Some((0, 6))),
