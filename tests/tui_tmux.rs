@@ -364,3 +364,20 @@ fn live_capture_on_loopback() {
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     tick.join().unwrap();
 }
+
+#[test]
+fn display_filter_from_the_command_line_applies_at_start() {
+    if !have_tmux() {
+        return;
+    }
+    let p = Pane::start(
+        "yflag",
+        120,
+        40,
+        &cmd(&format!("-r {HTTP} -Y 'hs.state == \"refused\"'")),
+    );
+    let s = p.wait_for(&["Flows · 1 of 5", "Filter: hs.state == \"refused\""]);
+    assert!(s.contains("127.0.0.1:1"), "{s}");
+    p.keys(&["q"]);
+    p.wait_for(&["EXIT=0"]);
+}

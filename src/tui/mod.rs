@@ -118,6 +118,10 @@ pub fn run(settings: Settings, opts: Options) -> anyhow::Result<ExitCode> {
         opts.limits,
         opts.compiler,
     );
+    // -Y applies from the start (it was already checked, so a bad filter never opens the TUI).
+    if let Some(f) = &settings.filter {
+        app.apply_filter(f.text());
+    }
     let running = capture::spawn(opened, settings.read.clone());
     let stop = crate::pipeline::install_signal_flag();
 
