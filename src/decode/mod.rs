@@ -10,9 +10,7 @@
 pub mod checksum;
 pub mod tcp;
 
-use etherparse::{
-    EtherType, LaxIpSlice, LaxLinkExtSlice, LaxNetSlice, LaxSlicedPacket, LinkSlice, TransportSlice,
-};
+use etherparse::{LaxIpSlice, LaxNetSlice};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 pub use tcp::{TcpHeader, TcpOptions, TcpProblem};
 
@@ -250,13 +248,18 @@ pub fn decode_into(f: &mut Frame, data: &[u8]) {
     }
     let base = data.as_ptr() as usize;
     match link {
-        LinkType::Ethernet => match LaxSlicedPacket::from_ethernet(data) {
-            Ok(p) => {
+        LinkType::Ethernet => {
+            if data.len() < 14 {
+                f.note("Ethernet header truncated");
+            } else {
                 f.protos |= proto::ETH;
-                sliced(f, base, &p)
+                f.eth_dst = Some([data[0], data[1], data[2], data[3], data[4], data[5]]);
+                f.eth_src = Some([data[6], data[7], data[8], data[9], data[10], data[11]]);
+                let et = u16::from_be_bytes([data[12], data[13]]);
+                f.ethertype = Some(et);
+                ether_payload(f, base, et, &data[14..]);
             }
-            Err(_) => f.note("Ethernet header truncated"),
-        },
+        }
         LinkType::LinuxSll | LinkType::LinuxSll2 => {
             let (hdr_len, proto_at) = if link == LinkType::LinuxSll {
                 (16, 14)
@@ -269,8 +272,7 @@ pub fn decode_into(f: &mut Frame, data: &[u8]) {
                 f.protos |= proto::SLL;
                 let et = u16::from_be_bytes([data[proto_at], data[proto_at + 1]]);
                 f.ethertype = Some(et);
-                let p = LaxSlicedPacket::from_ether_type(EtherType(et), &data[hdr_len..]);
-                sliced(f, base, &p)
+                ether_payload(f, base, et, &data[hdr_len..]);
             }
         }
         LinkType::Null | LinkType::Loop => {
@@ -299,70 +301,78 @@ pub fn decode_into(f: &mut Frame, data: &[u8]) {
     }
 }
 
+/// What follows a link header with an ethertype: VLAN tags (802.1Q/QinQ),
+/// then IPv4, IPv6 or ARP. Other ethertypes are left undecoded.
+fn ether_payload(f: &mut Frame, base: usize, mut et: u16, mut data: &[u8]) {
+    loop {
+        match et {
+            0x8100 | 0x88a8 | 0x9100 => {
+                if data.len() < 4 {
+                    f.note("VLAN tag truncated");
+                    return;
+                }
+                f.protos |= proto::VLAN;
+                if (f.vlan_count as usize) < f.vlan_ids.len() {
+                    f.vlan_ids[f.vlan_count as usize] =
+                        u16::from_be_bytes([data[0], data[1]]) & 0x0fff;
+                    f.vlan_count += 1;
+                }
+                et = u16::from_be_bytes([data[2], data[3]]);
+                data = &data[4..];
+            }
+            0x0800 | 0x86dd => return ip_only(f, base, data),
+            0x0806 => {
+                f.protos |= proto::ARP;
+                let b = data;
+                if b.len() >= 28 {
+                    let mac =
+                        |at: usize| [b[at], b[at + 1], b[at + 2], b[at + 3], b[at + 4], b[at + 5]];
+                    f.arp = Some(ArpHeader {
+                        opcode: u16::from_be_bytes([b[6], b[7]]),
+                        sender_mac: mac(8),
+                        sender_ip: Ipv4Addr::new(b[14], b[15], b[16], b[17]),
+                        target_mac: mac(18),
+                        target_ip: Ipv4Addr::new(b[24], b[25], b[26], b[27]),
+                    });
+                } else {
+                    f.note("ARP packet truncated");
+                }
+                return;
+            }
+            _ => return,
+        }
+    }
+}
+
+/// An IP packet: etherparse's lax IP slicer (IPv4, IPv6 and its extension
+/// headers, lengths checked against what was captured), then our transport readers.
 fn ip_only(f: &mut Frame, base: usize, data: &[u8]) {
     if data.is_empty() {
         f.note("no IP header");
         return;
     }
-    match LaxSlicedPacket::from_ip(data) {
-        Ok(p) => sliced(f, base, &p),
-        Err(_) => f.note("IP header malformed or truncated"),
+    let Ok((ip, _)) = LaxIpSlice::from_slice(data) else {
+        f.note("IP header malformed or truncated");
+        return;
+    };
+    let net = match ip {
+        LaxIpSlice::Ipv4(v4) => LaxNetSlice::Ipv4(v4),
+        LaxIpSlice::Ipv6(v6) => LaxNetSlice::Ipv6(v6),
+    };
+    let (ip, payload, declared, fragmented) = ip_header(base, &net);
+    // Like Wireshark, believe the IP length only as far as the frame's wire length reaches.
+    let on_wire = f.wire_len.saturating_sub(ip.offset + ip.hdr_len as u32);
+    let declared = declared.map(|d| d.min(on_wire));
+    f.protos |= if ip.is_v6() { proto::IPV6 } else { proto::IP };
+    f.ip = Some(ip);
+    if payload.len() < declared.unwrap_or(0) as usize {
+        f.truncated = true;
     }
+    transport(f, base, &ip, payload, declared, fragmented);
 }
 
 fn offset_of(base: usize, s: &[u8]) -> u32 {
     (s.as_ptr() as usize).saturating_sub(base) as u32
-}
-
-fn sliced(f: &mut Frame, base: usize, p: &LaxSlicedPacket<'_>) {
-    if let Some(LinkSlice::Ethernet2(eth)) = &p.link {
-        f.eth_src = Some(eth.source());
-        f.eth_dst = Some(eth.destination());
-        f.ethertype = Some(eth.ether_type().0);
-    }
-    for ext in &p.link_exts {
-        if let LaxLinkExtSlice::Vlan(v) = ext {
-            f.protos |= proto::VLAN;
-            if (f.vlan_count as usize) < f.vlan_ids.len() {
-                f.vlan_ids[f.vlan_count as usize] = v.vlan_identifier().value();
-                f.vlan_count += 1;
-            }
-        }
-    }
-    match &p.net {
-        Some(LaxNetSlice::Arp(arp)) => {
-            f.protos |= proto::ARP;
-            let b = arp.slice();
-            if b.len() >= 28 {
-                let mac =
-                    |at: usize| [b[at], b[at + 1], b[at + 2], b[at + 3], b[at + 4], b[at + 5]];
-                f.arp = Some(ArpHeader {
-                    opcode: u16::from_be_bytes([b[6], b[7]]),
-                    sender_mac: mac(8),
-                    sender_ip: Ipv4Addr::new(b[14], b[15], b[16], b[17]),
-                    target_mac: mac(18),
-                    target_ip: Ipv4Addr::new(b[24], b[25], b[26], b[27]),
-                });
-            }
-        }
-        Some(LaxNetSlice::Ipv4(_)) | Some(LaxNetSlice::Ipv6(_)) => {
-            let (ip, payload, declared, fragmented) = ip_header(base, p.net.as_ref().unwrap());
-            // Like Wireshark, believe the IP length only as far as the frame's wire length reaches.
-            let on_wire = f.wire_len.saturating_sub(ip.offset + ip.hdr_len as u32);
-            let declared = declared.map(|d| d.min(on_wire));
-            f.protos |= if ip.is_v6() { proto::IPV6 } else { proto::IP };
-            f.ip = Some(ip);
-            if payload.len() < declared.unwrap_or(0) as usize {
-                f.truncated = true;
-            }
-            transport(f, base, &ip, payload, declared, fragmented, &p.transport);
-        }
-        None => {
-            if p.stop_err.is_some() {
-                f.note("network layer malformed or truncated");
-            }
-        }
-    }
 }
 
 /// Pull our `IpHeader` out of an etherparse net slice; also return the
@@ -473,7 +483,6 @@ fn transport(
     payload: &[u8],
     declared: Option<u32>,
     fragmented: bool,
-    ts: &Option<TransportSlice<'_>>,
 ) {
     if fragmented {
         // Fragments are marked, not reassembled: Wireshark (which reassembles) shows
@@ -501,20 +510,27 @@ fn transport(
             }
             f.tcp = Some(h);
         }
-        17 => match ts {
-            Some(TransportSlice::Udp(u)) => {
-                f.protos |= proto::UDP;
-                f.udp = Some(UdpHeader {
-                    src_port: u.source_port(),
-                    dst_port: u.destination_port(),
-                    length: u.length(),
-                });
-                let pl = u.payload();
-                f.payload_off = offset_of(base, pl);
-                f.payload_cap = pl.len() as u32;
+        17 => {
+            if payload.len() < 8 {
+                f.note("UDP header truncated");
+                return;
             }
-            _ => f.note("UDP header truncated"),
-        },
+            f.protos |= proto::UDP;
+            let length = u16::from_be_bytes([payload[4], payload[5]]);
+            f.udp = Some(UdpHeader {
+                src_port: u16::from_be_bytes([payload[0], payload[1]]),
+                dst_port: u16::from_be_bytes([payload[2], payload[3]]),
+                length,
+            });
+            // The UDP length bounds the payload when it is plausible; else take what was captured.
+            let end = if (8..=payload.len()).contains(&(length as usize)) {
+                length as usize
+            } else {
+                payload.len()
+            };
+            f.payload_off = offset_of(base, &payload[8..]);
+            f.payload_cap = (end - 8) as u32;
+        }
         1 | 58 => {
             let v6 = ip.proto == 58;
             f.protos |= if v6 { proto::ICMPV6 } else { proto::ICMP };
