@@ -3,6 +3,7 @@
 //! order and early exits are part of the behaviour and must not be "tidied".
 
 use super::seq;
+use smallvec::SmallVec;
 
 /// `tcp.analysis.*` flag bits.
 pub mod flag {
@@ -105,7 +106,9 @@ pub struct FlowAnalysis {
     dupacknum: i32,
     lastnondupack: u64,
     lastsegmentflags: u32,
-    unacked: Vec<Unacked>,
+    /// Inline for the first two: most directions never have more in flight,
+    /// and a heap buffer per direction costs a cache miss per packet.
+    unacked: SmallVec<[Unacked; 2]>,
     valid_bif: bool,
     /// From this direction's SYN until its first ACK without SYN.
     pub is_first_ack: bool,
@@ -129,7 +132,7 @@ impl Default for FlowAnalysis {
             dupacknum: 0,
             lastnondupack: 0,
             lastsegmentflags: 0,
-            unacked: Vec::new(),
+            unacked: SmallVec::new(),
             valid_bif: true,
             is_first_ack: false,
             sack_total: 0,
@@ -350,10 +353,6 @@ pub fn analyze(
     if (s.len > 0 || s.syn || s.fin) && fwd.unacked.len() < MAX_UNACKED {
         end = end.wrapping_add((s.syn || s.fin) as u32);
         // Wireshark keeps newest first; we push at the back, so index 0 is the oldest.
-        if fwd.unacked.capacity() == 0 {
-            // Most streams (a SYN, a short exchange) never hold more than one or two.
-            fwd.unacked.reserve_exact(1);
-        }
         fwd.unacked.push(Unacked {
             frame: s.frame,
             seq: s.seq,
@@ -382,7 +381,7 @@ pub fn analyze(
     // match, the oldest (the original transmission) wins.
     let ack = s.ack;
     let mut acked: Option<(u64, i64)> = None;
-    rev.unacked.retain_mut(|u| {
+    rev.unacked.retain(|u| {
         if ack == u.nextseq {
             acked.get_or_insert((u.frame, u.ts));
             false
