@@ -87,7 +87,7 @@ def gen_flood(path, n):
     write_pcap(path, ((1700000000.0 + i * 1e-6, frame(bytes([10, 2 + (i >> 24 & 63), i >> 16 & 255, i >> 8 & 255]), server, 1024 + i % 60000, 80, i * 2654435761, 0, 0x02)) for i in range(n)))
 
 
-def best(cmd, runs=3, stdout=subprocess.DEVNULL):
+def best(cmd, runs=7, stdout=subprocess.DEVNULL):
     times = []
     for _ in range(runs):
         t = time.perf_counter()
@@ -136,7 +136,7 @@ def main():
     res = {}
     print(f'{n} packets, {os.path.getsize(flows) / 1e6:.0f} MB ({os.path.basename(flows)})')
     for name, cmd in rows:
-        t = best(cmd, runs=1 if name == 'tshark' else 3)
+        t = best(cmd, runs=1 if name == 'tshark' else 7)
         res[name] = t
         print(f'  {name:9s} {t:8.3f} s  {n / t / 1e6:7.3f} Mpkt/s', flush=True)
     print('ratios:')
