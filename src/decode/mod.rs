@@ -109,6 +109,26 @@ pub struct IpHeader {
 }
 
 impl IpHeader {
+    /// A header with these addresses and protocol and nothing else known
+    /// (for records rebuilt without their bytes, and for tests).
+    pub fn bare(src: IpAddr, dst: IpAddr, proto: u8) -> IpHeader {
+        IpHeader {
+            src,
+            dst,
+            proto,
+            ttl: 0,
+            id: 0,
+            tos: 0,
+            more_fragments: false,
+            dont_fragment: false,
+            frag_offset: 0,
+            checksum: 0,
+            hdr_len: 0,
+            len_field: 0,
+            offset: 0,
+        }
+    }
+
     pub fn is_v6(&self) -> bool {
         self.src.is_ipv6()
     }
@@ -458,21 +478,7 @@ fn ip_header<'a>(base: usize, net: &LaxNetSlice<'a>) -> (IpHeader, &'a [u8], Opt
 fn unreachable_ip() -> (IpHeader, &'static [u8], Option<u32>, bool) {
     // Callers only pass IP slices; return something harmless rather than panic.
     let zero = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
-    let h = IpHeader {
-        src: zero,
-        dst: zero,
-        proto: 0,
-        ttl: 0,
-        id: 0,
-        tos: 0,
-        more_fragments: false,
-        dont_fragment: false,
-        frag_offset: 0,
-        checksum: 0,
-        hdr_len: 0,
-        len_field: 0,
-        offset: 0,
-    };
+    let h = IpHeader::bare(zero, zero, 0);
     (h, &[], None, false)
 }
 

@@ -46,19 +46,9 @@ fn s2c(seq: u32, ack: u32, flags: u16, len: u32, ts_ms: i64) -> Seg {
 fn frame(n: u64, s: &Seg) -> Frame {
     let ip = |h: u8| IpAddr::V4(Ipv4Addr::new(10, 0, 0, h));
     let iph = IpHeader {
-        src: ip(s.from.0),
-        dst: ip(s.to.0),
-        proto: 6,
-        ttl: 64,
-        id: 0,
-        tos: 0,
-        more_fragments: false,
-        dont_fragment: false,
-        frag_offset: 0,
-        checksum: 0,
         hdr_len: 20,
         len_field: 40 + s.len,
-        offset: 0,
+        ..IpHeader::bare(ip(s.from.0), ip(s.to.0), 6)
     };
     let tcp = TcpHeader {
         src_port: s.from.1,

@@ -659,23 +659,13 @@ impl Store {
         let v6 = src.0.is_ipv6();
         let len = r.meta.seg_len().unwrap_or(0);
         let ip = IpHeader {
-            src: src.0,
-            dst: dst.0,
-            proto: 6,
-            ttl: 0,
-            id: 0,
-            tos: 0,
-            more_fragments: false,
-            dont_fragment: false,
-            frag_offset: 0,
-            checksum: 0,
             hdr_len: if v6 { 40 } else { 20 },
             len_field: if v6 {
                 r.hdr_len as u32 + len
             } else {
                 20 + r.hdr_len as u32 + len
             },
-            offset: 0,
+            ..IpHeader::bare(src.0, dst.0, 6)
         };
         let tcp = TcpHeader {
             src_port: src.1,

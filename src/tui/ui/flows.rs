@@ -10,34 +10,8 @@ use ratatui::text::Line;
 use ratatui::widgets::{Block, Cell, Row, Table};
 use ratatui::Frame;
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Col {
-    Stream,
-    Flow,
-    State,
-    Irtt,
-    SynRtx,
-    Packets,
-    Bytes,
-    Duration,
-    LastSeen,
-}
-
-impl Col {
-    fn sort_key(self) -> SortKey {
-        match self {
-            Col::Stream => SortKey::Stream,
-            Col::Flow => SortKey::Flow,
-            Col::State => SortKey::State,
-            Col::Irtt => SortKey::Irtt,
-            Col::SynRtx => SortKey::SynRtx,
-            Col::Packets => SortKey::Packets,
-            Col::Bytes => SortKey::Bytes,
-            Col::Duration => SortKey::Duration,
-            Col::LastSeen => SortKey::LastSeen,
-        }
-    }
-}
+/// A column is named by the key it sorts by: every column sorts.
+type Col = SortKey;
 
 /// Columns that fit `width`, with their widths and headers. The client →
 /// server column gets `label_w` (the widest label) if it can; optional
@@ -153,7 +127,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
     let mut header = vec![Cell::from(" ")];
     header.extend(cols.iter().map(|&(c, _, name)| {
         let mut t = name.to_string();
-        if c.sort_key() == app.sort {
+        if c == app.sort {
             t.push_str(dir);
         }
         match c {
