@@ -215,6 +215,31 @@ impl Alarms {
     }
 }
 
+impl Alarm {
+    /// A short form for a status bar.
+    pub fn headline(&self) -> String {
+        let ep = |a: &IpAddr, p: u16| {
+            if a.is_ipv6() {
+                format!("[{a}]:{p}")
+            } else {
+                format!("{a}:{p}")
+            }
+        };
+        match self {
+            Alarm::SynFlood { server, peak, .. } => format!(
+                "SYN flood on {} ({peak} half-open)",
+                ep(&server.0, server.1)
+            ),
+            Alarm::PortScan {
+                source,
+                target,
+                ports,
+                ..
+            } => format!("port scan of {target} by {source} ({ports} ports)"),
+        }
+    }
+}
+
 impl std::fmt::Display for Alarm {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let ep = |a: &IpAddr, p: u16| {

@@ -293,6 +293,8 @@ pub struct CaptureStatus {
 #[derive(Clone, Debug, Default)]
 pub struct Summary {
     pub median_irtt: Option<i64>,
+    /// SYN floods and port scans among the flows so far (refreshed every 2 s at most).
+    pub alarms: Vec<crate::track::alarms::Alarm>,
     /// Packets per second over the last seconds (live captures).
     pub rate: Option<f64>,
 }
@@ -340,6 +342,9 @@ pub struct App {
     save: Option<SaveJob>,
     rate_samples: VecDeque<(Instant, u64)>,
     last_summary: Option<Instant>,
+    last_alarms: Option<Instant>,
+    /// Alarm thresholds (from the command line).
+    pub alarm_cfg: crate::track::alarms::AlarmConfig,
 }
 
 /// How often data changes may re-sort the flows table.
@@ -385,6 +390,8 @@ impl App {
             save: None,
             rate_samples: VecDeque::new(),
             last_summary: None,
+            last_alarms: None,
+            alarm_cfg: Default::default(),
         }
     }
 
@@ -599,6 +606,18 @@ impl App {
             let mid = rtts.len() / 2;
             Some(*rtts.select_nth_unstable(mid).1)
         };
+        // Alarms walk every flow: not more often than every 2 s.
+        if self
+            .last_alarms
+            .is_none_or(|t| now.duration_since(t) >= Duration::from_secs(2))
+        {
+            self.last_alarms = Some(now);
+            let mut alarms = crate::track::alarms::Alarms::new(self.alarm_cfg);
+            for f in self.store.flows.iter() {
+                alarms.add(&f.sum);
+            }
+            self.summary.alarms = alarms.raised();
+        }
         if self.source.live {
             self.rate_samples.push_back((now, self.store.counts.frames));
             while self.rate_samples.len() > 2

@@ -118,6 +118,7 @@ pub fn run(settings: Settings, opts: Options) -> anyhow::Result<ExitCode> {
         opts.limits,
         opts.compiler,
     );
+    app.alarm_cfg = settings.stats.alarms;
     // -Y applies from the start (it was already checked, so a bad filter never opens the TUI).
     if let Some(f) = &settings.filter {
         app.apply_filter(f.text());

@@ -673,3 +673,19 @@ fn budget_drops_bytes_then_packets_and_the_ui_copes() {
     let s = screen(&mut app, 200, 60);
     assert!(s.contains("bytes dropped from memory"), "{s}");
 }
+
+#[test]
+fn alarms_show_in_the_status_bar() {
+    let mut app = load("sample-captures/syn-flood.pcap");
+    let s = screen(&mut app, 200, 60);
+    assert!(
+        s.contains("⚠ SYN flood on 127.0.0.1:18093 (185 half-open)"),
+        "{s}"
+    );
+    let s = screen(&mut app, 80, 24);
+    assert!(s.contains("⚠ 1 alarm") || s.contains("⚠ SYN flood"), "{s}");
+    let mut app = load("sample-captures/port-scan.pcap");
+    assert!(screen(&mut app, 200, 60).contains("⚠ port scan of 127.0.0.1 by 127.0.0.1 (101 ports)"));
+    let mut app = load(HTTP);
+    assert!(!screen(&mut app, 200, 60).contains('⚠'));
+}

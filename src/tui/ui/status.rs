@@ -106,6 +106,26 @@ fn segments(app: &App) -> Vec<Seg> {
     }
     v.push(seg(long, short, 0));
 
+    if let Some(first) = app.summary.alarms.first() {
+        let n = app.summary.alarms.len();
+        let more = if n > 1 {
+            format!(" (+{} more)", n - 1)
+        } else {
+            String::new()
+        };
+        let style = Style::new()
+            .fg(Color::White)
+            .bg(Color::Red)
+            .add_modifier(Modifier::BOLD);
+        v.push(seg(
+            vec![Span::styled(format!("⚠ {}{more}", first.headline()), style)],
+            vec![Span::styled(
+                format!("⚠ {n} alarm{}", if n > 1 { "s" } else { "" }),
+                style,
+            )],
+            0,
+        ));
+    }
     if let Some(job) = &app.filter.job {
         let t = format!(
             "filtering {:>2.0}% {}",
