@@ -451,6 +451,8 @@ impl App {
             Event::Stats(s) => self.capture.stats = Some(s),
             Event::Done(e) => {
                 self.capture.done = true;
+                // Everything is in: recompute alarms at the next summary.
+                self.last_alarms = None;
                 if let Some(e) = e {
                     self.capture.error = Some(e.to_string());
                 }
