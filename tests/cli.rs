@@ -423,3 +423,31 @@ fn list_fields_covers_the_registry() {
         assert!(out.stdout.contains(f), "{f}");
     }
 }
+
+#[test]
+fn negotiated_options_per_side() {
+    let out = hs_tui(&[
+        "-r",
+        &s(sample("http-get.pcap")),
+        "-T",
+        "fields",
+        "-c",
+        "3",
+        "-e",
+        "hs.mss.client",
+        "-e",
+        "hs.mss.server",
+        "-e",
+        "hs.wscale.client",
+        "-e",
+        "hs.wscale.server",
+        "-e",
+        "hs.sack_permitted",
+        "-e",
+        "hs.timestamps",
+    ]);
+    let rows: Vec<&str> = out.stdout.lines().collect();
+    // After the SYN only the client's side is known; after the SYN-ACK both are.
+    assert_eq!(rows[0], "65495\t\t10\t\t\t");
+    assert_eq!(rows[2], "65495\t65495\t10\t10\t1\t1");
+}

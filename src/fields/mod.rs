@@ -825,6 +825,42 @@ pub static FIELDS: &[Field] = &[
         get: |p, o| o.extend(p.flow.map(|f| Value::Time(f.duration_ns()))),
     },
     Field {
+        name: "hs.mss.client",
+        ty: FieldType::U16,
+        desc: "MSS the client offered on its SYN",
+        get: |p, o| o.extend(p.flow.and_then(|f| side_opts(f, true)).and_then(|s| s.mss).map(u)),
+    },
+    Field {
+        name: "hs.mss.server",
+        ty: FieldType::U16,
+        desc: "MSS the server offered on its SYN-ACK",
+        get: |p, o| o.extend(p.flow.and_then(|f| side_opts(f, false)).and_then(|s| s.mss).map(u)),
+    },
+    Field {
+        name: "hs.wscale.client",
+        ty: FieldType::U8,
+        desc: "Window scale shift the client offered",
+        get: |p, o| o.extend(p.flow.and_then(|f| side_opts(f, true)).and_then(|s| s.wscale).map(u)),
+    },
+    Field {
+        name: "hs.wscale.server",
+        ty: FieldType::U8,
+        desc: "Window scale shift the server offered",
+        get: |p, o| o.extend(p.flow.and_then(|f| side_opts(f, false)).and_then(|s| s.wscale).map(u)),
+    },
+    Field {
+        name: "hs.sack_permitted",
+        ty: FieldType::Bool,
+        desc: "SACK negotiated: both the SYN and the SYN-ACK carried SACK_PERM",
+        get: |p, o| o.extend(p.flow.filter(|f| f.syn_opts.iter().all(|s| s.seen)).map(|f| Value::Bool(f.syn_opts.iter().all(|s| s.sack_perm)))),
+    },
+    Field {
+        name: "hs.timestamps",
+        ty: FieldType::Bool,
+        desc: "TCP timestamps negotiated: both handshake packets carried them",
+        get: |p, o| o.extend(p.flow.filter(|f| f.syn_opts.iter().all(|s| s.seen)).map(|f| Value::Bool(f.syn_opts.iter().all(|s| s.timestamps)))),
+    },
+    Field {
         name: "hs.tfo",
         ty: FieldType::Bool,
         desc: "Data carried on the SYN (TCP Fast Open)",
@@ -856,6 +892,13 @@ pub static FIELDS: &[Field] = &[
         get: |p, o| o.push(s(info::protocol_column(p.frame))),
     },
 ];
+
+/// The SYN options of the client's (or the server's) side, once seen.
+fn side_opts(f: &FlowSummary, client: bool) -> Option<&crate::track::SynOptions> {
+    let c = f.hs.client? as usize;
+    let side = if client { c } else { 1 - c };
+    Some(&f.syn_opts[side]).filter(|s| s.seen)
+}
 
 const fn proto_hs() -> Field {
     Field {
