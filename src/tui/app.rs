@@ -289,6 +289,12 @@ pub struct CaptureStatus {
     pub stats: Option<crate::capture::Stats>,
 }
 
+/// The filter presets picker: named filters from `filters/`.
+pub struct Picker {
+    pub items: Vec<crate::filter::presets::Preset>,
+    pub selected: usize,
+}
+
 /// Figures recomputed a few times a second, not every frame.
 #[derive(Clone, Debug, Default)]
 pub struct Summary {
@@ -331,6 +337,8 @@ pub struct App {
     pub packets: PacketsView,
     pub detail: DetailView,
     pub help: bool,
+    /// The presets picker (`F`), when open.
+    pub picker: Option<Picker>,
     pub capture: CaptureStatus,
     pub message: Option<(Severity, String)>,
     pub summary: Summary,
@@ -380,6 +388,7 @@ impl App {
             packets: PacketsView::default(),
             detail: DetailView::default(),
             help: false,
+            picker: None,
             capture: CaptureStatus::default(),
             message: None,
             summary: Summary::default(),
@@ -1030,6 +1039,10 @@ impl App {
             return;
         }
         let action = keys::action_for(&ev);
+        if self.picker.is_some() {
+            self.on_picker(action);
+            return;
+        }
         if self.help {
             if matches!(action, Some(Action::Help | Action::Back | Action::Quit)) {
                 self.help = false;
@@ -1129,7 +1142,42 @@ impl App {
             }
             Action::ToggleLadder => self.ladder = !self.ladder,
             Action::Save => self.start_save(),
+            Action::Presets => {
+                let (items, _) = crate::filter::presets::all();
+                self.picker = Some(Picker { items, selected: 0 });
+            }
             Action::Help => self.help = true,
+        }
+    }
+
+    fn on_picker(&mut self, action: Option<Action>) {
+        let Some(p) = self.picker.as_mut() else {
+            return;
+        };
+        match action {
+            Some(Action::Up) => p.selected = p.selected.saturating_sub(1),
+            Some(Action::Down) => {
+                p.selected = (p.selected + 1).min(p.items.len().saturating_sub(1))
+            }
+            Some(Action::Back | Action::Quit | Action::Presets) => self.picker = None,
+            Some(Action::Enter) => {
+                let Some(item) = p.items.get(p.selected).cloned() else {
+                    self.picker = None;
+                    return;
+                };
+                self.picker = None;
+                // A placeholder without a default needs a value: let the user type it.
+                match required_placeholder(&item.expr) {
+                    Some(var) => {
+                        self.on_action(Action::EditFilter);
+                        self.filter.input = format!("@{}:{var}=", item.name);
+                        self.filter.cursor = self.filter.input.len();
+                        self.filter.recheck();
+                    }
+                    None => self.apply_filter(&format!("@{}", item.name)),
+                }
+            }
+            _ => {}
         }
     }
 
@@ -1444,4 +1492,19 @@ fn prev_boundary(s: &str, i: usize) -> usize {
 
 fn next_boundary(s: &str, i: usize) -> usize {
     s[i..].chars().next().map(|c| i + c.len_utf8()).unwrap_or(i)
+}
+
+/// The first `${NAME}` placeholder of a preset that has no `:-default`.
+fn required_placeholder(expr: &str) -> Option<String> {
+    let mut rest = expr;
+    while let Some(i) = rest.find("${") {
+        let tail = &rest[i + 2..];
+        let end = tail.find('}')?;
+        let inner = &tail[..end];
+        if !inner.contains(":-") {
+            return Some(inner.to_string());
+        }
+        rest = &tail[end..];
+    }
+    None
 }

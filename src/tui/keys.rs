@@ -27,6 +27,7 @@ pub enum Action {
     ReverseSort,
     ToggleLadder,
     Save,
+    Presets,
     Help,
 }
 
@@ -160,6 +161,11 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[k('w')],
         action: Action::Save,
         help: "save shown packets",
+    },
+    Binding {
+        keys: &[k('F')],
+        action: Action::Presets,
+        help: "filter presets",
     },
     Binding {
         keys: &[k('?')],

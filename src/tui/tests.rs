@@ -689,3 +689,42 @@ fn alarms_show_in_the_status_bar() {
     let mut app = load(HTTP);
     assert!(!screen(&mut app, 200, 60).contains('⚠'));
 }
+
+#[test]
+fn presets_picker_applies_or_asks_for_a_value() {
+    let mut app = load(HTTP);
+    ch(&mut app, 'F');
+    assert!(app.picker.is_some());
+    let s = screen(&mut app, 120, 40);
+    assert!(
+        s.contains("filter presets") && s.contains("handshakes-only"),
+        "{s}"
+    );
+    // The third preset is `resets`: applied as @resets.
+    ch(&mut app, 'j');
+    ch(&mut app, 'j');
+    key(&mut app, KeyCode::Enter);
+    assert!(app.picker.is_none());
+    assert_eq!(app.filter.applied, "@resets");
+    // host-only-tcp needs HOST: the bar opens with the placeholder to fill.
+    ch(&mut app, 'F');
+    let last = app
+        .picker
+        .as_ref()
+        .unwrap()
+        .items
+        .iter()
+        .position(|p| p.name == "host-only-tcp")
+        .unwrap();
+    for _ in 0..last {
+        ch(&mut app, 'j');
+    }
+    key(&mut app, KeyCode::Enter);
+    assert!(app.filter.editing);
+    assert_eq!(app.filter.input, "@host-only-tcp:HOST=");
+    // Esc closes the picker without applying anything.
+    key(&mut app, KeyCode::Esc);
+    ch(&mut app, 'F');
+    key(&mut app, KeyCode::Esc);
+    assert!(app.picker.is_none());
+}

@@ -68,3 +68,43 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect) {
     frame.render_widget(Paragraph::new(left), lr);
     frame.render_widget(Paragraph::new(right), rr);
 }
+
+/// The presets picker overlay.
+pub fn draw_picker(frame: &mut Frame<'_>, area: Rect, picker: &crate::tui::app::Picker) {
+    let lines: Vec<Line> = picker
+        .items
+        .iter()
+        .enumerate()
+        .flat_map(|(i, p)| {
+            let mark = if i == picker.selected { "▶ " } else { "  " };
+            let name_style = if i == picker.selected {
+                theme::title(true)
+            } else {
+                Style::new().fg(Color::Cyan)
+            };
+            [
+                Line::from(vec![
+                    Span::raw(mark),
+                    Span::styled(p.name.clone(), name_style),
+                    Span::raw("  "),
+                    Span::raw(p.expr.clone()),
+                ]),
+                Line::styled(format!("    {}", p.desc), theme::DIM),
+            ]
+        })
+        .collect();
+    let h = (lines.len() as u16 + 2).min(area.height);
+    let w = area.width.saturating_sub(4).min(110);
+    let r = Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    };
+    frame.render_widget(Clear, r);
+    let block = Block::bordered()
+        .title(" filter presets · ↑↓ choose · Enter apply · Esc close ")
+        .title_style(theme::title(true))
+        .border_style(theme::border(true));
+    frame.render_widget(Paragraph::new(lines).block(block), r);
+}

@@ -160,6 +160,9 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
     if app.help {
         help::draw(frame, area);
     }
+    if let Some(p) = &app.picker {
+        help::draw_picker(frame, area, p);
+    }
 }
 
 /// A pane title: ` Name ` plus details.
