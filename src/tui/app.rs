@@ -289,6 +289,59 @@ pub struct CaptureStatus {
     pub stats: Option<crate::capture::Stats>,
 }
 
+/// One server's handshakes, for the servers view (`i`).
+pub struct ServerRow {
+    pub server: (std::net::IpAddr, u16),
+    pub attempts: u64,
+    pub completed: u64,
+    pub refused: u64,
+    pub half_open: u64,
+    pub reset: u64,
+    /// Initial RTTs in nanoseconds, sorted.
+    pub irtt: Vec<i64>,
+}
+
+/// Per-server handshake statistics and an initial-RTT histogram.
+pub struct ServersView {
+    pub rows: Vec<ServerRow>,
+    pub selected: usize,
+}
+
+impl ServersView {
+    /// Built from the flows' latest summaries (streams without a handshake are left out).
+    pub fn build<'a>(flows: impl Iterator<Item = &'a crate::track::FlowSummary>) -> ServersView {
+        use crate::track::HsState;
+        let mut by: std::collections::HashMap<(std::net::IpAddr, u16), ServerRow> =
+            Default::default();
+        for f in flows {
+            let Some(server) = f.server() else { continue };
+            let r = by.entry(server).or_insert_with(|| ServerRow {
+                server,
+                attempts: 0,
+                completed: 0,
+                refused: 0,
+                half_open: 0,
+                reset: 0,
+                irtt: Vec::new(),
+            });
+            r.attempts += 1;
+            match f.hs.state {
+                HsState::Refused => r.refused += 1,
+                HsState::SynSent | HsState::SynReceived => r.half_open += 1,
+                HsState::Reset if f.hs.ack_ts.is_none() => r.reset += 1,
+                _ => r.completed += 1,
+            }
+            r.irtt.extend(f.irtt_ns);
+        }
+        let mut rows: Vec<ServerRow> = by.into_values().collect();
+        for r in &mut rows {
+            r.irtt.sort_unstable();
+        }
+        rows.sort_by(|a, b| b.attempts.cmp(&a.attempts).then(a.server.cmp(&b.server)));
+        ServersView { rows, selected: 0 }
+    }
+}
+
 /// The filter presets picker: named filters from `filters/`.
 pub struct Picker {
     pub items: Vec<crate::filter::presets::Preset>,
@@ -339,6 +392,8 @@ pub struct App {
     pub help: bool,
     /// The presets picker (`F`), when open.
     pub picker: Option<Picker>,
+    /// The servers view (`i`), when open.
+    pub servers: Option<ServersView>,
     pub capture: CaptureStatus,
     pub message: Option<(Severity, String)>,
     pub summary: Summary,
@@ -389,6 +444,7 @@ impl App {
             detail: DetailView::default(),
             help: false,
             picker: None,
+            servers: None,
             capture: CaptureStatus::default(),
             message: None,
             summary: Summary::default(),
@@ -1043,6 +1099,17 @@ impl App {
             self.on_picker(action);
             return;
         }
+        if let Some(v) = self.servers.as_mut() {
+            match action {
+                Some(Action::Up) => v.selected = v.selected.saturating_sub(1),
+                Some(Action::Down) => {
+                    v.selected = (v.selected + 1).min(v.rows.len().saturating_sub(1))
+                }
+                Some(Action::Back | Action::Quit | Action::Servers) => self.servers = None,
+                _ => {}
+            }
+            return;
+        }
         if self.help {
             if matches!(action, Some(Action::Help | Action::Back | Action::Quit)) {
                 self.help = false;
@@ -1142,6 +1209,9 @@ impl App {
             }
             Action::ToggleLadder => self.ladder = !self.ladder,
             Action::Save => self.start_save(),
+            Action::Servers => {
+                self.servers = Some(ServersView::build(self.store.flows.iter().map(|f| &f.sum)));
+            }
             Action::Presets => {
                 let (items, _) = crate::filter::presets::all();
                 self.picker = Some(Picker { items, selected: 0 });

@@ -28,6 +28,7 @@ pub enum Action {
     ToggleLadder,
     Save,
     Presets,
+    Servers,
     Help,
 }
 
@@ -161,6 +162,11 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[k('w')],
         action: Action::Save,
         help: "save shown packets",
+    },
+    Binding {
+        keys: &[k('i')],
+        action: Action::Servers,
+        help: "servers: iRTT histogram",
     },
     Binding {
         keys: &[k('F')],

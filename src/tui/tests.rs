@@ -728,3 +728,24 @@ fn presets_picker_applies_or_asks_for_a_value() {
     key(&mut app, KeyCode::Esc);
     assert!(app.picker.is_none());
 }
+
+#[test]
+fn servers_view_shows_outcomes_and_an_rtt_histogram() {
+    let mut app = load("sample-captures/half-open.pcap");
+    ch(&mut app, 'i');
+    let v = app.servers.as_ref().expect("servers view");
+    assert_eq!(
+        (v.rows[0].attempts, v.rows[0].completed, v.rows[0].half_open),
+        (2, 1, 1)
+    );
+    for (w, h) in [(200, 60), (80, 24)] {
+        let s = screen(&mut app, w, h);
+        assert!(
+            s.contains("127.0.0.1:18092") && s.contains("Initial RTT of 127.0.0.1:18092"),
+            "{s}"
+        );
+        assert!(s.contains("< 100µs") && s.contains('█'), "{s}");
+    }
+    key(&mut app, KeyCode::Esc);
+    assert!(app.servers.is_none());
+}

@@ -24,6 +24,7 @@ mod flows;
 mod help;
 mod ladder;
 mod packets;
+mod servers;
 mod status;
 pub mod theme;
 
@@ -162,6 +163,9 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
     }
     if let Some(p) = &app.picker {
         help::draw_picker(frame, area, p);
+    }
+    if let Some(v) = &app.servers {
+        servers::draw(frame, area, v);
     }
 }
 
