@@ -5,7 +5,7 @@ use crate::tui::keys::{key_name, BINDINGS, FILTER_KEYS, MOUSE};
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph};
+use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 const KEY_W: usize = 13;
@@ -43,21 +43,14 @@ pub fn columns() -> (Vec<Line<'static>>, Vec<Line<'static>>) {
 pub fn draw(frame: &mut Frame<'_>, area: Rect) {
     let (left, right) = columns();
     let col_w = 40u16;
-    let h = (left.len().max(right.len()) as u16 + 3).min(area.height);
-    let w = (col_w * 2 + 3).min(area.width);
-    let r = Rect {
-        x: area.x + (area.width - w) / 2,
-        y: area.y + (area.height - h) / 2,
-        width: w,
-        height: h,
-    };
-    frame.render_widget(Clear, r);
-    let block = Block::bordered()
-        .title(" hs-tui keys · ? or Esc closes ")
-        .title_style(theme::title(true))
-        .border_style(theme::border(true));
-    let inner = block.inner(r);
-    frame.render_widget(block, r);
+    let h = left.len().max(right.len()) as u16 + 3;
+    let inner = super::overlay(
+        frame,
+        area,
+        col_w * 2 + 3,
+        h,
+        " hs-tui keys · ? or Esc closes ",
+    );
     let lw = inner.width / 2;
     let lr = Rect { width: lw, ..inner };
     let rr = Rect {
@@ -93,18 +86,13 @@ pub fn draw_picker(frame: &mut Frame<'_>, area: Rect, picker: &crate::tui::app::
             ]
         })
         .collect();
-    let h = (lines.len() as u16 + 2).min(area.height);
     let w = area.width.saturating_sub(4).min(110);
-    let r = Rect {
-        x: area.x + (area.width - w) / 2,
-        y: area.y + (area.height - h) / 2,
-        width: w,
-        height: h,
-    };
-    frame.render_widget(Clear, r);
-    let block = Block::bordered()
-        .title(" filter presets · ↑↓ choose · Enter apply · Esc close ")
-        .title_style(theme::title(true))
-        .border_style(theme::border(true));
-    frame.render_widget(Paragraph::new(lines).block(block), r);
+    let inner = super::overlay(
+        frame,
+        area,
+        w,
+        lines.len() as u16 + 2,
+        " filter presets · ↑↓ choose · Enter apply · Esc close ",
+    );
+    frame.render_widget(Paragraph::new(lines), inner);
 }

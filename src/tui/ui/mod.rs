@@ -169,6 +169,26 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
     }
 }
 
+/// A centred overlay of `w`x`h` (clamped to `area`) with a titled border,
+/// drawn over whatever is below; returns the inner area to fill.
+pub(crate) fn overlay(frame: &mut Frame<'_>, area: Rect, w: u16, h: u16, title: &str) -> Rect {
+    let (w, h) = (w.min(area.width), h.min(area.height));
+    let r = Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    };
+    frame.render_widget(ratatui::widgets::Clear, r);
+    let block = ratatui::widgets::Block::bordered()
+        .title(title.to_string())
+        .title_style(theme::title(true))
+        .border_style(theme::border(true));
+    let inner = block.inner(r);
+    frame.render_widget(block, r);
+    inner
+}
+
 /// A pane title: ` Name ` plus details.
 fn title(name: &str, extra: &str) -> Line<'static> {
     if extra.is_empty() {

@@ -7,7 +7,7 @@ use crate::tui::fmt;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph};
+use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 /// Histogram buckets (upper bounds in nanoseconds), decades from 10 µs to 1 s.
@@ -35,20 +35,8 @@ fn rtt(v: Option<i64>) -> String {
 
 pub fn draw(frame: &mut Frame<'_>, area: Rect, view: &ServersView) {
     let w = area.width.saturating_sub(4).min(110);
-    let h = area.height.saturating_sub(2);
-    let r = Rect {
-        x: area.x + (area.width - w) / 2,
-        y: area.y + (area.height - h) / 2,
-        width: w,
-        height: h,
-    };
-    frame.render_widget(Clear, r);
-    let block = Block::bordered()
-        .title(" servers · handshakes and initial RTT · ↑↓ choose · Esc close ")
-        .title_style(theme::title(true))
-        .border_style(theme::border(true));
-    let inner = block.inner(r);
-    frame.render_widget(block, r);
+    let title = " servers · handshakes and initial RTT · ↑↓ choose · Esc close ";
+    let inner = super::overlay(frame, area, w, area.height.saturating_sub(2), title);
     let mut lines = vec![Line::styled(
         format!(
             "  {:<24} {:>8} {:>5} {:>5} {:>5} {:>5} {:>8} {:>8} {:>8}",
