@@ -95,6 +95,8 @@ impl FieldsOptions {
 pub struct Printer {
     format: Format,
     fields: Vec<&'static Field>,
+    /// Per field, the numeric fast path when it has one (see `fields::fast_u64`).
+    fast: Vec<Option<fields::FastU64>>,
     opts: FieldsOptions,
     line: String,
     vals: Vec<Value<'static>>,
@@ -103,9 +105,16 @@ pub struct Printer {
 
 impl Printer {
     pub fn new(format: Format, fields: Vec<&'static Field>, opts: FieldsOptions) -> Printer {
+        // The fast path prints plain numbers; quoting and occurrence picking keep the generic path.
+        let plain = opts.quote.is_none();
+        let fast = fields
+            .iter()
+            .map(|f| fields::fast_u64(f.name).filter(|_| plain))
+            .collect();
         Printer {
             format,
             fields,
+            fast,
             opts,
             line: String::with_capacity(256),
             vals: Vec::new(),
@@ -167,6 +176,12 @@ impl Printer {
         for (i, f) in self.fields.iter().enumerate() {
             if i > 0 {
                 line.push_str(&opts.separator);
+            }
+            if let Some(get) = self.fast[i] {
+                if let Some(v) = get(p) {
+                    line.push_str(itoa::Buffer::new().format(v));
+                }
+                continue;
             }
             f.values(p, &mut vals);
             let picked: &[Value<'_>] = match (opts.occurrence, vals.len()) {
