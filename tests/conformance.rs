@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{hs_tui, shared_dir, tshark_available};
+use common::{captures_in, hs_tui, shared_dir, tshark_available};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
@@ -185,13 +185,7 @@ fn shared_captures_match_tshark_packet_by_packet() {
     let Some(dir) = shared_dir() else { return };
     let mut tally = Tally::default();
     let mut files = 0;
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_string_lossy().to_string();
-        if !(name.ends_with(".pcap") || name.ends_with(".pcapng")) {
-            continue;
-        }
-        let stem = name.rsplit_once('.').unwrap().0;
+    for (path, name, stem) in captures_in(&dir) {
         let expected = parse_tsv(
             &std::fs::read_to_string(dir.join("expected").join(format!("{stem}.packets.tsv")))
                 .unwrap(),
@@ -221,13 +215,7 @@ fn shared_captures_match_tshark_stream_by_stream() {
     let Some(dir) = shared_dir() else { return };
     let mut failures = Vec::new();
     let mut streams = 0;
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_string_lossy().to_string();
-        if !(name.ends_with(".pcap") || name.ends_with(".pcapng")) {
-            continue;
-        }
-        let stem = name.rsplit_once('.').unwrap().0;
+    for (path, name, stem) in captures_in(&dir) {
         let text =
             std::fs::read_to_string(dir.join("expected").join(format!("{stem}.streams.tsv")))
                 .unwrap();

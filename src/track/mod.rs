@@ -36,20 +36,6 @@ pub mod completeness {
     pub const DATA: u8 = 8;
     pub const FIN: u8 = 16;
     pub const RST: u8 = 32;
-
-    /// The 4.0.17 label text.
-    pub fn label(v: u8) -> String {
-        let name = match v {
-            1 => "Incomplete, SYN_SENT",
-            3 => "Incomplete, CLIENT_ESTABLISHED",
-            7 => "Incomplete, ESTABLISHED",
-            15 => "Incomplete, DATA",
-            31 | 47 | 63 => "Complete, WITH_DATA",
-            23 | 39 | 55 => "Complete, NO_DATA",
-            _ => "Incomplete",
-        };
-        format!("{name} ({v})")
-    }
 }
 
 /// Memory budgets for the tracker (documented in the README).
@@ -344,11 +330,6 @@ impl Tracker {
     /// Whether any retired summaries are waiting.
     pub fn has_retired(&self) -> bool {
         !self.retired.is_empty()
-    }
-
-    /// All live streams' summaries, in no particular order.
-    pub fn live(&self) -> impl Iterator<Item = &FlowSummary> {
-        self.streams.values().map(|s| &s.sum)
     }
 
     /// Retire everything (end of capture) and return all summaries not yet taken.

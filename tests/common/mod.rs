@@ -42,6 +42,23 @@ pub fn shared_dir() -> Option<PathBuf> {
     }
 }
 
+/// Every capture in `dir`: (path, file name, file name without extension), sorted.
+pub fn captures_in(dir: &Path) -> Vec<(PathBuf, String, String)> {
+    let mut v: Vec<(PathBuf, String, String)> = std::fs::read_dir(dir)
+        .expect("read capture dir")
+        .flatten()
+        .map(|e| e.path())
+        .filter_map(|path| {
+            let name = path.file_name()?.to_string_lossy().to_string();
+            let (stem, ext) = name.rsplit_once('.')?;
+            let stem = stem.to_string();
+            matches!(ext, "pcap" | "pcapng").then_some((path, name, stem))
+        })
+        .collect();
+    v.sort();
+    v
+}
+
 pub fn sample(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("sample-captures")
