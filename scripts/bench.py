@@ -7,7 +7,7 @@ Makes (once, in bench-data/):
   flows-N.pcap   N packets of complete TCP connections (handshake, data both ways, FIN close),
                  512 connections interleaved at a time, Ethernet/IPv4, as a busy server sees them;
   synflood-N.pcap N half-open SYNs from distinct source ports/addresses to one server port.
-Times (best of 3, file in the page cache):
+Times (best of --rounds interleaved rounds, file in the page cache; tshark once):
   bare     examples/bare_loop: the pcap crate's next_packet and nothing else
   hs-tui   hs-tui -r F -T fields -e tcp.stream -e tcp.seq -e tcp.ack > /dev/null
   hs-tui-q hs-tui -r F -q                  (decode + track + analysis, summary only)
@@ -87,15 +87,28 @@ def gen_flood(path, n):
     write_pcap(path, ((1700000000.0 + i * 1e-6, frame(bytes([10, 2 + (i >> 24 & 63), i >> 16 & 255, i >> 8 & 255]), server, 1024 + i % 60000, 80, i * 2654435761, 0, 0x02)) for i in range(n)))
 
 
-def best(cmd, runs=7, stdout=subprocess.DEVNULL):
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        p = subprocess.run(cmd, stdout=stdout, stderr=subprocess.PIPE)
-        times.append(time.perf_counter() - t)
-        if p.returncode != 0:
-            sys.exit(f'{cmd[0]} failed: {p.stderr.decode()[:300]}')
-    return min(times)
+def once(cmd, stdout=subprocess.DEVNULL):
+    t = time.perf_counter()
+    p = subprocess.run(cmd, stdout=stdout, stderr=subprocess.PIPE)
+    t = time.perf_counter() - t
+    if p.returncode != 0:
+        sys.exit(f'{cmd[0]} failed: {p.stderr.decode()[:300]}')
+    return t
+
+
+def best(cmd, runs=7):
+    return min(once(cmd) for _ in range(runs))
+
+
+def best_interleaved(rows, rounds):
+    """Round-robin over the commands, best time of each: a noisy neighbour slows every
+    command alike instead of whichever one happened to be running."""
+    res = {}
+    for _ in range(rounds):
+        for name, cmd in rows:
+            t = once(cmd)
+            res[name] = min(res.get(name, t), t)
+    return res
 
 
 def peak_rss_mb(cmd):
@@ -112,6 +125,7 @@ def main():
     ap.add_argument('--packets', type=int, default=1_000_000)
     ap.add_argument('--flood', type=int, default=1_000_000)
     ap.add_argument('--no-tshark', action='store_true')
+    ap.add_argument('--rounds', type=int, default=9, help='interleaved rounds; each command keeps its best')
     a = ap.parse_args()
     os.makedirs(DATA, exist_ok=True)
     subprocess.run(['cargo', 'build', '--release', '--quiet', '--bin', 'hs-tui', '--example', 'bare_loop'], cwd=ROOT, check=True)
@@ -131,13 +145,11 @@ def main():
     has_filter = subprocess.run([HS, '-r', flows, '-q', '-c', '1', '-Y', 'tcp'], capture_output=True).returncode == 0
     if has_filter:
         rows.append(('filter', [HS, '-r', flows, '-q', '-Y', five]))
+    res = best_interleaved(rows, a.rounds)
     if not a.no_tshark and subprocess.run(['which', 'tshark'], capture_output=True).returncode == 0:
-        rows.append(('tshark', ['tshark', '-n', '-r', flows] + fields))
-    res = {}
-    print(f'{n} packets, {os.path.getsize(flows) / 1e6:.0f} MB ({os.path.basename(flows)})')
-    for name, cmd in rows:
-        t = best(cmd, runs=1 if name == 'tshark' else 7)
-        res[name] = t
+        res['tshark'] = once(['tshark', '-n', '-r', flows] + fields)
+    print(f'{n} packets, {os.path.getsize(flows) / 1e6:.0f} MB ({os.path.basename(flows)}), best of {a.rounds} interleaved rounds')
+    for name, t in res.items():
         print(f'  {name:9s} {t:8.3f} s  {n / t / 1e6:7.3f} Mpkt/s', flush=True)
     print('ratios:')
     print(f'  hs-tui fields vs bare loop: {res["hs-tui"] / res["bare"]:.2f}x the time (target <= 3x)')

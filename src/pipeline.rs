@@ -279,8 +279,8 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
             printer.end(&mut out)?;
         }
         if want_reports {
-            for s in tracker.finish() {
-                reports.add(&s);
+            for s in tracker.summaries() {
+                reports.add(s);
             }
             reports.write(&mut out)?;
         }

@@ -9,7 +9,7 @@
 use super::ast::SliceRange;
 use super::protocols::{self, AppProto};
 use crate::decode::{proto, IpHeader};
-use crate::fields::{Field, PacketView, Value};
+use crate::fields::{self, FastGetter, Field, FieldType, PacketView, Value};
 use std::borrow::Cow;
 use std::cell::Cell;
 use std::cmp::Ordering;
@@ -143,6 +143,23 @@ pub enum Node {
         src: Src,
         items: Vec<Item>,
     },
+    /// The fast forms of the common tests (`specialize`): the field's
+    /// scalars are read straight from the packet, no value vectors.
+    FastExists(FastGetter),
+    /// `value & mask <rel> lit & mask` over unsigned, boolean (0/1) and IPv4
+    /// (u32) values; the mask is all ones but for an address with a CIDR suffix.
+    FastCmp {
+        get: FastGetter,
+        all: bool,
+        rel: Rel,
+        lit: u64,
+        mask: u64,
+    },
+    /// `value in {a, b..c}` over unsigned values, as inclusive ranges.
+    FastIn {
+        get: FastGetter,
+        ranges: Box<[(u64, u64)]>,
+    },
 }
 
 /// Scratch vectors for one evaluation, and the packet's application protocol once known.
@@ -155,6 +172,14 @@ pub struct Pool<'a> {
 }
 
 impl<'a> Pool<'a> {
+    /// A pool that holds nothing: for filters made only of fast nodes, which never take from it.
+    pub fn empty(app: Option<Option<AppProto>>) -> Pool<'a> {
+        Pool {
+            first: None,
+            free: Vec::new(),
+            app,
+        }
+    }
     /// The packet's application protocol: given by the caller (reassembly-aware), or judged per segment once.
     #[inline]
     fn app(&mut self, p: &PacketView<'_>) -> Option<AppProto> {
@@ -530,9 +555,93 @@ impl Node {
         }
     }
 
+    /// Replace the common tests on fields with fast getters by their fast
+    /// forms, and test fast operands of `and`/`or` first (the operators have
+    /// no side effects, so the order changes only the cost).
+    pub fn specialize(self) -> Node {
+        fn fast_first(v: Vec<Node>) -> Vec<Node> {
+            let (mut fast, slow): (Vec<Node>, Vec<Node>) = v
+                .into_iter()
+                .map(Node::specialize)
+                .partition(|n| !n.needs_pool());
+            fast.extend(slow);
+            fast
+        }
+        match self {
+            Node::Any(v) => Node::Any(fast_first(v)),
+            Node::All(v) => Node::All(fast_first(v)),
+            Node::Not(a) => Node::Not(Box::new(a.specialize())),
+            Node::Exists(Src::Field(f)) => match fields::fast_getter(f.name) {
+                Some(get) => Node::FastExists(get),
+                None => Node::Exists(Src::Field(f)),
+            },
+            Node::Cmp {
+                src: Src::Field(f),
+                all,
+                rel,
+                rhs: Rhs::Lit(lit),
+            } => {
+                let fast = fields::fast_getter(f.name).and_then(|get| {
+                    let (lit, mask) = match (f.ty, &lit) {
+                        (FieldType::UInt { .. } | FieldType::FrameNum, Lit::U(x)) => (*x, u64::MAX),
+                        (FieldType::Bool, Lit::B(b)) => (*b as u64, u64::MAX),
+                        (FieldType::Ipv4, Lit::V4(a, m)) => (*a as u64, *m as u64),
+                        _ => return None,
+                    };
+                    Some(Node::FastCmp {
+                        get,
+                        all,
+                        rel,
+                        lit,
+                        mask,
+                    })
+                });
+                fast.unwrap_or(Node::Cmp {
+                    src: Src::Field(f),
+                    all,
+                    rel,
+                    rhs: Rhs::Lit(lit),
+                })
+            }
+            Node::In {
+                src: Src::Field(f),
+                items,
+            } => {
+                let unsigned = matches!(f.ty, FieldType::UInt { .. } | FieldType::FrameNum);
+                let ranges: Option<Box<[(u64, u64)]>> = items
+                    .iter()
+                    .map(|i| match i {
+                        Item::One(Lit::U(x)) => Some((*x, *x)),
+                        Item::Range(Lit::U(a), Lit::U(b)) => Some((*a, *b)),
+                        _ => None,
+                    })
+                    .collect();
+                match (fields::fast_getter(f.name), ranges) {
+                    (Some(get), Some(ranges)) if unsigned => Node::FastIn { get, ranges },
+                    _ => Node::In {
+                        src: Src::Field(f),
+                        items,
+                    },
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// Does evaluating this node need scratch vectors (is any part of it not fast)?
+    pub fn needs_pool(&self) -> bool {
+        match self {
+            Node::Any(v) | Node::All(v) => v.iter().any(Node::needs_pool),
+            Node::Not(a) => a.needs_pool(),
+            Node::FastExists(_) | Node::FastCmp { .. } | Node::FastIn { .. } => false,
+            _ => true,
+        }
+    }
+
     /// Does the filter test TLS or HTTP (which need reassembly state)?
     pub fn uses_app(&self) -> bool {
         match self {
+            Node::FastExists(_) | Node::FastCmp { .. } | Node::FastIn { .. } => false,
             Node::Any(v) | Node::All(v) => v.iter().any(Node::uses_app),
             Node::Not(a) => a.uses_app(),
             Node::Exists(s)
@@ -556,6 +665,29 @@ impl Node {
             Node::Any(v) => v.iter().any(|n| n.eval(p, pool)),
             Node::All(v) => v.iter().all(|n| n.eval(p, pool)),
             Node::Not(a) => !a.eval(p, pool),
+            Node::FastExists(get) => !get.get(p).as_slice().is_empty(),
+            Node::FastCmp {
+                get,
+                all,
+                rel,
+                lit,
+                mask,
+            } => {
+                let s = get.get(p);
+                let vals = s.as_slice();
+                let pred = |v: &u64| rel.holds(Some((v & mask).cmp(&(lit & mask))));
+                if *all {
+                    !vals.is_empty() && vals.iter().all(pred)
+                } else {
+                    vals.iter().any(pred)
+                }
+            }
+            Node::FastIn { get, ranges } => {
+                let s = get.get(p);
+                s.as_slice()
+                    .iter()
+                    .any(|v| ranges.iter().any(|&(lo, hi)| lo <= *v && *v <= hi))
+            }
             Node::Exists(Src::App(a)) => pool.app(p) == Some(*a),
             Node::Exists(src) => with_values(src, p, pool, |v, _| !v.is_empty()),
             Node::NonZero(src) => with_values(src, p, pool, |v, _| v.iter().any(non_zero)),

@@ -141,6 +141,8 @@ pub struct Filter {
     root: Option<eval::Node>,
     /// TLS and HTTP reassembly state, when the filter tests either.
     app: Option<std::sync::Mutex<protocols::AppState>>,
+    /// Some node collects values (is not one of the fast forms).
+    needs_pool: bool,
 }
 
 impl fmt::Debug for Filter {
@@ -152,13 +154,19 @@ impl fmt::Debug for Filter {
 impl Filter {
     /// Compile filter text. An empty filter matches every packet.
     pub fn compile(text: &str) -> Result<Filter, FilterError> {
+        Filter::compile_with(text, true)
+    }
+
+    /// `specialize: false` keeps every test in its generic form (the reference the fast forms are tested against).
+    fn compile_with(text: &str, specialize: bool) -> Result<Filter, FilterError> {
         let ast = parse(text).map_err(|e| e.in_filter(text))?;
         let root = match &ast {
-            Some(e) => Some(
-                compile::Compiler { src: text }
+            Some(e) => {
+                let node = compile::Compiler { src: text }
                     .expr(e)
-                    .map_err(|e| e.in_filter(text))?,
-            ),
+                    .map_err(|e| e.in_filter(text))?;
+                Some(if specialize { node.specialize() } else { node })
+            }
             None => None,
         };
         let app = root
@@ -168,6 +176,7 @@ impl Filter {
         Ok(Filter {
             text: text.to_string(),
             ast,
+            needs_pool: root.as_ref().is_some_and(eval::Node::needs_pool),
             root,
             app,
         })
@@ -197,7 +206,11 @@ impl Filter {
             }
             _ => None,
         };
-        eval::with_pool(app, |pool| n.eval(p, pool))
+        if self.needs_pool {
+            eval::with_pool(app, |pool| n.eval(p, pool))
+        } else {
+            n.eval(p, &mut eval::Pool::empty(app))
+        }
     }
 
     /// The filter text as given.

@@ -97,6 +97,8 @@ pub struct Printer {
     fields: Vec<&'static Field>,
     /// Per field, the numeric fast path when it has one (see `fields::fast_u64`).
     fast: Vec<Option<fields::FastU64>>,
+    /// Every field has a fast getter: the whole line is numbers and separators.
+    all_fast: Option<Vec<fields::FastU64>>,
     opts: FieldsOptions,
     line: String,
     vals: Vec<Value<'static>>,
@@ -107,14 +109,16 @@ impl Printer {
     pub fn new(format: Format, fields: Vec<&'static Field>, opts: FieldsOptions) -> Printer {
         // The fast path prints plain numbers; quoting and occurrence picking keep the generic path.
         let plain = opts.quote.is_none();
-        let fast = fields
+        let fast: Vec<Option<fields::FastU64>> = fields
             .iter()
             .map(|f| fields::fast_u64(f.name).filter(|_| plain))
             .collect();
+        let all_fast = fast.iter().copied().collect::<Option<Vec<_>>>();
         Printer {
             format,
             fields,
             fast,
+            all_fast,
             opts,
             line: String::with_capacity(256),
             vals: Vec::new(),
@@ -172,6 +176,26 @@ impl Printer {
     fn fields_line(&mut self, p: &PacketView<'_>) {
         let opts = &self.opts;
         let line = &mut self.line;
+        if let Some(getters) = &self.all_fast {
+            // The common scripting case (`-e tcp.stream -e tcp.seq ...`): no value buffers at all.
+            let one_byte = match opts.separator.as_bytes() {
+                [b] if b.is_ascii() => Some(char::from(*b)),
+                _ => None,
+            };
+            for (i, get) in getters.iter().enumerate() {
+                if i > 0 {
+                    match one_byte {
+                        Some(c) => line.push(c),
+                        None => line.push_str(&opts.separator),
+                    }
+                }
+                if let Some(v) = get(p) {
+                    push_u64(line, v);
+                }
+            }
+            line.push('\n');
+            return;
+        }
         let mut vals: Vec<Value<'_>> = relifetime(std::mem::take(&mut self.vals));
         for (i, f) in self.fields.iter().enumerate() {
             if i > 0 {
@@ -325,6 +349,15 @@ impl Printer {
 
 /// Move an emptied buffer's allocation to another lifetime: the in-place
 /// `collect` reuses it, and the closure never runs on an empty vector.
+/// Small numbers (most stream indexes, relative seq/acks near the start) skip itoa's copy.
+fn push_u64(line: &mut String, v: u64) {
+    if v < 10 {
+        line.push(char::from(b'0' + v as u8));
+    } else {
+        line.push_str(itoa::Buffer::new().format(v));
+    }
+}
+
 fn relifetime<'a, 'b>(mut v: Vec<Value<'a>>) -> Vec<Value<'b>> {
     v.clear();
     v.into_iter().map(|_| Value::Present).collect()

@@ -45,9 +45,63 @@ struct Flood {
     completed: u64,
 }
 
+/// Distinct server ports a client tried, and whether each was open. Nearly every client
+/// tries one or two ports, so those stay inline; a scanner's set moves to a hash map.
+#[derive(Default)]
+enum PortSet {
+    #[default]
+    Empty,
+    Few(smallvec::SmallVec<[(u16, bool); 3]>),
+    Many(FoldMap<u16, bool>),
+}
+
+impl PortSet {
+    const FEW: usize = 8;
+
+    /// Insert or update; returns the previous value like `HashMap::insert`.
+    fn insert(&mut self, port: u16, open: bool) -> Option<bool> {
+        match self {
+            PortSet::Empty => {
+                *self = PortSet::Few(smallvec::smallvec![(port, open)]);
+                None
+            }
+            PortSet::Few(v) => {
+                if let Some(e) = v.iter_mut().find(|e| e.0 == port) {
+                    return Some(std::mem::replace(&mut e.1, open));
+                }
+                if v.len() < Self::FEW {
+                    v.push((port, open));
+                } else {
+                    let mut m: FoldMap<u16, bool> = v.drain(..).collect();
+                    m.insert(port, open);
+                    *self = PortSet::Many(m);
+                }
+                None
+            }
+            PortSet::Many(m) => m.insert(port, open),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            PortSet::Empty => 0,
+            PortSet::Few(v) => v.len(),
+            PortSet::Many(m) => m.len(),
+        }
+    }
+
+    fn open_ports(&self) -> Vec<u16> {
+        match self {
+            PortSet::Empty => Vec::new(),
+            PortSet::Few(v) => v.iter().filter(|e| e.1).map(|e| e.0).collect(),
+            PortSet::Many(m) => m.iter().filter(|(_, o)| **o).map(|(p, _)| *p).collect(),
+        }
+    }
+}
+
 #[derive(Default)]
 struct Scan {
-    ports: FoldMap<u16, bool>,
+    ports: PortSet,
     failed_ports: u64,
     first_ts: i64,
     last_ts: i64,
@@ -193,12 +247,7 @@ impl Alarms {
             .collect();
         scans.sort_by(|a, b| b.1.ports.len().cmp(&a.1.ports.len()).then(a.0.cmp(b.0)));
         for ((src, dst), s) in scans {
-            let mut open: Vec<u16> = s
-                .ports
-                .iter()
-                .filter(|(_, o)| **o)
-                .map(|(p, _)| *p)
-                .collect();
+            let mut open = s.ports.open_ports();
             open.sort_unstable();
             open.truncate(20);
             out.push(Alarm::PortScan {
@@ -298,6 +347,26 @@ impl std::fmt::Display for Alarm {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn port_set_behaves_like_a_map_across_its_growth() {
+        let mut s = super::PortSet::default();
+        let mut m = std::collections::HashMap::new();
+        for (i, p) in [5u16, 9, 5, 1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 5]
+            .into_iter()
+            .enumerate()
+        {
+            let open = i % 3 == 0;
+            assert_eq!(s.insert(p, open), m.insert(p, open), "port {p}");
+            assert_eq!(s.len(), m.len());
+        }
+        assert!(matches!(s, super::PortSet::Many(_)));
+        let mut open = s.open_ports();
+        open.sort_unstable();
+        let mut want: Vec<u16> = m.iter().filter(|(_, o)| **o).map(|(p, _)| *p).collect();
+        want.sort_unstable();
+        assert_eq!(open, want);
+    }
+
     use super::*;
     use crate::track::{Handshake, ZeekConn};
 
