@@ -28,7 +28,7 @@ fn main() {
         let bytes = p.data.to_vec();
         let f = decode(link, n, ts, p.header.len, &bytes);
         let (m, fl) = match tracker.process(&f) {
-            Some((m, fl)) => (Some(m), Some(fl.clone())),
+            Some((m, fl)) => (Some(*m), Some(fl.clone())),
             None => (None, None),
         };
         pkts.push((f, bytes, m, fl));

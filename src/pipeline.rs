@@ -223,7 +223,15 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
             };
             match ev {
                 Event::Batch(batch) => {
-                    for (f, bytes) in batch.iter() {
+                    let ahead = &batch.frames;
+                    for (i, (f, bytes)) in batch.iter().enumerate() {
+                        // Hide the table's cache misses: slots four packets ahead, streams two.
+                        if let Some(a) = ahead.get(i + 4) {
+                            tracker.prefetch_slot(a);
+                        }
+                        if let Some(a) = ahead.get(i + 2) {
+                            tracker.prefetch_stream(a);
+                        }
                         frames += 1;
                         malformed += f.problem.is_some() as u64;
                         let first = *first_ts.get_or_insert(f.ts_ns);
@@ -231,8 +239,8 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
                             reports.set_capture_start(first);
                         }
                         let tracked = tracker.process(f);
-                        let (meta, flow) = match &tracked {
-                            Some((m, fl)) => (Some(m), Some(*fl)),
+                        let (meta, flow) = match tracked {
+                            Some((m, fl)) => (Some(m), Some(fl)),
                             None => (None, None),
                         };
                         let view = PacketView {

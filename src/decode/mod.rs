@@ -10,7 +10,7 @@
 pub mod checksum;
 pub mod tcp;
 
-use etherparse::{LaxIpSlice, LaxNetSlice};
+use etherparse::LaxIpSlice;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 pub use tcp::{TcpHeader, TcpOptions, TcpProblem};
 
@@ -109,6 +109,22 @@ pub struct IpHeader {
 }
 
 impl IpHeader {
+    /// Nothing decoded yet (filled in place by the decoder).
+    pub const EMPTY: IpHeader = IpHeader {
+        src: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        dst: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        proto: 0,
+        ttl: 0,
+        id: 0,
+        tos: 0,
+        more_fragments: false,
+        dont_fragment: false,
+        frag_offset: 0,
+        checksum: 0,
+        hdr_len: 0,
+        len_field: 0,
+        offset: 0,
+    };
     /// A header with these addresses and protocol and nothing else known
     /// (for records rebuilt without their bytes, and for tests).
     pub fn bare(src: IpAddr, dst: IpAddr, proto: u8) -> IpHeader {
@@ -194,6 +210,8 @@ pub struct Frame {
     pub problem: Option<&'static str>,
     /// The frame was cut by the snaplen (caplen < what the headers declare).
     pub truncated: bool,
+    /// `track::flow_hash`, when the capture thread computed it (0: not computed).
+    pub flow_hash: u64,
 }
 
 impl Frame {
@@ -221,6 +239,7 @@ impl Frame {
             payload_cap: 0,
             problem: None,
             truncated: false,
+            flow_hash: 0,
         }
     }
 
@@ -371,121 +390,124 @@ fn ip_only(f: &mut Frame, base: usize, data: &[u8]) {
         f.note("no IP header");
         return;
     }
-    let Ok((ip, _)) = LaxIpSlice::from_slice(data) else {
+    let ip = f.ip.insert(IpHeader::EMPTY);
+    let Some((payload, declared, fragmented)) = slice_ip(ip, base, data) else {
+        f.ip = None;
         f.note("IP header malformed or truncated");
         return;
     };
-    let net = match ip {
-        LaxIpSlice::Ipv4(v4) => LaxNetSlice::Ipv4(v4),
-        LaxIpSlice::Ipv6(v6) => LaxNetSlice::Ipv6(v6),
-    };
-    let (ip, payload, declared, fragmented) = ip_header(base, &net);
     // Like Wireshark, believe the IP length only as far as the frame's wire length reaches.
     let on_wire = f.wire_len.saturating_sub(ip.offset + ip.hdr_len as u32);
     let declared = declared.map(|d| d.min(on_wire));
-    f.protos |= if ip.is_v6() { proto::IPV6 } else { proto::IP };
-    f.ip = Some(ip);
+    let (v6, proto_num) = (ip.is_v6(), ip.proto);
+    f.protos |= if v6 { proto::IPV6 } else { proto::IP };
     if payload.len() < declared.unwrap_or(0) as usize {
         f.truncated = true;
     }
-    transport(f, base, &ip, payload, declared, fragmented);
+    transport(f, base, proto_num, payload, declared, fragmented);
+}
+
+/// Slice an IP packet with etherparse's lax slicers and fill `out` in place
+/// (a header built on the stack and moved costs a store-forwarding stall per
+/// copy). Returns the captured payload, the payload length the header
+/// declares, and whether the payload is a fragment.
+#[inline]
+fn slice_ip<'a>(
+    out: &mut IpHeader,
+    base: usize,
+    data: &'a [u8],
+) -> Option<(&'a [u8], Option<u32>, bool)> {
+    // The IPv4 slicer alone is what LaxIpSlice runs for version 4, with a smaller result to move.
+    if data[0] >> 4 == 4 {
+        let (v4, _) = etherparse::LaxIpv4Slice::from_slice(data).ok()?;
+        return Some(fill_v4(out, base, &v4));
+    }
+    match LaxIpSlice::from_slice(data).ok()?.0 {
+        LaxIpSlice::Ipv4(v4) => Some(fill_v4(out, base, &v4)),
+        LaxIpSlice::Ipv6(v6) => Some(fill_v6(out, base, &v6)),
+    }
+}
+
+#[inline]
+fn fill_v4<'a>(
+    out: &mut IpHeader,
+    base: usize,
+    v4: &etherparse::LaxIpv4Slice<'a>,
+) -> (&'a [u8], Option<u32>, bool) {
+    let h = v4.header();
+    let hdr_len = h.ihl() as u16 * 4;
+    let total = h.total_len();
+    let pl = v4.payload();
+    let declared = if total >= hdr_len {
+        Some((total - hdr_len) as u32)
+    } else {
+        None
+    };
+    // etherparse falls back to the captured length when total_len is 0 (TSO); so do we.
+    let declared = match declared {
+        Some(0) if total == 0 => Some(pl.payload.len() as u32),
+        d => d,
+    };
+    let frag = h.fragments_offset();
+    out.src = IpAddr::V4(h.source_addr());
+    out.dst = IpAddr::V4(h.destination_addr());
+    out.proto = h.protocol().0;
+    out.ttl = h.ttl();
+    out.id = h.identification();
+    out.tos = h.slice()[1];
+    out.more_fragments = h.more_fragments();
+    out.dont_fragment = h.dont_fragment();
+    out.frag_offset = frag.value().wrapping_mul(8);
+    out.checksum = h.header_checksum();
+    out.hdr_len = hdr_len;
+    out.len_field = total as u32;
+    out.offset = offset_of(base, h.slice());
+    (pl.payload, declared, pl.fragmented)
+}
+
+#[inline]
+fn fill_v6<'a>(
+    out: &mut IpHeader,
+    base: usize,
+    v6: &etherparse::LaxIpv6Slice<'a>,
+) -> (&'a [u8], Option<u32>, bool) {
+    let h = v6.header();
+    let pl = v6.payload();
+    let ext_len = offset_of(h.slice().as_ptr() as usize, pl.payload).saturating_sub(40);
+    let plen = h.payload_length() as u32;
+    // A jumbogram (BIG TCP) has payload length 0 and its real length in a hop-by-hop option;
+    // etherparse then takes the captured length, and so do we.
+    let declared = if plen == 0 {
+        Some(pl.payload.len() as u32)
+    } else {
+        plen.checked_sub(ext_len)
+    };
+    *out = IpHeader {
+        src: IpAddr::V6(Ipv6Addr::from(h.source())),
+        dst: IpAddr::V6(Ipv6Addr::from(h.destination())),
+        proto: pl.ip_number.0,
+        ttl: h.hop_limit(),
+        id: 0,
+        tos: h.traffic_class(),
+        more_fragments: false,
+        dont_fragment: false,
+        frag_offset: 0,
+        checksum: 0,
+        hdr_len: 40 + ext_len as u16,
+        len_field: plen,
+        offset: offset_of(base, h.slice()),
+    };
+    (pl.payload, declared, pl.fragmented)
 }
 
 fn offset_of(base: usize, s: &[u8]) -> u32 {
     (s.as_ptr() as usize).saturating_sub(base) as u32
 }
 
-/// Pull our `IpHeader` out of an etherparse net slice; also return the
-/// captured payload, the payload length the header declares, and whether
-/// the payload is a fragment.
-fn ip_header<'a>(base: usize, net: &LaxNetSlice<'a>) -> (IpHeader, &'a [u8], Option<u32>, bool) {
-    match net {
-        LaxNetSlice::Ipv4(v4) => {
-            let h = v4.header();
-            let hdr_len = h.ihl() as u16 * 4;
-            let total = h.total_len();
-            let pl = v4.payload();
-            let declared = if total >= hdr_len {
-                Some((total - hdr_len) as u32)
-            } else {
-                None
-            };
-            // etherparse falls back to the captured length when total_len is 0 (TSO); so do we.
-            let declared = match declared {
-                Some(0) if total == 0 => Some(pl.payload.len() as u32),
-                d => d,
-            };
-            let frag = h.fragments_offset();
-            (
-                IpHeader {
-                    src: IpAddr::V4(h.source_addr()),
-                    dst: IpAddr::V4(h.destination_addr()),
-                    proto: h.protocol().0,
-                    ttl: h.ttl(),
-                    id: h.identification(),
-                    tos: h.slice()[1],
-                    more_fragments: h.more_fragments(),
-                    dont_fragment: h.dont_fragment(),
-                    frag_offset: frag.value().wrapping_mul(8),
-                    checksum: h.header_checksum(),
-                    hdr_len,
-                    len_field: total as u32,
-                    offset: offset_of(base, h.slice()),
-                },
-                pl.payload,
-                declared,
-                pl.fragmented,
-            )
-        }
-        LaxNetSlice::Ipv6(v6) => {
-            let h = v6.header();
-            let pl = v6.payload();
-            let ext_len = offset_of(h.slice().as_ptr() as usize, pl.payload).saturating_sub(40);
-            let plen = h.payload_length() as u32;
-            // A jumbogram (BIG TCP) has payload length 0 and its real length in a hop-by-hop option;
-            // etherparse then takes the captured length, and so do we.
-            let declared = if plen == 0 {
-                Some(pl.payload.len() as u32)
-            } else {
-                plen.checked_sub(ext_len)
-            };
-            (
-                IpHeader {
-                    src: IpAddr::V6(Ipv6Addr::from(h.source())),
-                    dst: IpAddr::V6(Ipv6Addr::from(h.destination())),
-                    proto: pl.ip_number.0,
-                    ttl: h.hop_limit(),
-                    id: 0,
-                    tos: h.traffic_class(),
-                    more_fragments: false,
-                    dont_fragment: false,
-                    frag_offset: 0,
-                    checksum: 0,
-                    hdr_len: 40 + ext_len as u16,
-                    len_field: plen,
-                    offset: offset_of(base, h.slice()),
-                },
-                pl.payload,
-                declared,
-                pl.fragmented,
-            )
-        }
-        LaxNetSlice::Arp(_) => unreachable_ip(),
-    }
-}
-
-#[cold]
-fn unreachable_ip() -> (IpHeader, &'static [u8], Option<u32>, bool) {
-    // Callers only pass IP slices; return something harmless rather than panic.
-    let zero = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
-    let h = IpHeader::bare(zero, zero, 0);
-    (h, &[], None, false)
-}
-
 fn transport(
     f: &mut Frame,
     base: usize,
-    ip: &IpHeader,
+    ip_proto: u8,
     payload: &[u8],
     declared: Option<u32>,
     fragmented: bool,
@@ -496,12 +518,15 @@ fn transport(
         f.note("IP fragment (not reassembled)");
         return;
     }
-    match ip.proto {
+    match ip_proto {
         6 => {
-            let Some((h, problem)) = tcp::parse(payload, declared, false) else {
+            let h = f.tcp.insert(TcpHeader::default());
+            let Some(problem) = tcp::parse_into(h, payload, declared, false) else {
+                f.tcp = None;
                 f.note("TCP header truncated before the ports");
                 return;
             };
+            let (has_fixed, hl) = (h.has_fixed, h.hdr_len as usize);
             f.protos |= proto::TCP;
             if let Some(p) = problem {
                 if p == TcpProblem::Truncated {
@@ -509,12 +534,10 @@ fn transport(
                 }
                 f.note(p.reason());
             }
-            let hl = h.hdr_len as usize;
-            if h.has_fixed && hl >= 20 && payload.len() > hl {
+            if has_fixed && hl >= 20 && payload.len() > hl {
                 f.payload_off = offset_of(base, &payload[hl..]);
                 f.payload_cap = (payload.len() - hl) as u32;
             }
-            f.tcp = Some(h);
         }
         17 => {
             if payload.len() < 8 {
@@ -538,7 +561,7 @@ fn transport(
             f.payload_cap = (end - 8) as u32;
         }
         1 | 58 => {
-            let v6 = ip.proto == 58;
+            let v6 = ip_proto == 58;
             f.protos |= if v6 { proto::ICMPV6 } else { proto::ICMP };
             if payload.len() < 4 {
                 f.note("ICMP header truncated");
@@ -568,14 +591,13 @@ fn transport(
 /// transport header; Wireshark dissects a quoted TCP header as TCP (it gets a
 /// stream index, but raw numbers and no analysis).
 fn quoted(f: &mut Frame, base: usize, data: &[u8]) {
-    let Ok((inner, _)) = LaxIpSlice::from_slice(data) else {
+    if data.is_empty() {
+        return;
+    }
+    let mut ip = IpHeader::EMPTY;
+    let Some((payload, _, fragmented)) = slice_ip(&mut ip, base, data) else {
         return;
     };
-    let net = match inner {
-        LaxIpSlice::Ipv4(v4) => LaxNetSlice::Ipv4(v4),
-        LaxIpSlice::Ipv6(v6) => LaxNetSlice::Ipv6(v6),
-    };
-    let (ip, payload, _, fragmented) = ip_header(base, &net);
     f.protos |= if ip.is_v6() { proto::IPV6 } else { proto::IP };
     f.inner_ip = Some(ip);
     if fragmented {

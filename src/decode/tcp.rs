@@ -59,7 +59,7 @@ impl TcpOptions {
 /// A parsed TCP header. `seg_len` is the payload length as the IP header
 /// declares it (never from captured bytes); `None` when it cannot be known
 /// (ICMP-quoted header, or a header longer than the IP payload).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TcpHeader {
     pub src_port: u16,
     pub dst_port: u16,
@@ -151,26 +151,29 @@ pub fn parse(
     ip_payload_len: Option<u32>,
     quoted: bool,
 ) -> Option<(TcpHeader, Option<TcpProblem>)> {
+    let mut h = TcpHeader::default();
+    let problem = parse_into(&mut h, b, ip_payload_len, quoted)?;
+    Some((h, problem))
+}
+
+/// `parse`, writing into `h` (which must be `TcpHeader::default()`).
+/// Decoding fills the frame in place: building a 100-byte header on the
+/// stack and moving it stalls on store forwarding at every copy.
+#[inline]
+pub fn parse_into(
+    h: &mut TcpHeader,
+    b: &[u8],
+    ip_payload_len: Option<u32>,
+    quoted: bool,
+) -> Option<Option<TcpProblem>> {
     if b.len() < 4 {
         return None;
     }
-    let mut h = TcpHeader {
-        src_port: be16(b, 0),
-        dst_port: be16(b, 2),
-        has_fixed: false,
-        seq: 0,
-        ack: 0,
-        hdr_len: 0,
-        flags: 0,
-        window: 0,
-        checksum: None,
-        urgent: 0,
-        options: TcpOptions::default(),
-        seg_len: None,
-        quoted,
-    };
+    h.src_port = be16(b, 0);
+    h.dst_port = be16(b, 2);
+    h.quoted = quoted;
     if b.len() < 16 {
-        return Some((h, Some(TcpProblem::Short)));
+        return Some(Some(TcpProblem::Short));
     }
     h.has_fixed = true;
     h.seq = be32(b, 4);
@@ -192,7 +195,7 @@ pub fn parse(
         }
     }
     if h.hdr_len < 20 {
-        return Some((h, Some(TcpProblem::BogusHeaderLen)));
+        return Some(Some(TcpProblem::BogusHeaderLen));
     }
     let hdr_end = h.hdr_len as usize;
     if b.len() < hdr_end {
@@ -200,18 +203,23 @@ pub fn parse(
         problem = problem.or(Some(TcpProblem::Truncated));
     }
     if b.len() > 20 {
-        h.options = parse_options(&b[20..hdr_end.min(b.len())], hdr_end - 20);
+        parse_options_into(&mut h.options, &b[20..hdr_end.min(b.len())], hdr_end - 20);
     }
-    Some((h, problem))
+    Some(problem)
 }
 
 /// Parse options. `full_len` is the option space the header declares; `o`
 /// may be shorter when the snaplen cut it.
 pub fn parse_options(o: &[u8], full_len: usize) -> TcpOptions {
-    let mut opts = TcpOptions {
-        truncated: o.len() < full_len,
-        ..TcpOptions::default()
-    };
+    let mut opts = TcpOptions::default();
+    parse_options_into(&mut opts, o, full_len);
+    opts
+}
+
+/// `parse_options` into `opts` (which must be `TcpOptions::default()`).
+#[inline]
+fn parse_options_into(opts: &mut TcpOptions, o: &[u8], full_len: usize) {
+    opts.truncated = o.len() < full_len;
     let mut i = 0;
     while i < o.len() {
         let kind = o[i];
@@ -267,7 +275,6 @@ pub fn parse_options(o: &[u8], full_len: usize) -> TcpOptions {
         }
         i += len;
     }
-    opts
 }
 
 /// Iterate the options for display: (kind, offset within the options, length).

@@ -257,7 +257,7 @@ proptest! {
         let mut t = crate::track::Tracker::default();
         let tracked = t.process(&f);
         let view = crate::fields::PacketView {
-            frame: &f, bytes: &b, meta: tracked.as_ref().map(|x| &x.0), flow: tracked.as_ref().map(|x| x.1),
+            frame: &f, bytes: &b, meta: tracked.map(|x| x.0), flow: tracked.map(|x| x.1),
             first_ts: 0, prev_ts: 0,
         };
         let mut line = String::new();

@@ -328,7 +328,7 @@ mod tests {
                 n += 1;
                 let data = pkt.data.to_vec();
                 let f = crate::decode::decode(link, n, 1, pkt.header.len, &data);
-                let tracked = tracker.process(&f).map(|(m, s)| (m, s.clone()));
+                let tracked = tracker.process(&f).map(|(m, s)| (*m, s.clone()));
                 let view = PacketView {
                     frame: &f,
                     bytes: &data,

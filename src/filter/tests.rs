@@ -163,7 +163,7 @@ fn capture(frames: Vec<Vec<u8>>) -> Vec<Packet> {
                 &bytes,
             );
             let (meta, flow) = match tracker.process(&frame) {
-                Some((m, f)) => (Some(m), Some(f.clone())),
+                Some((m, f)) => (Some(*m), Some(f.clone())),
                 None => (None, None),
             };
             Packet {
@@ -222,7 +222,7 @@ fn fast_forms_agree_with_generic_evaluation() {
         for (i, (len, bytes)) in frames.into_iter().enumerate() {
             let frame = decode(link, i as u64 + 1, i as i64 * 1000, len, &bytes);
             let (meta, flow) = match tracker.process(&frame) {
-                Some((m, f)) => (Some(m), Some(f.clone())),
+                Some((m, f)) => (Some(*m), Some(f.clone())),
                 None => (None, None),
             };
             cap.push(Packet {

@@ -16,6 +16,7 @@ pub mod alarms;
 pub mod analysis;
 pub mod handshake;
 pub mod seq;
+mod table;
 pub mod zeek;
 
 use crate::decode::tcp::flags as fl;
@@ -23,9 +24,8 @@ use crate::decode::Frame;
 pub use analysis::Findings;
 use analysis::{flag, FlowAnalysis, Segment};
 pub use handshake::{Handshake, HsState, Phase};
-use std::collections::hash_map::Entry;
-use std::collections::HashMap;
 use std::net::IpAddr;
+use table::Table;
 pub use zeek::ZeekConn;
 
 /// Completeness bits (§4).
@@ -77,6 +77,18 @@ fn addr_bits(a: IpAddr) -> [u64; 2] {
         IpAddr::V6(v6) => u128::from(v6),
     };
     [(v >> 64) as u64, v as u64]
+}
+
+/// The hash the stream table files a frame's four-tuple under, or 0 when the
+/// frame has no TCP header to track. The capture thread computes it, so the
+/// packet loop can prefetch (`Tracker::prefetch_slot`).
+pub fn flow_hash(f: &Frame) -> u64 {
+    match (f.tcp.as_ref(), f.tcp_ip()) {
+        (Some(t), Some(ip)) if t.has_fixed => {
+            table::hash_key(&ConnKey::new((ip.src, t.src_port), (ip.dst, t.dst_port)))
+        }
+        _ => 0,
+    }
 }
 
 impl ConnKey {
@@ -218,6 +230,9 @@ struct Direction {
 }
 
 struct Stream {
+    /// The table's key and its hash (first: a lookup compares the key).
+    key: ConnKey,
+    hash: u64,
     sum: FlowSummary,
     dirs: [Direction; 2],
     flows: [FlowAnalysis; 2],
@@ -228,8 +243,10 @@ struct Stream {
 }
 
 impl Stream {
-    fn new(index: u32, a: Endpoint, b: Endpoint, f: &Frame) -> Stream {
+    fn new(key: ConnKey, hash: u64, index: u32, a: Endpoint, b: Endpoint, f: &Frame) -> Stream {
         Stream {
+            key,
+            hash,
             sum: FlowSummary {
                 stream: index,
                 a,
@@ -278,8 +295,7 @@ pub struct Totals {
 }
 
 pub struct Tracker {
-    /// Boxed: the table's capacity doubles, and an inline 700-byte value would double with it.
-    streams: HashMap<ConnKey, Box<Stream>, foldhash::fast::RandomState>,
+    streams: Table,
     next_index: u32,
     budget: Budget,
     retired: Vec<FlowSummary>,
@@ -287,6 +303,8 @@ pub struct Tracker {
     last_ts: i64,
     sweeps_ts: i64,
     analyze: bool,
+    /// The last frame's results (see `process`).
+    meta: TcpMeta,
 }
 
 impl Default for Tracker {
@@ -298,7 +316,7 @@ impl Default for Tracker {
 impl Tracker {
     pub fn new(budget: Budget) -> Tracker {
         Tracker {
-            streams: HashMap::default(),
+            streams: Table::new(),
             next_index: 0,
             budget,
             retired: Vec::new(),
@@ -306,6 +324,7 @@ impl Tracker {
             last_ts: 0,
             sweeps_ts: 0,
             analyze: true,
+            meta: TcpMeta::default(),
         }
     }
 
@@ -332,19 +351,37 @@ impl Tracker {
         !self.retired.is_empty()
     }
 
-    /// Retire everything (end of capture) and return all summaries not yet taken.
-    /// Every stream's summary, retired ones first, without freeing anything: at the end of a
-    /// run the process exits anyway, and freeing 100k boxes one by one costs more than the run.
+    /// Every stream's summary, retired ones first, then the live ones in order of creation.
     pub fn summaries(&self) -> impl Iterator<Item = &FlowSummary> {
         self.retired
             .iter()
-            .chain(self.streams.values().map(|s| &s.sum))
+            .chain(self.streams.iter().map(|s| &s.sum))
     }
 
+    /// Retire everything (end of capture) and return all summaries not yet taken.
     pub fn finish(&mut self) -> Vec<FlowSummary> {
         let mut out = std::mem::take(&mut self.retired);
-        out.extend(self.streams.drain().map(|(_, s)| s.sum));
+        out.extend(self.streams.iter().map(|s| s.sum.clone()));
+        self.streams = Table::new();
         out
+    }
+
+    /// Warm the caches for a frame `process` will see in a few packets: its
+    /// table slot (call this some packets ahead) ...
+    #[inline]
+    pub fn prefetch_slot(&self, f: &Frame) {
+        if f.flow_hash != 0 {
+            self.streams.prefetch_slot(f.flow_hash);
+        }
+    }
+
+    /// ... then its stream (fewer packets ahead, once the slot is in cache).
+    /// Neither changes anything; both only hide memory latency.
+    #[inline]
+    pub fn prefetch_stream(&self, f: &Frame) {
+        if f.flow_hash != 0 {
+            self.streams.prefetch_stream(f.flow_hash);
+        }
     }
 
     /// Keep the table within budget: drop the least recently seen quarter
@@ -363,14 +400,14 @@ impl Tracker {
             i64::MIN
         };
         if over {
-            let mut last: Vec<i64> = self.streams.values().map(|s| s.sum.last_ts).collect();
+            let mut last: Vec<i64> = self.streams.iter().map(|s| s.sum.last_ts).collect();
             let k = last.len() / 4;
             let (_, nth, _) = last.select_nth_unstable(k);
             cutoff = cutoff.max(*nth);
         }
         let retired = &mut self.retired;
         let mut n = 0u64;
-        self.streams.retain(|_, s| {
+        self.streams.retain(|s| {
             if s.sum.last_ts <= cutoff {
                 retired.push(s.sum.clone());
                 n += 1;
@@ -384,7 +421,9 @@ impl Tracker {
 
     /// Track one frame. Returns `None` for frames without a TCP header that
     /// reaches Wireshark's conversation lookup (fewer than 16 header bytes).
-    pub fn process(&mut self, f: &Frame) -> Option<(TcpMeta, &FlowSummary)> {
+    /// The results live in the tracker until the next call: built in place,
+    /// not moved (a 190-byte copy per packet shows in profiles).
+    pub fn process(&mut self, f: &Frame) -> Option<(&TcpMeta, &FlowSummary)> {
         let tcp = f.tcp.as_ref()?;
         if !tcp.has_fixed {
             return None;
@@ -398,6 +437,12 @@ impl Tracker {
         let src: Endpoint = (ip.src, tcp.src_port);
         let dst: Endpoint = (ip.dst, tcp.dst_port);
         let key = ConnKey::new(src, dst);
+        // The capture thread usually hashed the four-tuple already (see `flow_hash`).
+        let hash = if f.flow_hash != 0 {
+            f.flow_hash
+        } else {
+            table::hash_key(&key)
+        };
         let syn = tcp.syn();
         let ackf = tcp.ack_flag();
         let pure_syn = syn && !ackf;
@@ -412,23 +457,25 @@ impl Tracker {
             next_index,
             retired,
             totals,
+            meta,
             ..
         } = self;
         let mut new_stream = || {
             let index = *next_index;
             *next_index = next_index.wrapping_add(1);
             totals.streams += 1;
-            Box::new(Stream::new(index, src, dst, f))
+            Stream::new(key, hash, index, src, dst, f)
         };
         let mut is_new = false;
         let mut reused = false;
-        let st: &mut Stream = match streams.entry(key) {
-            Entry::Vacant(v) => {
+        let st: &mut Stream = match streams.find(hash, &key) {
+            Err(at) => {
                 is_new = true;
-                v.insert(new_stream())
+                let idx = streams.insert(at, new_stream());
+                streams.get_mut(idx)
             }
-            Entry::Occupied(o) => {
-                let st = o.into_mut();
+            Ok(idx) => {
+                let st = streams.get_mut(idx);
                 let d = (st.sum.a != src) as usize;
                 // Port reuse: a pure SYN whose seq differs from a known base starts a new stream.
                 // A same-ISN SYN stays (a retransmission in 4.0.17), resetting nextseq.
@@ -459,7 +506,8 @@ impl Tracker {
             }
         }
 
-        let mut m = TcpMeta {
+        let m: &mut TcpMeta = meta;
+        *m = TcpMeta {
             stream: st.sum.stream,
             dir: d as u8,
             seq: tcp.seq,
@@ -544,7 +592,7 @@ impl Tracker {
             // The analysis ran (and its state persists), but nothing of it is shown.
             m.nxtseq = None;
             m.hs_state = st.sum.hs.state;
-            return Some((m, &st.sum));
+            return Some((&*m, &st.sum));
         }
 
         // Completeness (§4). ICMP-quoted headers count too, with length 0.
@@ -637,7 +685,7 @@ impl Tracker {
         }
         m.from_client = s.hs.client.map(|c| c as usize == d);
         m.hs_state = s.hs.state;
-        Some((m, &st.sum))
+        Some((&*m, &st.sum))
     }
 }
 

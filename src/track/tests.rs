@@ -86,7 +86,7 @@ fn frame(n: u64, s: &Seg) -> Frame {
 fn run(t: &mut Tracker, segs: &[Seg]) -> Vec<TcpMeta> {
     segs.iter()
         .enumerate()
-        .map(|(i, s)| t.process(&frame(i as u64 + 1, s)).expect("tcp").0)
+        .map(|(i, s)| *t.process(&frame(i as u64 + 1, s)).expect("tcp").0)
         .collect()
 }
 

@@ -1,0 +1,278 @@
+//! The stream table: streams live in a slab, found through an open-addressing
+//! index of 8-byte slots (linear probing, at most half full).
+//!
+//! Why not a `HashMap<ConnKey, Box<Stream>>`: on a busy link hundreds of
+//! connections interleave, so each packet's slot and stream have usually left
+//! the cache since that connection's previous packet. Here both addresses
+//! follow from the four-tuple's hash, which the capture thread computes
+//! (`flow_hash`), so the packet loop prefetches them a few packets ahead
+//! (`prefetch_slot`, `prefetch_stream`) and the lookup finds them in cache.
+//! A slab also frees nothing per stream and iterates in creation order.
+
+use super::{ConnKey, Stream};
+use std::hash::BuildHasher;
+use std::sync::OnceLock;
+
+/// The hash of a four-tuple, the same in every thread of the process (seeded
+/// once at random, so crafted traffic cannot aim at one probe chain).
+pub fn hash_key(key: &ConnKey) -> u64 {
+    static STATE: OnceLock<foldhash::fast::FixedState> = OnceLock::new();
+    STATE
+        .get_or_init(|| {
+            let seed = std::collections::hash_map::RandomState::new().hash_one(0x5eed_u64);
+            foldhash::fast::FixedState::with_seed(seed)
+        })
+        .hash_one(key)
+}
+
+/// A slot: the hash's upper 32 bits (a tag that rules out most mismatches
+/// without touching the stream) and the slab index plus one; 0 is empty.
+const EMPTY: u64 = 0;
+
+#[inline]
+fn slot(hash: u64, idx: usize) -> u64 {
+    (hash & 0xffff_ffff_0000_0000) | (idx as u64 + 1)
+}
+
+#[inline]
+fn tag_matches(s: u64, hash: u64) -> bool {
+    (s ^ hash) >> 32 == 0
+}
+
+#[inline]
+fn index_of(s: u64) -> usize {
+    (s & 0xffff_ffff) as usize - 1
+}
+
+#[inline]
+fn prefetch<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is only a hint; it never faults, whatever the address.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch(p.cast(), std::arch::x86_64::_MM_HINT_T0)
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
+pub struct Table {
+    slots: Vec<u64>,
+    streams: Vec<Stream>,
+    /// Slab entries of removed streams, reused by the next inserts.
+    free: Vec<u32>,
+    len: usize,
+}
+
+impl Table {
+    pub fn new() -> Table {
+        Table {
+            slots: vec![EMPTY; 1024],
+            streams: Vec::new(),
+            free: Vec::new(),
+            len: 0,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    #[inline]
+    fn mask(&self) -> usize {
+        self.slots.len() - 1
+    }
+
+    /// Warm the cache line of the slot a lookup for `hash` starts at.
+    #[inline]
+    pub fn prefetch_slot(&self, hash: u64) {
+        prefetch(&self.slots[hash as usize & self.mask()]);
+    }
+
+    /// Warm the stream a lookup for `hash` would find. Only tags are compared,
+    /// so a collision prefetches a wrong stream, which costs nothing but the fetch.
+    #[inline]
+    pub fn prefetch_stream(&self, hash: u64) {
+        let mask = self.mask();
+        let mut i = hash as usize & mask;
+        for _ in 0..4 {
+            let s = self.slots[i];
+            if s == EMPTY {
+                return;
+            }
+            if tag_matches(s, hash) {
+                if let Some(st) = self.streams.get(index_of(s)) {
+                    let p = (st as *const Stream).cast::<u8>();
+                    let size = std::mem::size_of::<Stream>();
+                    let mut off = 0;
+                    while off < size {
+                        prefetch(p.wrapping_add(off));
+                        off += 64;
+                    }
+                }
+                return;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// The slab index of `key`'s stream, or the slot to insert it at.
+    #[inline]
+    pub fn find(&self, hash: u64, key: &ConnKey) -> Result<usize, usize> {
+        let mask = self.mask();
+        let mut i = hash as usize & mask;
+        loop {
+            let s = self.slots[i];
+            if s == EMPTY {
+                return Err(i);
+            }
+            if tag_matches(s, hash) && self.streams[index_of(s)].key == *key {
+                return Ok(index_of(s));
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Insert a stream whose key `find` did not find (`at` is what it returned).
+    /// Returns its slab index.
+    pub fn insert(&mut self, at: usize, stream: Stream) -> usize {
+        let hash = stream.hash;
+        let idx = match self.free.pop() {
+            Some(i) => {
+                self.streams[i as usize] = stream;
+                i as usize
+            }
+            None => {
+                self.streams.push(stream);
+                self.streams.len() - 1
+            }
+        };
+        self.len += 1;
+        if self.len * 2 > self.slots.len() {
+            // The new stream goes in with everything else.
+            let live: Vec<usize> = self.live_indexes_except(idx);
+            self.rebuild(self.slots.len() * 2, live.into_iter().chain([idx]));
+        } else {
+            self.slots[at] = slot(hash, idx);
+        }
+        idx
+    }
+
+    #[inline]
+    pub fn get_mut(&mut self, idx: usize) -> &mut Stream {
+        &mut self.streams[idx]
+    }
+
+    /// Slab indexes of the live streams, in slab order.
+    fn live_indexes(&self) -> Vec<usize> {
+        let mut v: Vec<usize> = self
+            .slots
+            .iter()
+            .filter(|&&s| s != EMPTY)
+            .map(|&s| index_of(s))
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
+    fn live_indexes_except(&self, skip: usize) -> Vec<usize> {
+        let mut v = self.live_indexes();
+        v.retain(|&i| i != skip);
+        v
+    }
+
+    fn rebuild(&mut self, size: usize, live: impl Iterator<Item = usize>) {
+        self.slots.clear();
+        self.slots.resize(size, EMPTY);
+        let mask = size - 1;
+        for idx in live {
+            let hash = self.streams[idx].hash;
+            let mut i = hash as usize & mask;
+            while self.slots[i] != EMPTY {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = slot(hash, idx);
+        }
+    }
+
+    /// The live streams, oldest slab entry first.
+    pub fn iter(&self) -> impl Iterator<Item = &Stream> {
+        self.live_indexes().into_iter().map(|i| &self.streams[i])
+    }
+
+    /// Keep the streams for which `keep` is true; the others are removed
+    /// (their slab entries are reused by later inserts).
+    pub fn retain(&mut self, mut keep: impl FnMut(&Stream) -> bool) {
+        let live = self.live_indexes();
+        let mut kept = Vec::with_capacity(live.len());
+        for idx in live {
+            if keep(&self.streams[idx]) {
+                kept.push(idx);
+            } else {
+                self.free.push(idx as u32);
+            }
+        }
+        self.len = kept.len();
+        let size = self.slots.len();
+        self.rebuild(size, kept.into_iter());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::{Frame, LinkType};
+    use std::collections::HashMap;
+    use std::net::{IpAddr, Ipv4Addr};
+
+    fn stream(i: u32, hash: u64) -> Stream {
+        let a = (IpAddr::V4(Ipv4Addr::from(i)), 1000);
+        let b = (IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), 80);
+        let f = Frame::new(1, i as i64, 60, 60, LinkType::Ethernet);
+        Stream::new(ConnKey::new(a, b), hash, i, a, b, &f)
+    }
+
+    /// Inserts, lookups, growth and removals agree with a HashMap, including
+    /// when every hash starts its probe at the same slot.
+    #[test]
+    fn agrees_with_a_hash_map() {
+        for colliding in [false, true] {
+            let mut t = Table::new();
+            let mut model: HashMap<ConnKey, u32> = HashMap::new();
+            let hash_of = |i: u32| {
+                let h = hash_key(&stream(i, 0).key);
+                if colliding {
+                    h & !0xffff_ffff | 7
+                } else {
+                    h
+                }
+            };
+            for i in 0..5000u32 {
+                let s = stream(i, hash_of(i));
+                let key = s.key;
+                let at = t.find(s.hash, &key).expect_err("new key");
+                let idx = t.insert(at, s);
+                assert_eq!(t.get_mut(idx).sum.stream, i);
+                model.insert(key, i);
+                if i % 7 == 0 {
+                    // Remove every stream with an even index so far.
+                    t.retain(|s| s.sum.stream % 2 == 1 || s.sum.stream > i.saturating_sub(100));
+                    model.retain(|_, v| *v % 2 == 1 || *v > i.saturating_sub(100));
+                }
+                assert_eq!(t.len(), model.len());
+            }
+            for i in 0..5000u32 {
+                let s = stream(i, hash_of(i));
+                match (t.find(s.hash, &s.key), model.get(&s.key)) {
+                    (Ok(idx), Some(&v)) => assert_eq!(t.get_mut(idx).sum.stream, v),
+                    (Err(_), None) => {}
+                    (got, want) => panic!("stream {i}: table {got:?}, model {want:?}"),
+                }
+            }
+            let mut live: Vec<u32> = t.iter().map(|s| s.sum.stream).collect();
+            let mut want: Vec<u32> = model.values().copied().collect();
+            live.sort_unstable();
+            want.sort_unstable();
+            assert_eq!(live, want);
+        }
+    }
+}
