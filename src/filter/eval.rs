@@ -660,11 +660,10 @@ impl Node {
         }
     }
 
-    pub fn eval<'a>(&self, p: &PacketView<'a>, pool: &mut Pool<'a>) -> bool {
-        match self {
-            Node::Any(v) => v.iter().any(|n| n.eval(p, pool)),
-            Node::All(v) => v.iter().all(|n| n.eval(p, pool)),
-            Node::Not(a) => !a.eval(p, pool),
+    /// The value of a fast node (or the negation of one); `None` for the others.
+    #[inline]
+    fn eval_fast(&self, p: &PacketView<'_>) -> Option<bool> {
+        Some(match self {
             Node::FastExists(get) => !get.get(p).as_slice().is_empty(),
             Node::FastCmp {
                 get,
@@ -687,6 +686,30 @@ impl Node {
                 s.as_slice()
                     .iter()
                     .any(|v| ranges.iter().any(|&(lo, hi)| lo <= *v && *v <= hi))
+            }
+            Node::Not(a) => match **a {
+                Node::FastExists(_) | Node::FastCmp { .. } | Node::FastIn { .. } => {
+                    !a.eval_fast(p)?
+                }
+                _ => return None,
+            },
+            _ => return None,
+        })
+    }
+
+    pub fn eval<'a>(&self, p: &PacketView<'a>, pool: &mut Pool<'a>) -> bool {
+        match self {
+            // Fast operands are evaluated here, not through a recursive call of this
+            // (large) function: its prologue alone costs more than a fast test.
+            Node::Any(v) => v
+                .iter()
+                .any(|n| n.eval_fast(p).unwrap_or_else(|| n.eval(p, pool))),
+            Node::All(v) => v
+                .iter()
+                .all(|n| n.eval_fast(p).unwrap_or_else(|| n.eval(p, pool))),
+            Node::Not(a) => !a.eval_fast(p).unwrap_or_else(|| a.eval(p, pool)),
+            Node::FastExists(_) | Node::FastCmp { .. } | Node::FastIn { .. } => {
+                self.eval_fast(p).unwrap_or(false)
             }
             Node::Exists(Src::App(a)) => pool.app(p) == Some(*a),
             Node::Exists(src) => with_values(src, p, pool, |v, _| !v.is_empty()),
