@@ -15,5 +15,6 @@ pub mod fields;
 pub mod filter;
 pub mod output;
 pub mod pipeline;
+mod prefetch;
 pub mod track;
 pub mod tui;

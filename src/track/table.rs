@@ -44,17 +44,6 @@ fn index_of(s: u64) -> usize {
     (s & 0xffff_ffff) as usize - 1
 }
 
-#[inline]
-fn prefetch<T>(p: *const T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch is only a hint; it never faults, whatever the address.
-    unsafe {
-        std::arch::x86_64::_mm_prefetch(p.cast(), std::arch::x86_64::_MM_HINT_T0)
-    };
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = p;
-}
-
 pub struct Table {
     slots: Vec<u64>,
     streams: Vec<Stream>,
@@ -85,7 +74,7 @@ impl Table {
     /// Warm the cache line of the slot a lookup for `hash` starts at.
     #[inline]
     pub fn prefetch_slot(&self, hash: u64) {
-        prefetch(&self.slots[hash as usize & self.mask()]);
+        crate::prefetch::read(&self.slots[hash as usize & self.mask()]);
     }
 
     /// Warm the stream a lookup for `hash` would find. Only tags are compared,
@@ -102,12 +91,7 @@ impl Table {
             if tag_matches(s, hash) {
                 if let Some(st) = self.streams.get(index_of(s)) {
                     let p = (st as *const Stream).cast::<u8>();
-                    let size = std::mem::size_of::<Stream>();
-                    let mut off = 0;
-                    while off < size {
-                        prefetch(p.wrapping_add(off));
-                        off += 64;
-                    }
+                    crate::prefetch::span(p, std::mem::size_of::<Stream>());
                 }
                 return;
             }
