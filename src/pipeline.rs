@@ -190,6 +190,9 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
     let cap_stop = running.stop_flag();
 
     let stdout = io::stdout();
+    let flush_each_batch = settings.source.is_live()
+        || matches!(settings.source, capture::SourceSpec::Stdin)
+        || std::io::IsTerminal::is_terminal(&stdout);
     let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
     let print_packets = !settings.quiet;
     let mut printer = Printer::new(
@@ -275,6 +278,11 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
                         tracker.take_retired();
                     }
                     running.recycle(batch);
+                    // Someone is watching (a terminal, a live capture, a pipe that may be
+                    // live): show each batch as it comes, not when 1 MiB has piled up.
+                    if flush_each_batch {
+                        out.flush()?;
+                    }
                 }
                 Event::Stats(s) => stats = Some(s),
                 Event::Done(e) => {

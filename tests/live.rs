@@ -91,3 +91,42 @@ fn handshakes_on_loopback_appear_as_streams() {
         "only three streams expected:\n{stdout}"
     );
 }
+
+/// A live capture piped into another program shows packets as they come,
+/// not when the output buffer fills or the capture ends.
+#[test]
+fn live_output_reaches_a_pipe_while_capturing() {
+    if !can_capture() {
+        return;
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mut child = Command::new(bin())
+        .args([
+            "-i",
+            "lo",
+            "-f",
+            &format!("tcp port {port}"),
+            "-a",
+            "duration:20",
+        ])
+        .args(["-T", "fields", "-e", "tcp.dstport"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 256];
+        let n = stdout.read(&mut buf).unwrap_or(0);
+        let _ = tx.send(String::from_utf8_lossy(&buf[..n]).into_owned());
+    });
+    std::thread::sleep(Duration::from_millis(1000));
+    let _c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let first = rx.recv_timeout(Duration::from_secs(5));
+    let _ = child.kill();
+    let _ = child.wait();
+    let first = first.expect("no output within 5 s of the first packet");
+    assert!(first.lines().next() == Some(&port.to_string()), "{first:?}");
+}
