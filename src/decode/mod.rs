@@ -132,16 +132,7 @@ impl IpHeader {
             src,
             dst,
             proto,
-            ttl: 0,
-            id: 0,
-            tos: 0,
-            more_fragments: false,
-            dont_fragment: false,
-            frag_offset: 0,
-            checksum: 0,
-            hdr_len: 0,
-            len_field: 0,
-            offset: 0,
+            ..IpHeader::EMPTY
         }
     }
 

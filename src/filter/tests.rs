@@ -149,19 +149,20 @@ struct Packet {
 
 /// Decode and track frames spaced 10 ms apart, as a capture would.
 fn capture(frames: Vec<Vec<u8>>) -> Vec<Packet> {
+    let frames = frames.into_iter().enumerate().map(|(i, bytes)| {
+        let ts = 1_700_000_000_000_000_000 + i as i64 * 10_000_000;
+        (ts, bytes.len() as u32, bytes)
+    });
+    track(LinkType::Ethernet, frames)
+}
+
+/// Decode and track (timestamp, wire length, bytes) frames.
+fn track(link: LinkType, frames: impl Iterator<Item = (i64, u32, Vec<u8>)>) -> Vec<Packet> {
     let mut tracker = Tracker::new(Budget::default());
     frames
-        .into_iter()
         .enumerate()
-        .map(|(i, bytes)| {
-            let ts = 1_700_000_000_000_000_000 + i as i64 * 10_000_000;
-            let frame = decode(
-                LinkType::Ethernet,
-                i as u64 + 1,
-                ts,
-                bytes.len() as u32,
-                &bytes,
-            );
+        .map(|(i, (ts, len, bytes))| {
+            let frame = decode(link, i as u64 + 1, ts, len, &bytes);
             let (meta, flow) = match tracker.process(&frame) {
                 Some((m, f)) => (Some(*m), Some(f.clone())),
                 None => (None, None),
@@ -216,22 +217,13 @@ fn fast_forms_agree_with_generic_evaluation() {
         let link = LinkType::from_linktype(pc.get_datalink().0);
         let mut frames = Vec::new();
         while let Ok(pkt) = pc.next_packet() {
-            frames.push((pkt.header.len, pkt.data.to_vec()));
+            frames.push((
+                frames.len() as i64 * 1000,
+                pkt.header.len,
+                pkt.data.to_vec(),
+            ));
         }
-        let mut tracker = Tracker::new(Budget::default());
-        for (i, (len, bytes)) in frames.into_iter().enumerate() {
-            let frame = decode(link, i as u64 + 1, i as i64 * 1000, len, &bytes);
-            let (meta, flow) = match tracker.process(&frame) {
-                Some((m, f)) => (Some(*m), Some(f.clone())),
-                None => (None, None),
-            };
-            cap.push(Packet {
-                frame,
-                bytes,
-                meta,
-                flow,
-            });
-        }
+        cap.extend(track(link, frames.into_iter()));
     }
     let exprs = [
         "tcp",
