@@ -228,8 +228,14 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
                 Event::Batch(batch) => {
                     let ahead = &batch.frames;
                     for (i, (f, bytes)) in batch.iter().enumerate() {
-                        // Hide the table's cache misses: slots four packets ahead, streams two.
+                        // Hide cache misses: the capture thread wrote each frame on the other
+                        // core (fetch it four packets ahead); the table's slot four packets
+                        // ahead, the stream two.
                         if let Some(a) = ahead.get(i + 4) {
+                            crate::prefetch::span(
+                                (a as *const crate::decode::Frame).cast(),
+                                std::mem::size_of::<crate::decode::Frame>(),
+                            );
                             tracker.prefetch_slot(a);
                         }
                         if let Some(a) = ahead.get(i + 2) {
