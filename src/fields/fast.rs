@@ -86,10 +86,12 @@ impl Scalars {
     }
 }
 
-/// A field's fast getter: a single number, or a few scalars.
+/// A field's fast getter: a single number, a presence-only field that occurs
+/// at most once (protocols, most analysis flags), or a few scalars.
 #[derive(Clone, Copy)]
 pub enum FastGetter {
     One(FastU64),
+    Flag(fn(&PacketView<'_>) -> bool),
     Many(fn(&PacketView<'_>) -> Scalars),
 }
 
@@ -98,6 +100,7 @@ impl FastGetter {
     pub fn get(self, p: &PacketView<'_>) -> Scalars {
         match self {
             FastGetter::One(g) => Scalars::opt(g(p)),
+            FastGetter::Flag(g) => Scalars::present(g(p)),
             FastGetter::Many(g) => g(p),
         }
     }
@@ -118,26 +121,15 @@ pub fn fast_getter(name: &str) -> Option<FastGetter> {
     }
     macro_rules! protocol {
         ($bit:expr) => {
-            |p| Scalars::present(p.frame.has($bit))
+            |p| p.frame.has($bit)
         };
     }
     macro_rules! analysis {
         ($bit:expr) => {
-            |p| Scalars::present(p.meta.is_some_and(|m| m.analysis.flags & $bit != 0))
+            |p| p.meta.is_some_and(|m| m.analysis.flags & $bit != 0)
         };
     }
-    macro_rules! tcp_flag {
-        ($bit:expr) => {
-            |p| {
-                Scalars::opt(
-                    p.tcpf()
-                        .filter(|t| !t.bogus_hdr_len())
-                        .map(|t| (t.flags & $bit != 0) as u64),
-                )
-            }
-        };
-    }
-    let g: fn(&PacketView<'_>) -> Scalars = match name {
+    let flag: fn(&PacketView<'_>) -> bool = match name {
         "eth" => protocol!(proto::ETH),
         "vlan" => protocol!(proto::VLAN),
         "sll" => protocol!(proto::SLL),
@@ -149,6 +141,41 @@ pub fn fast_getter(name: &str) -> Option<FastGetter> {
         "icmpv6" => protocol!(proto::ICMPV6),
         "udp" => protocol!(proto::UDP),
         "tcp" => protocol!(proto::TCP),
+        "tcp.analysis" => |p| p.meta.is_some_and(|m| m.has_tree),
+        "tcp.analysis.flags" => |p| p.meta.is_some_and(|m| m.analysis.flags != 0),
+        "tcp.analysis.retransmission" => analysis!(flag::ANY_RETRANSMISSION),
+        "tcp.analysis.fast_retransmission" => analysis!(flag::FAST_RETRANSMISSION),
+        "tcp.analysis.spurious_retransmission" => analysis!(flag::SPURIOUS_RETRANSMISSION),
+        "tcp.analysis.out_of_order" => analysis!(flag::OUT_OF_ORDER),
+        "tcp.analysis.lost_segment" => analysis!(flag::LOST_SEGMENT),
+        "tcp.analysis.ack_lost_segment" => analysis!(flag::ACK_LOST_SEGMENT),
+        "tcp.analysis.zero_window" => analysis!(flag::ZERO_WINDOW),
+        "tcp.analysis.zero_window_probe" => analysis!(flag::ZERO_WINDOW_PROBE),
+        "tcp.analysis.zero_window_probe_ack" => analysis!(flag::ZERO_WINDOW_PROBE_ACK),
+        "tcp.analysis.keep_alive" => analysis!(flag::KEEP_ALIVE),
+        "tcp.analysis.keep_alive_ack" => analysis!(flag::KEEP_ALIVE_ACK),
+        "tcp.analysis.reused_ports" => analysis!(flag::REUSED_PORTS),
+        "tcp.analysis.window_update" => analysis!(flag::WINDOW_UPDATE),
+        "tcp.analysis.window_full" => analysis!(flag::WINDOW_FULL),
+        _ => return fast_scalars(name).map(FastGetter::Many),
+    };
+    Some(FastGetter::Flag(flag))
+}
+
+/// The multi-valued fast getters.
+fn fast_scalars(name: &str) -> Option<fn(&PacketView<'_>) -> Scalars> {
+    macro_rules! tcp_flag {
+        ($bit:expr) => {
+            |p| {
+                Scalars::opt(
+                    p.tcpf()
+                        .filter(|t| !t.bogus_hdr_len())
+                        .map(|t| (t.flags & $bit != 0) as u64),
+                )
+            }
+        };
+    }
+    Some(match name {
         "ip.src" | "ip.dst" | "ip.addr" => {
             // The registry lists outer then ICMP-quoted headers, source before destination.
             fn addrs(p: &PacketView<'_>, src: bool, dst: bool) -> Scalars {
@@ -192,14 +219,6 @@ pub fn fast_getter(name: &str) -> Option<FastGetter> {
         "tcp.flags.reset" => tcp_flag!(fl::RST),
         "tcp.flags.syn" => tcp_flag!(fl::SYN),
         "tcp.flags.fin" => tcp_flag!(fl::FIN),
-        "tcp.analysis" => |p| Scalars::present(p.meta.is_some_and(|m| m.has_tree)),
-        "tcp.analysis.flags" => |p| Scalars::present(p.meta.is_some_and(|m| m.analysis.flags != 0)),
-        "tcp.analysis.retransmission" => analysis!(flag::ANY_RETRANSMISSION),
-        "tcp.analysis.fast_retransmission" => analysis!(flag::FAST_RETRANSMISSION),
-        "tcp.analysis.spurious_retransmission" => analysis!(flag::SPURIOUS_RETRANSMISSION),
-        "tcp.analysis.out_of_order" => analysis!(flag::OUT_OF_ORDER),
-        "tcp.analysis.lost_segment" => analysis!(flag::LOST_SEGMENT),
-        "tcp.analysis.ack_lost_segment" => analysis!(flag::ACK_LOST_SEGMENT),
         "tcp.analysis.duplicate_ack" => |p| {
             // Twice, as in tshark's tree (the flag and its expert item).
             let dup = p
@@ -210,17 +229,8 @@ pub fn fast_getter(name: &str) -> Option<FastGetter> {
                 v: [1, 1, 0, 0],
             }
         },
-        "tcp.analysis.zero_window" => analysis!(flag::ZERO_WINDOW),
-        "tcp.analysis.zero_window_probe" => analysis!(flag::ZERO_WINDOW_PROBE),
-        "tcp.analysis.zero_window_probe_ack" => analysis!(flag::ZERO_WINDOW_PROBE_ACK),
-        "tcp.analysis.keep_alive" => analysis!(flag::KEEP_ALIVE),
-        "tcp.analysis.keep_alive_ack" => analysis!(flag::KEEP_ALIVE_ACK),
-        "tcp.analysis.reused_ports" => analysis!(flag::REUSED_PORTS),
-        "tcp.analysis.window_update" => analysis!(flag::WINDOW_UPDATE),
-        "tcp.analysis.window_full" => analysis!(flag::WINDOW_FULL),
         _ => return None,
-    };
-    Some(FastGetter::Many(g))
+    })
 }
 
 /// Every name with a fast getter (for the equivalence test).

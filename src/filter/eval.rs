@@ -160,6 +160,9 @@ pub enum Node {
         get: FastGetter,
         ranges: Box<[(u64, u64)]>,
     },
+    /// `and` / `or` chains whose operands are all fast.
+    FastAll(Vec<Node>),
+    FastAny(Vec<Node>),
 }
 
 /// Scratch vectors for one evaluation, and the packet's application protocol once known.
@@ -568,8 +571,22 @@ impl Node {
             fast
         }
         match self {
-            Node::Any(v) => Node::Any(fast_first(v)),
-            Node::All(v) => Node::All(fast_first(v)),
+            Node::Any(v) => {
+                let v = fast_first(v);
+                if v.iter().any(Node::needs_pool) {
+                    Node::Any(v)
+                } else {
+                    Node::FastAny(v)
+                }
+            }
+            Node::All(v) => {
+                let v = fast_first(v);
+                if v.iter().any(Node::needs_pool) {
+                    Node::All(v)
+                } else {
+                    Node::FastAll(v)
+                }
+            }
             Node::Not(a) => Node::Not(Box::new(a.specialize())),
             Node::Exists(Src::Field(f)) => match fields::fast_getter(f.name) {
                 Some(get) => Node::FastExists(get),
@@ -633,7 +650,11 @@ impl Node {
         match self {
             Node::Any(v) | Node::All(v) => v.iter().any(Node::needs_pool),
             Node::Not(a) => a.needs_pool(),
-            Node::FastExists(_) | Node::FastCmp { .. } | Node::FastIn { .. } => false,
+            Node::FastExists(_)
+            | Node::FastCmp { .. }
+            | Node::FastIn { .. }
+            | Node::FastAll(_)
+            | Node::FastAny(_) => false,
             _ => true,
         }
     }
@@ -641,7 +662,11 @@ impl Node {
     /// Does the filter test TLS or HTTP (which need reassembly state)?
     pub fn uses_app(&self) -> bool {
         match self {
-            Node::FastExists(_) | Node::FastCmp { .. } | Node::FastIn { .. } => false,
+            Node::FastExists(_)
+            | Node::FastCmp { .. }
+            | Node::FastIn { .. }
+            | Node::FastAll(_)
+            | Node::FastAny(_) => false,
             Node::Any(v) | Node::All(v) => v.iter().any(Node::uses_app),
             Node::Not(a) => a.uses_app(),
             Node::Exists(s)
@@ -660,11 +685,25 @@ impl Node {
         }
     }
 
-    /// The value of a fast node (or the negation of one); `None` for the others.
+    /// The value of a fast node (or of the negation of one); `None` for the others.
     #[inline]
-    fn eval_fast(&self, p: &PacketView<'_>) -> Option<bool> {
+    pub fn eval_fast(&self, p: &PacketView<'_>) -> Option<bool> {
         Some(match self {
+            Node::FastExists(FastGetter::Flag(g)) => g(p),
+            Node::FastExists(FastGetter::One(g)) => g(p).is_some(),
             Node::FastExists(get) => !get.get(p).as_slice().is_empty(),
+            // A single value: "all" and "any" agree.
+            Node::FastCmp {
+                get: FastGetter::One(g),
+                rel,
+                lit,
+                mask,
+                ..
+            } => g(p).is_some_and(|v| rel.holds(Some((v & mask).cmp(&(lit & mask))))),
+            Node::FastIn {
+                get: FastGetter::One(g),
+                ranges,
+            } => g(p).is_some_and(|v| ranges.iter().any(|&(lo, hi)| lo <= v && v <= hi)),
             Node::FastCmp {
                 get,
                 all,
@@ -687,12 +726,9 @@ impl Node {
                     .iter()
                     .any(|v| ranges.iter().any(|&(lo, hi)| lo <= *v && *v <= hi))
             }
-            Node::Not(a) => match **a {
-                Node::FastExists(_) | Node::FastCmp { .. } | Node::FastIn { .. } => {
-                    !a.eval_fast(p)?
-                }
-                _ => return None,
-            },
+            Node::FastAll(v) => v.iter().all(|n| n.eval_fast(p).unwrap_or(false)),
+            Node::FastAny(v) => v.iter().any(|n| n.eval_fast(p).unwrap_or(false)),
+            Node::Not(a) => !a.eval_fast(p)?,
             _ => return None,
         })
     }
@@ -708,9 +744,11 @@ impl Node {
                 .iter()
                 .all(|n| n.eval_fast(p).unwrap_or_else(|| n.eval(p, pool))),
             Node::Not(a) => !a.eval_fast(p).unwrap_or_else(|| a.eval(p, pool)),
-            Node::FastExists(_) | Node::FastCmp { .. } | Node::FastIn { .. } => {
-                self.eval_fast(p).unwrap_or(false)
-            }
+            Node::FastExists(_)
+            | Node::FastCmp { .. }
+            | Node::FastIn { .. }
+            | Node::FastAll(_)
+            | Node::FastAny(_) => self.eval_fast(p).unwrap_or(false),
             Node::Exists(Src::App(a)) => pool.app(p) == Some(*a),
             Node::Exists(src) => with_values(src, p, pool, |v, _| !v.is_empty()),
             Node::NonZero(src) => with_values(src, p, pool, |v, _| v.iter().any(non_zero)),

@@ -209,7 +209,8 @@ impl Filter {
         if self.needs_pool {
             eval::with_pool(app, |pool| n.eval(p, pool))
         } else {
-            n.eval(p, &mut eval::Pool::empty(app))
+            n.eval_fast(p)
+                .unwrap_or_else(|| n.eval(p, &mut eval::Pool::empty(app)))
         }
     }
 
