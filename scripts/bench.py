@@ -125,7 +125,7 @@ def main():
     ap.add_argument('--packets', type=int, default=1_000_000)
     ap.add_argument('--flood', type=int, default=1_000_000)
     ap.add_argument('--no-tshark', action='store_true')
-    ap.add_argument('--rounds', type=int, default=9, help='interleaved rounds; each command keeps its best')
+    ap.add_argument('--rounds', type=int, default=15, help='interleaved rounds; each command keeps its best')
     a = ap.parse_args()
     os.makedirs(DATA, exist_ok=True)
     subprocess.run(['cargo', 'build', '--release', '--quiet', '--bin', 'hs-tui', '--example', 'bare_loop'], cwd=ROOT, check=True)

@@ -88,11 +88,20 @@ impl Scalars {
 
 /// A field's fast getter: a single number, a presence-only field that occurs
 /// at most once (protocols, most analysis flags), or a few scalars.
+/// The two fields filters test most, `ip.addr` (and `ip.src`, `ip.dst`) and
+/// `tcp.port`, are read inline rather than through a function pointer.
 #[derive(Clone, Copy)]
 pub enum FastGetter {
     One(FastU64),
     Flag(fn(&PacketView<'_>) -> bool),
     Many(fn(&PacketView<'_>) -> Scalars),
+    /// IPv4 source and/or destination addresses, outer then ICMP-quoted header.
+    Addrs {
+        src: bool,
+        dst: bool,
+    },
+    /// TCP source and destination ports.
+    Ports,
 }
 
 impl FastGetter {
@@ -102,6 +111,42 @@ impl FastGetter {
             FastGetter::One(g) => Scalars::opt(g(p)),
             FastGetter::Flag(g) => Scalars::present(g(p)),
             FastGetter::Many(g) => g(p),
+            FastGetter::Addrs { .. } | FastGetter::Ports => {
+                let mut s = Scalars::NONE;
+                self.for_each(p, |v| {
+                    s.push(v);
+                    false
+                });
+                s
+            }
+        }
+    }
+
+    /// Call `f` on each occurrence, in the registry's order, until it returns true;
+    /// returns whether it did.
+    #[inline]
+    pub fn for_each(self, p: &PacketView<'_>, mut f: impl FnMut(u64) -> bool) -> bool {
+        match self {
+            FastGetter::Addrs { src, dst } => {
+                for ip in p.ips() {
+                    if ip.is_v6() {
+                        continue;
+                    }
+                    if src && f(v4_bits(ip.src)) {
+                        return true;
+                    }
+                    if dst && f(v4_bits(ip.dst)) {
+                        return true;
+                    }
+                }
+                false
+            }
+            FastGetter::Ports => p
+                .tcp()
+                .is_some_and(|t| f(t.src_port as u64) || f(t.dst_port as u64)),
+            FastGetter::One(g) => g(p).is_some_and(f),
+            FastGetter::Flag(g) => g(p) && f(1),
+            FastGetter::Many(g) => g(p).as_slice().iter().any(|&v| f(v)),
         }
     }
 }
@@ -157,6 +202,26 @@ pub fn fast_getter(name: &str) -> Option<FastGetter> {
         "tcp.analysis.reused_ports" => analysis!(flag::REUSED_PORTS),
         "tcp.analysis.window_update" => analysis!(flag::WINDOW_UPDATE),
         "tcp.analysis.window_full" => analysis!(flag::WINDOW_FULL),
+        // The registry lists outer then ICMP-quoted headers, source before destination.
+        "ip.src" => {
+            return Some(FastGetter::Addrs {
+                src: true,
+                dst: false,
+            })
+        }
+        "ip.dst" => {
+            return Some(FastGetter::Addrs {
+                src: false,
+                dst: true,
+            })
+        }
+        "ip.addr" => {
+            return Some(FastGetter::Addrs {
+                src: true,
+                dst: true,
+            })
+        }
+        "tcp.port" => return Some(FastGetter::Ports),
         _ => return fast_scalars(name).map(FastGetter::Many),
     };
     Some(FastGetter::Flag(flag))
@@ -176,34 +241,6 @@ fn fast_scalars(name: &str) -> Option<fn(&PacketView<'_>) -> Scalars> {
         };
     }
     Some(match name {
-        "ip.src" | "ip.dst" | "ip.addr" => {
-            // The registry lists outer then ICMP-quoted headers, source before destination.
-            fn addrs(p: &PacketView<'_>, src: bool, dst: bool) -> Scalars {
-                let mut s = Scalars::NONE;
-                for i in p.ips().filter(|i| !i.is_v6()) {
-                    if src {
-                        s.push(v4_bits(i.src));
-                    }
-                    if dst {
-                        s.push(v4_bits(i.dst));
-                    }
-                }
-                s
-            }
-            match name {
-                "ip.src" => |p| addrs(p, true, false),
-                "ip.dst" => |p| addrs(p, false, true),
-                _ => |p| addrs(p, true, true),
-            }
-        }
-        "tcp.port" => |p| {
-            let mut s = Scalars::NONE;
-            if let Some(t) = p.tcp() {
-                s.push(t.src_port as u64);
-                s.push(t.dst_port as u64);
-            }
-            s
-        },
         "tcp.flags" => |p| {
             Scalars::opt(
                 p.tcpf()

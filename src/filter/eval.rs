@@ -143,26 +143,69 @@ pub enum Node {
         src: Src,
         items: Vec<Item>,
     },
-    /// The fast forms of the common tests (`specialize`): the field's
-    /// scalars are read straight from the packet, no value vectors.
-    FastExists(FastGetter),
+    /// The fast form of a common test (see `specialize`).
+    Fast(FastTest),
+    /// `and` / `or` chains of fast tests: a flat loop, no tree to walk.
+    FastAll(Vec<FastTest>),
+    FastAny(Vec<FastTest>),
+}
+
+/// A common test in fast form: the field's scalars are read straight from
+/// the packet (`fields::fast_getter`), no value vectors, possibly negated.
+pub struct FastTest {
+    get: FastGetter,
+    op: FastOp,
+    negate: bool,
+}
+
+enum FastOp {
+    Exists,
     /// `value & mask <rel> lit & mask` over unsigned, boolean (0/1) and IPv4
     /// (u32) values; the mask is all ones but for an address with a CIDR suffix.
-    FastCmp {
-        get: FastGetter,
+    /// `all`: the value exists and every occurrence satisfies the relation.
+    Cmp {
         all: bool,
         rel: Rel,
         lit: u64,
         mask: u64,
     },
     /// `value in {a, b..c}` over unsigned values, as inclusive ranges.
-    FastIn {
-        get: FastGetter,
-        ranges: Box<[(u64, u64)]>,
-    },
-    /// `and` / `or` chains whose operands are all fast.
-    FastAll(Vec<Node>),
-    FastAny(Vec<Node>),
+    In(Box<[(u64, u64)]>),
+}
+
+impl FastTest {
+    #[inline]
+    fn eval(&self, p: &PacketView<'_>) -> bool {
+        let holds =
+            |rel: Rel, v: u64, lit: u64, mask: u64| rel.holds(Some((v & mask).cmp(&(lit & mask))));
+        let r = match (&self.op, self.get) {
+            (FastOp::Exists, FastGetter::Flag(g)) => g(p),
+            (FastOp::Exists, get) => get.for_each(p, |_| true),
+            (
+                &FastOp::Cmp {
+                    all: false,
+                    rel,
+                    lit,
+                    mask,
+                },
+                get,
+            ) => get.for_each(p, |v| holds(rel, v, lit, mask)),
+            (&FastOp::Cmp { rel, lit, mask, .. }, get) => {
+                // "all": the value exists and no occurrence fails the relation.
+                let (mut seen, mut failed) = (false, false);
+                get.for_each(p, |v| {
+                    seen = true;
+                    failed = !holds(rel, v, lit, mask);
+                    failed
+                });
+                seen && !failed
+            }
+            (FastOp::In(ranges), get) => {
+                get.for_each(p, |v| ranges.iter().any(|&(lo, hi)| lo <= v && v <= hi))
+            }
+        };
+        r != self.negate
+    }
 }
 
 /// Scratch vectors for one evaluation, and the packet's application protocol once known.
@@ -570,26 +613,37 @@ impl Node {
             fast.extend(slow);
             fast
         }
+        fn leaves(v: Vec<Node>) -> Result<Vec<FastTest>, Vec<Node>> {
+            if v.iter().all(|n| matches!(n, Node::Fast(_))) {
+                Ok(v.into_iter()
+                    .filter_map(|n| match n {
+                        Node::Fast(t) => Some(t),
+                        _ => None,
+                    })
+                    .collect())
+            } else {
+                Err(v)
+            }
+        }
+        let fast = |get, op| {
+            Node::Fast(FastTest {
+                get,
+                op,
+                negate: false,
+            })
+        };
         match self {
-            Node::Any(v) => {
-                let v = fast_first(v);
-                if v.iter().any(Node::needs_pool) {
-                    Node::Any(v)
-                } else {
-                    Node::FastAny(v)
+            Node::Any(v) => leaves(fast_first(v)).map_or_else(Node::Any, Node::FastAny),
+            Node::All(v) => leaves(fast_first(v)).map_or_else(Node::All, Node::FastAll),
+            Node::Not(a) => match a.specialize() {
+                Node::Fast(mut t) => {
+                    t.negate = !t.negate;
+                    Node::Fast(t)
                 }
-            }
-            Node::All(v) => {
-                let v = fast_first(v);
-                if v.iter().any(Node::needs_pool) {
-                    Node::All(v)
-                } else {
-                    Node::FastAll(v)
-                }
-            }
-            Node::Not(a) => Node::Not(Box::new(a.specialize())),
+                other => Node::Not(Box::new(other)),
+            },
             Node::Exists(Src::Field(f)) => match fields::fast_getter(f.name) {
-                Some(get) => Node::FastExists(get),
+                Some(get) => fast(get, FastOp::Exists),
                 None => Node::Exists(Src::Field(f)),
             },
             Node::Cmp {
@@ -605,13 +659,15 @@ impl Node {
                         (FieldType::Ipv4, Lit::V4(a, m)) => (*a as u64, *m as u64),
                         _ => return None,
                     };
-                    Some(Node::FastCmp {
+                    Some(fast(
                         get,
-                        all,
-                        rel,
-                        lit,
-                        mask,
-                    })
+                        FastOp::Cmp {
+                            all,
+                            rel,
+                            lit,
+                            mask,
+                        },
+                    ))
                 });
                 fast.unwrap_or(Node::Cmp {
                     src: Src::Field(f),
@@ -634,7 +690,7 @@ impl Node {
                     })
                     .collect();
                 match (fields::fast_getter(f.name), ranges) {
-                    (Some(get), Some(ranges)) if unsigned => Node::FastIn { get, ranges },
+                    (Some(get), Some(ranges)) if unsigned => fast(get, FastOp::In(ranges)),
                     _ => Node::In {
                         src: Src::Field(f),
                         items,
@@ -650,11 +706,7 @@ impl Node {
         match self {
             Node::Any(v) | Node::All(v) => v.iter().any(Node::needs_pool),
             Node::Not(a) => a.needs_pool(),
-            Node::FastExists(_)
-            | Node::FastCmp { .. }
-            | Node::FastIn { .. }
-            | Node::FastAll(_)
-            | Node::FastAny(_) => false,
+            Node::Fast(_) | Node::FastAll(_) | Node::FastAny(_) => false,
             _ => true,
         }
     }
@@ -662,11 +714,7 @@ impl Node {
     /// Does the filter test TLS or HTTP (which need reassembly state)?
     pub fn uses_app(&self) -> bool {
         match self {
-            Node::FastExists(_)
-            | Node::FastCmp { .. }
-            | Node::FastIn { .. }
-            | Node::FastAll(_)
-            | Node::FastAny(_) => false,
+            Node::Fast(_) | Node::FastAll(_) | Node::FastAny(_) => false,
             Node::Any(v) | Node::All(v) => v.iter().any(Node::uses_app),
             Node::Not(a) => a.uses_app(),
             Node::Exists(s)
@@ -689,45 +737,9 @@ impl Node {
     #[inline]
     pub fn eval_fast(&self, p: &PacketView<'_>) -> Option<bool> {
         Some(match self {
-            Node::FastExists(FastGetter::Flag(g)) => g(p),
-            Node::FastExists(FastGetter::One(g)) => g(p).is_some(),
-            Node::FastExists(get) => !get.get(p).as_slice().is_empty(),
-            // A single value: "all" and "any" agree.
-            Node::FastCmp {
-                get: FastGetter::One(g),
-                rel,
-                lit,
-                mask,
-                ..
-            } => g(p).is_some_and(|v| rel.holds(Some((v & mask).cmp(&(lit & mask))))),
-            Node::FastIn {
-                get: FastGetter::One(g),
-                ranges,
-            } => g(p).is_some_and(|v| ranges.iter().any(|&(lo, hi)| lo <= v && v <= hi)),
-            Node::FastCmp {
-                get,
-                all,
-                rel,
-                lit,
-                mask,
-            } => {
-                let s = get.get(p);
-                let vals = s.as_slice();
-                let pred = |v: &u64| rel.holds(Some((v & mask).cmp(&(lit & mask))));
-                if *all {
-                    !vals.is_empty() && vals.iter().all(pred)
-                } else {
-                    vals.iter().any(pred)
-                }
-            }
-            Node::FastIn { get, ranges } => {
-                let s = get.get(p);
-                s.as_slice()
-                    .iter()
-                    .any(|v| ranges.iter().any(|&(lo, hi)| lo <= *v && *v <= hi))
-            }
-            Node::FastAll(v) => v.iter().all(|n| n.eval_fast(p).unwrap_or(false)),
-            Node::FastAny(v) => v.iter().any(|n| n.eval_fast(p).unwrap_or(false)),
+            Node::Fast(t) => t.eval(p),
+            Node::FastAll(v) => v.iter().all(|t| t.eval(p)),
+            Node::FastAny(v) => v.iter().any(|t| t.eval(p)),
             Node::Not(a) => !a.eval_fast(p)?,
             _ => return None,
         })
@@ -744,11 +756,9 @@ impl Node {
                 .iter()
                 .all(|n| n.eval_fast(p).unwrap_or_else(|| n.eval(p, pool))),
             Node::Not(a) => !a.eval_fast(p).unwrap_or_else(|| a.eval(p, pool)),
-            Node::FastExists(_)
-            | Node::FastCmp { .. }
-            | Node::FastIn { .. }
-            | Node::FastAll(_)
-            | Node::FastAny(_) => self.eval_fast(p).unwrap_or(false),
+            Node::Fast(_) | Node::FastAll(_) | Node::FastAny(_) => {
+                self.eval_fast(p).unwrap_or(false)
+            }
             Node::Exists(Src::App(a)) => pool.app(p) == Some(*a),
             Node::Exists(src) => with_values(src, p, pool, |v, _| !v.is_empty()),
             Node::NonZero(src) => with_values(src, p, pool, |v, _| v.iter().any(non_zero)),
