@@ -130,3 +130,56 @@ fn live_output_reaches_a_pipe_while_capturing() {
     let first = first.expect("no output within 5 s of the first packet");
     assert!(first.lines().next() == Some(&port.to_string()), "{first:?}");
 }
+
+/// Under sudo, hs-tui gives up root as soon as the capture handle is open (as
+/// tcpdump does): parsing hostile packets and writing files run as the user.
+#[test]
+fn live_capture_drops_root_for_the_sudo_user() {
+    if !can_capture() {
+        return;
+    }
+    let name = std::ffi::CString::new("nobody").unwrap();
+    // SAFETY: getpwnam with a valid C string; the fields are read at once.
+    let uid = unsafe {
+        let pw = libc::getpwnam(name.as_ptr());
+        if pw.is_null() {
+            println!("NOTICE: no user 'nobody'; privilege-drop test skipped");
+            return;
+        }
+        (*pw).pw_uid
+    };
+    let child = Command::new(bin())
+        .env("SUDO_USER", "nobody")
+        .args(["-i", "lo", "-f", "tcp port 9", "-a", "duration:3", "-q"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Uid: real, effective, saved and filesystem ids: all of them dropped.
+    let uids: Vec<u32> = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .unwrap()
+        .split_whitespace()
+        .map(|x| x.parse().unwrap())
+        .collect();
+    assert_eq!(uids, vec![uid; 4], "{status}");
+
+    // A SUDO_USER that does not exist is an error, not a capture left running as root.
+    let out = Command::new(bin())
+        .env("SUDO_USER", "no-such-user-hs-tui")
+        .args(["-i", "lo", "-a", "duration:1", "-q"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no-such-user-hs-tui"), "{err}");
+}
