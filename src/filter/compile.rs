@@ -656,6 +656,29 @@ fn parse_int(w: &str) -> Result<(bool, u128), ()> {
     Ok((neg, v))
 }
 
+/// `ADDR/BITS` into its address and prefix length text.
+fn split_prefix(w: &str) -> (&str, Option<&str>) {
+    match w.split_once('/') {
+        Some((a, b)) => (a, Some(b)),
+        None => (w, None),
+    }
+}
+
+/// The prefix length of a CIDR literal (`width`, all ones, without one).
+fn prefix_len(
+    bits: Option<&str>,
+    width: u32,
+    too_long: impl Fn(u32) -> String,
+    bad: impl Fn() -> String,
+) -> Result<u32, String> {
+    match bits.map(str::parse::<u32>) {
+        None => Ok(width),
+        Some(Ok(n)) if n > width => Err(too_long(n)),
+        Some(Ok(n)) => Ok(n),
+        Some(Err(_)) => Err(bad()),
+    }
+}
+
 fn word_lit(w: &str, span: Span, ty: Ty, field: &str) -> R<Lit> {
     let err = |m: String| Err(FilterError::at(m, span));
     match ty {
@@ -703,54 +726,35 @@ fn word_lit(w: &str, span: Span, ty: Ty, field: &str) -> R<Lit> {
             .ok_or(())
             .or_else(|()| err(format!("\"{w}\" is not a valid time."))),
         Ty::V4 => {
-            let (addr, bits) = match w.split_once('/') {
-                Some((a, b)) => (a, Some(b)),
-                None => (w, None),
-            };
+            let bad = || format!("\"{w}\" is not a valid hostname or IPv4 address.");
+            let (addr, bits) = split_prefix(w);
             let Ok(a) = addr.parse::<Ipv4Addr>() else {
-                return err(format!("\"{w}\" is not a valid hostname or IPv4 address."));
+                return err(bad());
             };
-            let mask = match bits {
-                None => u32::MAX,
-                Some(b) => match b.parse::<u32>() {
-                    Ok(n) if n > 32 => {
-                        return err(format!(
-                            "Netmask bits in a CIDR IPv4 address should be <= 32, not {n}"
-                        ))
-                    }
-                    Ok(0) => 0,
-                    Ok(n) => u32::MAX << (32 - n),
-                    Err(_) => {
-                        return err(format!("\"{w}\" is not a valid hostname or IPv4 address."))
-                    }
-                },
-            };
-            Ok(Lit::V4(u32::from(a), mask))
+            let too_long =
+                |n| format!("Netmask bits in a CIDR IPv4 address should be <= 32, not {n}");
+            match prefix_len(bits, 32, too_long, bad) {
+                Ok(n) => Ok(Lit::V4(
+                    u32::from(a),
+                    u32::MAX.checked_shl(32 - n).unwrap_or(0),
+                )),
+                Err(m) => err(m),
+            }
         }
         Ty::V6 => {
-            let (addr, bits) = match w.split_once('/') {
-                Some((a, b)) => (a, Some(b)),
-                None => (w, None),
-            };
+            let bad = || format!("\"{w}\" is not a valid hostname or IPv6 address.");
+            let (addr, bits) = split_prefix(w);
             let Ok(a) = addr.parse::<Ipv6Addr>() else {
-                return err(format!("\"{w}\" is not a valid hostname or IPv6 address."));
+                return err(bad());
             };
-            let mask = match bits {
-                None => u128::MAX,
-                Some(b) => match b.parse::<u32>() {
-                    Ok(n) if n > 128 => {
-                        return err(format!(
-                            "Prefix in a IPv6 address should be <= 128, not {n}"
-                        ))
-                    }
-                    Ok(0) => 0,
-                    Ok(n) => u128::MAX << (128 - n),
-                    Err(_) => {
-                        return err(format!("\"{w}\" is not a valid hostname or IPv6 address."))
-                    }
-                },
-            };
-            Ok(Lit::V6(u128::from(a), mask))
+            let too_long = |n| format!("Prefix in a IPv6 address should be <= 128, not {n}");
+            match prefix_len(bits, 128, too_long, bad) {
+                Ok(n) => Ok(Lit::V6(
+                    u128::from(a),
+                    u128::MAX.checked_shl(128 - n).unwrap_or(0),
+                )),
+                Err(m) => err(m),
+            }
         }
         Ty::Mac => match hex_bytes(w) {
             Some(b) if b.len() == 6 => Ok(Lit::Mac([b[0], b[1], b[2], b[3], b[4], b[5]])),
