@@ -7,7 +7,8 @@
 //! follow from the four-tuple's hash, which the capture thread computes
 //! (`flow_hash`), so the packet loop prefetches them a few packets ahead
 //! (`prefetch_slot`, `prefetch_stream`) and the lookup finds them in cache.
-//! A slab also frees nothing per stream and iterates in creation order.
+//! A slab also frees nothing per stream, and iterates in slab order (creation
+//! order until retired streams leave slots for new ones).
 
 use super::{ConnKey, Stream};
 use std::hash::BuildHasher;
