@@ -287,6 +287,7 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
                     // Someone is watching (a terminal, a live capture, a pipe that may be
                     // live): show each batch as it comes, not when 1 MiB has piled up.
                     if flush_each_batch {
+                        printer.flush(&mut out)?;
                         out.flush()?;
                     }
                 }
