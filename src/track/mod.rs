@@ -63,12 +63,24 @@ pub type Endpoint = (IpAddr, u16);
 /// Unordered endpoint pair: both directions map to one key. Addresses are
 /// kept as integers (IPv4 mapped into IPv6 space), 8-byte aligned, so a
 /// table slot stays small (40-byte key + boxed value).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct ConnKey {
     lo: [u64; 2],
     hi: [u64; 2],
     lo_port: u16,
     hi_port: u16,
+}
+
+/// Every word of the key, once: the derive would hash each array as a slice
+/// (a length, then a byte-string write), which costs twice as much per packet.
+impl std::hash::Hash for ConnKey {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        h.write_u64(self.lo[0]);
+        h.write_u64(self.lo[1]);
+        h.write_u64(self.hi[0]);
+        h.write_u64(self.hi[1]);
+        h.write_u32((self.lo_port as u32) << 16 | self.hi_port as u32);
+    }
 }
 
 fn addr_bits(a: IpAddr) -> [u64; 2] {
