@@ -133,6 +133,20 @@ struct Typed {
     span: Span,
 }
 
+impl Typed {
+    /// tshark's error for a value whose type the operator does not take.
+    fn cannot_participate(&self, op: &str) -> FilterError {
+        FilterError::at(
+            format!(
+                "{} (type={}) cannot participate in {op} comparison.",
+                self.name,
+                self.ty.name()
+            ),
+            self.span,
+        )
+    }
+}
+
 /// What a name resolves to.
 enum Named {
     Field(&'static fields::Field),
@@ -238,14 +252,7 @@ impl Compiler<'_> {
                 let op_text = self.text(*op_span);
                 let l = self.value(lhs, &format!("Left side of \"{op_text}\" expression"))?;
                 if l.ty == Ty::Label {
-                    return Err(FilterError::at(
-                        format!(
-                            "{} (type={}) cannot participate in {op_text} comparison.",
-                            l.name,
-                            l.ty.name()
-                        ),
-                        l.span,
-                    ));
+                    return Err(l.cannot_participate(op_text));
                 }
                 let l = bytes_src(l)?;
                 let (all, rel) = match (op, quant) {
@@ -278,14 +285,7 @@ impl Compiler<'_> {
             Expr::Contains { lhs, rhs, .. } => {
                 let l = self.value(lhs, "Left side of contains expression")?;
                 if !l.ty.bytes_like() {
-                    return Err(FilterError::at(
-                        format!(
-                            "{} (type={}) cannot participate in contains comparison.",
-                            l.name,
-                            l.ty.name()
-                        ),
-                        l.span,
-                    ));
+                    return Err(l.cannot_participate("contains"));
                 }
                 let l = bytes_src(l)?;
                 let needle = match self.rhs(rhs, &l)? {
@@ -314,14 +314,7 @@ impl Compiler<'_> {
                 };
                 let re = regex(pattern)?;
                 if !matches!(l.ty, Ty::Str | Ty::Bytes | Ty::Proto) {
-                    return Err(FilterError::at(
-                        format!(
-                            "{} (type={}) cannot participate in {op_text} comparison.",
-                            l.name,
-                            l.ty.name()
-                        ),
-                        l.span,
-                    ));
+                    return Err(l.cannot_participate(op_text));
                 }
                 let l = bytes_src(l)?;
                 Node::Matches { src: l.src, re }
@@ -349,14 +342,7 @@ impl Compiler<'_> {
                     }
                 };
                 if l.ty == Ty::Label {
-                    return Err(FilterError::at(
-                        format!(
-                            "{} (type={}) cannot participate in \"in\" comparison.",
-                            l.name,
-                            l.ty.name()
-                        ),
-                        l.span,
-                    ));
+                    return Err(l.cannot_participate("\"in\""));
                 }
                 let l = bytes_src(l)?;
                 let mut out = Vec::with_capacity(items.len());

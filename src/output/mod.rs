@@ -98,7 +98,7 @@ pub struct Printer {
     /// Per field, the numeric fast path when it has one (see `fields::fast_u64`).
     fast: Vec<Option<fields::FastU64>>,
     /// Every field has a fast getter: the whole line is numbers and separators.
-    all_fast: Option<Vec<fields::FastU64>>,
+    all_fast: bool,
     opts: FieldsOptions,
     line: String,
     vals: Vec<Value<'static>>,
@@ -113,7 +113,7 @@ impl Printer {
             .iter()
             .map(|f| fields::fast_u64(f.name).filter(|_| plain))
             .collect();
-        let all_fast = fast.iter().copied().collect::<Option<Vec<_>>>();
+        let all_fast = fast.iter().all(Option::is_some);
         Printer {
             format,
             fields,
@@ -154,7 +154,7 @@ impl Printer {
     }
 
     pub fn packet(&mut self, p: &PacketView<'_>, w: &mut dyn Write) -> io::Result<()> {
-        if self.all_fast.is_some() && self.format == Format::Fields {
+        if self.all_fast && self.format == Format::Fields {
             // All-numeric lines are tiny: gather 64 KiB of them per write instead of
             // one write per line. `flush` and `end` write out the rest.
             self.fields_line(p);
@@ -194,13 +194,13 @@ impl Printer {
     fn fields_line(&mut self, p: &PacketView<'_>) {
         let opts = &self.opts;
         let line = &mut self.line;
-        if let Some(getters) = &self.all_fast {
+        if self.all_fast {
             // The common scripting case (`-e tcp.stream -e tcp.seq ...`): no value buffers at all.
             let one_byte = match opts.separator.as_bytes() {
                 [b] if b.is_ascii() => Some(char::from(*b)),
                 _ => None,
             };
-            for (i, get) in getters.iter().enumerate() {
+            for (i, get) in self.fast.iter().flatten().enumerate() {
                 if i > 0 {
                     match one_byte {
                         Some(c) => line.push(c),

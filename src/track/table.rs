@@ -133,8 +133,8 @@ impl Table {
         };
         self.len += 1;
         if self.len * 2 > self.slots.len() {
-            // The new stream goes in with everything else.
-            let live: Vec<usize> = self.live_indexes_except(idx);
+            // The slots do not hold the new stream yet: it goes in with everything else.
+            let live = self.live_indexes();
             self.rebuild(self.slots.len() * 2, live.into_iter().chain([idx]));
         } else {
             self.slots[at] = slot(hash, idx);
@@ -156,12 +156,6 @@ impl Table {
             .map(|&s| index_of(s))
             .collect();
         v.sort_unstable();
-        v
-    }
-
-    fn live_indexes_except(&self, skip: usize) -> Vec<usize> {
-        let mut v = self.live_indexes();
-        v.retain(|&i| i != skip);
         v
     }
 
