@@ -46,6 +46,7 @@ fn main() {
                 flow: fl.as_ref(),
                 first_ts: 0,
                 prev_ts: 0,
+                app: None,
             };
             hits += filter.matches(&v) as u64;
         }

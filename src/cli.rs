@@ -85,6 +85,10 @@ pub struct Args {
     #[arg(short = 'w', value_name = "FILE", help_heading = "Capture")]
     pub write: Option<PathBuf>,
 
+    /// With -w, also print the packets (as tshark -P); without -P, -w prints nothing
+    #[arg(short = 'P', help_heading = "Capture")]
+    pub print_with_write: bool,
+
     /// Display filter, Wireshark syntax (e.g. 'tcp.flags.syn == 1 and ip.addr == 10.0.0.1'), or @preset
     #[arg(
         short = 'Y',

@@ -3,11 +3,13 @@
 
 use crate::capture::{self, CaptureError, Event, LiveOptions, ReadOptions, SourceSpec};
 use crate::cli::Args;
-use crate::fields::{self, PacketView};
+use crate::engine::Engine;
+use crate::fields;
 use crate::filter::Filter;
+use crate::output::pcap_file::{Create, PcapWriter, WriteError};
 use crate::output::report::{Reports, Stats};
 use crate::output::{FieldsOptions, Format, Printer};
-use crate::track::{Budget, Tracker};
+use crate::track::Budget;
 use anyhow::{anyhow, bail, Context};
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
@@ -28,6 +30,8 @@ pub struct Settings {
     /// Wireshark's tcp.analyze_sequence_numbers (on by default).
     pub analyze: bool,
     pub write: Option<std::path::PathBuf>,
+    /// Print packets although they are written (`-P`).
+    pub print_with_write: bool,
     /// The display filter (`-Y`): packets that fail it are neither printed nor written.
     pub filter: Option<Filter>,
 }
@@ -120,12 +124,14 @@ impl Settings {
             read: ReadOptions {
                 max_frames: a.count,
                 duration: duration.map(Duration::from_secs_f64),
+                offsets: false,
             },
             budget: Budget {
                 max_streams: a.max_streams.max(1),
                 idle_timeout_ns: a.idle_timeout.map(|s| (s * 1e9) as i64).unwrap_or(0),
             },
             write: a.write.clone(),
+            print_with_write: a.print_with_write,
             analyze,
             filter,
         })
@@ -141,36 +147,6 @@ pub fn install_signal_flag() -> Arc<AtomicBool> {
     flag
 }
 
-/// A `-w` output file.
-struct Writer {
-    save: pcap::Savefile,
-}
-
-impl Writer {
-    fn open(path: &std::path::Path, link: crate::decode::LinkType) -> anyhow::Result<Writer> {
-        let dead = pcap::Capture::dead_with_precision(
-            pcap::Linktype(link.to_linktype()),
-            pcap::Precision::Nano,
-        )
-        .map_err(|e| anyhow!("cannot write {}: {e}", path.display()))?;
-        let save = dead
-            .savefile(path)
-            .map_err(|e| anyhow!("cannot write {}: {e}", path.display()))?;
-        Ok(Writer { save })
-    }
-    fn write(&mut self, f: &crate::decode::Frame, bytes: &[u8]) {
-        let header = pcap::PacketHeader {
-            ts: libc::timeval {
-                tv_sec: f.ts_ns.div_euclid(1_000_000_000) as libc::time_t,
-                tv_usec: f.ts_ns.rem_euclid(1_000_000_000) as libc::suseconds_t,
-            },
-            caplen: bytes.len() as u32,
-            len: f.wire_len,
-        };
-        self.save.write(&pcap::Packet::new(&header, bytes));
-    }
-}
-
 fn is_broken_pipe(e: &io::Error) -> bool {
     e.kind() == io::ErrorKind::BrokenPipe
 }
@@ -183,7 +159,11 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
         capture::privileges::drop_to_invoking_user()?;
     }
     let mut writer = match &settings.write {
-        Some(p) => Some(Writer::open(p, opened.link)?),
+        Some(p) => Some(PcapWriter::create(
+            p,
+            opened.link.to_linktype() as u32,
+            Create::Replace,
+        )?),
         None => None,
     };
     let running = capture::spawn(opened, settings.read.clone());
@@ -194,22 +174,21 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
         || matches!(settings.source, capture::SourceSpec::Stdin)
         || std::io::IsTerminal::is_terminal(&stdout);
     let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
-    let print_packets = !settings.quiet;
+    // As tshark: -w prints nothing unless -P.
+    let print_packets = !settings.quiet && (settings.write.is_none() || settings.print_with_write);
+    let mut write_error: Option<WriteError> = None;
     let mut printer = Printer::new(
         settings.format,
         settings.fields.clone(),
         settings.fields_opts.clone(),
     );
-    let mut tracker = Tracker::new(settings.budget);
-    tracker.set_analysis(settings.analyze);
+    let mut engine = Engine::new(settings.budget);
+    engine.set_analysis(settings.analyze);
+    engine.track_app(settings.filter.as_ref().is_some_and(Filter::uses_app));
     let mut reports = Reports::new(settings.stats.clone());
     let want_reports = reports.wanted();
-    let mut first_ts: Option<i64> = None;
-    let mut prev_ts = 0i64;
     let mut error: Option<CaptureError> = None;
     let mut stats: Option<capture::Stats> = None;
-    let mut frames = 0u64;
-    let mut malformed = 0u64;
 
     let result: io::Result<()> = (|| {
         if print_packets {
@@ -226,41 +205,10 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
             };
             match ev {
                 Event::Batch(batch) => {
-                    let ahead = &batch.frames;
                     for (i, (f, bytes)) in batch.iter().enumerate() {
-                        // Hide cache misses: the capture thread wrote each frame on the other
-                        // core (fetch it four packets ahead); the table's slot four packets
-                        // ahead, the stream two.
-                        if let Some(a) = ahead.get(i + 4) {
-                            crate::prefetch::span(
-                                (a as *const crate::decode::Frame).cast(),
-                                std::mem::size_of::<crate::decode::Frame>(),
-                            );
-                            tracker.prefetch_slot(a);
-                        }
-                        if let Some(a) = ahead.get(i + 2) {
-                            tracker.prefetch_stream(a);
-                        }
-                        frames += 1;
-                        malformed += f.problem.is_some() as u64;
-                        let first = *first_ts.get_or_insert(f.ts_ns);
-                        if frames == 1 {
-                            reports.set_capture_start(first);
-                        }
-                        let tracked = tracker.process(f);
-                        let (meta, flow) = match tracked {
-                            Some((m, fl)) => (Some(m), Some(fl)),
-                            None => (None, None),
-                        };
-                        let view = PacketView {
-                            frame: f,
-                            bytes,
-                            meta,
-                            flow,
-                            first_ts: first,
-                            prev_ts: if frames == 1 { f.ts_ns } else { prev_ts },
-                        };
-                        // The tracker saw the packet; the filter decides only what is shown and written.
+                        engine.prefetch(&batch.frames, i);
+                        let view = engine.process(f, bytes);
+                        // The engine saw the packet; the filter decides only what is shown and written.
                         if settings
                             .filter
                             .as_ref()
@@ -270,18 +218,25 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
                                 printer.packet(&view, &mut out)?;
                             }
                             if let Some(w) = writer.as_mut() {
-                                w.write(f, bytes);
+                                if let Err(e) = w.write(f.ts_ns, f.wire_len, bytes) {
+                                    // Stop reading: nothing more can be saved.
+                                    write_error = Some(e);
+                                    writer = None;
+                                    cap_stop.store(true, Ordering::Relaxed);
+                                }
                             }
                         }
-                        prev_ts = f.ts_ns;
-                        if want_reports && tracker.has_retired() {
-                            for s in tracker.take_retired() {
+                        if want_reports && engine.has_retired() {
+                            for s in engine.take_retired() {
                                 reports.add(&s);
                             }
                         }
                     }
-                    if !want_reports && tracker.has_retired() {
-                        tracker.take_retired();
+                    if !want_reports && engine.has_retired() {
+                        engine.take_retired();
+                    }
+                    if let Some(t) = engine.counts().first_ts {
+                        reports.set_capture_start(t);
                     }
                     running.recycle(batch);
                     // Someone is watching (a terminal, a live capture, a pipe that may be
@@ -302,7 +257,7 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
             printer.end(&mut out)?;
         }
         if want_reports {
-            for s in tracker.summaries() {
+            for s in engine.summaries() {
                 reports.add(s);
             }
             reports.write(&mut out)?;
@@ -310,10 +265,17 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
         out.flush()
     })();
     drop(running);
-    // Hundreds of thousands of boxed streams: let the OS reclaim them at exit.
-    std::mem::forget(tracker);
-    if let Some(w) = writer.as_mut() {
-        let _ = w.save.flush();
+    let counts = *engine.counts();
+    // Hundreds of thousands of streams: let the OS reclaim them at exit.
+    std::mem::forget(engine);
+    if let Some(w) = writer.take() {
+        if let Err(e) = w.finish() {
+            write_error = Some(e);
+        }
+    }
+    if let Some(e) = write_error {
+        eprintln!("hs-tui: {e}");
+        return Ok(ExitCode::from(2));
     }
     match result {
         Err(e) if is_broken_pipe(&e) => return Ok(ExitCode::SUCCESS),
@@ -323,7 +285,8 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
     if settings.source.is_live() {
         let dropped = stats.map(|s| s.dropped + s.if_dropped).unwrap_or(0);
         eprintln!(
-            "{frames} packets captured, {dropped} dropped by the kernel, {malformed} malformed"
+            "{} packets captured, {dropped} dropped by the kernel, {} malformed",
+            counts.frames, counts.malformed
         );
     }
     if let Some(e) = error {

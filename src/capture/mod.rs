@@ -4,6 +4,7 @@
 //! (offline) or lets the kernel drop (live, counted in `Stats`); memory does
 //! not grow.
 
+pub mod frames;
 mod offsets;
 pub mod privileges;
 
@@ -87,6 +88,9 @@ pub enum CaptureError {
 #[derive(Default)]
 pub struct Batch {
     pub frames: Vec<Frame>,
+    /// Where each frame starts in the file (see `frames::FrameFile`), when
+    /// `ReadOptions::offsets` asked for them and the source is a file.
+    pub offsets: Vec<u64>,
     data: Vec<u8>,
     spans: Vec<(u32, u32)>,
 }
@@ -95,6 +99,7 @@ impl Batch {
     fn with_capacity(n: usize) -> Batch {
         Batch {
             frames: Vec::with_capacity(n),
+            offsets: Vec::new(),
             data: Vec::with_capacity(n * 128),
             spans: Vec::with_capacity(n),
         }
@@ -117,6 +122,7 @@ impl Batch {
     }
     fn clear(&mut self) {
         self.frames.clear();
+        self.offsets.clear();
         self.data.clear();
         self.spans.clear();
     }
@@ -169,6 +175,8 @@ pub struct ReadOptions {
     pub max_frames: Option<u64>,
     /// Stop a live capture after this long (`-a duration:N`).
     pub duration: Option<Duration>,
+    /// Report each frame's offset in the file (`Batch::offsets`).
+    pub offsets: bool,
 }
 
 /// A running capture thread.
@@ -237,6 +245,22 @@ fn map_open_error(path: &Path, e: pcap::Error) -> CaptureError {
 struct Buffered {
     cap: Capture<pcap::Offline>,
     _buf: Box<[u8]>,
+    /// The stream libpcap reads (owned by `cap`), for `ftell`.
+    fp: Option<StreamPos>,
+}
+
+/// libpcap's `FILE`, only ever asked for its position on the capture thread.
+struct StreamPos(*mut libc::FILE);
+// SAFETY: the FILE moves to the capture thread with the Capture that owns it
+// and is used there only (by libpcap and by `ftell` between its reads).
+unsafe impl Send for StreamPos {}
+
+impl StreamPos {
+    fn tell(&self) -> u64 {
+        // SAFETY: the FILE is open for as long as the Capture lives, which outlives every call.
+        let p = unsafe { libc::ftello(self.0) };
+        p.max(0) as u64
+    }
 }
 
 /// Open a savefile on `fd` (which libpcap then owns) with a 1 MiB stdio buffer.
@@ -277,6 +301,7 @@ fn open_buffered(fd: std::os::fd::RawFd) -> Result<Buffered, pcap::Error> {
             Some(p) => Ok(Buffered {
                 cap: Capture::from(p),
                 _buf: buf,
+                fp: Some(StreamPos(fp)),
             }),
             None => {
                 libc::fclose(fp);
@@ -306,6 +331,7 @@ pub fn open(spec: &SourceSpec) -> Result<Opened, CaptureError> {
                     cap: Capture::from_file_with_precision(path, Precision::Nano)
                         .map_err(|e| map_open_error(path, e))?,
                     _buf: Box::new([]),
+                    fp: None,
                 },
             };
             let link = LinkType::from_linktype(cap.cap.get_datalink().0);
@@ -434,12 +460,24 @@ pub fn spawn(opened: Opened, opts: ReadOptions) -> Running {
         .spawn(move || {
             let spec = opened.spec.clone();
             match opened.handle {
-                Handle::Offline(Buffered { cap, _buf }) => {
-                    read_loop(cap, link, &spec, &opts, &stop2, &tx, &recycle_rx, None)
+                Handle::Offline(Buffered { cap, _buf, fp }) => {
+                    // Offsets only make sense in a file that can be read again.
+                    let pos = fp.filter(|_| opts.offsets && matches!(spec, SourceSpec::File(_)));
+                    read_loop(cap, link, &spec, &opts, &stop2, &tx, &recycle_rx, None, pos)
                 }
                 Handle::Live(cap) => {
                     let fd = std::os::fd::AsRawFd::as_raw_fd(&cap);
-                    read_loop(cap, link, &spec, &opts, &stop2, &tx, &recycle_rx, Some(fd))
+                    read_loop(
+                        cap,
+                        link,
+                        &spec,
+                        &opts,
+                        &stop2,
+                        &tx,
+                        &recycle_rx,
+                        Some(fd),
+                        None,
+                    )
                 }
             }
         })
@@ -463,6 +501,7 @@ fn read_loop<T: Activated + ?Sized>(
     tx: &Sender<Event>,
     recycled: &Receiver<Batch>,
     poll_fd: Option<std::os::fd::RawFd>,
+    pos: Option<StreamPos>,
 ) {
     let fresh = || match recycled.try_recv() {
         Ok(mut b) => {
@@ -490,9 +529,13 @@ fn read_loop<T: Activated + ?Sized>(
         if opts.duration.is_some_and(|d| started.elapsed() >= d) {
             break None;
         }
+        let at = pos.as_ref().map(StreamPos::tell);
         match cap.next_packet() {
             Ok(pkt) => {
                 number += 1;
+                if let Some(at) = at {
+                    batch.offsets.push(at);
+                }
                 let h = pkt.header;
                 // With nanosecond precision, tv_usec carries nanoseconds.
                 #[allow(clippy::unnecessary_cast)] // time_t/suseconds_t are not i64 everywhere

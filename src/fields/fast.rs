@@ -383,6 +383,7 @@ mod tests {
                     flow: tracked.as_ref().map(|t| &t.1),
                     first_ts: 1,
                     prev_ts: 1,
+                    app: None,
                 };
                 let mut vals = Vec::new();
                 for name in FAST_NAMES {

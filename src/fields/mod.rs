@@ -28,6 +28,12 @@ pub struct PacketView<'a> {
     /// Timestamp of the capture's first frame, and of the previous frame.
     pub first_ts: i64,
     pub prev_ts: i64,
+    /// The application protocol as the engine recognised it, following TLS
+    /// records and HTTP messages across segments in capture order
+    /// (`Some(None)`: none). `None` when not computed: a filter then judges
+    /// the segment alone, which gives the same answer for every segment the
+    /// engine would not have looked at.
+    pub app: Option<Option<crate::filter::protocols::AppProto>>,
 }
 
 impl<'a> PacketView<'a> {

@@ -139,8 +139,8 @@ pub struct Filter {
     text: String,
     ast: Option<ast::Expr>,
     root: Option<eval::Node>,
-    /// TLS and HTTP reassembly state, when the filter tests either.
-    app: Option<std::sync::Mutex<protocols::AppState>>,
+    /// The filter tests `tls`/`http`: whoever feeds it should have the engine follow them.
+    uses_app: bool,
     /// Some node collects values (is not one of the fast forms).
     needs_pool: bool,
 }
@@ -169,16 +169,13 @@ impl Filter {
             }
             None => None,
         };
-        let app = root
-            .as_ref()
-            .filter(|n| n.uses_app())
-            .map(|_| std::sync::Mutex::new(protocols::AppState::new()));
+        let uses_app = root.as_ref().is_some_and(eval::Node::uses_app);
         Ok(Filter {
             text: text.to_string(),
             ast,
             needs_pool: root.as_ref().is_some_and(eval::Node::needs_pool),
             root,
-            app,
+            uses_app,
         })
     }
 
@@ -190,28 +187,27 @@ impl Filter {
         }
     }
 
-    /// Does this packet pass the filter?
+    /// Does this packet pass the filter? A pure function of the view: the
+    /// filter holds no state, so any order of evaluation gives the same answers.
     ///
-    /// A filter that names `tls`/`ssl` or `http` follows TLS records and
-    /// HTTP messages across segments, as Wireshark's reassembly does: give it
-    /// every packet, in capture order, the first time (later calls for a
-    /// packet already seen get the same answer).
+    /// `tls`/`ssl` and `http` read the view's `app`, which the engine fills
+    /// in capture order following records and messages across segments, as
+    /// Wireshark's reassembly does, when [`Filter::uses_app`] asked it to.
     #[inline]
     pub fn matches(&self, p: &PacketView<'_>) -> bool {
         let Some(n) = &self.root else { return true };
-        // Only segments that can touch the reassembly state take the lock.
-        let app = match &self.app {
-            Some(m) if protocols::AppState::needs(p) => {
-                Some(m.lock().unwrap_or_else(|e| e.into_inner()).observe(p))
-            }
-            _ => None,
-        };
+        let app = p.app;
         if self.needs_pool {
             eval::with_pool(app, |pool| n.eval(p, pool))
         } else {
             n.eval_fast(p)
                 .unwrap_or_else(|| n.eval(p, &mut eval::Pool::empty(app)))
         }
+    }
+
+    /// Does the filter test `tls`/`http` (so the engine must follow them, see `Engine::track_app`)?
+    pub fn uses_app(&self) -> bool {
+        self.uses_app
     }
 
     /// The filter text as given.

@@ -239,12 +239,10 @@ const MAX_BUFFER: usize = 64 * 1024;
 
 /// Reassembly-aware recognition of TLS and HTTP, which Wireshark shows on
 /// the segment that completes a record or message (and, for TLS in one
-/// pass, also on the segment where a record starts). Feed it every packet
-/// in capture order through [`AppState::observe`]; a packet observed again
-/// (same or lower frame number) gets the answer it got the first time.
+/// pass, also on the segment where a record starts). The engine feeds it
+/// every packet once, in capture order, through [`AppState::observe`].
 ///
-/// Memory: one entry per stream direction with a PDU in progress, and 16
-/// bytes per frame that carried TLS or HTTP.
+/// Memory: one entry per stream direction with a PDU in progress.
 #[derive(Debug, Default)]
 pub struct AppState {
     pending: rustc_hash::FxHashMap<(u32, u8), Pending>,
@@ -252,9 +250,6 @@ pub struct AppState {
     head: rustc_hash::FxHashSet<u32>,
     /// Streams where an HTTP request was seen: later non-HTTP data is "Continuation".
     requests: rustc_hash::FxHashSet<u32>,
-    last_frame: u64,
-    /// Frames that carried TLS or HTTP, in frame order.
-    marks: Vec<(u64, AppProto)>,
 }
 
 impl AppState {
@@ -264,7 +259,7 @@ impl AppState {
 
     /// Can this packet change the state or get a different answer from
     /// [`detect`]? Only TCP segments with payload, a FIN or a RST can; the
-    /// caller may skip [`AppState::observe`] (and its lock) for the rest.
+    /// engine skips [`AppState::observe`] for the rest.
     pub fn needs(p: &PacketView<'_>) -> bool {
         use crate::decode::tcp::flags::{FIN, RST};
         p.frame
@@ -273,22 +268,9 @@ impl AppState {
             .is_some_and(|t| !t.quoted && (p.frame.payload_cap > 0 || t.flags & (FIN | RST) != 0))
     }
 
-    /// The application protocol of this frame (one of ours), updating the reassembly state.
+    /// The application protocol of the next frame in capture order (one of ours), updating the reassembly state.
     pub fn observe(&mut self, p: &PacketView<'_>) -> Option<AppProto> {
-        let n = p.frame.number;
-        if n <= self.last_frame && n != 0 {
-            return self
-                .marks
-                .binary_search_by_key(&n, |m| m.0)
-                .ok()
-                .map(|i| self.marks[i].1);
-        }
-        self.last_frame = n;
-        let r = self.judge(p);
-        if let Some(a @ (AppProto::Tls | AppProto::Http)) = r {
-            self.marks.push((n, a));
-        }
-        r
+        self.judge(p)
     }
 
     fn judge(&mut self, p: &PacketView<'_>) -> Option<AppProto> {

@@ -145,6 +145,8 @@ struct Packet {
     bytes: Vec<u8>,
     meta: Option<TcpMeta>,
     flow: Option<FlowSummary>,
+    /// TLS/HTTP recognition as the engine made it, in capture order.
+    app: Option<Option<protocols::AppProto>>,
 }
 
 /// Decode and track frames spaced 10 ms apart, as a capture would.
@@ -156,22 +158,22 @@ fn capture(frames: Vec<Vec<u8>>) -> Vec<Packet> {
     track(LinkType::Ethernet, frames)
 }
 
-/// Decode and track (timestamp, wire length, bytes) frames.
+/// Decode and track (timestamp, wire length, bytes) frames, through the engine.
 fn track(link: LinkType, frames: impl Iterator<Item = (i64, u32, Vec<u8>)>) -> Vec<Packet> {
-    let mut tracker = Tracker::new(Budget::default());
+    let mut engine = crate::engine::Engine::new(Budget::default());
+    engine.track_app(true);
     frames
         .enumerate()
         .map(|(i, (ts, len, bytes))| {
             let frame = decode(link, i as u64 + 1, ts, len, &bytes);
-            let (meta, flow) = match tracker.process(&frame) {
-                Some((m, f)) => (Some(*m), Some(f.clone())),
-                None => (None, None),
-            };
+            let v = engine.process(&frame, &bytes);
+            let (meta, flow, app) = (v.meta.copied(), v.flow.cloned(), v.app);
             Packet {
                 frame,
                 bytes,
                 meta,
                 flow,
+                app,
             }
         })
         .collect()
@@ -190,6 +192,7 @@ fn matching(filter: &str, cap: &[Packet]) -> Vec<u64> {
             flow: p.flow.as_ref(),
             first_ts: first,
             prev_ts: prev,
+            app: p.app,
         };
         if f.matches(&view) {
             out.push(p.frame.number);
@@ -287,6 +290,7 @@ fn fast_forms_agree_with_generic_evaluation() {
                 flow: p.flow.as_ref(),
                 first_ts: first,
                 prev_ts: first,
+                app: p.app,
             };
             let got = fast.matches(&view);
             assert_eq!(
@@ -1023,6 +1027,7 @@ fn stateless(filter: &str, cap: &[Packet]) -> Vec<u64> {
                 flow: p.flow.as_ref(),
                 first_ts: 0,
                 prev_ts: 0,
+                app: None,
             };
             protocols::detect(&view) == Some(target)
         })
@@ -1098,6 +1103,7 @@ fn reevaluating_a_packet_gives_the_same_answer() {
             flow: p.flow.as_ref(),
             first_ts: 0,
             prev_ts: 0,
+            app: p.app,
         }
     }
     let first: Vec<bool> = cap.iter().map(|p| f.matches(&view(p))).collect();

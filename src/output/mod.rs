@@ -3,6 +3,7 @@
 //! pipeline calls `Printer::packet` for every displayed packet and never
 //! matches on the format itself.
 
+pub mod pcap_file;
 pub mod report;
 
 use crate::fields::{self, Field, FieldType, PacketView, Value};
@@ -516,6 +517,7 @@ mod tests {
                         flow: tracked.map(|t| t.1),
                         first_ts: 0,
                         prev_ts: 0,
+                        app: None,
                     };
                     printer.packet(&view, &mut out).unwrap();
                 }

@@ -2,8 +2,9 @@
 //! reuse, budget) and at the end of the capture; per-stream rows are kept
 //! only for the reports that list streams, in a compact form.
 
+use crate::engine::servers::{push_sample, ranked, server_of, ServerTally};
 use crate::track::alarms::{AlarmConfig, Alarms};
-use crate::track::{FlowSummary, HsState};
+use crate::track::FlowSummary;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::net::IpAddr;
@@ -63,18 +64,7 @@ struct Row {
     syn_rtx: u32,
 }
 
-#[derive(Default)]
-struct ServerStats {
-    attempts: u64,
-    completed: u64,
-    refused: u64,
-    half_open: u64,
-    reset: u64,
-    irtt: Vec<i64>,
-}
-
 const MAX_SERVERS: usize = 100_000;
-const MAX_SAMPLES: usize = 100_000;
 
 /// Collects what the reports need from every stream.
 #[derive(Default)]
@@ -82,7 +72,7 @@ pub struct Reports {
     stats: Stats,
     rows: Vec<Row>,
     by_state: FoldMap<&'static str, u64>,
-    servers: FoldMap<(IpAddr, u16), ServerStats>,
+    servers: FoldMap<(IpAddr, u16), ServerTally>,
     servers_dropped: u64,
     irtt: Vec<i64>,
     streams: u64,
@@ -116,28 +106,12 @@ impl Reports {
         if let Some(r) = f.irtt_ns {
             push_sample(&mut self.irtt, r);
         }
-        if let Some(server) = f.server() {
+        if let Some(server) = server_of(f) {
             let n = self.servers.len();
-            let entry = if n < MAX_SERVERS || self.servers.contains_key(&server) {
-                Some(self.servers.entry(server).or_default())
+            if n < MAX_SERVERS || self.servers.contains_key(&server) {
+                self.servers.entry(server).or_default().add(f);
             } else {
-                None
-            };
-            match entry {
-                Some(s) => {
-                    s.attempts += 1;
-                    match f.hs.state {
-                        HsState::Refused => s.refused += 1,
-                        HsState::SynSent | HsState::SynReceived => s.half_open += 1,
-                        HsState::Reset if f.hs.ack_ts.is_none() => s.reset += 1,
-                        HsState::MidStream => {}
-                        _ => s.completed += 1,
-                    }
-                    if let Some(r) = f.irtt_ns {
-                        push_sample(&mut s.irtt, r);
-                    }
-                }
-                None => self.servers_dropped += 1,
+                self.servers_dropped += 1;
             }
         }
         if self.stats.keeps_rows() {
@@ -286,9 +260,7 @@ impl Reports {
             p.map(fmt_percentiles)
                 .unwrap_or_else(|| "no completed handshakes".into())
         );
-        let mut servers: Vec<(&(IpAddr, u16), &mut ServerStats)> =
-            self.servers.iter_mut().collect();
-        servers.sort_by(|a, b| b.1.attempts.cmp(&a.1.attempts).then(a.0.cmp(b.0)));
+        let servers = ranked(&self.servers);
         if !servers.is_empty() {
             let _ = writeln!(s, "Servers (top 20 by handshakes):");
             let _ = writeln!(
@@ -297,13 +269,13 @@ impl Reports {
                 "Server", "Attempts", "Completed", "Refused", "Half-open", "Reset",
             );
             for (ep, st) in servers.into_iter().take(20) {
-                let p = percentiles(&mut st.irtt)
+                let p = percentiles(&mut st.irtt.clone())
                     .map(fmt_percentiles)
                     .unwrap_or_else(|| "-".into());
                 let _ = writeln!(
                     s,
                     "  {:<28} {:>8} {:>9} {:>8} {:>9} {:>6}  {}",
-                    endpoint(*ep),
+                    endpoint(ep),
                     st.attempts,
                     st.completed,
                     st.refused,
@@ -344,13 +316,11 @@ impl Reports {
             .iter()
             .map(|(k, v)| (k.to_string(), json!(v)))
             .collect();
-        let mut servers: Vec<_> = self.servers.iter_mut().collect();
-        servers.sort_by(|a, b| b.1.attempts.cmp(&a.1.attempts).then(a.0.cmp(b.0)));
-        let servers: Vec<serde_json::Value> = servers
+        let servers: Vec<serde_json::Value> = ranked(&self.servers)
             .into_iter()
             .map(|(ep, st)| {
-                json!({"server": endpoint(*ep), "attempts": st.attempts, "completed": st.completed, "refused": st.refused,
-                       "half_open": st.half_open, "reset": st.reset, "initial_rtt_ms": ms(percentiles(&mut st.irtt))})
+                json!({"server": endpoint(ep), "attempts": st.attempts, "completed": st.completed, "refused": st.refused,
+                       "half_open": st.half_open, "reset": st.reset, "initial_rtt_ms": ms(percentiles(&mut st.irtt.clone()))})
             })
             .collect();
         let alarms: Vec<serde_json::Value> = self
@@ -379,16 +349,6 @@ impl Reports {
             "{}",
             serde_json::to_string_pretty(&v).unwrap_or_default()
         )
-    }
-}
-
-fn push_sample(v: &mut Vec<i64>, x: i64) {
-    if v.len() < MAX_SAMPLES {
-        v.push(x);
-    } else {
-        // Keep a bounded, evenly thinned sample.
-        let i = (x.unsigned_abs() as usize) % MAX_SAMPLES;
-        v[i] = x;
     }
 }
 

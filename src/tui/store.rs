@@ -727,6 +727,7 @@ impl Store {
             flow: Some(&flow.sum),
             first_ts: self.counts.first_ts.unwrap_or(r.ts_ns),
             prev_ts: r.ts_ns - r.frame_delta_ns,
+            app: None,
         };
         Some(k(&view))
     }

@@ -1,0 +1,180 @@
+//! The one per-packet path every view reads: a decoded frame in, a
+//! [`PacketView`] out (frame number and times, the stream and its relative
+//! numbers, phase and `tcp.analysis.*` findings, and the application
+//! protocol when asked for). Batch output, the reports, the TUI's loader and
+//! its filter and save jobs all drive an `Engine`, so they cannot disagree.
+//!
+//! Application-protocol recognition (TLS records and HTTP messages followed
+//! across segments) is state of the engine, computed once per packet in
+//! capture order. That keeps a compiled display filter a pure function of
+//! the view: the order in which packets are evaluated never changes an answer.
+
+pub mod servers;
+
+use crate::decode::Frame;
+use crate::fields::PacketView;
+use crate::filter::protocols::AppState;
+use crate::track::{Budget, FlowSummary, Tracker};
+
+/// What the engine has seen so far.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EngineCounts {
+    /// Every frame given to [`Engine::process`].
+    pub frames: u64,
+    /// Frames the decoder found a problem in.
+    pub malformed: u64,
+    /// Frames the tracker followed (TCP).
+    pub tcp: u64,
+    /// Timestamp of the first frame and the latest one.
+    pub first_ts: Option<i64>,
+    pub last_ts: i64,
+}
+
+/// Tracker, application-protocol state and capture clock, in one place.
+pub struct Engine {
+    tracker: Tracker,
+    /// Present when someone needs `tls`/`http` recognition.
+    app: Option<AppState>,
+    prev_ts: Option<i64>,
+    counts: EngineCounts,
+}
+
+impl Engine {
+    pub fn new(budget: Budget) -> Engine {
+        Engine {
+            tracker: Tracker::new(budget),
+            app: None,
+            prev_ts: None,
+            counts: EngineCounts::default(),
+        }
+    }
+
+    /// Wireshark's `tcp.analyze_sequence_numbers`.
+    pub fn set_analysis(&mut self, on: bool) {
+        self.tracker.set_analysis(on);
+    }
+
+    /// Follow TLS and HTTP across segments (a filter tests `tls` or `http`).
+    /// Off by default: it costs a hash lookup per segment with payload.
+    pub fn track_app(&mut self, on: bool) {
+        match (on, self.app.is_some()) {
+            (true, false) => self.app = Some(AppState::new()),
+            (false, true) => self.app = None,
+            _ => {}
+        }
+    }
+
+    pub fn counts(&self) -> &EngineCounts {
+        &self.counts
+    }
+
+    /// Hide cache misses of the batch loop: the frame `i + 4` ahead and its
+    /// table slot, the stream two ahead (the capture thread wrote them on the other core).
+    #[inline]
+    pub fn prefetch(&self, frames: &[Frame], i: usize) {
+        if let Some(a) = frames.get(i + 4) {
+            crate::prefetch::span((a as *const Frame).cast(), std::mem::size_of::<Frame>());
+            self.tracker.prefetch_slot(a);
+        }
+        if let Some(a) = frames.get(i + 2) {
+            self.tracker.prefetch_stream(a);
+        }
+    }
+
+    /// One packet, in capture order. The view borrows the tracker's results
+    /// until the next call.
+    #[inline]
+    pub fn process<'a>(&'a mut self, f: &'a Frame, bytes: &'a [u8]) -> PacketView<'a> {
+        let c = &mut self.counts;
+        c.frames += 1;
+        c.malformed += f.problem.is_some() as u64;
+        let first_ts = *c.first_ts.get_or_insert(f.ts_ns);
+        c.last_ts = c.last_ts.max(f.ts_ns);
+        let prev_ts = self.prev_ts.replace(f.ts_ns).unwrap_or(f.ts_ns);
+        let (meta, flow) = match self.tracker.process(f) {
+            Some((m, fl)) => (Some(m), Some(fl)),
+            None => (None, None),
+        };
+        self.counts.tcp += meta.is_some() as u64;
+        let mut view = PacketView {
+            frame: f,
+            bytes,
+            meta,
+            flow,
+            first_ts,
+            prev_ts,
+            app: None,
+        };
+        if let Some(state) = self.app.as_mut() {
+            if AppState::needs(&view) {
+                view.app = Some(state.observe(&view));
+            }
+        }
+        view
+    }
+
+    /// Streams the tracker let go of (port reuse, budget, idle timeout) since the last call.
+    pub fn take_retired(&mut self) -> Vec<FlowSummary> {
+        self.tracker.take_retired()
+    }
+    pub fn has_retired(&self) -> bool {
+        self.tracker.has_retired()
+    }
+    /// The streams still held.
+    pub fn summaries(&self) -> impl Iterator<Item = &FlowSummary> {
+        self.tracker.summaries()
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::capture::{self, Event, SourceSpec};
+
+    /// Every frame of a capture file and its bytes.
+    pub fn frames(path: &str) -> Vec<(Frame, Vec<u8>)> {
+        let spec = SourceSpec::File(path.into());
+        let running = capture::spawn(capture::open(&spec).unwrap(), Default::default());
+        let mut out = Vec::new();
+        while let Ok(ev) = running.events.recv() {
+            match ev {
+                Event::Batch(b) => out.extend(b.iter().map(|(f, d)| (f.clone(), d.to_vec()))),
+                Event::Done(_) => break,
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// The final summary of every stream of a capture file.
+    pub fn summaries(path: &str) -> Vec<FlowSummary> {
+        let mut e = Engine::new(Budget::default());
+        for (f, b) in frames(path) {
+            e.process(&f, &b);
+        }
+        let mut v = e.take_retired();
+        v.extend(e.summaries().cloned());
+        v
+    }
+
+    #[test]
+    fn app_recognition_is_computed_once_in_capture_order() {
+        // The same packets through two engines: with recognition, `app` is
+        // set on segments with payload, FIN or RST; without, never.
+        let frames = frames("sample-captures/http-get.pcap");
+        let (mut on, mut off) = (
+            Engine::new(Budget::default()),
+            Engine::new(Budget::default()),
+        );
+        on.track_app(true);
+        let mut http = 0;
+        for (f, b) in &frames {
+            let a = on.process(f, b).app;
+            assert_eq!(off.process(f, b).app, None);
+            http += (a == Some(Some(crate::filter::protocols::AppProto::Http))) as u32;
+        }
+        assert!(http >= 2, "a request and a response: {http}");
+        assert_eq!(on.counts().frames, frames.len() as u64);
+        assert_eq!(on.counts(), off.counts());
+    }
+}
