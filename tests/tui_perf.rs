@@ -179,7 +179,7 @@ impl PacketFilter for SynFilter {
     }
 }
 fn syn_compiler(_: &str) -> Result<CompiledFilter, String> {
-    Ok(Box::new(SynFilter))
+    Ok(std::sync::Arc::new(SynFilter))
 }
 
 fn time<R>(f: impl FnOnce() -> R) -> (R, Duration) {
@@ -220,13 +220,20 @@ fn one_million_packets() {
             name: path.display().to_string(),
             live: false,
             file_size: Some(size),
+            path: Some(path.clone()),
         },
         opened.link,
         Budget::default(),
         Limits::default(),
         None,
     );
-    let running = capture::spawn(opened, ReadOptions::default());
+    let running = capture::spawn(
+        opened,
+        ReadOptions {
+            offsets: true,
+            ..Default::default()
+        },
+    );
     // Load as the event loop does: slices of at most 20 ms, counting how long each took.
     let mut worst_slice = Duration::ZERO;
     let mut worst_parts = (Duration::ZERO, Duration::ZERO, Duration::ZERO, 0u64);

@@ -5,7 +5,7 @@
 use super::ast::{CmpOp, Expr, Operand, Quant, SetItem, SliceRange};
 use super::*;
 use crate::decode::{decode, Frame, LinkType};
-use crate::track::{Budget, FlowSummary, TcpMeta, Tracker};
+use crate::track::{Budget, FlowSummary, TcpMeta};
 use proptest::prelude::*;
 
 // ---------------------------------------------------------------- packets

@@ -5,11 +5,14 @@
 //! deadline, so the event loop answers a key within one frame.
 
 use super::detail::{self, TreeLine, SECTIONS};
+use super::filter::PacketFilter;
 use super::filter::{CompiledFilter, Compiler, QuickFilter};
+use super::jobs::{Scan, ScanMsg, ScanSpec, StreamSet};
 use super::keys::{self, Action};
 use super::store::{FlowEntry, Limits, PacketRec, Store};
 use crate::capture::{Batch, Event};
 use crate::decode::LinkType;
+use crate::output::pcap_file::{Create, PcapWriter};
 use crate::track::Budget;
 use crossbeam_channel::{Receiver, TryRecvError};
 use crossterm::event::{
@@ -18,6 +21,7 @@ use crossterm::event::{
 use ratatui::layout::{Position, Rect};
 use std::collections::VecDeque;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -204,19 +208,34 @@ pub enum Active {
 }
 
 /// A filter being applied over what is already stored.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct FilterJob {
-    /// Flows (quick filter) or packets (compiled filter): next index and end.
-    pub packets: bool,
-    pub next: u64,
-    pub end: u64,
-    pub start: u64,
+pub enum FilterJob {
+    /// Quick filter: flows, next index and end.
+    Flows { next: u64, end: u64 },
+    /// Compiled filter: the capture re-read from its first frame up to
+    /// `horizon` (the frames stored when it was applied; later frames are
+    /// filtered as they arrive). `cursor` is the next record to match against.
+    Packets {
+        scan: Scan,
+        cursor: u64,
+        read: u64,
+        horizon: u64,
+    },
 }
 
 impl FilterJob {
     pub fn progress(&self) -> f64 {
-        let total = self.end.saturating_sub(self.start).max(1);
-        (self.next.saturating_sub(self.start)) as f64 / total as f64
+        let (done, total) = match self {
+            FilterJob::Flows { next, end } => (*next, *end),
+            FilterJob::Packets { read, horizon, .. } => (*read, *horizon),
+        };
+        done as f64 / total.max(1) as f64
+    }
+    /// How far the job is (for redraw decisions).
+    pub fn position(&self) -> u64 {
+        match self {
+            FilterJob::Flows { next, .. } => *next,
+            FilterJob::Packets { read, .. } => *read,
+        }
     }
 }
 
@@ -279,6 +298,8 @@ pub struct SourceInfo {
     pub name: String,
     pub live: bool,
     pub file_size: Option<u64>,
+    /// The capture file, when the source is one: frame bytes are read back from it.
+    pub path: Option<PathBuf>,
 }
 
 /// The capture thread's last word.
@@ -358,19 +379,12 @@ pub struct Summary {
     pub rate: Option<f64>,
 }
 
-enum SaveList {
-    /// Every stored packet of the visible flows, in capture order.
-    Range { next: u64, end: u64 },
-    /// These packets.
-    Rows { rows: Vec<u64>, next: usize },
-}
-
+/// `w` running: the capture re-read and the kept frames written.
 struct SaveJob {
     path: PathBuf,
-    save: pcap::Savefile,
-    list: SaveList,
-    written: u64,
-    skipped: u64,
+    scan: Scan,
+    /// What the saved file lacks, said when it is done (a spool that stopped).
+    lacks: Option<String>,
 }
 
 pub struct App {
@@ -535,7 +549,12 @@ impl App {
         let mut dirty = false;
         let active = &self.filter.active;
         let flows_before = self.store.flows.len();
-        self.store.ingest_batch(batch, |store, g| {
+        let compiled = match active {
+            Active::Compiled(f) => Some(&**f as &dyn PacketFilter),
+            _ => None,
+        };
+        let path = self.source.path.as_deref();
+        self.store.ingest_batch(batch, path, compiled, |store, g| {
             let Some(r) = store.get(g) else { return };
             let stream = r.meta.stream;
             let (was, now, pkt_visible) = match active {
@@ -546,15 +565,11 @@ impl App {
                     e.quick = q.matches(e);
                     (was, e.quick, true)
                 }
-                Active::Compiled(f) => {
-                    let m = store.with_view(g, |v| f.matches(v)).unwrap_or(false);
-                    if let Some(r) = store.get_mut(g) {
-                        r.set_matched(m);
-                    }
-                    let e = &mut store.flows[stream as usize];
-                    let was = e.matched > 0;
-                    e.matched += m as u32;
-                    (was, e.matched > 0, m)
+                Active::Compiled(_) => {
+                    // The store evaluated the filter on the engine's view and counted it.
+                    let m = r.matched();
+                    let e = &store.flows[stream as usize];
+                    (e.matched > m as u32, e.matched > 0, m)
                 }
             };
             if let Some(i) = (stream as usize).checked_sub(flows_before) {
@@ -621,6 +636,8 @@ impl App {
     /// Do deferred work until `deadline`: the filter job, saving, re-sorting,
     /// the status figures. Returns true if work remains.
     pub fn work(&mut self, deadline: Instant) -> bool {
+        // Spooled frames become readable (details, hex) once on disk.
+        self.store.flush_spool();
         let mut more = false;
         // Re-sorting a large table takes a turn of its own, so no turn does
         // a filter slice and a re-sort together.
@@ -748,24 +765,34 @@ impl App {
                     e.quick = false;
                 }
                 let end = self.store.flows.len() as u64;
-                Some(FilterJob {
-                    packets: false,
-                    next: 0,
-                    end,
-                    start: 0,
-                })
+                Some(FilterJob::Flows { next: 0, end })
             }
-            Active::Compiled(_) => {
+            Active::Compiled(f) => {
                 for e in &mut self.store.flows {
                     e.matched = 0;
                 }
-                let (base, end) = (self.store.base(), self.store.end());
-                Some(FilterJob {
-                    packets: true,
-                    next: base,
-                    end,
-                    start: base,
-                })
+                for g in self.store.base()..self.store.end() {
+                    if let Some(r) = self.store.get_mut(g) {
+                        r.set_matched(false);
+                    }
+                }
+                let horizon = self.store.counts.frames;
+                match self.store.backing_file() {
+                    Some((path, _)) if horizon > 0 => Some(FilterJob::Packets {
+                        scan: Scan::start(ScanSpec {
+                            path,
+                            frames: Some(horizon),
+                            budget: self.store.budget,
+                            filter: Some(f.clone()),
+                            streams: None,
+                            save: None,
+                        }),
+                        cursor: self.store.base(),
+                        read: 0,
+                        horizon,
+                    }),
+                    _ => None,
+                }
             }
         };
         self.flows.follow = false;
@@ -775,50 +802,52 @@ impl App {
 
     /// Run the filter job until `deadline`. Returns true if unfinished.
     fn step_filter(&mut self, deadline: Instant) -> bool {
-        let Some(mut job) = self.filter.job else {
+        let Some(mut job) = self.filter.job.take() else {
             return false;
         };
-        let mut n = 0u32;
-        if job.packets {
-            job.next = job.next.max(self.store.base());
-            let Active::Compiled(f) = &self.filter.active else {
-                self.filter.job = None;
-                return false;
-            };
-            while job.next < job.end {
-                let g = job.next;
-                let m = self.store.with_view(g, |v| f.matches(v)).unwrap_or(false);
-                if let Some(r) = self.store.get_mut(g) {
-                    r.set_matched(m);
-                    let stream = r.meta.stream as usize;
-                    if m {
-                        self.store.flows[stream].matched += 1;
+        let finished = match &mut job {
+            FilterJob::Flows { next, end } => {
+                let Active::Quick(q) = &self.filter.active else {
+                    return false;
+                };
+                let mut n = 0u32;
+                while *next < *end {
+                    let e = &mut self.store.flows[*next as usize];
+                    e.quick = q.matches(e);
+                    *next += 1;
+                    n += 1;
+                    if n % 1024 == 0 && Instant::now() >= deadline {
+                        break;
                     }
                 }
-                job.next += 1;
-                n += 1;
-                if n % 512 == 0 && Instant::now() >= deadline {
-                    break;
-                }
+                *next >= *end
             }
-        } else {
-            let Active::Quick(q) = &self.filter.active else {
-                self.filter.job = None;
-                return false;
-            };
-            while job.next < job.end {
-                let e = &mut self.store.flows[job.next as usize];
-                e.quick = q.matches(e);
-                job.next += 1;
-                n += 1;
-                if n % 1024 == 0 && Instant::now() >= deadline {
-                    break;
+            FilterJob::Packets {
+                scan, cursor, read, ..
+            } => {
+                let mut finished = false;
+                for msg in scan.poll() {
+                    match msg {
+                        ScanMsg::Kept(numbers, r) => {
+                            *read = r;
+                            for n in numbers {
+                                self.mark_matched(cursor, n);
+                            }
+                        }
+                        ScanMsg::Done { error, .. } => {
+                            finished = true;
+                            if let Some(e) = error {
+                                self.message =
+                                    Some((Severity::Error, format!("filter incomplete: {e}")));
+                            }
+                        }
+                    }
                 }
+                finished
             }
-        }
+        };
         self.flows.dirty = true;
-        if job.next >= job.end {
-            self.filter.job = None;
+        if finished {
             self.filter.last_run = self.filter.job_started.take().map(|t| t.elapsed());
             self.rebuild_flows();
             self.sync_packets(true);
@@ -826,6 +855,24 @@ impl App {
         } else {
             self.filter.job = Some(job);
             true
+        }
+    }
+
+    /// Frame `number` matched the filter: mark its record (records are in
+    /// frame order; `cursor` only moves forward). Non-TCP frames have none.
+    fn mark_matched(&mut self, cursor: &mut u64, number: u64) {
+        *cursor = (*cursor).max(self.store.base());
+        while self.store.get(*cursor).is_some_and(|r| r.number < number) {
+            *cursor += 1;
+        }
+        if let Some(r) = self.store.get_mut(*cursor).filter(|r| r.number == number) {
+            if !r.matched() {
+                r.set_matched(true);
+                let stream = r.meta.stream as usize;
+                if let Some(e) = self.store.flows.get_mut(stream) {
+                    e.matched += 1;
+                }
+            }
         }
     }
 
@@ -1393,150 +1440,130 @@ impl App {
 
     // ---------------------------------------------------------------- saving
 
-    /// The packets `w` saves: the selected flow's shown packets when a
-    /// flow is drilled into, otherwise every shown packet.
+    /// `w`: the packets shown, re-read from the capture (the whole file,
+    /// also during the load) and written to a new file. In the packets or
+    /// details pane, the selected flow's shown packets only.
     fn start_save(&mut self) {
         if self.save.is_some() {
             self.message = Some((Severity::Info, "a save is already running".into()));
             return;
         }
-        let list = match self.focus {
-            Focus::Packets | Focus::Details => SaveList::Rows {
-                rows: self.packets.rows.clone(),
-                next: 0,
-            },
-            Focus::Flows => SaveList::Range {
-                next: self.store.base(),
-                end: self.store.end(),
-            },
+        let stream = match self.focus {
+            Focus::Packets | Focus::Details => self.packets.stream,
+            Focus::Flows => None,
+        };
+        let (filter, streams) = match (&self.filter.active, stream) {
+            (Active::Compiled(f), s) => (Some(f.clone()), s.map(StreamSet::one)),
+            (_, Some(s)) => (None, Some(StreamSet::one(s))),
+            // The quick filter judges flows: decided here, even while its job runs.
+            (Active::Quick(q), None) => (
+                None,
+                Some(StreamSet::from_iter(
+                    self.store
+                        .flows
+                        .iter()
+                        .filter(|e| q.matches(e))
+                        .map(|e| e.sum.stream),
+                )),
+            ),
+            (Active::None, None) => (None, None),
+        };
+        let Some((backing, backed)) = self.store.backing_file() else {
+            self.message = Some((Severity::Error, "nothing to save yet".into()));
+            return;
+        };
+        let is_file = self.source.path.is_some();
+        let lacks = match self.store.spool_stopped() {
+            Some(why) => Some(format!(
+                "it lacks {} packets the spool could not keep ({why})",
+                self.store.counts.frames.saturating_sub(backed)
+            )),
+            None => None,
         };
         let stem = std::path::Path::new(&self.source.name)
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_else(|| "capture".into());
         let when = chrono::Local::now().format("%Y%m%d-%H%M%S");
-        let scope = match self.focus {
-            Focus::Flows => String::new(),
-            _ => self
-                .packets
-                .stream
-                .map(|s| format!("-stream{s}"))
-                .unwrap_or_default(),
-        };
+        let scope = stream.map(|s| format!("-stream{s}")).unwrap_or_default();
         let name = format!("hs-tui-{stem}{scope}-{when}.pcap");
-        let mut path = self.save_dir.join(&name);
-        let open = |p: &std::path::Path| -> Result<pcap::Savefile, String> {
-            let dead = pcap::Capture::dead_with_precision(
-                pcap::Linktype(self.store.link.to_linktype()),
-                pcap::Precision::Nano,
-            )
-            .map_err(|e| e.to_string())?;
-            dead.savefile(p).map_err(|e| e.to_string())
-        };
-        let save = match open(&path) {
-            Ok(s) => s,
-            Err(first) => {
-                // The current directory may not be writable (e.g. after dropping root).
-                path = std::env::temp_dir().join(&name);
-                match open(&path) {
-                    Ok(s) => s,
-                    Err(_) => {
-                        self.message = Some((Severity::Error, format!("cannot save: {first}")));
-                        return;
-                    }
+        let link = self.store.link.to_linktype() as u32;
+        let mut first_error = None;
+        let mut writer = None;
+        for dir in save_dirs(&self.save_dir) {
+            let path = dir.join(&name);
+            match PcapWriter::create(&path, link, Create::Exclusive) {
+                Ok(w) => {
+                    writer = Some(w);
+                    break;
+                }
+                Err(e) => {
+                    first_error.get_or_insert(e);
                 }
             }
+        }
+        let Some(writer) = writer else {
+            let why =
+                first_error.map_or_else(|| "no directory to save in".into(), |e| e.to_string());
+            self.message = Some((Severity::Error, format!("cannot save: {why}")));
+            return;
         };
+        let path = writer.path().to_path_buf();
         self.message = Some((Severity::Info, format!("saving to {} …", path.display())));
         self.save = Some(SaveJob {
             path,
-            save,
-            list,
-            written: 0,
-            skipped: 0,
+            scan: Scan::start(ScanSpec {
+                path: backing,
+                // A file is read whole; a spool as far as it goes now.
+                frames: (!is_file).then_some(backed),
+                budget: self.store.budget,
+                filter,
+                streams: streams.map(Arc::new),
+                save: Some(writer),
+            }),
+            lacks,
         });
     }
 
-    fn step_save(&mut self, deadline: Instant) -> bool {
-        let Some(mut job) = self.save.take() else {
+    fn step_save(&mut self, _deadline: Instant) -> bool {
+        let Some(job) = self.save.take() else {
             return false;
         };
-        let mut n = 0u32;
-        loop {
-            let g = match &mut job.list {
-                SaveList::Rows { rows, next } => {
-                    let Some(&g) = rows.get(*next) else { break };
-                    *next += 1;
-                    g
+        for msg in job.scan.poll() {
+            if let ScanMsg::Done { kept, error, .. } = msg {
+                let mut text = format!("saved {kept} packets to {}", job.path.display());
+                if let Some(l) = &job.lacks {
+                    text.push_str(&format!("; {l}"));
                 }
-                SaveList::Range { next, end } => {
-                    *next = (*next).max(self.store.base());
-                    if *next >= *end {
-                        break;
-                    }
-                    let g = *next;
-                    *next += 1;
-                    let shown = self.store.get(g).is_some_and(|r| {
-                        self.packet_visible(r)
-                            && self
-                                .store
-                                .flow(r.meta.stream)
-                                .is_some_and(|e| self.flow_visible(e))
-                    });
-                    if !shown {
-                        n += 1;
-                        if n % 4096 == 0 && Instant::now() >= deadline {
-                            self.save = Some(job);
-                            return true;
-                        }
-                        continue;
-                    }
-                    g
-                }
-            };
-            match self.store.get(g) {
-                Some(PacketRec {
-                    bytes: Some(b),
-                    ts_ns,
-                    wire_len,
-                    ..
-                }) => {
-                    let header = pcap::PacketHeader {
-                        ts: libc::timeval {
-                            tv_sec: ts_ns.div_euclid(1_000_000_000) as libc::time_t,
-                            tv_usec: ts_ns.rem_euclid(1_000_000_000) as libc::suseconds_t,
-                        },
-                        caplen: b.len() as u32,
-                        len: *wire_len,
-                    };
-                    job.save.write(&pcap::Packet::new(&header, b));
-                    job.written += 1;
-                }
-                _ => job.skipped += 1,
-            }
-            n += 1;
-            if n % 256 == 0 && Instant::now() >= deadline {
-                self.save = Some(job);
-                return true;
+                self.message = Some(match error {
+                    None => (Severity::Info, text),
+                    Some(e) => (
+                        Severity::Error,
+                        format!("saving to {} failed: {e}", job.path.display()),
+                    ),
+                });
+                return false;
             }
         }
-        let flushed = job.save.flush();
-        let mut msg = format!("saved {} packets to {}", job.written, job.path.display());
-        if job.skipped > 0 {
-            msg.push_str(&format!(
-                " ({} skipped: their bytes are no longer in memory)",
-                job.skipped
-            ));
-        }
-        self.message = Some(match flushed {
-            Ok(()) => (Severity::Info, msg),
-            Err(e) => (
-                Severity::Error,
-                format!("saving to {} failed: {e}", job.path.display()),
-            ),
-        });
-        false
+        self.save = Some(job);
+        true
     }
+}
+
+/// Where `w` tries to create its file: the chosen directory (the current
+/// one by default), then `$XDG_STATE_HOME/hs-tui`, then `$HOME`. Never a
+/// shared directory such as /tmp, where a name can be guessed.
+fn save_dirs(first: &std::path::Path) -> Vec<PathBuf> {
+    let mut v = vec![first.to_path_buf()];
+    if let Some(x) = std::env::var_os("XDG_STATE_HOME").filter(|x| !x.is_empty()) {
+        let d = PathBuf::from(x).join("hs-tui");
+        let _ = std::fs::create_dir_all(&d);
+        v.push(d);
+    }
+    if let Some(h) = std::env::var_os("HOME").filter(|x| !x.is_empty()) {
+        v.push(PathBuf::from(h));
+    }
+    v
 }
 
 /// The scroll offset that keeps `sel` within a window of `h` rows.

@@ -16,11 +16,12 @@ use super::store::FlowEntry;
 use crate::fields::PacketView;
 
 /// A compiled display filter.
-pub trait PacketFilter: Send {
+pub trait PacketFilter: Send + Sync {
     fn matches(&self, p: &PacketView<'_>) -> bool;
 }
 
-pub type CompiledFilter = Box<dyn PacketFilter>;
+/// Shared with the background jobs that re-read the capture.
+pub type CompiledFilter = std::sync::Arc<dyn PacketFilter>;
 
 /// The engine's entry point: compile the typed text, or say what is wrong.
 pub type Compiler = fn(&str) -> Result<CompiledFilter, String>;
@@ -33,7 +34,7 @@ pub type Compiler = fn(&str) -> Result<CompiledFilter, String>;
 pub fn default_compiler() -> Option<Compiler> {
     Some(|s| {
         crate::filter::Filter::from_arg(s)
-            .map(|f| Box::new(f) as CompiledFilter)
+            .map(|f| std::sync::Arc::new(f) as CompiledFilter)
             .map_err(|e| one_line_error(&e))
     })
 }

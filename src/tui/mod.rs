@@ -20,6 +20,7 @@ pub mod app;
 pub mod detail;
 pub mod filter;
 pub mod fmt;
+pub mod jobs;
 pub mod keys;
 pub mod store;
 pub mod ui;
@@ -110,6 +111,10 @@ pub fn run(settings: Settings, opts: Options) -> anyhow::Result<ExitCode> {
         name: settings.source.describe(),
         live: settings.source.is_live(),
         file_size,
+        path: match &settings.source {
+            SourceSpec::File(p) => Some(p.clone()),
+            _ => None,
+        },
     };
     let mut app = App::new(
         source,
@@ -123,7 +128,12 @@ pub fn run(settings: Settings, opts: Options) -> anyhow::Result<ExitCode> {
     if let Some(f) = &settings.filter {
         app.apply_filter(f.text());
     }
-    let running = capture::spawn(opened, settings.read.clone());
+    // Frame bytes stay in the file: the capture thread tells where each one is.
+    let read = capture::ReadOptions {
+        offsets: true,
+        ..settings.read.clone()
+    };
+    let running = capture::spawn(opened, read);
     let stop = crate::pipeline::install_signal_flag();
 
     let mut term = Term::enter().context("cannot set up the terminal")?;
@@ -252,7 +262,7 @@ where
         }
         let before = (
             app.store.counts.frames,
-            app.filter.job.map(|j| j.next),
+            app.filter.job.as_ref().map(|j| j.position()),
             app.capture.done,
             app.pending_packets,
         );
@@ -261,7 +271,7 @@ where
         let changed = before
             != (
                 app.store.counts.frames,
-                app.filter.job.map(|j| j.next),
+                app.filter.job.as_ref().map(|j| j.position()),
                 app.capture.done,
                 app.pending_packets,
             );

@@ -3,33 +3,33 @@
 //!
 //! # Memory budget
 //!
-//! A record is 144 bytes (`PacketRec` without its frame bytes): the header
-//! fields the packet list and the ladder show, and the tracker's per-packet
-//! results packed into `CompactMeta` (rare analysis values live in a side
-//! table). Frame bytes are kept beside it for the detail pane, re-decoding
-//! and `w`.
+//! A record is about 136 bytes (`PacketRec`): the header fields the packet
+//! list and the ladder show, the engine's per-packet results packed into
+//! `CompactMeta` (rare analysis values live in a side table), and where the
+//! frame's bytes are. Bytes are never held in memory: they are read back
+//! from the capture file by offset (Wireshark's design) or, for a live
+//! capture or standard input, from a spool file the store writes as packets
+//! arrive (bounded by `Limits::spool_bytes`, 4 GiB by default).
 //!
 //! * at most `Limits::max_packets` records (`--tui-max-packets`, default
-//!   2,000,000, so about 290 MB);
-//! * at most `Limits::max_bytes` bytes of frames (128 bytes per record of
-//!   the packet budget: 256 MB by default).
+//!   20,000,000); beyond it the oldest records leave memory (the status bar
+//!   counts them). Filters and saves re-read the file, so for a file they
+//!   still cover every packet.
 //!
-//! The byte budget is enforced first: the oldest packets lose their bytes
-//! (they keep their row; the detail pane then shows fields rebuilt from the
-//! record, without options or payload). Beyond the record budget the oldest
-//! records go too. Flow summaries are never dropped: a flow whose packets
-//! are gone still shows in the flows table with its counters (about 750
-//! bytes per flow here, plus the tracker's own state per live stream, which
-//! `--max-streams` bounds). Non-TCP frames are counted, not stored.
-//!
-//! Measured (tests/tui_perf.rs): 1,000,850 packets in 108,200 flows take
-//! about 430 MB of RSS in all, the tracker's stream table included.
+//! Flow summaries are never dropped (about 750 bytes per flow here, plus the
+//! tracker's own state per live stream, which `--max-streams` bounds).
+//! Non-TCP frames are counted, not stored.
 
+use super::filter::PacketFilter;
+use crate::capture::frames::FrameFile;
 use crate::capture::Batch;
 use crate::decode::{self, proto, Frame, IpHeader, LinkType, TcpHeader, TcpOptions};
-use crate::track::{Budget, Findings, FlowSummary, HsState, Phase, TcpMeta, Tracker};
+use crate::engine::Engine;
+use crate::output::pcap_file::PcapWriter;
+use crate::track::{Budget, Findings, FlowSummary, HsState, Phase, TcpMeta};
 use rustc_hash::FxHashMap;
 use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
 
 /// Records per chunk of the record store (about 4 MB).
 const CHUNK: usize = 1 << 15;
@@ -96,25 +96,22 @@ impl<T> Chunked<T> {
     }
 }
 
-/// Record and byte budgets of the store.
+/// Record and spool budgets of the store.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
     pub max_packets: usize,
-    pub max_bytes: usize,
+    /// Bytes the spool file of a live capture (or standard input) may reach.
+    pub spool_bytes: u64,
 }
 
 impl Limits {
-    pub const DEFAULT_MAX_PACKETS: usize = 2_000_000;
-    /// Frame bytes kept per record of the packet budget.
-    pub const BYTES_PER_PACKET: usize = 128;
+    pub const DEFAULT_MAX_PACKETS: usize = 20_000_000;
+    pub const DEFAULT_SPOOL_BYTES: u64 = 4 << 30;
 
     pub fn for_packets(max_packets: usize) -> Limits {
-        let max_packets = max_packets.max(1);
         Limits {
-            max_packets,
-            max_bytes: max_packets
-                .saturating_mul(Self::BYTES_PER_PACKET)
-                .max(1 << 20),
+            max_packets: max_packets.max(1),
+            spool_bytes: Self::DEFAULT_SPOOL_BYTES,
         }
     }
 }
@@ -354,9 +351,12 @@ pub struct PacketRec {
     pub hdr_len: u8,
     pub bits: u8,
     pub meta: CompactMeta,
-    /// The frame's bytes, until the byte budget drops them.
-    pub bytes: Option<Box<[u8]>>,
+    /// Where the frame's bytes are in the backing file ([`NO_BYTES`]: nowhere).
+    pub offset: u64,
 }
+
+/// The offset of a frame whose bytes were not kept (the spool was full).
+pub const NO_BYTES: u64 = u64::MAX;
 
 impl PacketRec {
     pub fn matched(&self) -> bool {
@@ -371,6 +371,9 @@ impl PacketRec {
     }
     pub fn malformed(&self) -> bool {
         self.bits & rec_bit::MALFORMED != 0
+    }
+    pub fn has_bytes(&self) -> bool {
+        self.offset != NO_BYTES
     }
 }
 
@@ -431,15 +434,19 @@ pub fn flow_label(s: &FlowSummary) -> String {
 }
 
 /// Counters for the status bar.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Counts {
     /// Every frame read.
     pub frames: u64,
     pub tcp: u64,
     pub malformed: u64,
-    /// Records dropped by the packet budget, and packets whose bytes were dropped.
+    /// Records dropped by the packet budget, and frames the full spool could not keep.
     pub evicted: u64,
     pub bytes_dropped: u64,
+    /// Frames in the backing file (what a filter or save job can re-read).
+    pub backed: u64,
+    /// Why no spool file could be made, if so.
+    pub spool_error: Option<String>,
     /// Approximate bytes of the source consumed (for the loading progress).
     pub source_bytes: u64,
     pub first_ts: Option<i64>,
@@ -449,37 +456,78 @@ pub struct Counts {
     pub completed: u64,
 }
 
+/// Where frame bytes live once read: the capture file itself, or a spool
+/// file the store writes (live capture, standard input).
+pub enum Backing {
+    /// Nothing yet (the first batch decides).
+    Unset,
+    File {
+        path: PathBuf,
+        reader: FrameFile,
+    },
+    Spool(Spool),
+}
+
+/// The spool of a live capture: a temporary pcap file, deleted on exit.
+pub struct Spool {
+    file: tempfile::NamedTempFile,
+    writer: PcapWriter,
+    reader: FrameFile,
+    /// Set when the spool stopped (budget reached or a write failed), and why.
+    pub stopped: Option<String>,
+}
+
+impl Spool {
+    fn create(link: LinkType) -> std::io::Result<Spool> {
+        let file = tempfile::Builder::new()
+            .prefix("hs-tui-spool-")
+            .suffix(".pcap")
+            .tempfile()?;
+        // The header goes straight to disk, so the reader can open the file now.
+        let writer = PcapWriter::from_file(file.reopen()?, file.path(), link.to_linktype() as u32)?;
+        let reader = FrameFile::from_file(file.reopen()?)?;
+        Ok(Spool {
+            file,
+            writer,
+            reader,
+            stopped: None,
+        })
+    }
+}
+
 pub struct Store {
     pub link: LinkType,
-    tracker: Tracker,
+    engine: Engine,
     recs: Chunked<PacketRec>,
     base: u64,
-    bytes_from: u64,
-    bytes_held: usize,
     extras: FxHashMap<u64, Extra>,
     pub flows: Vec<FlowEntry>,
     pub limits: Limits,
     pub counts: Counts,
     /// Widest "client → server" label so far (stable column widths).
     pub label_width: usize,
-    prev_ts: Option<i64>,
+    pub backing: Backing,
+    /// The budget the engine runs with (filter and save jobs must use the same to number streams alike).
+    pub budget: Budget,
 }
 
 impl Store {
     pub fn new(link: LinkType, budget: Budget, limits: Limits) -> Store {
+        let mut engine = Engine::new(budget);
+        // A filter may test tls/http at any time: follow them from the first packet.
+        engine.track_app(true);
         Store {
             link,
-            tracker: Tracker::new(budget),
+            engine,
             recs: Chunked::new(),
             base: 0,
-            bytes_from: 0,
-            bytes_held: 0,
             extras: FxHashMap::default(),
             flows: Vec::new(),
             limits,
             counts: Counts::default(),
             label_width: 0,
-            prev_ts: None,
+            backing: Backing::Unset,
+            budget,
         }
     }
 
@@ -497,9 +545,6 @@ impl Store {
     pub fn is_empty(&self) -> bool {
         self.recs.len() == 0
     }
-    pub fn bytes_held(&self) -> usize {
-        self.bytes_held
-    }
 
     pub fn get(&self, g: u64) -> Option<&PacketRec> {
         g.checked_sub(self.base)
@@ -513,48 +558,184 @@ impl Store {
         self.flows.get(stream as usize)
     }
 
-    /// Track and store one frame. Returns the record's global index, or
-    /// `None` for a frame the tracker does not follow (not TCP).
-    pub fn ingest(&mut self, f: &Frame, bytes: &[u8]) -> Option<u64> {
-        let c = &mut self.counts;
-        c.frames += 1;
-        c.source_bytes += 16 + bytes.len() as u64;
-        c.malformed += f.problem.is_some() as u64;
-        c.first_ts.get_or_insert(f.ts_ns);
-        c.last_ts = c.last_ts.max(f.ts_ns);
-        let frame_delta_ns = f.ts_ns - self.prev_ts.unwrap_or(f.ts_ns);
-        self.prev_ts = Some(f.ts_ns);
+    /// The global index of the record of frame `number`, if stored.
+    pub fn find_frame(&self, number: u64) -> Option<u64> {
+        let (mut lo, mut hi) = (self.base, self.end());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match self.get(mid).map(|r| r.number) {
+                Some(n) if n < number => lo = mid + 1,
+                _ => hi = mid,
+            }
+        }
+        self.get(lo).filter(|r| r.number == number).map(|_| lo)
+    }
+
+    /// The file a filter or save job re-reads, with the frames it holds.
+    /// `None` when there is none (a spool that could not be created).
+    pub fn backing_file(&mut self) -> Option<(PathBuf, u64)> {
+        match &mut self.backing {
+            Backing::File { path, .. } => Some((path.clone(), self.counts.backed)),
+            Backing::Spool(sp) => {
+                if let Err(e) = sp.writer.flush() {
+                    sp.stopped.get_or_insert_with(|| e.to_string());
+                }
+                Some((sp.file.path().to_path_buf(), sp.writer.packets()))
+            }
+            Backing::Unset => None,
+        }
+    }
+
+    /// Keep the bytes of a frame: note its offset in the file, or spool it.
+    fn back(&mut self, bytes: &[u8], f: &Frame, offset: Option<u64>, path: Option<&Path>) -> u64 {
+        if let Backing::Unset = self.backing {
+            self.backing = match (offset, path.map(FrameFile::open)) {
+                (Some(_), Some(Ok(reader))) => Backing::File {
+                    path: path.map(Path::to_path_buf).unwrap_or_default(),
+                    reader,
+                },
+                _ => match Spool::create(self.link) {
+                    Ok(sp) => Backing::Spool(sp),
+                    Err(e) => {
+                        self.counts.spool_error = Some(format!("cannot create a spool file: {e}"));
+                        Backing::Unset
+                    }
+                },
+            };
+        }
+        match &mut self.backing {
+            Backing::File { .. } => {
+                self.counts.backed += 1;
+                offset.unwrap_or(NO_BYTES)
+            }
+            Backing::Spool(sp) if sp.stopped.is_none() => {
+                if sp.writer.len() + 16 + bytes.len() as u64 > self.limits.spool_bytes {
+                    sp.stopped = Some(format!(
+                        "spool budget of {} MiB reached",
+                        self.limits.spool_bytes >> 20
+                    ));
+                }
+                match sp
+                    .stopped
+                    .is_none()
+                    .then(|| sp.writer.write(f.ts_ns, f.wire_len, bytes))
+                {
+                    Some(Ok(at)) => {
+                        self.counts.backed += 1;
+                        at
+                    }
+                    Some(Err(e)) => {
+                        sp.stopped = Some(e.to_string());
+                        self.counts.bytes_dropped += 1;
+                        NO_BYTES
+                    }
+                    None => {
+                        self.counts.bytes_dropped += 1;
+                        NO_BYTES
+                    }
+                }
+            }
+            _ => {
+                self.counts.bytes_dropped += 1;
+                NO_BYTES
+            }
+        }
+    }
+
+    /// Why the spool stopped keeping frames, if it did.
+    pub fn spool_stopped(&self) -> Option<&str> {
+        match &self.backing {
+            Backing::Spool(sp) => sp.stopped.as_deref(),
+            _ => self.counts.spool_error.as_deref(),
+        }
+    }
+
+    /// The captured bytes of a stored packet, read back from the backing file.
+    pub fn bytes(&self, g: u64) -> Option<Vec<u8>> {
+        let r = self.get(g)?;
+        if !r.has_bytes() {
+            return None;
+        }
+        let reader = match &self.backing {
+            Backing::File { reader, .. } => reader,
+            Backing::Spool(sp) => &sp.reader,
+            Backing::Unset => return None,
+        };
+        if let Backing::Spool(sp) = &self.backing {
+            if r.offset >= sp.writer.flushed_len() {
+                // Not on disk yet: the caller asks again after the next flush.
+                return None;
+            }
+        }
+        let mut buf = Vec::new();
+        reader.read(r.offset, &mut buf).ok()?;
+        Some(buf)
+    }
+
+    /// Push spooled frames to disk so they can be read back (once per event-loop turn).
+    pub fn flush_spool(&mut self) {
+        if let Backing::Spool(sp) = &mut self.backing {
+            if sp.stopped.is_none() {
+                if let Err(e) = sp.writer.flush() {
+                    sp.stopped = Some(e.to_string());
+                }
+            }
+        }
+    }
+
+    /// Track and store one frame. `offset` is its place in the source file
+    /// (`path`), when the source is one. `filter`, when given, is evaluated
+    /// on the engine's view (exactly what batch `-Y` sees) and sets
+    /// [`rec_bit::MATCHED`]. Returns the record's global index, or `None`
+    /// for a frame the tracker does not follow (not TCP).
+    pub fn ingest(
+        &mut self,
+        f: &Frame,
+        bytes: &[u8],
+        offset: Option<u64>,
+        path: Option<&Path>,
+        filter: Option<&dyn PacketFilter>,
+    ) -> Option<u64> {
         let g = self.base + self.recs.len() as u64;
-        let (meta, sum) = self.tracker.process(f)?;
-        let meta = *meta;
-        self.counts.tcp += 1;
-        let stream = meta.stream;
-        // Flow table: stream indices are dense, in order of first appearance.
-        let idx = stream as usize;
+        let offset = self.back(bytes, f, offset, path);
+        self.counts.source_bytes += 16 + bytes.len() as u64;
+        // Fields apart from the engine's are updated while its view is borrowed.
+        let view = self.engine.process(f, bytes);
+        let frame_delta_ns = f.ts_ns - view.prev_ts;
+        let matched = filter.is_some_and(|flt| flt.matches(&view));
+        let (Some(&meta), Some(sum)) = (view.meta, view.flow) else {
+            self.sync_counts();
+            return None;
+        };
+        let idx = meta.stream as usize;
+        let c = &mut self.counts;
         if idx == self.flows.len() {
             let e = FlowEntry::new(sum.clone());
-            self.counts.states[state_index(e.sum.hs.state)] += 1;
+            c.states[state_index(e.sum.hs.state)] += 1;
             self.label_width = self.label_width.max(e.label.chars().count());
             self.flows.push(e);
         } else if let Some(e) = self.flows.get_mut(idx) {
             let (old_state, old_done) = (e.sum.hs.state, e.sum.hs.ack_ts.is_some());
             e.sum.clone_from(sum);
-            self.counts.states[state_index(old_state)] -= 1;
-            self.counts.states[state_index(e.sum.hs.state)] += 1;
-            self.counts.completed -= old_done as u64;
+            c.states[state_index(old_state)] -= 1;
+            c.states[state_index(e.sum.hs.state)] += 1;
+            c.completed -= old_done as u64;
             if e.label_client != e.sum.hs.client {
                 e.label = flow_label(&e.sum).to_lowercase().into_boxed_str();
                 e.label_client = e.sum.hs.client;
                 self.label_width = self.label_width.max(e.label.chars().count());
             }
         } else {
+            self.sync_counts();
             return None;
         }
+        self.sync_counts();
         self.counts.completed += self.flows[idx].sum.hs.ack_ts.is_some() as u64;
         self.flows[idx].packets.push_back(g);
-        if self.tracker.has_retired() {
+        self.flows[idx].matched += matched as u32;
+        if self.engine.has_retired() {
             // The summaries are already in the table (as of each stream's last packet).
-            self.tracker.take_retired();
+            self.engine.take_retired();
         }
         let tcp = f.tcp.as_ref();
         let (cm, extra) = CompactMeta::pack(&meta);
@@ -571,7 +752,9 @@ impl Store {
         if f.truncated {
             bits |= rec_bit::TRUNCATED;
         }
-        self.bytes_held += bytes.len();
+        if matched {
+            bits |= rec_bit::MATCHED;
+        }
         self.recs.push_back(PacketRec {
             number: f.number,
             ts_ns: f.ts_ns,
@@ -585,42 +768,49 @@ impl Store {
             hdr_len: tcp.map_or(0, |t| t.hdr_len),
             bits,
             meta: cm,
-            bytes: Some(bytes.into()),
+            offset,
         });
         self.enforce_limits();
         Some(g)
     }
 
+    /// The status bar's counters follow the engine's.
+    fn sync_counts(&mut self) {
+        let e = self.engine.counts();
+        let c = &mut self.counts;
+        c.frames = e.frames;
+        c.tcp = e.tcp;
+        c.malformed = e.malformed;
+        c.first_ts = e.first_ts;
+        c.last_ts = e.last_ts;
+    }
+
     /// Ingest a whole batch; `each` sees every stored record's index.
-    pub fn ingest_batch(&mut self, batch: &Batch, mut each: impl FnMut(&mut Store, u64)) {
-        for (f, bytes) in batch.iter() {
-            if let Some(g) = self.ingest(f, bytes) {
+    pub fn ingest_batch(
+        &mut self,
+        batch: &Batch,
+        path: Option<&Path>,
+        filter: Option<&dyn PacketFilter>,
+        mut each: impl FnMut(&mut Store, u64),
+    ) {
+        for (i, (f, bytes)) in batch.iter().enumerate() {
+            let offset = batch.offsets.get(i).copied();
+            if let Some(g) = self.ingest(f, bytes, offset, path, filter) {
                 each(self, g);
             }
         }
     }
 
     fn enforce_limits(&mut self) {
-        self.bytes_from = self.bytes_from.max(self.base);
-        while self.bytes_held > self.limits.max_bytes && self.bytes_from < self.end() {
-            let i = (self.bytes_from - self.base) as usize;
-            if let Some(b) = self.recs.get_mut(i).and_then(|r| r.bytes.take()) {
-                self.bytes_held -= b.len();
-                self.counts.bytes_dropped += 1;
-            }
-            self.bytes_from += 1;
-        }
         while self.recs.len() > self.limits.max_packets {
             let g = self.base;
             let mut gone = None;
             self.recs.pop_front_with(|r| {
-                let held = r.bytes.take().map_or(0, |b| b.len());
-                gone = Some((r.meta.stream, r.matched(), r.meta.has(bit::EXTRA), held));
+                gone = Some((r.meta.stream, r.matched(), r.meta.has(bit::EXTRA)));
             });
-            let Some((stream, matched, extra, held)) = gone else {
+            let Some((stream, matched, extra)) = gone else {
                 break;
             };
-            self.bytes_held -= held;
             if let Some(e) = self.flows.get_mut(stream as usize) {
                 if e.packets.front() == Some(&g) {
                     e.packets.pop_front();
@@ -648,8 +838,8 @@ impl Store {
     /// held, otherwise rebuilt from the record (no options, no payload).
     pub fn frame(&self, g: u64) -> Option<Frame> {
         let r = self.get(g)?;
-        if let Some(b) = &r.bytes {
-            return Some(decode::decode(self.link, r.number, r.ts_ns, r.wire_len, b));
+        if let Some(b) = self.bytes(g) {
+            return Some(decode::decode(self.link, r.number, r.ts_ns, r.wire_len, &b));
         }
         let flow = &self.flow(r.meta.stream)?.sum;
         let (src, dst) = if r.meta.dir == 0 {
@@ -716,13 +906,16 @@ impl Store {
         k: impl FnOnce(&crate::fields::PacketView<'_>) -> R,
     ) -> Option<R> {
         let r = self.get(g)?;
-        let frame = self.frame(g)?;
+        let bytes = self.bytes(g).unwrap_or_default();
+        let frame = match bytes.is_empty() {
+            false => decode::decode(self.link, r.number, r.ts_ns, r.wire_len, &bytes),
+            true => self.frame(g)?,
+        };
         let meta = self.meta(g)?;
         let flow = self.flow(r.meta.stream)?;
-        let bytes: &[u8] = r.bytes.as_deref().unwrap_or(&[]);
         let view = crate::fields::PacketView {
             frame: &frame,
-            bytes,
+            bytes: &bytes,
             meta: Some(&meta),
             flow: Some(&flow.sum),
             first_ts: self.counts.first_ts.unwrap_or(r.ts_ns),
@@ -738,20 +931,7 @@ mod tests {
     use super::*;
 
     fn read(path: &str) -> Vec<(Frame, Vec<u8>)> {
-        let spec = crate::capture::SourceSpec::File(path.into());
-        let running =
-            crate::capture::spawn(crate::capture::open(&spec).unwrap(), Default::default());
-        let mut out = Vec::new();
-        while let Ok(ev) = running.events.recv() {
-            match ev {
-                crate::capture::Event::Batch(b) => {
-                    out.extend(b.iter().map(|(f, d)| (f.clone(), d.to_vec())))
-                }
-                crate::capture::Event::Done(_) => break,
-                _ => {}
-            }
-        }
-        out
+        crate::engine::tests::frames(path)
     }
 
     #[test]
@@ -789,11 +969,12 @@ mod tests {
             "sample-captures/reset.pcap",
         ] {
             let frames = read(path);
-            let mut tracker = Tracker::new(Budget::default());
+            let mut tracker = crate::track::Tracker::new(Budget::default());
             let mut store = Store::new(LinkType::Ethernet, Budget::default(), Limits::default());
             for (f, b) in &frames {
                 let want = tracker.process(f).map(|(m, _)| *m);
-                let g = store.ingest(f, b);
+                let g = store.ingest(f, b, None, None, None);
+                store.flush_spool();
                 assert_eq!(want.is_some(), g.is_some());
                 if let (Some(want), Some(g)) = (want, g) {
                     assert_eq!(store.meta(g).unwrap(), want, "{path} frame {}", f.number);
@@ -806,30 +987,52 @@ mod tests {
     }
 
     #[test]
-    fn budgets_drop_bytes_then_records_but_keep_flows() {
+    fn record_budget_drops_records_but_keeps_flows_and_bytes_come_back() {
         let frames = read("tests/data/lo-http-refused.pcap");
         let limits = Limits {
             max_packets: 10,
-            max_bytes: 400,
+            spool_bytes: 1 << 20,
         };
         let mut store = Store::new(LinkType::Ethernet, Budget::default(), limits);
         for (f, b) in &frames {
-            store.ingest(f, b);
+            store.ingest(f, b, None, None, None);
         }
+        store.flush_spool();
         assert_eq!(store.len(), 10);
         assert_eq!(store.base(), frames.len() as u64 - 10);
-        assert!(store.bytes_held() <= 400);
-        assert!(store.get(store.base()).unwrap().bytes.is_none());
-        assert!(store.get(store.end() - 1).unwrap().bytes.is_some());
+        assert_eq!(store.counts.evicted, frames.len() as u64 - 10);
         assert_eq!(store.flows.len(), 5);
         assert_eq!(store.flows[0].sum.total_frames(), 12);
         assert!(store.flows[0].packets.is_empty());
         let kept: usize = store.flows.iter().map(|f| f.packets.len()).sum();
         assert_eq!(kept, 10);
-        // A packet without bytes is rebuilt from its record.
-        let g = store.base();
-        let f = store.frame(g).unwrap();
-        assert_eq!(f.tcp.unwrap().seq, store.get(g).unwrap().seq_raw);
+        // Every kept record reads its bytes back from the spool.
+        for g in store.base()..store.end() {
+            let n = store.get(g).unwrap().number;
+            let want = &frames.iter().find(|(f, _)| f.number == n).unwrap().1;
+            assert_eq!(store.bytes(g).as_ref(), Some(want));
+        }
+        assert_eq!(store.find_frame(frames.len() as u64), Some(store.end() - 1));
+        assert_eq!(store.find_frame(1), None);
         assert_eq!(store.counts.states.iter().sum::<u64>(), 5);
+    }
+
+    #[test]
+    fn a_full_spool_says_so_and_keeps_the_records() {
+        let frames = read("tests/data/lo-http-refused.pcap");
+        let limits = Limits {
+            max_packets: 1000,
+            spool_bytes: 24 + 300,
+        };
+        let mut store = Store::new(LinkType::Ethernet, Budget::default(), limits);
+        for (f, b) in &frames {
+            store.ingest(f, b, None, None, None);
+        }
+        assert_eq!(store.len(), frames.len());
+        assert!(store.counts.bytes_dropped > 0);
+        assert!(store.spool_stopped().unwrap().contains("spool budget"));
+        assert!(store.bytes(store.end() - 1).is_none());
+        // A record without bytes still has its fields (rebuilt from the record).
+        assert!(store.frame(store.end() - 1).unwrap().tcp.is_some());
     }
 }

@@ -26,6 +26,7 @@ pub fn load_with(path: &str, limits: Limits) -> App {
             name: path.into(),
             live: false,
             file_size,
+            path: Some(path.into()),
         },
         opened.link,
         Budget::default(),
@@ -33,7 +34,11 @@ pub fn load_with(path: &str, limits: Limits) -> App {
         None,
     );
     app.utc = true;
-    let running = capture::spawn(opened, ReadOptions::default());
+    let read = ReadOptions {
+        offsets: true,
+        ..Default::default()
+    };
+    let running = capture::spawn(opened, read);
     while let Ok(ev) = running.events.recv() {
         let done = matches!(ev, Event::Done(_));
         app.on_event(ev);
@@ -454,7 +459,7 @@ impl filter::PacketFilter for SynOnly {
 
 fn syn_compiler(s: &str) -> Result<filter::CompiledFilter, String> {
     match s.trim() {
-        "syn" => Ok(Box::new(SynOnly)),
+        "syn" => Ok(std::sync::Arc::new(SynOnly)),
         other => Err(format!("unknown filter '{other}'")),
     }
 }
@@ -575,6 +580,7 @@ fn follows_new_flows_live_unless_scrolled() {
             name: "lo".into(),
             live: true,
             file_size: None,
+            path: None,
         },
         crate::decode::LinkType::Ethernet,
         Budget::default(),
@@ -648,30 +654,172 @@ fn save_writes_the_shown_packets() {
 }
 
 #[test]
-fn budget_drops_bytes_then_packets_and_the_ui_copes() {
+fn record_budget_is_said_and_bytes_come_from_the_file() {
     let mut app = load_with(
         HTTP,
         Limits {
             max_packets: 20,
-            max_bytes: 600,
+            spool_bytes: 1 << 20,
         },
     );
     assert_eq!(app.store.len(), 20);
     assert_eq!(app.store.flows.len(), 5);
-    // The first flow's packets are gone, its row stays.
     let s = screen(&mut app, 200, 60);
-    assert!(s.contains("dropped from memory"), "{s}");
+    assert!(s.contains("oldest packets out of memory"), "{s}");
+    // The first flow's packets are gone, its row stays.
     key(&mut app, KeyCode::Enter);
     ch(&mut app, 'G');
     key(&mut app, KeyCode::Enter);
-    // A packet without bytes still has a detail tree.
     app.flows.sel = 3;
     app.sync_packets(true);
     let g = app.packets.rows[0];
-    assert!(app.store.get(g).unwrap().bytes.is_none());
+    // Bytes are read back from the capture file by offset.
+    let want = crate::engine::tests::frames(HTTP)
+        .into_iter()
+        .find(|(f, _)| f.number == app.store.get(g).unwrap().number)
+        .unwrap()
+        .1;
+    assert_eq!(app.store.bytes(g), Some(want));
     assert!(app.tree().iter().any(|l| l.field == Some("tcp.seq")));
-    let s = screen(&mut app, 200, 60);
-    assert!(s.contains("bytes dropped from memory"), "{s}");
+}
+
+/// Frame numbers `hs-tui -Y FILTER` prints for a capture (batch mode's answer).
+fn batch_matches(path: &str, filter: &str) -> Vec<u64> {
+    let f = crate::filter::Filter::compile(filter).unwrap();
+    let mut e = crate::engine::Engine::new(Budget::default());
+    e.track_app(f.uses_app());
+    let mut out = Vec::new();
+    for (fr, b) in crate::engine::tests::frames(path) {
+        if f.matches(&e.process(&fr, &b)) {
+            out.push(fr.number);
+        }
+    }
+    out
+}
+
+/// Frame numbers of the packets the TUI marks as matching.
+fn tui_matches(app: &App) -> Vec<u64> {
+    (app.store.base()..app.store.end())
+        .filter_map(|g| app.store.get(g))
+        .filter(|r| r.matched())
+        .map(|r| r.number)
+        .collect()
+}
+
+/// A compiled-filter app over `path`, fed batch by batch; `apply_at` is
+/// the batch before which the filter is applied (0: before the load).
+fn load_filtered(path: &str, filter: &str, apply_at: usize, limits: Limits) -> App {
+    let spec = SourceSpec::File(path.into());
+    let opened = capture::open(&spec).unwrap();
+    let mut app = App::new(
+        SourceInfo {
+            name: path.into(),
+            live: false,
+            file_size: None,
+            path: Some(path.into()),
+        },
+        opened.link,
+        Budget::default(),
+        limits,
+        super::filter::default_compiler(),
+    );
+    let read = ReadOptions {
+        offsets: true,
+        ..Default::default()
+    };
+    let running = capture::spawn(opened, read);
+    let mut batches = 0;
+    if apply_at == 0 {
+        app.apply_filter(filter);
+    }
+    while let Ok(ev) = running.events.recv() {
+        batches += matches!(ev, Event::Batch(_)) as usize;
+        let done = matches!(ev, Event::Done(_));
+        app.on_event(ev);
+        if batches == apply_at {
+            app.apply_filter(filter);
+        }
+        if done {
+            break;
+        }
+    }
+    if apply_at > batches {
+        app.apply_filter(filter);
+    }
+    app.settle();
+    app
+}
+
+#[test]
+fn filter_during_load_after_load_and_batch_agree() {
+    // One file bigger than a batch (1,024 frames), tls/http among the filters.
+    let path = "tests/data/lo-tshark-http.pcapng";
+    let big = "sample-captures/many-short.pcap";
+    for (p, filter) in [
+        (big, "tcp.flags.syn == 1"),
+        (big, "hs.state == \"established\" and tcp.len > 0"),
+        (big, "http"),
+        (path, "http or tls"),
+        (HTTP, "tcp.analysis.flags or tcp.flags.reset == 1"),
+    ] {
+        let want = batch_matches(p, filter);
+        assert!(!want.is_empty(), "{p} {filter}");
+        for apply_at in [0, 1, 2, 1000] {
+            let app = load_filtered(p, filter, apply_at, Limits::default());
+            assert_eq!(
+                tui_matches(&app),
+                want,
+                "{p} {filter} applied after batch {apply_at}"
+            );
+        }
+    }
+}
+
+#[test]
+fn filter_after_load_covers_packets_out_of_memory() {
+    // Only 10 records in memory; the filter still reads the whole file, so
+    // the flows whose packets left memory are still found, and `w` saves all.
+    let dir = tempfile::tempdir().unwrap();
+    let filter = "tcp.flags.reset == 1";
+    let want = batch_matches(HTTP, filter);
+    let limits = Limits {
+        max_packets: 10,
+        spool_bytes: 1 << 20,
+    };
+    let mut app = load_filtered(HTTP, filter, 1000, limits);
+    app.save_dir = dir.path().to_path_buf();
+    ch(&mut app, 'w');
+    app.settle();
+    let msg = app.message.clone().unwrap().1;
+    let prefix = format!("saved {} packets to ", want.len());
+    assert!(msg.starts_with(&prefix), "{msg}");
+    let saved = crate::engine::tests::frames(msg.trim_start_matches(&prefix));
+    assert_eq!(saved.len(), want.len());
+}
+
+#[test]
+fn save_covers_the_whole_file_and_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = load_with(
+        HTTP,
+        Limits {
+            max_packets: 5,
+            spool_bytes: 1 << 20,
+        },
+    );
+    app.save_dir = dir.path().to_path_buf();
+    ch(&mut app, 'w');
+    app.settle();
+    let all = crate::engine::tests::frames(HTTP);
+    let msg = app.message.clone().unwrap().1;
+    let prefix = format!("saved {} packets to ", all.len());
+    assert!(msg.starts_with(&prefix), "{msg}");
+    let path = msg.trim_start_matches(&prefix).to_string();
+    let saved = crate::engine::tests::frames(&path);
+    assert_eq!(
+        saved.iter().map(|(_, b)| b.clone()).collect::<Vec<_>>(),
+        all.iter().map(|(_, b)| b.clone()).collect::<Vec<_>>()
+    );
 }
 
 #[test]

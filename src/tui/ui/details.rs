@@ -135,8 +135,9 @@ pub fn draw(frame: &mut Frame<'_>, a: &Areas, app: &App) {
     } else {
         None
     };
+    let bytes = app.packets.selected().and_then(|g| app.store.bytes(g));
     let (bytes_title, lines) = match rec {
-        Some(r) => match &r.bytes {
+        Some(_) => match &bytes {
             Some(b) => {
                 let total = b.len().div_ceil(16);
                 let hh = hex_inner.height as usize;
@@ -147,9 +148,9 @@ pub fn draw(frame: &mut Frame<'_>, a: &Areas, app: &App) {
                 (format!("{} bytes", b.len()), hex_lines(b, span, first, hh))
             }
             None => (
-                "dropped".into(),
+                "not kept".into(),
                 vec![Line::styled(
-                    " bytes dropped from memory (budget); fields rebuilt from the record",
+                    " bytes not kept (the live spool was full); fields rebuilt from the record",
                     theme::DIM,
                 )],
             ),

@@ -161,6 +161,26 @@ fn segments(app: &App) -> Vec<Seg> {
             2,
         ));
     }
+    // A budget that dropped something says so where the user looks.
+    if c.evicted > 0 {
+        let t = format!("{} oldest packets out of memory", fmt::count(c.evicted));
+        v.push(seg(
+            vec![Span::styled(
+                format!("{t} (--tui-max-packets)"),
+                theme::ERROR,
+            )],
+            vec![Span::styled(t, theme::ERROR)],
+            0,
+        ));
+    }
+    if let Some(why) = app.store.spool_stopped() {
+        let t = format!("{} packets without bytes", fmt::count(c.bytes_dropped));
+        v.push(seg(
+            vec![Span::styled(format!("{t}: {why}"), theme::ERROR)],
+            vec![Span::styled(t, theme::ERROR)],
+            0,
+        ));
+    }
     let mstyle = if c.malformed > 0 {
         Style::new().fg(Color::Yellow)
     } else {
