@@ -8,6 +8,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    pipeline::guard_stdout();
     let args = Args::parse();
     match run(&args) {
         Ok(code) => code,

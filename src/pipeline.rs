@@ -12,6 +12,7 @@ use crate::output::{FieldsOptions, Format, Printer};
 use crate::track::Budget;
 use anyhow::{anyhow, bail, Context};
 use std::io::{self, BufWriter, Write};
+use std::os::fd::AsFd;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -147,6 +148,38 @@ pub fn install_signal_flag() -> Arc<AtomicBool> {
     flag
 }
 
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Call first thing in `main`: was descriptor 1 closed when we started
+/// (`hs-tui ... >&-`)? Rust's runtime opens /dev/null read-write in its
+/// place before `main` (so no later file takes descriptor 1); a shell's
+/// `> /dev/null` opens it write-only. Output is then refused rather than lost.
+pub fn guard_stdout() {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(null) = std::fs::metadata("/dev/null") else {
+        return;
+    };
+    let fd1 = std::fs::File::from(match std::io::stdout().as_fd().try_clone_to_owned() {
+        Ok(fd) => fd,
+        Err(_) => {
+            STDOUT_CLOSED.store(true, Ordering::Relaxed);
+            return;
+        }
+    });
+    let is_null = fd1
+        .metadata()
+        .is_ok_and(|m| m.rdev() == null.rdev() && m.mode() & libc::S_IFMT == libc::S_IFCHR);
+    // SAFETY: F_GETFL only reads the descriptor's flags.
+    let flags = unsafe { libc::fcntl(1, libc::F_GETFL) };
+    if flags == -1 || (is_null && flags & libc::O_ACCMODE == libc::O_RDWR) {
+        STDOUT_CLOSED.store(true, Ordering::Relaxed);
+    }
+}
+
+fn stdout_closed() -> bool {
+    STDOUT_CLOSED.load(Ordering::Relaxed)
+}
+
 fn is_broken_pipe(e: &io::Error) -> bool {
     e.kind() == io::ErrorKind::BrokenPipe
 }
@@ -187,6 +220,10 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
     engine.track_app(settings.filter.as_ref().is_some_and(Filter::uses_app));
     let mut reports = Reports::new(settings.stats.clone());
     let want_reports = reports.wanted();
+    // Rust's standard output swallows writes to a closed descriptor: say it instead of losing everything.
+    if (print_packets || want_reports) && stdout_closed() {
+        bail!("standard output is closed: nothing could be printed (-w FILE saves packets without printing)");
+    }
     let mut error: Option<CaptureError> = None;
     let mut stats: Option<capture::Stats> = None;
 

@@ -7,6 +7,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
+use std::os::fd::AsFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
@@ -21,12 +22,11 @@ pub enum Create {
 
 /// An error writing a capture, with what was saved before it.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot write {path}: {source} ({packets} packets written whole)")]
+#[error("cannot write {path}: {cause}; {packets} packets written whole")]
 pub struct WriteError {
     pub path: String,
     pub packets: u64,
-    #[source]
-    pub source: io::Error,
+    pub cause: io::Error,
 }
 
 pub struct PcapWriter {
@@ -56,12 +56,21 @@ impl PcapWriter {
             Create::Replace => o.create(true).truncate(true),
             Create::Exclusive => o.create_new(true),
         };
-        let err = |source| WriteError {
+        let err = |cause| WriteError {
             path: path.display().to_string(),
             packets: 0,
-            source,
+            cause,
         };
-        let file = o.open(path).map_err(err)?;
+        // `-w -`: standard output, as tshark.
+        let file = if path == Path::new("-") {
+            std::io::stdout()
+                .as_fd()
+                .try_clone_to_owned()
+                .map(File::from)
+                .map_err(err)?
+        } else {
+            o.open(path).map_err(err)?
+        };
         PcapWriter::from_file(file, path, linktype).map_err(err)
     }
 
@@ -156,11 +165,11 @@ impl PcapWriter {
         Ok(self.packets)
     }
 
-    fn error(&self, source: io::Error) -> WriteError {
+    fn error(&self, cause: io::Error) -> WriteError {
         WriteError {
             path: self.path.display().to_string(),
             packets: self.packets,
-            source,
+            cause,
         }
     }
 
