@@ -241,6 +241,9 @@ struct Direction {
     base: Option<u32>,
 }
 
+/// Bytes the tracker holds per stream it follows (for memory budgets).
+pub const STREAM_BYTES: usize = std::mem::size_of::<Stream>();
+
 struct Stream {
     /// The table's key and its hash (first: a lookup compares the key).
     key: ConnKey,
