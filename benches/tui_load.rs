@@ -136,14 +136,14 @@ fn main() {
             render(&mut term, &mut app).unwrap();
             keys.push(t.elapsed());
         }
-        if n_turn % 50 == 0 {
-            peak_rss = peak_rss.max(rss_mib());
-        }
+        peak_rss = peak_rss.max(rss_mib());
         if app.loaded() {
             break;
         }
     }
     let load = start.elapsed();
+    // One more turn: the engine's stream state is released once everything is in.
+    app.work(Instant::now() + WORK_BUDGET);
     let rss1 = rss_mib();
     peak_rss = peak_rss.max(rss1);
     let n = app.store.counts.frames;

@@ -422,6 +422,8 @@ pub struct App {
     last_alarms: Option<Instant>,
     /// Alarm thresholds (from the command line).
     pub alarm_cfg: crate::track::alarms::AlarmConfig,
+    /// The engine's stream state was freed at the end of the source.
+    released: bool,
 }
 
 /// How often data changes may re-sort the flows table.
@@ -471,6 +473,7 @@ impl App {
             last_summary: None,
             last_alarms: None,
             alarm_cfg: Default::default(),
+            released: false,
         }
     }
 
@@ -638,6 +641,10 @@ impl App {
     pub fn work(&mut self, deadline: Instant) -> bool {
         // Spooled frames become readable (details, hex) once on disk.
         self.store.flush_spool();
+        if self.loaded() && !self.released {
+            self.released = true;
+            self.store.release_engine();
+        }
         let mut more = false;
         // Re-sorting a large table takes a turn of its own, so no turn does
         // a filter slice and a re-sort together.
