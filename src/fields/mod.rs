@@ -90,12 +90,6 @@ fn ip_value(a: IpAddr) -> Value<'static> {
         IpAddr::V6(a) => Value::V6(a),
     }
 }
-fn ep_string(e: (IpAddr, u16)) -> String {
-    match e.0 {
-        IpAddr::V4(a) => format!("{a}:{}", e.1),
-        IpAddr::V6(a) => format!("[{a}]:{}", e.1),
-    }
-}
 
 macro_rules! tcp_flag {
     ($name:literal, $bit:expr, $desc:literal) => {
@@ -744,13 +738,13 @@ pub static FIELDS: &[Field] = &[
         name: "hs.client",
         ty: FieldType::Str,
         desc: "Client endpoint addr:port (ephemeral side)",
-        get: |p, o| o.extend(p.flow.map(|f| Value::Str(Cow::Owned(ep_string(f.client_server().0))))),
+        get: |p, o| o.extend(p.flow.map(|f| Value::Str(Cow::Owned(f.client_server().0.to_string())))),
     },
     Field {
         name: "hs.server",
         ty: FieldType::Str,
         desc: "Server endpoint addr:port",
-        get: |p, o| o.extend(p.flow.map(|f| Value::Str(Cow::Owned(ep_string(f.client_server().1))))),
+        get: |p, o| o.extend(p.flow.map(|f| Value::Str(Cow::Owned(f.client_server().1.to_string())))),
     },
     Field {
         name: "hs.client_port",

@@ -4,10 +4,9 @@
 
 use crate::engine::servers::{push_sample, ranked, server_of, ServerTally};
 use crate::track::alarms::{AlarmConfig, Alarms};
-use crate::track::FlowSummary;
+use crate::track::{Endpoint, FlowSummary};
 use std::fmt::Write as _;
 use std::io::{self, Write};
-use std::net::IpAddr;
 
 type FoldMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
@@ -49,9 +48,10 @@ impl Stats {
 #[derive(Clone, Debug)]
 struct Row {
     stream: u32,
-    a: (IpAddr, u16),
-    b: (IpAddr, u16),
-    client_is_a: Option<bool>,
+    a: Endpoint,
+    b: Endpoint,
+    /// The one notion of client and server (`FlowSummary::client_server`).
+    client_is_a: bool,
     first_ts: i64,
     last_ts: i64,
     conv_frames: [u32; 2],
@@ -72,7 +72,7 @@ pub struct Reports {
     stats: Stats,
     rows: Vec<Row>,
     by_state: FoldMap<&'static str, u64>,
-    servers: FoldMap<(IpAddr, u16), ServerTally>,
+    servers: FoldMap<Endpoint, ServerTally>,
     servers_dropped: u64,
     irtt: Vec<i64>,
     streams: u64,
@@ -119,7 +119,7 @@ impl Reports {
                 stream: f.stream,
                 a: f.a,
                 b: f.b,
-                client_is_a: f.hs.client.map(|c| c == 0),
+                client_is_a: f.client_server().0 == f.a,
                 first_ts: f.first_ts,
                 last_ts: f.last_ts,
                 conv_frames: [f.conv_frames[0] as u32, f.conv_frames[1] as u32],
@@ -219,16 +219,17 @@ impl Reports {
             "Zeek"
         );
         for r in &self.rows {
-            let (c, sv) = match r.client_is_a {
-                Some(true) | None => (r.a, r.b),
-                Some(false) => (r.b, r.a),
+            let (c, sv) = if r.client_is_a {
+                (r.a, r.b)
+            } else {
+                (r.b, r.a)
             };
             let _ = writeln!(
                 s,
                 "{:>6}  {:<28} {:<28} {:<12} {:>10} {:>10} {:>10} {:>4} {:>7} {:>10.6} {:<6}",
                 r.stream,
-                endpoint(c),
-                endpoint(sv),
+                c.to_string(),
+                sv.to_string(),
                 r.state,
                 ms(r.irtt),
                 ms(r.syn_synack),
@@ -378,7 +379,8 @@ fn ms(v: Option<i64>) -> String {
 }
 
 /// `addr:port` as tshark's conversation table prints it (no brackets for IPv6).
-pub fn endpoint(e: (IpAddr, u16)) -> String {
+/// tshark's `addr:port`, without brackets around IPv6 (its conversation tables).
+pub fn endpoint(e: Endpoint) -> String {
     format!("{}:{}", e.0, e.1)
 }
 

@@ -3,7 +3,7 @@
 //! a file, a live capture and the TUI. State is bounded: per-key tables are
 //! capped, and only counts and a few timestamps are kept per key.
 
-use super::{FlowSummary, HsState};
+use super::{Endpoint, FlowSummary, HsState};
 use std::net::IpAddr;
 
 type FoldMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
@@ -111,7 +111,7 @@ struct Scan {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Alarm {
     SynFlood {
-        server: (IpAddr, u16),
+        server: Endpoint,
         /// Incomplete handshakes in the densest window, and that window's start/end.
         peak: usize,
         window_start_ns: i64,
@@ -136,7 +136,7 @@ pub enum Alarm {
 #[derive(Default)]
 pub struct Alarms {
     cfg: AlarmConfig,
-    floods: FoldMap<(IpAddr, u16), Flood>,
+    floods: FoldMap<Endpoint, Flood>,
     scans: FoldMap<(IpAddr, IpAddr), Scan>,
 }
 
@@ -267,18 +267,10 @@ impl Alarms {
 impl Alarm {
     /// A short form for a status bar.
     pub fn headline(&self) -> String {
-        let ep = |a: &IpAddr, p: u16| {
-            if a.is_ipv6() {
-                format!("[{a}]:{p}")
-            } else {
-                format!("{a}:{p}")
-            }
-        };
         match self {
-            Alarm::SynFlood { server, peak, .. } => format!(
-                "SYN flood on {} ({peak} half-open)",
-                ep(&server.0, server.1)
-            ),
+            Alarm::SynFlood { server, peak, .. } => {
+                format!("SYN flood on {} ({peak} half-open)", server)
+            }
             Alarm::PortScan {
                 source,
                 target,
@@ -291,13 +283,6 @@ impl Alarm {
 
 impl std::fmt::Display for Alarm {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let ep = |a: &IpAddr, p: u16| {
-            if a.is_ipv6() {
-                format!("[{a}]:{p}")
-            } else {
-                format!("{a}:{p}")
-            }
-        };
         match self {
             Alarm::SynFlood {
                 server,
@@ -312,7 +297,7 @@ impl std::fmt::Display for Alarm {
                 write!(
                     f,
                     "SYN flood on {}: {peak} incomplete handshakes within {secs:.3} s ({incomplete} incomplete, {completed} completed in all); top sources: {}",
-                    ep(&server.0, server.1),
+                    server,
                     top_sources.iter().map(|(a, n)| format!("{a} ({n})")).collect::<Vec<_>>().join(", ")
                 )
             }
@@ -381,8 +366,8 @@ mod tests {
         let s = IpAddr::from([10, 0, 0, 1]);
         FlowSummary {
             stream: 0,
-            a: (c, client.1),
-            b: (s, server_port),
+            a: Endpoint(c, client.1),
+            b: Endpoint(s, server_port),
             first_frame: 1,
             last_frame: 1,
             first_ts: start_ms * 1_000_000,

@@ -57,8 +57,19 @@ impl Default for Budget {
     }
 }
 
-/// An endpoint: address and port.
-pub type Endpoint = (IpAddr, u16);
+/// An endpoint: address and port. Prints as `addr:port`, with brackets
+/// around an IPv6 address (`[::1]:443`), everywhere hs-tui shows one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Endpoint(pub IpAddr, pub u16);
+
+impl std::fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            IpAddr::V4(a) => write!(f, "{a}:{}", self.1),
+            IpAddr::V6(a) => write!(f, "[{a}]:{}", self.1),
+        }
+    }
+}
 
 /// Unordered endpoint pair: both directions map to one key. Addresses are
 /// kept as integers (IPv4 mapped into IPv6 space), 8-byte aligned, so a
@@ -96,9 +107,10 @@ fn addr_bits(a: IpAddr) -> [u64; 2] {
 /// packet loop can prefetch (`Tracker::prefetch_slot`).
 pub fn flow_hash(f: &Frame) -> u64 {
     match (f.tcp.as_ref(), f.tcp_ip()) {
-        (Some(t), Some(ip)) if t.has_fixed => {
-            table::hash_key(&ConnKey::new((ip.src, t.src_port), (ip.dst, t.dst_port)))
-        }
+        (Some(t), Some(ip)) if t.has_fixed => table::hash_key(&ConnKey::new(
+            Endpoint(ip.src, t.src_port),
+            Endpoint(ip.dst, t.dst_port),
+        )),
         _ => 0,
     }
 }
@@ -449,8 +461,8 @@ impl Tracker {
             self.last_ts = now;
         }
         self.totals.tcp_frames += 1;
-        let src: Endpoint = (ip.src, tcp.src_port);
-        let dst: Endpoint = (ip.dst, tcp.dst_port);
+        let src = Endpoint(ip.src, tcp.src_port);
+        let dst = Endpoint(ip.dst, tcp.dst_port);
         let key = ConnKey::new(src, dst);
         // The capture thread usually hashed the four-tuple already (see `flow_hash`).
         let hash = if f.flow_hash != 0 {

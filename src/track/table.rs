@@ -204,8 +204,8 @@ mod tests {
     use std::net::{IpAddr, Ipv4Addr};
 
     fn stream(i: u32, hash: u64) -> Stream {
-        let a = (IpAddr::V4(Ipv4Addr::from(i)), 1000);
-        let b = (IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), 80);
+        let a = crate::track::Endpoint(IpAddr::V4(Ipv4Addr::from(i)), 1000);
+        let b = crate::track::Endpoint(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), 80);
         let f = Frame::new(1, i as i64, 60, 60, LinkType::Ethernet);
         Stream::new(ConnKey::new(a, b), hash, i, a, b, &f)
     }

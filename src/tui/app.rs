@@ -310,16 +310,11 @@ pub struct CaptureStatus {
     pub stats: Option<crate::capture::Stats>,
 }
 
-/// One server's handshakes, for the servers view (`i`).
+/// One server's handshakes, for the servers view (`i`): the tally the `-q`
+/// summary counts, its initial RTTs sorted.
 pub struct ServerRow {
-    pub server: (std::net::IpAddr, u16),
-    pub attempts: u64,
-    pub completed: u64,
-    pub refused: u64,
-    pub half_open: u64,
-    pub reset: u64,
-    /// Initial RTTs in nanoseconds, sorted.
-    pub irtt: Vec<i64>,
+    pub server: crate::track::Endpoint,
+    pub tally: crate::engine::servers::ServerTally,
 }
 
 /// Per-server handshake statistics and an initial-RTT histogram.
@@ -331,34 +326,22 @@ pub struct ServersView {
 impl ServersView {
     /// Built from the flows' latest summaries (streams without a handshake are left out).
     pub fn build<'a>(flows: impl Iterator<Item = &'a crate::track::FlowSummary>) -> ServersView {
-        use crate::track::HsState;
-        let mut by: std::collections::HashMap<(std::net::IpAddr, u16), ServerRow> =
+        use crate::engine::servers::{ranked, server_of, ServerTally};
+        let mut by: std::collections::HashMap<crate::track::Endpoint, ServerTally> =
             Default::default();
         for f in flows {
-            let Some(server) = f.server() else { continue };
-            let r = by.entry(server).or_insert_with(|| ServerRow {
-                server,
-                attempts: 0,
-                completed: 0,
-                refused: 0,
-                half_open: 0,
-                reset: 0,
-                irtt: Vec::new(),
-            });
-            r.attempts += 1;
-            match f.hs.state {
-                HsState::Refused => r.refused += 1,
-                HsState::SynSent | HsState::SynReceived => r.half_open += 1,
-                HsState::Reset if f.hs.ack_ts.is_none() => r.reset += 1,
-                _ => r.completed += 1,
+            if let Some(server) = server_of(f) {
+                by.entry(server).or_default().add(f);
             }
-            r.irtt.extend(f.irtt_ns);
         }
-        let mut rows: Vec<ServerRow> = by.into_values().collect();
-        for r in &mut rows {
-            r.irtt.sort_unstable();
-        }
-        rows.sort_by(|a, b| b.attempts.cmp(&a.attempts).then(a.server.cmp(&b.server)));
+        let rows = ranked(&by)
+            .into_iter()
+            .map(|(server, t)| {
+                let mut tally = t.clone();
+                tally.irtt.sort_unstable();
+                ServerRow { server, tally }
+            })
+            .collect();
         ServersView { rows, selected: 0 }
     }
 }

@@ -419,18 +419,10 @@ pub fn state_label(s: HsState) -> &'static str {
     }
 }
 
-/// `addr:port`, with brackets for IPv6.
-pub fn endpoint(e: crate::track::Endpoint) -> String {
-    match e.0 {
-        std::net::IpAddr::V4(a) => format!("{a}:{}", e.1),
-        std::net::IpAddr::V6(a) => format!("[{a}]:{}", e.1),
-    }
-}
-
 /// "client → server".
 pub fn flow_label(s: &FlowSummary) -> String {
     let (c, srv) = s.client_server();
-    format!("{} → {}", endpoint(c), endpoint(srv))
+    format!("{c} → {srv}")
 }
 
 /// Counters for the status bar.

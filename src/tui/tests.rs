@@ -535,8 +535,29 @@ fn mouse_selects_and_scrolls() {
 
 #[test]
 fn pause_queues_a_live_capture_and_resumes() {
-    let mut app = load(HTTP);
-    app.source.live = true;
+    let mut app = App::new(
+        SourceInfo {
+            name: "lo".into(),
+            live: true,
+            file_size: None,
+            path: None,
+        },
+        crate::decode::LinkType::Ethernet,
+        Budget::default(),
+        Limits::default(),
+        None,
+    );
+    let spec = SourceSpec::File(HTTP.into());
+    let running = capture::spawn(capture::open(&spec).unwrap(), ReadOptions::default());
+    while let Ok(ev) = running.events.recv() {
+        match ev {
+            Event::Batch(b) => app.ingest(&b),
+            Event::Done(_) => break,
+            _ => {}
+        }
+    }
+    app.settle();
+    assert_eq!(app.store.counts.frames, 51);
     ch(&mut app, 'p');
     let (tx, rx) = crossbeam_channel::unbounded();
     // Replay the same file as if it arrived live: it queues while paused.
@@ -883,7 +904,11 @@ fn servers_view_shows_outcomes_and_an_rtt_histogram() {
     ch(&mut app, 'i');
     let v = app.servers.as_ref().expect("servers view");
     assert_eq!(
-        (v.rows[0].attempts, v.rows[0].completed, v.rows[0].half_open),
+        (
+            v.rows[0].tally.attempts,
+            v.rows[0].tally.completed,
+            v.rows[0].tally.half_open
+        ),
         (2, 1, 1)
     );
     for (w, h) in [(200, 60), (80, 24)] {
@@ -896,4 +921,41 @@ fn servers_view_shows_outcomes_and_an_rtt_histogram() {
     }
     key(&mut app, KeyCode::Esc);
     assert!(app.servers.is_none());
+}
+
+#[test]
+fn client_and_server_are_the_same_in_the_tui_and_in_z_hs() {
+    for path in [
+        HTTP,
+        RST,
+        SYN_UNANSWERED,
+        "sample-captures/ipv6-http.pcap",
+        "sample-captures/syn-flood.pcap",
+    ] {
+        let app = load(path);
+        let mut stats = crate::output::report::Stats::default();
+        stats.parse("hs").unwrap();
+        let mut reports = crate::output::report::Reports::new(stats);
+        for e in &app.store.flows {
+            reports.add(&e.sum);
+        }
+        let mut out = Vec::new();
+        reports.write(&mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let mut rows = 0;
+        for line in text.lines() {
+            let w: Vec<&str> = line.split_whitespace().collect();
+            let Some(stream) = w.first().and_then(|s| s.parse::<usize>().ok()) else {
+                continue;
+            };
+            let label = crate::tui::store::flow_label(&app.store.flows[stream].sum);
+            assert_eq!(
+                format!("{} → {}", w[1], w[2]),
+                label,
+                "{path} stream {stream}"
+            );
+            rows += 1;
+        }
+        assert_eq!(rows, app.store.flows.len(), "{path}");
+    }
 }

@@ -9,7 +9,7 @@ use super::{theme, title};
 use crate::track::{HsState, Phase};
 use crate::tui::app::{pane_body, App, Focus};
 use crate::tui::fmt;
-use crate::tui::store::{endpoint, PacketRec};
+use crate::tui::store::PacketRec;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
@@ -160,8 +160,8 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
         .max()
         .unwrap_or(0)
         .max(time_header(app.time).len());
-    let c = format!("client {}", endpoint(client));
-    let s = format!("server {}", endpoint(server));
+    let c = format!("client {client}");
+    let s = format!("server {server}");
     // marker, time, gap, lanes, gap, remarks: the lanes take 3/5 of the
     // room, at least what the endpoint names need, leaving 16 for remarks.
     let avail = w.saturating_sub(tw + 3);

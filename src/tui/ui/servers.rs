@@ -57,15 +57,15 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, view: &ServersView) {
         let mark = if i == view.selected { "▶ " } else { "  " };
         let text = format!(
             "{mark}{:<24} {:>8} {:>5} {:>5} {:>5} {:>5} {:>8} {:>8} {:>8}",
-            fmt::fit(&crate::tui::store::endpoint(s.server), 24),
-            s.attempts,
-            s.completed,
-            s.refused,
-            s.half_open,
-            s.reset,
-            rtt(pct(&s.irtt, 0.5)),
-            rtt(pct(&s.irtt, 0.9)),
-            rtt(s.irtt.last().copied()),
+            fmt::fit(&s.server.to_string(), 24),
+            s.tally.attempts,
+            s.tally.completed,
+            s.tally.refused,
+            s.tally.half_open,
+            s.tally.reset,
+            rtt(pct(&s.tally.irtt, 0.5)),
+            rtt(pct(&s.tally.irtt, 0.9)),
+            rtt(s.tally.irtt.last().copied()),
         );
         let style = if i == view.selected {
             theme::title(true)
@@ -84,13 +84,13 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, view: &ServersView) {
         lines.push(Line::styled(
             format!(
                 "  Initial RTT of {} ({} handshakes with an RTT)",
-                crate::tui::store::endpoint(s.server),
-                s.irtt.len()
+                s.server,
+                s.tally.irtt.len()
             ),
             theme::HEADER,
         ));
         let mut counts = [0usize; BUCKETS.len()];
-        for &x in &s.irtt {
+        for &x in &s.tally.irtt {
             let b = BUCKETS
                 .iter()
                 .position(|(up, _)| x < *up)
