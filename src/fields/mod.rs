@@ -777,6 +777,12 @@ pub static FIELDS: &[Field] = &[
         get: |p, o| o.extend(p.flow.and_then(|f| f.hs.synack_to_ack()).map(Value::Time)),
     },
     Field {
+        name: "hs.rtt.syn_rst",
+        ty: FieldType::RelTime,
+        desc: "First SYN to the RST that ended a handshake that never completed (refused or reset)",
+        get: |p, o| o.extend(p.flow.and_then(|f| f.hs.syn_to_rst()).map(Value::Time)),
+    },
+    Field {
         name: "hs.rtt.syn_data",
         ty: FieldType::RelTime,
         desc: "First SYN to first payload byte",

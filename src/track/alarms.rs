@@ -269,7 +269,7 @@ impl Alarm {
     pub fn headline(&self) -> String {
         match self {
             Alarm::SynFlood { server, peak, .. } => {
-                format!("SYN flood on {} ({peak} half-open)", server)
+                format!("SYN flood on {} ({peak} incomplete handshakes)", server)
             }
             Alarm::PortScan {
                 source,

@@ -130,6 +130,14 @@ impl Handshake {
     pub fn syn_to_synack(&self) -> Option<i64> {
         Some(self.synack_ts? - self.syn_last_ts?)
     }
+    /// First SYN to the RST that ended the attempt, for a handshake that
+    /// never completed (a refusal, or a reset of a half-open attempt).
+    pub fn syn_to_rst(&self) -> Option<i64> {
+        if self.ack_ts.is_some() || !matches!(self.state, HsState::Refused | HsState::Reset) {
+            return None;
+        }
+        Some(self.end_ts? - self.syn_first_ts?)
+    }
     /// SYN-ACK to the client's ACK.
     pub fn synack_to_ack(&self) -> Option<i64> {
         Some(self.ack_ts? - self.synack_ts?)

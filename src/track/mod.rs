@@ -228,6 +228,12 @@ impl FlowSummary {
             None => (self.b, self.a),
         }
     }
+    /// The initial RTT of a completed three-way handshake (what the flows
+    /// table and the status bar show as iRTT). A refused or reset attempt
+    /// has none: its SYN→RST time is `hs.syn_to_rst()`.
+    pub fn handshake_rtt(&self) -> Option<i64> {
+        self.irtt_ns.filter(|_| self.hs.ack_ts.is_some())
+    }
     pub fn total_frames(&self) -> u64 {
         self.frames[0] + self.frames[1]
     }

@@ -29,6 +29,8 @@ pub enum Focus {
     Flows,
     Packets,
     Details,
+    /// The bytes of the selected packet (scrolls by rows of 16 bytes).
+    Bytes,
 }
 
 /// The packet time column (`t` cycles).
@@ -188,6 +190,8 @@ pub struct DetailView {
     pub expanded: [bool; SECTIONS.len()],
     pub sel: usize,
     pub offset: usize,
+    /// First row of the bytes pane when it has the focus.
+    pub hex_offset: usize,
 }
 
 impl Default for DetailView {
@@ -196,6 +200,7 @@ impl Default for DetailView {
             expanded: SECTIONS.map(|s| s.default_expanded()),
             sel: 0,
             offset: 0,
+            hex_offset: 0,
         }
     }
 }
@@ -391,6 +396,10 @@ pub struct App {
     pub picker: Option<Picker>,
     /// The servers view (`i`), when open.
     pub servers: Option<ServersView>,
+    /// The alarms overlay (`a`) is open.
+    pub alarms: bool,
+    /// When the message last changed (info messages fade after `MESSAGE_FOR`).
+    pub(crate) message_seen: Option<(String, Instant)>,
     pub capture: CaptureStatus,
     pub message: Option<(Severity, String)>,
     pub summary: Summary,
@@ -408,6 +417,9 @@ pub struct App {
     /// The engine's stream state was freed at the end of the source.
     released: bool,
 }
+
+/// How long an informational message stays in the status line.
+pub(crate) const MESSAGE_FOR: Duration = Duration::from_secs(6);
 
 /// How often data changes may re-sort the flows table.
 const REBUILD_EVERY: Duration = Duration::from_millis(250);
@@ -444,6 +456,8 @@ impl App {
             help: false,
             picker: None,
             servers: None,
+            alarms: false,
+            message_seen: None,
             capture: CaptureStatus::default(),
             message: None,
             summary: Summary::default(),
@@ -624,6 +638,7 @@ impl App {
     pub fn work(&mut self, deadline: Instant) -> bool {
         // Spooled frames become readable (details, hex) once on disk.
         self.store.flush_spool();
+        self.age_message();
         if self.loaded() && !self.released {
             self.released = true;
             self.store.release_engine();
@@ -655,6 +670,27 @@ impl App {
         more || (!self.paused && !self.pending.is_empty())
     }
 
+    /// An informational message goes after `MESSAGE_FOR`; an error stays
+    /// until replaced or until what it was about is fixed.
+    fn age_message(&mut self) {
+        let now = Instant::now();
+        match &self.message {
+            None => self.message_seen = None,
+            Some((sev, text)) => match &self.message_seen {
+                Some((seen, at)) if seen == text => {
+                    if *sev == Severity::Info
+                        && now.duration_since(*at) >= MESSAGE_FOR
+                        && self.save.is_none()
+                    {
+                        self.message = None;
+                        self.message_seen = None;
+                    }
+                }
+                _ => self.message_seen = Some((text.clone(), now)),
+            },
+        }
+    }
+
     /// Finish all deferred work now (tests, end of a file).
     pub fn settle(&mut self) {
         let far = Instant::now() + Duration::from_secs(3600);
@@ -672,7 +708,7 @@ impl App {
             .store
             .flows
             .iter()
-            .filter_map(|f| f.sum.irtt_ns)
+            .filter_map(|f| f.sum.handshake_rtt())
             .collect();
         self.summary.median_irtt = if rtts.is_empty() {
             None
@@ -742,6 +778,14 @@ impl App {
         } else {
             Active::Quick(QuickFilter::parse(&text))
         };
+        // The filter now in force answers any complaint about the last one.
+        if self
+            .message
+            .as_ref()
+            .is_some_and(|(_, m)| m.starts_with("filter not applied"))
+        {
+            self.message = None;
+        }
         self.filter.applied = text;
         self.filter.active = active;
         self.filter.job_started = Some(Instant::now());
@@ -873,7 +917,7 @@ impl App {
         let k: i128 = match self.sort {
             SortKey::Stream | SortKey::Flow => 0,
             SortKey::State => super::store::state_index(s.hs.state) as i128,
-            SortKey::Irtt => s.irtt_ns.map(|v| v as i128).unwrap_or(-1),
+            SortKey::Irtt => s.handshake_rtt().map(|v| v as i128).unwrap_or(-1),
             SortKey::SynRtx => s.hs.syn_retransmissions() as i128,
             SortKey::Packets => s.total_frames() as i128,
             SortKey::Bytes => s.total_bytes() as i128,
@@ -995,6 +1039,7 @@ impl App {
             Focus::Flows => table_body(self.areas.flows).height,
             Focus::Packets => table_body(self.areas.packets).height,
             Focus::Details => self.areas.tree.height,
+            Focus::Bytes => pane_body(self.areas.hex).height,
         } as usize;
         if h == 0 {
             10
@@ -1048,6 +1093,7 @@ impl App {
                     return;
                 }
                 self.packets.sel = to.clamp(0, n as i64 - 1) as usize;
+                self.detail.hex_offset = 0;
                 self.packets.offset = scroll_to(
                     self.packets.sel,
                     self.packets.offset,
@@ -1068,7 +1114,20 @@ impl App {
                     n,
                 );
             }
+            Focus::Bytes => {
+                let rows = self.hex_rows();
+                let last = rows.saturating_sub(self.page(Focus::Bytes));
+                self.detail.hex_offset = to.clamp(0, last as i64) as usize;
+            }
         }
+    }
+
+    /// Rows of 16 bytes the selected packet has.
+    fn hex_rows(&self) -> usize {
+        self.packets
+            .selected()
+            .and_then(|g| self.store.get(g))
+            .map_or(0, |r| (r.cap_len as usize).div_ceil(16))
     }
 
     fn current(&self, pane: Focus) -> i64 {
@@ -1076,6 +1135,7 @@ impl App {
             Focus::Flows => self.flows.sel,
             Focus::Packets => self.packets.sel,
             Focus::Details => self.detail.sel,
+            Focus::Bytes => self.detail.hex_offset,
         }) as i64
     }
 
@@ -1088,6 +1148,7 @@ impl App {
         match f {
             Focus::Packets if self.packets.stream.is_none() => {}
             Focus::Details if self.packets.selected().is_none() => {}
+            Focus::Bytes if self.packets.selected().is_none() || self.areas.hex.height < 3 => {}
             _ => self.focus = f,
         }
     }
@@ -1136,6 +1197,12 @@ impl App {
             self.on_picker(action);
             return;
         }
+        if self.alarms {
+            if matches!(action, Some(Action::Alarms | Action::Back | Action::Quit)) {
+                self.alarms = false;
+            }
+            return;
+        }
         if let Some(v) = self.servers.as_mut() {
             match action {
                 Some(Action::Up) => v.selected = v.selected.saturating_sub(1),
@@ -1182,8 +1249,10 @@ impl App {
                 Focus::Flows => self.set_focus(Focus::Packets),
                 Focus::Packets => self.set_focus(Focus::Details),
                 Focus::Details => self.toggle_section(None),
+                Focus::Bytes => {}
             },
             Action::Back => match pane {
+                Focus::Bytes => self.focus = Focus::Details,
                 Focus::Details => self.focus = Focus::Packets,
                 Focus::Packets => self.focus = Focus::Flows,
                 Focus::Flows => self.message = None,
@@ -1192,7 +1261,8 @@ impl App {
                 let next = match pane {
                     Focus::Flows => Focus::Packets,
                     Focus::Packets => Focus::Details,
-                    Focus::Details => Focus::Flows,
+                    Focus::Details => Focus::Bytes,
+                    Focus::Bytes => Focus::Flows,
                 };
                 self.set_focus(next);
                 if self.focus == pane {
@@ -1202,21 +1272,28 @@ impl App {
             }
             Action::PrevPane => {
                 let prev = match pane {
-                    Focus::Flows => Focus::Details,
+                    Focus::Flows => Focus::Bytes,
                     Focus::Packets => Focus::Flows,
                     Focus::Details => Focus::Packets,
+                    Focus::Bytes => Focus::Details,
                 };
+                self.set_focus(prev);
+                if self.focus == pane && pane == Focus::Flows {
+                    // No bytes pane to go to: the details, or wherever is possible.
+                    self.set_focus(Focus::Details);
+                }
                 self.set_focus(prev);
             }
             Action::Expand => match pane {
                 Focus::Details => self.toggle_section(Some(true)),
                 Focus::Flows => self.set_focus(Focus::Packets),
                 Focus::Packets => self.set_focus(Focus::Details),
+                Focus::Bytes => {}
             },
             Action::Collapse => match pane {
                 Focus::Details => self.toggle_section(Some(false)),
                 Focus::Packets => self.focus = Focus::Flows,
-                Focus::Flows => {}
+                Focus::Flows | Focus::Bytes => {}
             },
             Action::EditFilter => {
                 self.filter.editing = true;
@@ -1254,6 +1331,12 @@ impl App {
                 self.picker = Some(Picker { items, selected: 0 });
             }
             Action::Help => self.help = true,
+            Action::Alarms => {
+                // Fresh: alarms walk every flow, so they are otherwise refreshed every 2 s.
+                self.last_alarms = None;
+                self.refresh_summary();
+                self.alarms = true;
+            }
         }
     }
 
@@ -1378,6 +1461,8 @@ impl App {
             Some(Focus::Flows)
         } else if hit(self.areas.packets) {
             Some(Focus::Packets)
+        } else if hit(self.areas.hex) {
+            Some(Focus::Bytes)
         } else if hit(self.areas.details) {
             Some(Focus::Details)
         } else {
@@ -1407,6 +1492,7 @@ impl App {
                     Focus::Flows => (table_body(self.areas.flows), self.flows.offset),
                     Focus::Packets => (table_body(self.areas.packets), self.packets.offset),
                     Focus::Details => (self.areas.tree, self.detail.offset),
+                    Focus::Bytes => (Rect::default(), 0),
                 };
                 if body.contains(pos) {
                     let row = offset + (pos.y - body.y) as usize;
@@ -1417,6 +1503,7 @@ impl App {
                         Focus::Flows => self.flows.rows.len(),
                         Focus::Packets => self.packets.rows.len(),
                         Focus::Details => self.tree().len(),
+                        Focus::Bytes => 0,
                     };
                     if row < n {
                         self.move_to(p, row as i64);
@@ -1439,7 +1526,7 @@ impl App {
             return;
         }
         let stream = match self.focus {
-            Focus::Packets | Focus::Details => self.packets.stream,
+            Focus::Packets | Focus::Details | Focus::Bytes => self.packets.stream,
             Focus::Flows => None,
         };
         let (filter, streams) = match (&self.filter.active, stream) {

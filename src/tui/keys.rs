@@ -29,6 +29,7 @@ pub enum Action {
     Save,
     Presets,
     Servers,
+    Alarms,
     Help,
 }
 
@@ -167,6 +168,11 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[k('i')],
         action: Action::Servers,
         help: "servers: iRTT histogram",
+    },
+    Binding {
+        keys: &[k('a')],
+        action: Action::Alarms,
+        help: "alarms: every one, in full",
     },
     Binding {
         keys: &[k('F')],

@@ -848,7 +848,7 @@ fn alarms_show_in_the_status_bar() {
     let mut app = load("sample-captures/syn-flood.pcap");
     let s = screen(&mut app, 200, 60);
     assert!(
-        s.contains("⚠ SYN flood on 127.0.0.1:18093 (185 half-open)"),
+        s.contains("⚠ SYN flood on 127.0.0.1:18093 (185 incomplete handshakes)"),
         "{s}"
     );
     let s = screen(&mut app, 80, 24);
@@ -958,4 +958,112 @@ fn client_and_server_are_the_same_in_the_tui_and_in_z_hs() {
         }
         assert_eq!(rows, app.store.flows.len(), "{path}");
     }
+}
+
+#[test]
+fn a_good_filter_clears_the_last_filters_error_and_info_fades() {
+    let mut app = load_filtered(HTTP, "tcp", 1000, Limits::default());
+    app.apply_filter("tcp.nonsense == 1");
+    assert!(app
+        .message
+        .as_ref()
+        .unwrap()
+        .1
+        .starts_with("filter not applied"));
+    // The error stays while it is true...
+    app.work(std::time::Instant::now());
+    assert!(app.message.is_some());
+    // ...and goes when a good filter is in force.
+    app.apply_filter("tcp.port == 80");
+    assert!(app.message.is_none(), "{:?}", app.message);
+    // An informational message fades after a while; an error does not.
+    app.message = Some((super::app::Severity::Info, "saved 1 packets to x".into()));
+    app.work(std::time::Instant::now());
+    app.message_seen = app
+        .message_seen
+        .take()
+        .map(|(t, at)| (t, at - super::app::MESSAGE_FOR));
+    app.work(std::time::Instant::now());
+    assert!(app.message.is_none());
+    app.message = Some((super::app::Severity::Error, "cannot save: x".into()));
+    app.work(std::time::Instant::now());
+    app.message_seen = app
+        .message_seen
+        .take()
+        .map(|(t, at)| (t, at - super::app::MESSAGE_FOR));
+    app.work(std::time::Instant::now());
+    assert!(app.message.is_some());
+}
+
+#[test]
+fn alarms_overlay_lists_every_alarm_in_full() {
+    let mut app = load("sample-captures/syn-flood.pcap");
+    ch(&mut app, 'a');
+    assert!(app.alarms);
+    let s = screen(&mut app, 80, 24);
+    assert!(s.contains("alarms · 1 raised"), "{s}");
+    assert!(s.contains("185 incomplete handshakes within"), "{s}");
+    assert!(s.contains("top sources: 127.0.0.1 (185)"), "{s}");
+    ch(&mut app, 'a');
+    assert!(!app.alarms);
+    // Listed in the help.
+    ch(&mut app, '?');
+    assert!(screen(&mut app, 200, 60).contains("alarms: every one, in full"));
+}
+
+#[test]
+fn the_bytes_pane_takes_the_focus_and_scrolls() {
+    let mut app = load(HTTP);
+    key(&mut app, KeyCode::Enter);
+    ch(&mut app, 'j');
+    ch(&mut app, 'j');
+    ch(&mut app, 'j');
+    screen(&mut app, 120, 40);
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(app.focus, Focus::Details);
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(app.focus, Focus::Bytes);
+    let before = screen(&mut app, 120, 40);
+    assert!(before.contains("0000  00 00"), "{before}");
+    ch(&mut app, 'j');
+    ch(&mut app, 'j');
+    let after = screen(&mut app, 120, 40);
+    assert!(
+        !after.contains("0000  00 00") && after.contains("0020  "),
+        "{after}"
+    );
+    // End goes to the last rows; Esc back to the details.
+    ch(&mut app, 'G');
+    let end = screen(&mut app, 120, 40);
+    assert!(end.contains("0090  "), "{end}");
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.focus, Focus::Details);
+}
+
+#[test]
+fn narrow_flows_column_keeps_the_server() {
+    let mut app = load("sample-captures/ipv6-http.pcap");
+    for e in app.store.flows.iter_mut() {
+        // A long client address, as real IPv6 ones are.
+        e.sum.a.0 = "2001:db8:aaaa:bbbb:cccc:dddd:eeee:1".parse().unwrap();
+    }
+    app.store.label_width = 80;
+    let s = screen(&mut app, 80, 24);
+    assert!(s.contains("→ [::1]:18081"), "{s}");
+}
+
+#[test]
+fn refused_flows_have_no_irtt_but_a_syn_to_rst_time() {
+    let app = load(HTTP);
+    let refused = app
+        .store
+        .flows
+        .iter()
+        .find(|e| e.sum.hs.state == crate::track::HsState::Refused)
+        .unwrap();
+    assert_eq!(refused.sum.handshake_rtt(), None);
+    assert_eq!(refused.sum.hs.syn_to_rst(), Some(34_000));
+    let done = &app.store.flows[0].sum;
+    assert_eq!(done.handshake_rtt(), done.irtt_ns);
+    assert_eq!(done.hs.syn_to_rst(), None);
 }

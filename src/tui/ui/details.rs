@@ -135,6 +135,7 @@ pub fn draw(frame: &mut Frame<'_>, a: &Areas, app: &App) {
     } else {
         None
     };
+    let hex_focused = app.focus == Focus::Bytes;
     let bytes = app.packets.selected().and_then(|g| app.store.bytes(g));
     let (bytes_title, lines) = match rec {
         Some(_) => match &bytes {
@@ -142,6 +143,7 @@ pub fn draw(frame: &mut Frame<'_>, a: &Areas, app: &App) {
                 let total = b.len().div_ceil(16);
                 let hh = hex_inner.height as usize;
                 let first = match span {
+                    _ if hex_focused => app.detail.hex_offset.min(total.saturating_sub(hh)),
                     Some((s, _)) if s / 16 >= hh => (s / 16).min(total.saturating_sub(hh)),
                     _ => 0,
                 };
@@ -159,7 +161,8 @@ pub fn draw(frame: &mut Frame<'_>, a: &Areas, app: &App) {
     };
     let hex_block = Block::bordered()
         .title(title("Bytes", &bytes_title))
-        .border_style(theme::border(false));
+        .title_style(theme::title(hex_focused))
+        .border_style(theme::border(hex_focused));
     frame.render_widget(hex_block, a.hex);
     frame.render_widget(Paragraph::new(lines), hex_inner);
 }

@@ -22,10 +22,11 @@ fn columns(
     wide: bool,
     label_w: u16,
 ) -> Vec<(Col, u16, &'static str)> {
+    // The column counts SYNs sent again: say so at every width.
     let (stream_h, rtx_h) = if wide {
         ("Stream", "SYN rtx")
     } else {
-        ("#", "Rtx")
+        ("#", "SYNrtx")
     };
     // One column more for the sort arrow.
     let hw = |h: &str| h.chars().count() as u16 + 1;
@@ -55,14 +56,37 @@ fn columns(
     cols
 }
 
+/// "client → server" in `w` columns: when it does not fit, the client's
+/// address goes first (its port stays), so the server always shows.
+fn fit_label(s: &crate::track::FlowSummary, w: usize) -> String {
+    let full = crate::tui::store::flow_label(s);
+    if full.chars().count() <= w {
+        return full;
+    }
+    let (c, srv) = s.client_server();
+    let short = format!("…:{} → {srv}", c.1);
+    if short.chars().count() <= w {
+        return short;
+    }
+    fmt::fit(&format!("→ {srv}"), w)
+}
+
+fn handshake_rtt(s: &crate::track::FlowSummary) -> Option<i64> {
+    s.handshake_rtt()
+}
+
 fn cell(app: &App, e: &FlowEntry, c: Col, w: u16) -> Cell<'static> {
     let s = &e.sum;
     let right = |t: String| Cell::from(Line::from(t).right_aligned());
     match c {
         Col::Stream => right(s.stream.to_string()),
-        Col::Flow => Cell::from(fmt::fit(&crate::tui::store::flow_label(s), w as usize)),
+        Col::Flow => Cell::from(fit_label(s, w as usize)),
         Col::State => Cell::from(e.state_name()).style(theme::state(s.hs.state)),
-        Col::Irtt => right(s.irtt_ns.map(fmt::duration).unwrap_or_else(|| "—".into())),
+        Col::Irtt => right(
+            handshake_rtt(s)
+                .map(fmt::duration)
+                .unwrap_or_else(|| "—".into()),
+        ),
         Col::SynRtx => right(s.hs.syn_retransmissions().to_string()),
         Col::Packets => right(fmt::count(s.total_frames())),
         Col::Bytes => right(fmt::bytes(s.total_bytes())),

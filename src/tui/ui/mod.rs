@@ -91,7 +91,7 @@ pub fn layout(area: Rect, app: &App) -> Areas {
                 a.flows = f;
                 a.packets = p;
             }
-            Focus::Details => {
+            Focus::Details | Focus::Bytes => {
                 let [p, d] = Layout::vertical([Constraint::Percentage(35), Constraint::Fill(1)])
                     .areas(middle);
                 a.packets = p;
@@ -166,6 +166,9 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
     }
     if let Some(v) = &app.servers {
         servers::draw(frame, area, v);
+    }
+    if app.alarms {
+        status::draw_alarms(frame, area, app);
     }
 }
 

@@ -109,9 +109,9 @@ fn segments(app: &App) -> Vec<Seg> {
     if let Some(first) = app.summary.alarms.first() {
         let n = app.summary.alarms.len();
         let more = if n > 1 {
-            format!(" (+{} more)", n - 1)
+            format!(" (+{} more, a: list)", n - 1)
         } else {
-            String::new()
+            " (a: details)".to_string()
         };
         let style = Style::new()
             .fg(Color::White)
@@ -120,7 +120,7 @@ fn segments(app: &App) -> Vec<Seg> {
         v.push(seg(
             vec![Span::styled(format!("⚠ {}{more}", first.headline()), style)],
             vec![Span::styled(
-                format!("⚠ {n} alarm{}", if n > 1 { "s" } else { "" }),
+                format!("⚠ {n} alarm{} (a)", if n > 1 { "s" } else { "" }),
                 style,
             )],
             0,
@@ -319,4 +319,31 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
         Some((Severity::Info, m)) => line2(Style::new().fg(Color::Cyan), format!(" {m}")),
         None => {}
     }
+}
+
+/// The alarms overlay (`a`): every alarm raised, in full, wrapped to the width.
+pub fn draw_alarms(frame: &mut Frame<'_>, area: Rect, app: &App) {
+    let w = area.width.saturating_sub(4).min(120);
+    let n = app.summary.alarms.len();
+    let title = format!(" alarms · {n} raised · Esc close ");
+    let inner = super::overlay(frame, area, w, area.height.saturating_sub(2), &title);
+    let mut lines = Vec::new();
+    if n == 0 {
+        lines.push(Line::styled(
+            "  no alarms: no SYN flood, no port scan",
+            theme::DIM,
+        ));
+    }
+    for a in &app.summary.alarms {
+        lines.push(Line::styled(
+            format!("⚠ {}", a.headline()),
+            Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+        ));
+        lines.push(Line::from(format!("  {a}")));
+        lines.push(Line::from(""));
+    }
+    frame.render_widget(
+        Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: false }),
+        inner,
+    );
 }
