@@ -181,6 +181,8 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
     let opened = capture::open(&settings.source)?;
     if settings.source.is_live() {
         capture::privileges::drop_to_invoking_user()?;
+    } else {
+        capture::privileges::drop_for_file()?;
     }
     let mut writer = match &settings.write {
         Some(p) => Some(Writer::open(p, opened.link)?),
@@ -200,6 +202,9 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
         settings.fields.clone(),
         settings.fields_opts.clone(),
     );
+    if let SourceSpec::File(path) = &settings.source {
+        printer.set_time_decimals(crate::output::file_time_decimals(path));
+    }
     let mut tracker = Tracker::new(settings.budget);
     tracker.set_analysis(settings.analyze);
     let mut reports = Reports::new(settings.stats.clone());
@@ -260,6 +265,7 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
                             first_ts: first,
                             prev_ts: if frames == 1 { f.ts_ns } else { prev_ts },
                         };
+                        reports.packet(&view);
                         // The tracker saw the packet; the filter decides only what is shown and written.
                         if settings
                             .filter
