@@ -160,7 +160,10 @@ fn time_column_has_the_capture_precision() {
         return;
     }
     for (path, name, _) in common::captures_in(&corpus_dir()) {
-        if name == "lo-not-a-capture.pcap" || name == "zeek-empty.pcap" || name == "lo-http-cut.pcap" {
+        if name == "lo-not-a-capture.pcap"
+            || name == "zeek-empty.pcap"
+            || name == "lo-http-cut.pcap"
+        {
             continue;
         }
         let col = |text: &str| -> Vec<String> {
@@ -362,8 +365,7 @@ fn conv_tcp_rejects_a_bad_filter() {
         assert_eq!(out.code, Some(2), "{f}: {}", out.stdout);
         assert!(out.stdout.is_empty(), "{}", out.stdout);
         assert!(
-            out.stderr
-                .contains(&format!("Filter \"{f}\" is invalid")),
+            out.stderr.contains(&format!("Filter \"{f}\" is invalid")),
             "{}",
             out.stderr
         );

@@ -85,9 +85,17 @@ fn captured_length_over_original_length_decodes_every_captured_byte() {
     let lines: Vec<&str> = ours.stdout.lines().collect();
     // tshark 4.0.17's answers: tcp.len from ip.len, no lost segment after it, frame 6
     // acknowledges frame 5 with 89 bytes in flight.
-    assert_eq!(lines[4], "4\t123\t133\t79\t80\t\t\t\t\t79", "{}", ours.stdout);
+    assert_eq!(
+        lines[4], "4\t123\t133\t79\t80\t\t\t\t\t79",
+        "{}",
+        ours.stdout
+    );
     assert_eq!(lines[5], "5\t64\t64\t10\t90\t\t\t\t\t89", "{}", ours.stdout);
-    assert_eq!(lines[6], "6\t54\t54\t0\t1\t\t\t5\t0.015000000\t", "{}", ours.stdout);
+    assert_eq!(
+        lines[6], "6\t54\t54\t0\t1\t\t\t5\t0.015000000\t",
+        "{}",
+        ours.stdout
+    );
     // The damaged record is marked.
     let marked = hs_tui(&["-r", p, "-T", "fields", "-e", "frame.malformed"]);
     assert_eq!(

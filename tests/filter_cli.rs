@@ -107,7 +107,10 @@ fn presets_list_and_override() {
             &[("HS_TUI_FILTERS", d)],
         );
         assert!(o.status.success(), "{preset}: {}", stderr(&o));
-        String::from_utf8_lossy(&o.stdout).split_whitespace().collect::<Vec<_>>().join(" ")
+        String::from_utf8_lossy(&o.stdout)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
     };
     assert_eq!(
         frames("tests/conformance/esnet-nmap-80-vanilla.pcap", "@web"),
@@ -122,8 +125,7 @@ fn presets_list_and_override() {
 
 #[test]
 fn filter_selects_and_writes_only_matching_packets() {
-    let cap =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/lo-http-curl.pcap");
+    let cap = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/lo-http-curl.pcap");
     let cap = cap.to_str().unwrap();
     let o = hs_tui(
         &[
@@ -182,7 +184,16 @@ fn very_long_filter_chains_run() {
     let cap = cap.to_str().unwrap();
     let frames = |filter: &str| {
         let o = hs_tui(
-            &["-r", cap, "-Y", filter, "-T", "fields", "-e", "frame.number"],
+            &[
+                "-r",
+                cap,
+                "-Y",
+                filter,
+                "-T",
+                "fields",
+                "-e",
+                "frame.number",
+            ],
             &[],
         );
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -193,7 +204,11 @@ fn very_long_filter_chains_run() {
     let or = format!("{}||tcp.flags==0x012", vec!["udp"; n - 1].join("||"));
     // a && b || c && d || ...: 20,000 terms.
     let mixed = format!("{}||tcp.len>0&&tcp", vec!["udp&&tcp"; n / 2 - 1].join("||"));
-    for (long, short) in [(&and, "tcp.len>0"), (&or, "tcp.flags==0x012"), (&mixed, "tcp.len>0")] {
+    for (long, short) in [
+        (&and, "tcp.len>0"),
+        (&or, "tcp.flags==0x012"),
+        (&mixed, "tcp.len>0"),
+    ] {
         assert!(long.len() < 128 * 1024);
         let want = frames(short);
         assert!(!want.is_empty());
@@ -215,7 +230,11 @@ fn a_huge_unknown_name_is_an_error() {
     let o = hs_tui(&["-r", "/nonexistent.pcap", "-Y", &name], &[]);
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
-    assert!(err.contains("is neither a field nor a protocol name"), "{}", &err[..200]);
+    assert!(
+        err.contains("is neither a field nor a protocol name"),
+        "{}",
+        &err[..200]
+    );
     assert!(!err.contains("did you mean"));
     let o = hs_tui(&["-r", "/nonexistent.pcap", "-e", &name], &[]);
     assert_eq!(o.status.code(), Some(2));

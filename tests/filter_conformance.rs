@@ -407,7 +407,11 @@ fn filters_agree_with_tshark() {
         .filter(|p| p.extension().is_some_and(|x| x == "pcap" || x == "pcapng"))
         .collect();
     captures.sort();
-    assert!(captures.len() >= 40, "corpus has {} captures", captures.len());
+    assert!(
+        captures.len() >= 40,
+        "corpus has {} captures",
+        captures.len()
+    );
     let tmp = tempfile::tempdir().expect("temp dir");
     let scen = tmp.path().join("scenarios");
     let script = corpus_dir().join("semantics-scenarios.py");

@@ -214,8 +214,15 @@ fn live_capture_as_root_drops_to_nobody_unless_z_root() {
     };
     for (z, want) in [(None, nobody), (Some("root"), 0), (Some("nobody"), nobody)] {
         let mut cmd = Command::new(bin());
-        cmd.env_remove("SUDO_USER")
-            .args(["-i", "lo", "-f", "tcp port 9", "-a", "duration:2", "-q"]);
+        cmd.env_remove("SUDO_USER").args([
+            "-i",
+            "lo",
+            "-f",
+            "tcp port 9",
+            "-a",
+            "duration:2",
+            "-q",
+        ]);
         if let Some(z) = z {
             cmd.args(["-Z", z]);
         }

@@ -99,13 +99,22 @@ mod tests {
         // Live: -Z, else the sudo user, else nobody; -Z root keeps root.
         assert_eq!(target_user(true, None, None).as_deref(), Some("nobody"));
         assert_eq!(target_user(true, None, Some("")).as_deref(), Some("nobody"));
-        assert_eq!(target_user(true, None, Some("alice")).as_deref(), Some("alice"));
+        assert_eq!(
+            target_user(true, None, Some("alice")).as_deref(),
+            Some("alice")
+        );
         assert_eq!(target_user(true, None, Some("root")), None);
-        assert_eq!(target_user(true, Some("bob"), Some("alice")).as_deref(), Some("bob"));
+        assert_eq!(
+            target_user(true, Some("bob"), Some("alice")).as_deref(),
+            Some("bob")
+        );
         assert_eq!(target_user(true, Some("root"), Some("alice")), None);
         // Files: only with -Z.
         assert_eq!(target_user(false, None, Some("alice")), None);
-        assert_eq!(target_user(false, Some("bob"), None).as_deref(), Some("bob"));
+        assert_eq!(
+            target_user(false, Some("bob"), None).as_deref(),
+            Some("bob")
+        );
         assert_eq!(target_user(false, Some("root"), None), None);
     }
 }

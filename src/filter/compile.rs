@@ -252,12 +252,16 @@ impl Compiler<'_> {
             Expr::Or(v) => {
                 let mut it = v.iter();
                 let first = self.expr(it.next().expect("a chain has operands"))?;
-                it.try_fold(first, |acc, e| Ok::<_, FilterError>(Node::or(acc, self.expr(e)?)))?
+                it.try_fold(first, |acc, e| {
+                    Ok::<_, FilterError>(Node::or(acc, self.expr(e)?))
+                })?
             }
             Expr::And(v) => {
                 let mut it = v.iter();
                 let first = self.expr(it.next().expect("a chain has operands"))?;
-                it.try_fold(first, |acc, e| Ok::<_, FilterError>(Node::and(acc, self.expr(e)?)))?
+                it.try_fold(first, |acc, e| {
+                    Ok::<_, FilterError>(Node::and(acc, self.expr(e)?))
+                })?
             }
             Expr::Not(a) => Node::Not(Box::new(self.expr(a)?)),
             Expr::Test(v) => self.test(v)?,
@@ -965,6 +969,9 @@ mod tests {
         let n = calls();
         assert!(n > 0 && n < fields::FIELDS.len() / 2, "{n} distances");
         let near = "tcp.analysis.duplicate_ack_frme";
-        assert_eq!(suggest(near).as_deref(), Some("tcp.analysis.duplicate_ack_frame"));
+        assert_eq!(
+            suggest(near).as_deref(),
+            Some("tcp.analysis.duplicate_ack_frame")
+        );
     }
 }

@@ -431,7 +431,9 @@ mod tests {
         assert_eq!(canon("tcp or (udp or arp)"), "tcp or (udp or arp)");
         assert_eq!(canon("tcp or udp or arp"), "tcp or udp or arp");
         assert!(matches!(p("tcp or udp or arp"), Expr::Or(ref v) if v.len() == 3));
-        assert!(matches!(p("a and b and c or d"), Expr::Or(ref v) if v.len() == 2 && matches!(v[0], Expr::And(ref w) if w.len() == 3)));
+        assert!(
+            matches!(p("a and b and c or d"), Expr::Or(ref v) if v.len() == 2 && matches!(v[0], Expr::And(ref w) if w.len() == 3))
+        );
         assert_eq!(canon("(tcp or udp) and arp"), "(tcp or udp) and arp");
         assert_eq!(canon("!tcp && udp || !(arp)"), "not tcp and udp or not arp");
         assert_eq!(canon("not (tcp and udp)"), "not (tcp and udp)");

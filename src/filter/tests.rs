@@ -661,9 +661,8 @@ fn flow_fields_select_failed_handshakes() {
 fn very_long_chains_compile_and_evaluate() {
     let cap = capture(f_mixed());
     let n = 20_000;
-    let chain = |op: &str, term: &dyn Fn(usize) -> String| {
-        (0..n).map(term).collect::<Vec<_>>().join(op)
-    };
+    let chain =
+        |op: &str, term: &dyn Fn(usize) -> String| (0..n).map(term).collect::<Vec<_>>().join(op);
     // Every term true for TCP packets: the `and` chain selects what `tcp` selects.
     let and = chain(" and ", &|_| "tcp".to_string());
     // One term true (the last): the `or` chain selects the SYN-only packets.
@@ -714,7 +713,10 @@ fn very_long_chains_compile_and_evaluate() {
         // Printing, re-parsing, cloning, comparing and dropping the tree.
         let ast = super::parser::parse(text).unwrap().unwrap();
         let printed = ast.to_string();
-        assert_eq!(printed.len(), text.replace("&&", "and").replace('!', "not ").len());
+        assert_eq!(
+            printed.len(),
+            text.replace("&&", "and").replace('!', "not ").len()
+        );
         let again = super::parser::parse(&printed).unwrap().unwrap();
         assert!(again == ast.clone());
         drop((ast, again));
@@ -731,7 +733,11 @@ fn deep_nesting_is_a_clean_error() {
         "(".repeat(100_000),
     ] {
         let e = err(&text);
-        assert!(e.contains("nested too deeply"), "{}", &e[..e.len().min(200)]);
+        assert!(
+            e.contains("nested too deeply"),
+            "{}",
+            &e[..e.len().min(200)]
+        );
     }
     // Up to the limit is fine.
     let d = super::parser::MAX_DEPTH;

@@ -461,11 +461,19 @@ fn pcapng_decimals(head: &[u8]) -> Option<usize> {
     };
     let u32_at = |i: usize| -> Option<usize> {
         let b: [u8; 4] = head.get(i..i + 4)?.try_into().ok()?;
-        Some(if le { u32::from_le_bytes(b) } else { u32::from_be_bytes(b) } as usize)
+        Some(if le {
+            u32::from_le_bytes(b)
+        } else {
+            u32::from_be_bytes(b)
+        } as usize)
     };
     let u16_at = |i: usize| -> Option<usize> {
         let b: [u8; 2] = head.get(i..i + 2)?.try_into().ok()?;
-        Some(if le { u16::from_le_bytes(b) } else { u16::from_be_bytes(b) } as usize)
+        Some(if le {
+            u16::from_le_bytes(b)
+        } else {
+            u16::from_be_bytes(b)
+        } as usize)
     };
     // Skip blocks to the first Interface Description Block (type 1).
     let mut at = 0;
