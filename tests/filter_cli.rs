@@ -200,7 +200,7 @@ fn very_long_filter_chains_run() {
         String::from_utf8_lossy(&o.stdout).into_owned()
     };
     let n = 20_000;
-    let and = vec!["tcp.len>0"; n].join("&&");
+    let and = format!("{}&&tcp.len>0", vec!["!udp"; n - 1].join("&&"));
     let or = format!("{}||tcp.flags==0x012", vec!["udp"; n - 1].join("||"));
     // a && b || c && d || ...: 20,000 terms.
     let mixed = format!("{}||tcp.len>0&&tcp", vec!["udp&&tcp"; n / 2 - 1].join("||"));

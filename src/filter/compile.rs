@@ -248,22 +248,40 @@ impl Compiler<'_> {
 
     pub fn expr(&self, e: &Expr) -> R<Node> {
         Ok(match e {
-            // A loop over the chain; `Node::or`/`and` merge nested chains into one node.
-            Expr::Or(v) => {
-                let mut it = v.iter();
-                let first = self.expr(it.next().expect("a chain has operands"))?;
-                it.try_fold(first, |acc, e| {
-                    Ok::<_, FilterError>(Node::or(acc, self.expr(e)?))
-                })?
+            // A loop over the chain, kept plain (no closures or iterator adaptors): this
+            // function recurses once per nesting level, and its frame must stay small.
+            Expr::Or(v) | Expr::And(v) => {
+                let or = matches!(e, Expr::Or(_));
+                let mut nodes = Vec::with_capacity(v.len());
+                for x in v {
+                    nodes.push(self.expr(x)?);
+                }
+                Node::chain(or, nodes)
             }
-            Expr::And(v) => {
-                let mut it = v.iter();
-                let first = self.expr(it.next().expect("a chain has operands"))?;
-                it.try_fold(first, |acc, e| {
-                    Ok::<_, FilterError>(Node::and(acc, self.expr(e)?))
-                })?
+            Expr::Not(a) => {
+                // `not not x` is `x`: a run of `not`s compiles to at most one.
+                let (mut inner, mut odd) = (&**a, true);
+                while let Expr::Not(b) = inner {
+                    (inner, odd) = (b, !odd);
+                }
+                let n = self.expr(inner)?;
+                if odd {
+                    Node::Not(Box::new(n))
+                } else {
+                    n
+                }
             }
-            Expr::Not(a) => Node::Not(Box::new(self.expr(a)?)),
+            _ => self.leaf(e)?,
+        })
+    }
+
+    /// Everything but `and`, `or` and `not`: kept out of `expr`, which recurses once per
+    /// nesting level, so that its stack frame stays small (200 levels of nesting in a
+    /// 2 MiB thread stack, debug build).
+    #[inline(never)]
+    fn leaf(&self, e: &Expr) -> R<Node> {
+        Ok(match e {
+            Expr::Or(_) | Expr::And(_) | Expr::Not(_) => self.expr(e)?,
             Expr::Test(v) => self.test(v)?,
             Expr::Compare {
                 quant,

@@ -143,6 +143,8 @@ impl Parser<'_> {
         self.test()
     }
 
+    // Not inlined into `unary`, which recurses once per nesting level.
+    #[inline(never)]
     fn test(&mut self) -> R<Expr> {
         let quant = if self.is_word("any") {
             self.bump();
