@@ -113,3 +113,60 @@ fn captured_length_over_original_length_decodes_every_captured_byte() {
     let theirs = tshark_cmd(Command::new("tshark").args(&args).env("LC_ALL", "C"));
     assert_eq!(ours.stdout, theirs);
 }
+
+/// A pcapng interface in whole seconds (`if_tsresol` 0) with a 64-bit timestamp near
+/// the top: the seconds overflowed nanoseconds and the capture thread panicked (found
+/// by tests/fuzz_capture.rs). Now it is read like any frame.
+#[test]
+fn a_huge_pcapng_timestamp_is_read_without_panic() {
+    fn block(kind: u32, body: &[u8]) -> Vec<u8> {
+        let len = (12 + body.len()) as u32;
+        let mut v = kind.to_le_bytes().to_vec();
+        v.extend_from_slice(&len.to_le_bytes());
+        v.extend_from_slice(body);
+        v.extend_from_slice(&len.to_le_bytes());
+        v
+    }
+    let mut shb = 0x1a2b_3c4du32.to_le_bytes().to_vec();
+    shb.extend_from_slice(&[1, 0, 0, 0]);
+    shb.extend_from_slice(&[0xff; 8]);
+    // Ethernet, snaplen 0, if_tsresol = 10^0, end of options.
+    let idb = [1, 0, 0, 0, 0, 0, 0, 0, 9, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    let frame = segment(true, 1000, 0, 0x02, &[]);
+    let mut epb = Vec::new();
+    for x in [
+        0u32,
+        0x7fff_ffff,
+        0xffff_ffff,
+        frame.len() as u32,
+        frame.len() as u32,
+    ] {
+        epb.extend_from_slice(&x.to_le_bytes());
+    }
+    epb.extend_from_slice(&frame);
+    while epb.len() % 4 != 0 {
+        epb.push(0);
+    }
+    let mut file = block(0x0a0d_0d0a, &shb);
+    file.extend(block(1, &idb));
+    file.extend(block(6, &epb));
+    file.extend(block(6, &epb));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge-ts.pcapng");
+    std::fs::write(&path, file).unwrap();
+    let out = hs_tui(&[
+        "-r",
+        path.to_str().unwrap(),
+        "-T",
+        "fields",
+        "-e",
+        "tcp.srcport",
+    ]);
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    assert_eq!(
+        (out.code, out.stdout.as_str()),
+        (Some(0), "40000\n40000\n"),
+        "{}",
+        out.stderr
+    );
+}
