@@ -7,7 +7,8 @@
 //! CI runs a bounded number of cases (`HS_TUI_FUZZ_CASES`, default 2,000, and at most
 //! `HS_TUI_FUZZ_SECS`, default 90 s); run longer on demand, e.g.
 //! `HS_TUI_FUZZ_CASES=100000 HS_TUI_FUZZ_SECS=3600 cargo test --release --test fuzz_capture`.
-//! `HS_TUI_FUZZ_SEED` repeats a run (the seed is printed; by default it changes each run).
+//! `HS_TUI_FUZZ_SEED` repeats a run (the seed is printed; by default it changes each run);
+//! `HS_TUI_FUZZ_BIN` fuzzes another hs-tui binary.
 
 mod common;
 
@@ -291,11 +292,19 @@ fn mutate(r: &mut Rng, seeds: &[Vec<u8>]) -> (Vec<u8>, &'static str) {
     (b, what)
 }
 
+/// The binary under test: this build's, or `$HS_TUI_FUZZ_BIN` (a release build, or a
+/// copy kept apart from a shared target directory, for long runs).
+fn binary() -> PathBuf {
+    std::env::var_os("HS_TUI_FUZZ_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(common::bin()))
+}
+
 /// What a run must not do; `None` when it ended well.
 // The child is reaped by `wait4` (for its peak memory), which clippy does not see.
 #[allow(clippy::zombie_processes)]
 fn run_case(file: &Path, args: &[&str]) -> Option<String> {
-    let mut child = Command::new(common::bin())
+    let mut child = Command::new(binary())
         .arg("-r")
         .arg(file)
         .args(args)
@@ -393,7 +402,7 @@ fn mutated_captures_never_crash_hang_or_blow_up() {
     // Every argument set works on a good capture (else every case would "fail").
     let good = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-captures/http-get.pcap");
     for a in ARGS {
-        let o = Command::new(common::bin())
+        let o = Command::new(binary())
             .arg("-r")
             .arg(&good)
             .args(*a)
