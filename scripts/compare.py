@@ -3,7 +3,7 @@
 Usage: scripts/compare.py [BIN] [CAPTURE_DIR]   (prints disagreements per capture)"""
 import subprocess, sys, os, collections
 BIN = sys.argv[1] if len(sys.argv) > 1 else 'target/debug/hs-tui'
-CAP = sys.argv[2] if len(sys.argv) > 2 else '../shared/captures'
+CAP = sys.argv[2] if len(sys.argv) > 2 else 'tests/conformance'
 FIELDS = ['tcp.stream','tcp.seq','tcp.ack','tcp.nxtseq','tcp.len','tcp.flags','tcp.completeness','tcp.analysis.initial_rtt',
           'tcp.window_size','tcp.window_size_scalefactor','tcp.analysis.ack_rtt','tcp.analysis.acks_frame','tcp.analysis.bytes_in_flight',
           'tcp.time_relative','tcp.time_delta','tcp.seq_raw','tcp.ack_raw',

@@ -64,6 +64,17 @@ pub struct Args {
     )]
     pub buffer_mib: i32,
 
+    /// As root, become USER once the capture is open (as tcpdump -Z). Default for a live
+    /// capture: the invoking user under sudo, else nobody; `-Z root` keeps root. A file is
+    /// read as root unless -Z is given
+    #[arg(
+        short = 'Z',
+        long = "relinquish-privileges",
+        value_name = "USER",
+        help_heading = "Capture"
+    )]
+    pub run_as: Option<String>,
+
     /// Stop after reading this many packets
     #[arg(short = 'c', value_name = "COUNT", help_heading = "Capture")]
     pub count: Option<u64>,

@@ -61,6 +61,7 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
+    capture::privileges::set_run_as(args.run_as.clone());
     let settings = pipeline::Settings::from_args(args)?;
     if hs_tui::tui::wanted(args) {
         return hs_tui::tui::run(settings, hs_tui::tui::Options::from_args(args));

@@ -190,6 +190,8 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
     let opened = capture::open(&settings.source)?;
     if settings.source.is_live() {
         capture::privileges::drop_to_invoking_user()?;
+    } else {
+        capture::privileges::drop_for_file()?;
     }
     let mut writer = match &settings.write {
         Some(p) => Some(PcapWriter::create(
@@ -215,10 +217,13 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
         settings.fields.clone(),
         settings.fields_opts.clone(),
     );
+    if let SourceSpec::File(path) = &settings.source {
+        printer.set_time_decimals(crate::output::file_time_decimals(path));
+    }
+    let mut reports = Reports::new(settings.stats.clone());
     let mut engine = Engine::new(settings.budget);
     engine.set_analysis(settings.analyze);
-    engine.track_app(settings.filter.as_ref().is_some_and(Filter::uses_app));
-    let mut reports = Reports::new(settings.stats.clone());
+    engine.track_app(settings.filter.as_ref().is_some_and(Filter::uses_app) || reports.uses_app());
     let want_reports = reports.wanted();
     // Rust's standard output swallows writes to a closed descriptor: say it instead of losing everything.
     if (print_packets || want_reports) && stdout_closed() {
@@ -245,6 +250,7 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
                     for (i, (f, bytes)) in batch.iter().enumerate() {
                         engine.prefetch(&batch.frames, i);
                         let view = engine.process(f, bytes);
+                        reports.packet(&view);
                         // The engine saw the packet; the filter decides only what is shown and written.
                         if settings
                             .filter

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{bin, hs_tui, sample, shared_dir, tshark_available};
+use common::{bin, corpus_dir, hs_tui, require_tool, sample, tshark_cmd};
 use std::io::Read;
 use std::process::{Command, Stdio};
 
@@ -80,19 +80,10 @@ fn fields_options_header_separator_occurrence_quote() {
         "-c",
         "2",
     ]);
+    // tshark 4.0.17's answer, with the same options.
     assert_eq!(
         out.stdout,
-        "frame.number,tcp.port\n\"1\",\"18080\"\n\"2\",\"48734\"\n".replace(
-            "48734",
-            out.stdout
-                .lines()
-                .nth(2)
-                .unwrap()
-                .split(',')
-                .nth(1)
-                .unwrap()
-                .trim_matches('"')
-        )
+        "frame.number,tcp.port\n\"1\",\"18080\"\n\"2\",\"40374\"\n"
     );
     let out = hs_tui(&[
         "-r",
@@ -107,6 +98,88 @@ fn fields_options_header_separator_occurrence_quote() {
         "1",
     ]);
     assert!(out.stdout.trim_end().ends_with(" 18080"), "{}", out.stdout);
+}
+
+/// tshark quotes a multi-valued field as a whole (`"a,b"`), and leaves an absent one bare.
+#[test]
+fn quote_wraps_the_whole_field() {
+    let out = hs_tui(&[
+        "-r",
+        &s(sample("http-get.pcap")),
+        "-T",
+        "fields",
+        "-e",
+        "frame.number",
+        "-e",
+        "udp.port",
+        "-e",
+        "tcp.port",
+        "-e",
+        "ip.addr",
+        "-E",
+        "quote=d",
+        "-c",
+        "2",
+    ]);
+    // tshark 4.0.17's answer, with the same options.
+    assert_eq!(
+        out.stdout,
+        "\"1\"\t\t\"40374,18080\"\t\"127.0.0.1,127.0.0.1\"\n\
+         \"2\"\t\t\"18080,40374\"\t\"127.0.0.1,127.0.0.1\"\n"
+    );
+    let out = hs_tui(&[
+        "-r",
+        &s(sample("http-get.pcap")),
+        "-T",
+        "fields",
+        "-e",
+        "tcp.port",
+        "-E",
+        "quote=s",
+        "-E",
+        "aggregator=/s",
+        "-c",
+        "1",
+    ]);
+    assert_eq!(out.stdout, "'40374 18080'\n");
+}
+
+/// The text output's time column has the capture's precision: 9 decimals for
+/// nanosecond captures (pcap and pcapng), 6 otherwise, as tshark prints it.
+#[test]
+fn time_column_has_the_capture_precision() {
+    let nano = corpus_dir().join("tcpdump-tcp-handshake-nano.pcap");
+    let out = hs_tui(&["-r", &s(nano)]);
+    let times: Vec<&str> = out
+        .stdout
+        .lines()
+        .map(|l| l.split_whitespace().nth(1).unwrap())
+        .collect();
+    assert_eq!(times, ["0.000000000", "0.127521774", "0.127609669"]);
+    if !require_tool("tshark", "time_column_has_the_capture_precision") {
+        return;
+    }
+    for (path, name, _) in common::captures_in(&corpus_dir()) {
+        if name == "lo-not-a-capture.pcap"
+            || name == "zeek-empty.pcap"
+            || name == "lo-http-cut.pcap"
+        {
+            continue;
+        }
+        let col = |text: &str| -> Vec<String> {
+            text.lines()
+                .take(50)
+                .map(|l| l.split_whitespace().nth(1).unwrap_or("").to_string())
+                .collect()
+        };
+        let ours = hs_tui(&["-n", "-c", "50", "-r", &s(path.clone())]);
+        let theirs = tshark_cmd(
+            Command::new("tshark")
+                .args(["-n", "-c", "50", "-r", &s(path.clone())])
+                .env("LC_ALL", "C.UTF-8"),
+        );
+        assert_eq!(col(&ours.stdout), col(&theirs), "{name}");
+    }
 }
 
 #[test]
@@ -240,33 +313,61 @@ fn conv_tcp_matches_tshark_byte_for_byte() {
         sample("many-short.pcap"),
         sample("refused.pcap"),
     ];
-    if let Some(d) = shared_dir() {
-        files.extend(
-            [
-                "zeek-smtp.pcap",
-                "lo-parallel-50.pcap",
-                "zeek-tcp-rst-inject.pcap",
-                "zeek-wikipedia.pcap",
-            ]
-            .map(|f| d.join(f)),
-        );
-    }
-    if !tshark_available() {
-        println!("NOTICE: tshark not installed; -z conv,tcp comparison skipped");
+    let d = corpus_dir();
+    files.extend(
+        [
+            "zeek-smtp.pcap",
+            "lo-parallel-50.pcap",
+            "zeek-tcp-rst-inject.pcap",
+            "zeek-wikipedia.pcap",
+        ]
+        .map(|f| d.join(f)),
+    );
+    if !require_tool("tshark", "conv_tcp_matches_tshark_byte_for_byte") {
         return;
     }
+    // With a filter, only the matching packets count: the side shown first is the source
+    // of a conversation's first matching packet, its start and duration theirs.
+    let zs = [
+        "conv,tcp",
+        "conv,tcp,tcp.len>0",
+        "conv,tcp,tcp.srcport==18080 or tcp.srcport==25",
+        "conv,tcp,frame.number>20",
+        "conv,tcp,tcp.flags.syn==1",
+        "conv,tcp,tcp.analysis.flags",
+    ];
     for f in files {
-        let ours = hs_tui(&["-n", "-q", "-r", &s(f.clone()), "-z", "conv,tcp"]).stdout;
-        let theirs = Command::new("tshark")
-            .args(["-n", "-q", "-r", &s(f.clone()), "-z", "conv,tcp"])
-            .env("LC_ALL", "C.UTF-8")
-            .output()
-            .unwrap();
-        assert_eq!(
-            ours,
-            String::from_utf8_lossy(&theirs.stdout),
+        for z in zs {
+            let ours = hs_tui(&["-n", "-q", "-r", &s(f.clone()), "-z", z]);
+            assert_eq!(ours.code, Some(0), "{}", ours.stderr);
+            let theirs = tshark_cmd(
+                Command::new("tshark")
+                    .args(["-n", "-q", "-r", &s(f.clone()), "-z", z])
+                    .env("LC_ALL", "C.UTF-8"),
+            );
+            assert_eq!(ours.stdout, theirs, "{} -z {z}", f.display());
+        }
+    }
+}
+
+/// tshark refuses a conversation filter that does not compile; so does hs-tui, before
+/// reading anything.
+#[test]
+fn conv_tcp_rejects_a_bad_filter() {
+    for f in ["tcp.flgs", "tcp.port ==", "foo"] {
+        let out = hs_tui(&[
+            "-q",
+            "-r",
+            &s(sample("http-get.pcap")),
+            "-z",
+            &format!("conv,tcp,{f}"),
+        ]);
+        assert_eq!(out.code, Some(2), "{f}: {}", out.stdout);
+        assert!(out.stdout.is_empty(), "{}", out.stdout);
+        assert!(
+            out.stderr.contains(&format!("Filter \"{f}\" is invalid")),
             "{}",
-            f.display()
+            out.stderr
         );
     }
 }
@@ -295,7 +396,7 @@ fn handshake_report_and_summary() {
 
 #[test]
 fn closed_pipe_ends_quietly_with_success() {
-    let Some(d) = shared_dir() else { return };
+    let d = corpus_dir();
     let mut child = Command::new(bin())
         .args([
             "-r",

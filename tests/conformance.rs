@@ -1,12 +1,12 @@
 //! Conformance against tshark 4.0.17: every TCP packet of every capture in
-//! `../shared/captures/` (tshark's answers stored in `expected/`), every
-//! stream's totals, and the crafted edge cases of SEMANTICS.md (written by
-//! `../shared/scenarios/semantics-scenarios.py`, answered by tshark itself
-//! when it is installed). Any disagreement not listed in `KNOWN` fails.
+//! `tests/conformance/` (tshark's answers stored in `expected/`), every
+//! stream's totals, and the crafted edge cases of docs/SEMANTICS.md (written by
+//! `tests/conformance/semantics-scenarios.py`, answered by tshark itself;
+//! without tshark or python3 this is a reported skip, under CI a failure). Any disagreement not listed in `KNOWN` fails.
 
 mod common;
 
-use common::{captures_in, hs_tui, shared_dir, tshark_available};
+use common::{captures_in, corpus_dir, hs_tui, require_tool, tshark_cmd};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
@@ -181,8 +181,8 @@ impl Tally {
 }
 
 #[test]
-fn shared_captures_match_tshark_packet_by_packet() {
-    let Some(dir) = shared_dir() else { return };
+fn corpus_captures_match_tshark_packet_by_packet() {
+    let dir = corpus_dir();
     let mut tally = Tally::default();
     let mut files = 0;
     for (path, name, stem) in captures_in(&dir) {
@@ -196,7 +196,7 @@ fn shared_captures_match_tshark_packet_by_packet() {
         tally.compare(&name, &expected, &got, FIELDS, false);
         files += 1;
     }
-    tally.report(&format!("{files} shared captures"));
+    tally.report(&format!("{files} corpus captures"));
     for f in REQUIRED {
         let t = tally.total[f];
         let b = tally.bad.get(f).copied().unwrap_or(0);
@@ -207,12 +207,12 @@ fn shared_captures_match_tshark_packet_by_packet() {
         "unexplained disagreements:\n{}",
         tally.failures.join("\n")
     );
-    assert!(files >= 40, "expected the shared captures, found {files}");
+    assert!(files >= 40, "expected the corpus captures, found {files}");
 }
 
 #[test]
-fn shared_captures_match_tshark_stream_by_stream() {
-    let Some(dir) = shared_dir() else { return };
+fn corpus_captures_match_tshark_stream_by_stream() {
+    let dir = corpus_dir();
     let mut failures = Vec::new();
     let mut streams = 0;
     for (path, name, stem) in captures_in(&dir) {
@@ -298,28 +298,23 @@ fn shared_captures_match_tshark_stream_by_stream() {
 
 #[test]
 fn crafted_scenarios_match_live_tshark() {
-    let Some(shared) = shared_dir().map(|d| d.join("../scenarios/semantics-scenarios.py")) else {
-        return;
-    };
-    if !tshark_available() {
-        println!("NOTICE: tshark not installed; crafted-scenario conformance skipped");
+    const TEST: &str = "crafted_scenarios_match_live_tshark";
+    let script = corpus_dir().join("semantics-scenarios.py");
+    if !require_tool("tshark", TEST) || !require_tool("python3", TEST) {
         return;
     }
     let out = tempfile::tempdir().unwrap();
-    let status = std::process::Command::new("python3")
-        .arg(&shared)
+    let run = std::process::Command::new("python3")
+        .arg(&script)
         .arg(out.path())
-        .output();
-    match status {
-        Ok(s) if s.status.success() => {}
-        _ => {
-            println!(
-                "NOTICE: could not run {} (python3 missing?); skipped",
-                shared.display()
-            );
-            return;
-        }
-    }
+        .output()
+        .expect("run python3");
+    assert!(
+        run.status.success(),
+        "{} failed: {}",
+        script.display(),
+        String::from_utf8_lossy(&run.stderr)
+    );
     let mut tally = Tally::default();
     let mut files = 0;
     let fields: Vec<&'static str> = FIELDS
@@ -335,13 +330,13 @@ fn crafted_scenarios_match_live_tshark() {
             continue;
         }
         let args = fields_args(&path, &fields);
-        let ts = std::process::Command::new("tshark")
-            .arg("-n")
-            .args(&args)
-            .env("LC_ALL", "C")
-            .output()
-            .unwrap();
-        let expected = parse_tsv(&String::from_utf8_lossy(&ts.stdout));
+        let ts = tshark_cmd(
+            std::process::Command::new("tshark")
+                .arg("-n")
+                .args(&args)
+                .env("LC_ALL", "C"),
+        );
+        let expected = parse_tsv(&ts);
         let got = parse_tsv(&hs_tui(&args).stdout);
         tally.compare(&name, &expected, &got, &fields, true);
         files += 1;
@@ -357,7 +352,7 @@ fn crafted_scenarios_match_live_tshark() {
 
 #[test]
 fn damaged_captures_fail_cleanly_and_keep_what_was_read() {
-    let Some(dir) = shared_dir() else { return };
+    let dir = corpus_dir();
     // Cut in the middle of packet 21: the 20 packets before are printed, then a one-line error.
     let out = hs_tui(&[
         "-r".into(),

@@ -4,24 +4,19 @@
 
 mod common;
 
-use common::bin;
+use common::{bin, require_root};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-fn can_capture() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    let root = unsafe { libc::geteuid() } == 0;
-    if !root {
-        println!("NOTICE: not root; live capture test skipped");
-    }
-    root
+fn can_capture(test: &str) -> bool {
+    require_root(test)
 }
 
 #[test]
 fn handshakes_on_loopback_appear_as_streams() {
-    if !can_capture() {
+    if !can_capture("handshakes_on_loopback_appear_as_streams") {
         return;
     }
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -96,7 +91,7 @@ fn handshakes_on_loopback_appear_as_streams() {
 /// not when the output buffer fills or the capture ends.
 #[test]
 fn live_output_reaches_a_pipe_while_capturing() {
-    if !can_capture() {
+    if !can_capture("live_output_reaches_a_pipe_while_capturing") {
         return;
     }
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -135,7 +130,7 @@ fn live_output_reaches_a_pipe_while_capturing() {
 /// tcpdump does): parsing hostile packets and writing files run as the user.
 #[test]
 fn live_capture_drops_root_for_the_sudo_user() {
-    if !can_capture() {
+    if !can_capture("live_capture_drops_root_for_the_sudo_user") {
         return;
     }
     let name = std::ffi::CString::new("nobody").unwrap();
@@ -143,7 +138,7 @@ fn live_capture_drops_root_for_the_sudo_user() {
     let uid = unsafe {
         let pw = libc::getpwnam(name.as_ptr());
         if pw.is_null() {
-            println!("NOTICE: no user 'nobody'; privilege-drop test skipped");
+            common::skip("live_capture_drops_root", "no user 'nobody'");
             return;
         }
         (*pw).pw_uid
@@ -182,4 +177,126 @@ fn live_capture_drops_root_for_the_sudo_user() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("no-such-user-hs-tui"), "{err}");
+}
+
+/// The real, effective, saved and filesystem user ids of a running process.
+fn uids_of(pid: u32) -> Vec<u32> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .unwrap()
+        .split_whitespace()
+        .map(|x| x.parse().unwrap())
+        .collect()
+}
+
+fn uid_of(user: &str) -> Option<u32> {
+    let name = std::ffi::CString::new(user).unwrap();
+    // SAFETY: getpwnam with a valid C string; the field is read at once.
+    unsafe {
+        let pw = libc::getpwnam(name.as_ptr());
+        (!pw.is_null()).then(|| (*pw).pw_uid)
+    }
+}
+
+/// Run as root without sudo, a live capture parses packets as nobody by default (as
+/// tcpdump); `-Z root` keeps root; `-Z USER` picks the user.
+#[test]
+fn live_capture_as_root_drops_to_nobody_unless_z_root() {
+    const TEST: &str = "live_capture_as_root_drops_to_nobody_unless_z_root";
+    if !can_capture(TEST) {
+        return;
+    }
+    let Some(nobody) = uid_of("nobody") else {
+        common::skip(TEST, "no user 'nobody'");
+        return;
+    };
+    for (z, want) in [(None, nobody), (Some("root"), 0), (Some("nobody"), nobody)] {
+        let mut cmd = Command::new(bin());
+        cmd.env_remove("SUDO_USER").args([
+            "-i",
+            "lo",
+            "-f",
+            "tcp port 9",
+            "-a",
+            "duration:2",
+            "-q",
+        ]);
+        if let Some(z) = z {
+            cmd.args(["-Z", z]);
+        }
+        let child = cmd
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(1000));
+        let uids = uids_of(child.id());
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "-Z {z:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(uids, vec![want; 4], "-Z {z:?}");
+    }
+}
+
+/// A file read as root with `-Z nobody`: the packets are parsed, and the `-w` file
+/// written, as nobody (the file belongs to nobody); without -Z as root.
+#[test]
+fn file_read_with_z_is_parsed_as_that_user() {
+    const TEST: &str = "file_read_with_z_is_parsed_as_that_user";
+    if !can_capture(TEST) {
+        return;
+    }
+    let Some(nobody) = uid_of("nobody") else {
+        common::skip(TEST, "no user 'nobody'");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    // nobody must be able to create the file here.
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o777),
+    )
+    .unwrap();
+    let input = common::sample("http-get.pcap");
+    for (z, owner) in [(Some("nobody"), nobody), (None, 0)] {
+        let out_file = dir.path().join(format!("out-{owner}.pcap"));
+        let mut cmd = Command::new(bin());
+        cmd.env_remove("SUDO_USER")
+            .arg("-r")
+            .arg(&input)
+            .arg("-q")
+            .arg("-w")
+            .arg(&out_file);
+        if let Some(z) = z {
+            cmd.args(["-Z", z]);
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "-Z {z:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let meta = std::fs::metadata(&out_file).unwrap();
+        assert_eq!(
+            std::os::unix::fs::MetadataExt::uid(&meta),
+            owner,
+            "-Z {z:?}"
+        );
+        assert!(meta.len() > 24, "-Z {z:?}: packets written");
+    }
+    // An unknown user is an error before any packet.
+    let out = Command::new(bin())
+        .arg("-r")
+        .arg(&input)
+        .args(["-Z", "no-such-user-hs-tui"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-user-hs-tui"));
 }

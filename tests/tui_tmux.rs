@@ -1,7 +1,9 @@
 //! End-to-end: the real binary in a tmux pane, driven with `send-keys` and
 //! read back with `capture-pane`. Every test uses its own tmux server
-//! (`-L`), so nothing else running tmux is touched. Skipped with a notice
-//! when tmux is missing; the live test also needs root.
+//! (`-L`), so nothing else running tmux is touched. Without tmux (or root, for
+//! the live test) a reported skip; under `CI=true` a failure.
+
+mod common;
 
 use std::path::Path;
 use std::process::Command;
@@ -11,15 +13,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_hs-tui");
 const HTTP: &str = "tests/data/lo-http-refused.pcap";
 const CUT: &str = "tests/data/http-get-cut.pcap";
 
-fn have_tmux() -> bool {
-    let ok = Command::new("tmux")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        eprintln!("tmux not found: skipping the end-to-end TUI test");
-    }
-    ok
+fn have_tmux(test: &str) -> bool {
+    common::require_tool("tmux", test)
 }
 
 /// One tmux server with one pane running a command; killed on drop.
@@ -147,7 +142,7 @@ fn cmd(args: &str) -> String {
 
 #[test]
 fn filter_drill_in_ladder_and_quit() {
-    if !have_tmux() {
+    if !have_tmux("filter_drill_in_ladder_and_quit") {
         return;
     }
     let p = Pane::start("main", 120, 40, &cmd(&format!("-r {HTTP}")));
@@ -192,11 +187,23 @@ fn filter_drill_in_ladder_and_quit() {
 
 #[test]
 fn clear_filter_mouse_free_navigation_and_ctrl_c() {
-    if !have_tmux() {
+    if !have_tmux("clear_filter_mouse_free_navigation_and_ctrl_c") {
         return;
     }
     let p = Pane::start("nav", 80, 24, &cmd(&format!("-r {HTTP}")));
     p.wait_for(&["Flows · 5"]);
+    // Set a filter, see it applied, clear it (Ctrl-U, Enter), see every flow again.
+    p.keys(&["/"]);
+    p.wait_for(&["Filter ▸"]);
+    p.text("hs.state == \"refused\"");
+    p.keys(&["Enter"]);
+    p.wait_for(&["Flows · 1 of 5", "Filter: hs.state == \"refused\""]);
+    p.keys(&["/"]);
+    p.wait_for(&["Filter ▸ hs.state == \"refused\""]);
+    p.keys(&["C-u", "Enter"]);
+    let s = p.wait_for(&["Flows · 5"]);
+    assert!(!s.contains("of 5"), "filter still applied:\n{s}");
+    assert!(!s.contains("Filter: hs.state"), "filter still shown:\n{s}");
     p.keys(&["G"]);
     p.wait_for(&["Packets of stream 4"]);
     p.keys(&["s", "s", "s"]);
@@ -210,7 +217,7 @@ fn clear_filter_mouse_free_navigation_and_ctrl_c() {
 
 #[test]
 fn too_small_then_resized() {
-    if !have_tmux() {
+    if !have_tmux("too_small_then_resized") {
         return;
     }
     let p = Pane::start("small", 70, 20, &cmd(&format!("-r {HTTP}")));
@@ -223,7 +230,7 @@ fn too_small_then_resized() {
 
 #[test]
 fn capture_error_stays_on_screen_and_prints_after_restore() {
-    if !have_tmux() {
+    if !have_tmux("capture_error_stays_on_screen_and_prints_after_restore") {
         return;
     }
     let p = Pane::start("cut", 120, 40, &cmd(&format!("-r {CUT}")));
@@ -238,7 +245,7 @@ fn capture_error_stays_on_screen_and_prints_after_restore() {
 
 #[test]
 fn sigterm_and_panic_restore_the_terminal() {
-    if !have_tmux() {
+    if !have_tmux("sigterm_and_panic_restore_the_terminal") {
         return;
     }
     // After the program, the pane's shell prints the terminal mode: "icanon" means cooked mode is back.
@@ -295,16 +302,14 @@ fn batch_mode_when_not_a_terminal() {
 /// Live capture on `lo` (root only): connections made by the test show up.
 #[test]
 fn live_capture_on_loopback() {
-    if !have_tmux() {
+    if !have_tmux("live_capture_on_loopback") {
         return;
     }
-    // SAFETY: a plain libc call.
-    if unsafe { libc::geteuid() } != 0 {
-        eprintln!("not root: skipping the live capture test");
+    if !common::require_root("live_capture_on_loopback") {
         return;
     }
     if !Path::new("/sys/class/net/lo").exists() {
-        eprintln!("no lo interface: skipping the live capture test");
+        common::skip("live_capture_on_loopback", "no lo interface");
         return;
     }
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -367,7 +372,7 @@ fn live_capture_on_loopback() {
 
 #[test]
 fn display_filter_from_the_command_line_applies_at_start() {
-    if !have_tmux() {
+    if !have_tmux("display_filter_from_the_command_line_applies_at_start") {
         return;
     }
     let p = Pane::start(

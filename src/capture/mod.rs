@@ -539,7 +539,11 @@ fn read_loop<T: Activated + ?Sized>(
                 let h = pkt.header;
                 // With nanosecond precision, tv_usec carries nanoseconds.
                 #[allow(clippy::unnecessary_cast)] // time_t/suseconds_t are not i64 everywhere
-                let ts = h.ts.tv_sec as i64 * 1_000_000_000 + h.ts.tv_usec as i64;
+                // Seconds clamped to +-4e9 (year 2096): a damaged pcapng timestamp gave
+                // seconds that overflowed (found by tests/fuzz_capture.rs), and time
+                // differences must not overflow either.
+                let ts = (h.ts.tv_sec as i64).clamp(-4_000_000_000, 4_000_000_000) * 1_000_000_000
+                    + (h.ts.tv_usec as i64).clamp(0, 999_999_999);
                 classic_offset += 16 + h.caplen as u64;
                 batch.push_decoded(link, number, ts, h.len, pkt.data);
                 if batch.len() >= BATCH || (live && batch_started.elapsed() >= LIVE_FLUSH) {

@@ -1,29 +1,76 @@
-//! Dropping root after the live handle is open, as tcpdump does: the
-//! packet socket stays usable, and nothing else (parsing hostile packets,
-//! writing `-w` files) runs as root.
+//! Dropping root after the capture is open, as tcpdump does: the packet
+//! socket (or the open file) stays usable, and nothing else (parsing hostile
+//! packets, writing `-w` files) runs as root.
+//!
+//! Which user: `-Z USER` when given (`-Z root` keeps root); otherwise, for a
+//! live capture, the invoking user under sudo, else `nobody`. A file read as
+//! root is parsed as root unless `-Z` is given (as tcpdump).
 
 use super::CaptureError;
 use std::ffi::CString;
+use std::sync::OnceLock;
 
-/// If running as root under sudo, become the invoking user. Returns the user
-/// switched to, if any.
+/// The user of `-Z`, set once from the command line before the capture opens.
+static RUN_AS: OnceLock<Option<String>> = OnceLock::new();
+
+/// The unprivileged user a live capture run as root falls back to.
+pub const DEFAULT_USER: &str = "nobody";
+
+/// Record `-Z USER` (call once, before opening the capture).
+pub fn set_run_as(user: Option<String>) {
+    let _ = RUN_AS.set(user);
+}
+
+fn run_as() -> Option<&'static str> {
+    RUN_AS.get().and_then(|u| u.as_deref())
+}
+
+/// The user to become, for a process whose effective user is root: `-Z`, else (live
+/// only) `$SUDO_USER`, else `nobody`. `None`: stay root.
+pub fn target_user(live: bool, z: Option<&str>, sudo_user: Option<&str>) -> Option<String> {
+    let user = match z {
+        Some(u) => u.to_string(),
+        None if !live => return None,
+        None => match sudo_user {
+            Some(u) if !u.is_empty() => u.to_string(),
+            _ => DEFAULT_USER.to_string(),
+        },
+    };
+    (user != "root").then_some(user)
+}
+
+/// After opening a live capture: if root, become the `-Z` user, the invoking sudo
+/// user or `nobody`. Returns the user switched to, if any.
 pub fn drop_to_invoking_user() -> Result<Option<String>, CaptureError> {
+    drop_after_open(true)
+}
+
+/// After opening a capture file: if root and `-Z USER` was given, become that user.
+pub fn drop_for_file() -> Result<Option<String>, CaptureError> {
+    drop_after_open(false)
+}
+
+fn drop_after_open(live: bool) -> Result<Option<String>, CaptureError> {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return Ok(None);
+    }
+    let sudo = std::env::var("SUDO_USER").ok();
+    match target_user(live, run_as(), sudo.as_deref()) {
+        Some(user) => become_user(&user).map(|()| Some(user)),
+        None => Ok(None),
+    }
+}
+
+/// Switch every user and group id (real, effective, saved) to `user`'s.
+fn become_user(user: &str) -> Result<(), CaptureError> {
+    let err = |detail: String| CaptureError::PrivilegeDrop {
+        user: user.to_string(),
+        detail,
+    };
+    let cname = CString::new(user).map_err(|_| err("bad user name".into()))?;
     // SAFETY: plain libc calls; getpwnam's result is copied before any other call.
     unsafe {
-        if libc::geteuid() != 0 {
-            return Ok(None);
-        }
-        let Ok(user) = std::env::var("SUDO_USER") else {
-            return Ok(None);
-        };
-        if user.is_empty() || user == "root" {
-            return Ok(None);
-        }
-        let err = |detail: String| CaptureError::PrivilegeDrop {
-            user: user.clone(),
-            detail,
-        };
-        let cname = CString::new(user.clone()).map_err(|_| err("bad user name".into()))?;
         let pw = libc::getpwnam(cname.as_ptr());
         if pw.is_null() {
             return Err(err("no such user".into()));
@@ -35,6 +82,39 @@ pub fn drop_to_invoking_user() -> Result<Option<String>, CaptureError> {
         if libc::setgid(gid) != 0 || libc::setuid(uid) != 0 {
             return Err(err(std::io::Error::last_os_error().to_string()));
         }
-        Ok(Some(user))
+        // Root must be gone for good.
+        if uid != 0 && libc::setuid(0) == 0 {
+            return Err(err("could still regain root".into()));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn which_user() {
+        // Live: -Z, else the sudo user, else nobody; -Z root keeps root.
+        assert_eq!(target_user(true, None, None).as_deref(), Some("nobody"));
+        assert_eq!(target_user(true, None, Some("")).as_deref(), Some("nobody"));
+        assert_eq!(
+            target_user(true, None, Some("alice")).as_deref(),
+            Some("alice")
+        );
+        assert_eq!(target_user(true, None, Some("root")), None);
+        assert_eq!(
+            target_user(true, Some("bob"), Some("alice")).as_deref(),
+            Some("bob")
+        );
+        assert_eq!(target_user(true, Some("root"), Some("alice")), None);
+        // Files: only with -Z.
+        assert_eq!(target_user(false, None, Some("alice")), None);
+        assert_eq!(
+            target_user(false, Some("bob"), None).as_deref(),
+            Some("bob")
+        );
+        assert_eq!(target_user(false, Some("root"), None), None);
     }
 }

@@ -276,6 +276,12 @@ pub fn decode_into(f: &mut Frame, data: &[u8]) {
     if (data.len() as u32) < wire_len {
         f.truncated = true;
     }
+    // A damaged record header: more bytes captured than were on the wire. Wireshark
+    // decodes every captured byte (the reported length is the larger of the two); so do
+    // we, and say the record is damaged.
+    if data.len() as u32 > wire_len {
+        f.note("captured length larger than original length");
+    }
     let base = data.as_ptr() as usize;
     match link {
         LinkType::Ethernet => {
@@ -387,8 +393,10 @@ fn ip_only(f: &mut Frame, base: usize, data: &[u8]) {
         f.note("IP header malformed or truncated");
         return;
     };
-    // Like Wireshark, believe the IP length only as far as the frame's wire length reaches.
-    let on_wire = f.wire_len.saturating_sub(ip.offset + ip.hdr_len as u32);
+    // Like Wireshark, believe the IP length only as far as the frame's reported length
+    // reaches: the wire length, or the captured length when a damaged record has more.
+    let reported = f.wire_len.max(f.cap_len);
+    let on_wire = reported.saturating_sub(ip.offset + ip.hdr_len as u32);
     let declared = declared.map(|d| d.min(on_wire));
     let (v6, proto_num) = (ip.is_v6(), ip.proto);
     f.protos |= if v6 { proto::IPV6 } else { proto::IP };

@@ -345,7 +345,7 @@ mod tests {
         let mut files: Vec<std::path::PathBuf> = Vec::new();
         for dir in [
             root.join("sample-captures"),
-            root.join("../shared/captures"),
+            root.join("tests/conformance"),
             root.join("tests/data"),
         ] {
             if let Ok(rd) = std::fs::read_dir(&dir) {

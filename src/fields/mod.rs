@@ -937,18 +937,36 @@ pub fn by_name(name: &str) -> Option<&'static Field> {
     index().get(name).map(|&i| &FIELDS[i])
 }
 
+/// Names longer than this get no "did you mean": every known name is far shorter, and
+/// the edit distance is quadratic in the length.
+pub const MAX_SUGGEST_LEN: usize = 64;
+
+#[cfg(test)]
+thread_local! {
+    /// Edit distances computed, so tests can check the suggestion search is bounded.
+    pub static DISTANCES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 /// The registered name closest to `name` (for "did you mean" hints).
 pub fn nearest(name: &str) -> Option<&'static str> {
+    if name.len() > MAX_SUGGEST_LEN {
+        return None;
+    }
+    let limit = |n: &str| 2.max(n.len() / 5);
     FIELDS
         .iter()
+        // The distance is at least the difference in length.
+        .filter(|f| f.name.len().abs_diff(name.len()) <= limit(f.name))
         .map(|f| (edit_distance(name, f.name), f.name))
-        .filter(|&(d, n)| d <= 2.max(n.len() / 5))
+        .filter(|&(d, n)| d <= limit(n))
         .min_by_key(|&(d, _)| d)
         .map(|(_, n)| n)
 }
 
 /// Levenshtein distance on bytes.
 pub fn edit_distance(a: &str, b: &str) -> usize {
+    #[cfg(test)]
+    DISTANCES.with(|c| c.set(c.get() + 1));
     let (a, b) = (a.as_bytes(), b.as_bytes());
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     let mut cur = vec![0; b.len() + 1];
@@ -980,5 +998,11 @@ mod tests {
         assert_eq!(nearest("tcp.flgs"), Some("tcp.flags"));
         assert_eq!(nearest("ip.adr"), Some("ip.addr"));
         assert_eq!(nearest("completely.unknown.thing"), None);
+        // Bounded: a 100 kB name is compared with nothing; a short one with few names.
+        DISTANCES.with(|c| c.set(0));
+        assert_eq!(nearest(&"tcp.x".repeat(20_000)), None);
+        assert_eq!(DISTANCES.with(|c| c.get()), 0);
+        assert_eq!(nearest("tcp.flgs"), Some("tcp.flags"));
+        assert!(DISTANCES.with(|c| c.get()) < FIELDS.len() / 2);
     }
 }

@@ -3,6 +3,12 @@
 //! Printing a tree (`Display`) gives filter text that parses back to the same
 //! tree: operators are printed in their canonical spelling (`==`, `and`),
 //! strings with escapes, and parentheses exactly where precedence needs them.
+//!
+//! `and`/`or` chains are n-ary (one node holding every operand), not nested
+//! binary nodes: a chain of 20,000 terms is then one level deep, so the derived
+//! `Drop`, `Clone`, `PartialEq` and `Debug`, the printer and the compiler never
+//! recurse over its length. Only parentheses and `not` nest, and the parser
+//! limits those (`parser::MAX_DEPTH`).
 
 use super::Span;
 use std::fmt;
@@ -10,8 +16,10 @@ use std::fmt;
 /// A boolean expression.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Expr {
-    Or(Box<Expr>, Box<Expr>),
-    And(Box<Expr>, Box<Expr>),
+    /// `a or b or ...`: two or more operands.
+    Or(Vec<Expr>),
+    /// `a and b and ...`: two or more operands.
+    And(Vec<Expr>),
     Not(Box<Expr>),
     /// A bare value: existence of a field or protocol, or `x & mask` non-zero.
     Test(Operand),
@@ -237,10 +245,26 @@ impl fmt::Display for Paren<'_> {
 impl fmt::Display for Expr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            // Both operators are left-associative, so a right child of the
-            // same precedence needs parentheses to keep its shape.
-            Expr::Or(a, b) => write!(f, "{} or {}", Paren(a, false), Paren(b, b.is_or())),
-            Expr::And(a, b) => write!(f, "{} and {}", Paren(a, a.is_or()), Paren(b, b.is_binary())),
+            // A chain is one node, so an operand that is itself a chain of the
+            // same operator was parenthesized: keep the parentheses to keep its shape.
+            Expr::Or(v) => {
+                for (i, e) in v.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(" or ")?;
+                    }
+                    write!(f, "{}", Paren(e, e.is_or()))?;
+                }
+                Ok(())
+            }
+            Expr::And(v) => {
+                for (i, e) in v.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(" and ")?;
+                    }
+                    write!(f, "{}", Paren(e, e.is_binary()))?;
+                }
+                Ok(())
+            }
             Expr::Not(e) => write!(f, "not {}", Paren(e, e.is_binary())),
             Expr::Test(v) => write!(f, "{v}"),
             Expr::Compare {

@@ -170,19 +170,29 @@ pub fn suggest(name: &str) -> Option<String> {
     if lower != name && resolve(&lower).is_some() {
         return Some(lower);
     }
+    // Known names are short: a long word is no typo of one, and the distance is
+    // quadratic in the word's length (a pasted 100 kB word took 0.8 s).
+    if name.len() > fields::MAX_SUGGEST_LEN {
+        return None;
+    }
+    let limit = |n: &str| if n.len() <= 4 { 1 } else { 2.max(n.len() / 5) };
     let names = fields::FIELDS
         .iter()
         .map(|f| f.name)
         .chain(protocols::NAMES.iter().map(|(n, _)| *n));
     names
+        // The distance is at least the difference in length: skip those too far apart.
+        .filter(|n| n.len().abs_diff(name.len()) <= limit(n))
         .map(|n| (osa_distance(name, n), n))
-        .filter(|&(d, n)| d > 0 && d <= if n.len() <= 4 { 1 } else { 2.max(n.len() / 5) })
+        .filter(|&(d, n)| d > 0 && d <= limit(n))
         .min_by_key(|&(d, _)| d)
         .map(|(_, n)| n.to_string())
 }
 
 /// Edit distance counting an adjacent transposition as one edit ("tsl" -> "tls").
 fn osa_distance(a: &str, b: &str) -> usize {
+    #[cfg(test)]
+    fields::DISTANCES.with(|c| c.set(c.get() + 1));
     let (a, b) = (a.as_bytes(), b.as_bytes());
     let w = b.len() + 1;
     let mut d = vec![0usize; (a.len() + 1) * w];
@@ -238,9 +248,40 @@ impl Compiler<'_> {
 
     pub fn expr(&self, e: &Expr) -> R<Node> {
         Ok(match e {
-            Expr::Or(a, b) => Node::or(self.expr(a)?, self.expr(b)?),
-            Expr::And(a, b) => Node::and(self.expr(a)?, self.expr(b)?),
-            Expr::Not(a) => Node::Not(Box::new(self.expr(a)?)),
+            // A loop over the chain, kept plain (no closures or iterator adaptors): this
+            // function recurses once per nesting level, and its frame must stay small.
+            Expr::Or(v) | Expr::And(v) => {
+                let or = matches!(e, Expr::Or(_));
+                let mut nodes = Vec::with_capacity(v.len());
+                for x in v {
+                    nodes.push(self.expr(x)?);
+                }
+                Node::chain(or, nodes)
+            }
+            Expr::Not(a) => {
+                // `not not x` is `x`: a run of `not`s compiles to at most one.
+                let (mut inner, mut odd) = (&**a, true);
+                while let Expr::Not(b) = inner {
+                    (inner, odd) = (b, !odd);
+                }
+                let n = self.expr(inner)?;
+                if odd {
+                    Node::Not(Box::new(n))
+                } else {
+                    n
+                }
+            }
+            _ => self.leaf(e)?,
+        })
+    }
+
+    /// Everything but `and`, `or` and `not`: kept out of `expr`, which recurses once per
+    /// nesting level, so that its stack frame stays small (200 levels of nesting in a
+    /// 2 MiB thread stack, debug build).
+    #[inline(never)]
+    fn leaf(&self, e: &Expr) -> R<Node> {
+        Ok(match e {
+            Expr::Or(_) | Expr::And(_) | Expr::Not(_) => self.expr(e)?,
             Expr::Test(v) => self.test(v)?,
             Expr::Compare {
                 quant,
@@ -924,5 +965,31 @@ mod tests {
         assert_eq!(suggest("completely.unknown.thing"), None);
         assert_eq!(suggest("80"), None);
         assert_eq!(suggest("10.0.0.1"), None);
+    }
+
+    /// A 100 kB unknown name gets its error without any distance computed (it took
+    /// 0.8 s of quadratic work); names near the limit still get suggestions.
+    #[test]
+    fn suggestions_are_bounded() {
+        let calls = || fields::DISTANCES.with(|c| c.replace(0));
+        calls();
+        let long = format!("tcp.{}", "x".repeat(100_000));
+        assert_eq!(suggest(&long), None);
+        assert_eq!(calls(), 0);
+        let e = Compiler { src: &long }
+            .expr(&super::super::parser::parse(&long).unwrap().unwrap())
+            .err()
+            .expect("unknown name");
+        assert!(e.suggestion.is_none());
+        assert_eq!(calls(), 0);
+        // Only names of about the same length are compared.
+        assert_eq!(suggest("tcp.flgs").as_deref(), Some("tcp.flags"));
+        let n = calls();
+        assert!(n > 0 && n < fields::FIELDS.len() / 2, "{n} distances");
+        let near = "tcp.analysis.duplicate_ack_frme";
+        assert_eq!(
+            suggest(near).as_deref(),
+            Some("tcp.analysis.duplicate_ack_frame")
+        );
     }
 }

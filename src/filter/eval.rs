@@ -564,40 +564,24 @@ impl Src {
 }
 
 impl Node {
-    /// `a or b` / `a and b`, merging chains of the same operator into one
-    /// node so that evaluation loops instead of recursing.
-    pub fn or(a: Node, b: Node) -> Node {
-        match (a, b) {
-            (Node::Any(mut x), Node::Any(y)) => {
-                x.extend(y);
-                Node::Any(x)
+    /// An `or` (`Node::Any`) or `and` (`Node::All`) of `nodes`, with operands that are
+    /// chains of the same operator merged in (one flat loop to evaluate).
+    pub fn chain(or: bool, nodes: Vec<Node>) -> Node {
+        let mut flat = Vec::with_capacity(nodes.len());
+        for n in nodes {
+            match n {
+                Node::Any(v) if or => flat.extend(v),
+                Node::All(v) if !or => flat.extend(v),
+                n => flat.push(n),
             }
-            (Node::Any(mut x), b) => {
-                x.push(b);
-                Node::Any(x)
-            }
-            (a, Node::Any(mut y)) => {
-                y.insert(0, a);
-                Node::Any(y)
-            }
-            (a, b) => Node::Any(vec![a, b]),
         }
-    }
-    pub fn and(a: Node, b: Node) -> Node {
-        match (a, b) {
-            (Node::All(mut x), Node::All(y)) => {
-                x.extend(y);
-                Node::All(x)
-            }
-            (Node::All(mut x), b) => {
-                x.push(b);
-                Node::All(x)
-            }
-            (a, Node::All(mut y)) => {
-                y.insert(0, a);
-                Node::All(y)
-            }
-            (a, b) => Node::All(vec![a, b]),
+        if flat.len() == 1 {
+            return flat.pop().unwrap();
+        }
+        if or {
+            Node::Any(flat)
+        } else {
+            Node::All(flat)
         }
     }
 
@@ -625,13 +609,6 @@ impl Node {
                 Err(v)
             }
         }
-        let fast = |get, op| {
-            Node::Fast(FastTest {
-                get,
-                op,
-                negate: false,
-            })
-        };
         match self {
             Node::Any(v) => leaves(fast_first(v)).map_or_else(Node::Any, Node::FastAny),
             Node::All(v) => leaves(fast_first(v)).map_or_else(Node::All, Node::FastAll),
@@ -642,6 +619,21 @@ impl Node {
                 }
                 other => Node::Not(Box::new(other)),
             },
+            other => other.specialize_leaf(),
+        }
+    }
+
+    /// The leaves of `specialize`, out of the recursion's stack frames.
+    #[inline(never)]
+    fn specialize_leaf(self) -> Node {
+        let fast = |get, op| {
+            Node::Fast(FastTest {
+                get,
+                op,
+                negate: false,
+            })
+        };
+        match self {
             Node::Exists(Src::Field(f)) => match fields::fast_getter(f.name) {
                 Some(get) => fast(get, FastOp::Exists),
                 None => Node::Exists(Src::Field(f)),
@@ -756,6 +748,19 @@ impl Node {
                 .iter()
                 .all(|n| n.eval_fast(p).unwrap_or_else(|| n.eval(p, pool))),
             Node::Not(a) => !a.eval_fast(p).unwrap_or_else(|| a.eval(p, pool)),
+            Node::Fast(_) | Node::FastAll(_) | Node::FastAny(_) => {
+                self.eval_fast(p).unwrap_or(false)
+            }
+            _ => self.eval_leaf(p, pool),
+        }
+    }
+
+    /// The tests that collect values: out of `eval`, which recurses once per nesting
+    /// level, so that its stack frame stays small.
+    #[inline(never)]
+    fn eval_leaf<'a>(&self, p: &PacketView<'a>, pool: &mut Pool<'a>) -> bool {
+        match self {
+            Node::Any(_) | Node::All(_) | Node::Not(_) => self.eval(p, pool),
             Node::Fast(_) | Node::FastAll(_) | Node::FastAny(_) => {
                 self.eval_fast(p).unwrap_or(false)
             }

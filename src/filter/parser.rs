@@ -92,24 +92,31 @@ impl Parser<'_> {
         Ok(())
     }
 
+    /// An `or` chain, collected into one node (see `ast`): no recursion over its length.
     fn expr(&mut self) -> R<Expr> {
-        let mut lhs = self.and_expr()?;
+        let mut v = vec![self.and_expr()?];
         while self.is_word("or") || self.peek().is_some_and(|t| t.tok == Tok::OrOr) {
             self.bump();
-            let rhs = self.and_expr()?;
-            lhs = Expr::Or(Box::new(lhs), Box::new(rhs));
+            v.push(self.and_expr()?);
         }
-        Ok(lhs)
+        Ok(if v.len() == 1 {
+            v.pop().unwrap()
+        } else {
+            Expr::Or(v)
+        })
     }
 
     fn and_expr(&mut self) -> R<Expr> {
-        let mut lhs = self.unary()?;
+        let mut v = vec![self.unary()?];
         while self.is_word("and") || self.peek().is_some_and(|t| t.tok == Tok::AndAnd) {
             self.bump();
-            let rhs = self.unary()?;
-            lhs = Expr::And(Box::new(lhs), Box::new(rhs));
+            v.push(self.unary()?);
         }
-        Ok(lhs)
+        Ok(if v.len() == 1 {
+            v.pop().unwrap()
+        } else {
+            Expr::And(v)
+        })
     }
 
     fn unary(&mut self) -> R<Expr> {
@@ -136,6 +143,8 @@ impl Parser<'_> {
         self.test()
     }
 
+    // Not inlined into `unary`, which recurses once per nesting level.
+    #[inline(never)]
     fn test(&mut self) -> R<Expr> {
         let quant = if self.is_word("any") {
             self.bump();
@@ -422,6 +431,11 @@ mod tests {
         assert!(matches!(p("tcp and udp or arp"), Expr::Or(..)));
         assert!(matches!(p("tcp or udp and arp"), Expr::Or(..)));
         assert_eq!(canon("tcp or (udp or arp)"), "tcp or (udp or arp)");
+        assert_eq!(canon("tcp or udp or arp"), "tcp or udp or arp");
+        assert!(matches!(p("tcp or udp or arp"), Expr::Or(ref v) if v.len() == 3));
+        assert!(
+            matches!(p("a and b and c or d"), Expr::Or(ref v) if v.len() == 2 && matches!(v[0], Expr::And(ref w) if w.len() == 3))
+        );
         assert_eq!(canon("(tcp or udp) and arp"), "(tcp or udp) and arp");
         assert_eq!(canon("!tcp && udp || !(arp)"), "not tcp and udp or not arp");
         assert_eq!(canon("not (tcp and udp)"), "not (tcp and udp)");

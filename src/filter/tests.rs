@@ -215,6 +215,20 @@ fn fast_forms_agree_with_generic_evaluation() {
         .collect();
     files.sort();
     assert!(files.len() >= 4);
+    // From the conformance corpus, so that every expression below selects some packets
+    // and not others: VLAN, Linux cooked, keep-alives, lost segments, port 22, equal ports.
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance");
+    files.extend(
+        [
+            "zeek-http-vlan-0.pcap",
+            "lo-any-sll.pcap",
+            "lo-keepalive.pcap",
+            "zeek-tcp-reassembly.pcap",
+            "zeek-tcp-payload-synack.pcap",
+            "tcpdump-ssh.pcap",
+        ]
+        .map(|f| corpus.join(f)),
+    );
     for file in files {
         let mut pc = pcap::Capture::from_file(&file).unwrap();
         let link = LinkType::from_linktype(pc.get_datalink().0);
@@ -272,11 +286,14 @@ fn fast_forms_agree_with_generic_evaluation() {
         "tcp.analysis.retransmission or tcp.analysis.duplicate_ack",
         "tcp.analysis.zero_window or tcp.analysis.keep_alive or tcp.analysis.out_of_order",
         "tcp.analysis.reused_ports or tcp.analysis.lost_segment",
-        "tcp and ip.addr == 127.0.0.1 and tcp.port in {80, 443} and not tcp.analysis.retransmission and tcp.len >= 0",
+        "tcp and ip.addr == 127.0.0.1 and tcp.port in {80, 443, 18080} and not tcp.analysis.retransmission and tcp.len >= 0",
         "tcp.len > 0 and tcp contains \"GET\"",
         "tcp.srcport == tcp.dstport",
         "tcp.port in {80, tcp.srcport}",
     ];
+    // Expressions that select every packet or none of this corpus, and why that is right.
+    const ALWAYS_OR_NEVER: &[&str] = &[];
+    let mut trivial = Vec::new();
     for e in exprs {
         let fast = Filter::compile(e).unwrap_or_else(|err| panic!("{e}: {err}"));
         let generic = Filter::compile_with(e, false).unwrap();
@@ -303,8 +320,17 @@ fn fast_forms_agree_with_generic_evaluation() {
             n_fast += 1;
         }
         assert!(n_fast > 100, "{e}");
-        let _ = hits;
+        // An expression that selects every packet or none would let the fast and the
+        // generic forms agree while both are wrong.
+        if !ALWAYS_OR_NEVER.contains(&e) && (hits == 0 || hits == n_fast) {
+            trivial.push(format!("{e}: {hits} of {n_fast}"));
+        }
     }
+    assert!(
+        trivial.is_empty(),
+        "expressions selecting all packets or none:\n{}",
+        trivial.join("\n")
+    );
     // The common filters really are fast: no value vectors at all.
     for e in ["tcp and ip.addr == 10.0.0.1 and tcp.port in {80, 443} and not tcp.analysis.retransmission and tcp.len >= 0", "tcp.flags.syn == 1 and tcp.flags.ack == 0"] {
         assert!(!Filter::compile(e).unwrap().needs_pool, "{e}");
@@ -633,6 +659,136 @@ fn flow_fields_select_failed_handshakes() {
     assert_eq!(matching("hs.state == \"refused\"", &cap), [2]);
 }
 
+/// `and`/`or` chains far longer than tshark takes (16,000 terms) compile, print and
+/// evaluate without recursing over their length (they overflowed the stack at 2,396).
+#[test]
+fn very_long_chains_compile_and_evaluate() {
+    let cap = capture(f_mixed());
+    let n = 20_000;
+    let chain =
+        |op: &str, term: &dyn Fn(usize) -> String| (0..n).map(term).collect::<Vec<_>>().join(op);
+    // Every term true for TCP packets: the `and` chain selects what `tcp` selects.
+    let and = chain(" and ", &|_| "tcp".to_string());
+    // One term true (the last): the `or` chain selects the SYN-only packets.
+    let or = chain(" or ", &|i| {
+        if i == n - 1 {
+            "tcp.flags == 0x002".to_string()
+        } else {
+            format!("tcp.port == {}", 60_000 + i % 5_000)
+        }
+    });
+    // Pairs joined by `or`: `a and b or c and d or ...`.
+    let mixed = chain(" or ", &|i| {
+        if i == n - 1 {
+            "tcp and tcp.flags.syn == 1".to_string()
+        } else {
+            format!("tcp.port == {} and udp", 1 + i % 60_000)
+        }
+    });
+    // The `||`/`&&` spellings, with `not` in each term.
+    let symbols = chain(" && ", &|_| "!udp".to_string());
+    for (text, same_as) in [
+        (&and, "tcp"),
+        (&or, "tcp.flags == 0x002"),
+        (&mixed, "tcp.flags.syn == 1"),
+        (&symbols, "!udp"),
+    ] {
+        let want = matching(same_as, &cap);
+        assert!(!want.is_empty() && want.len() < cap.len(), "{same_as}");
+        assert_eq!(matching(text, &cap), want, "{same_as}");
+        // The generic (not specialized) evaluation too.
+        let generic = Filter::compile_with(text, false).unwrap();
+        let first = cap[0].frame.ts_ns;
+        let got: Vec<u64> = cap
+            .iter()
+            .filter(|p| {
+                generic.matches(&PacketView {
+                    frame: &p.frame,
+                    bytes: &p.bytes,
+                    meta: p.meta.as_ref(),
+                    flow: p.flow.as_ref(),
+                    first_ts: first,
+                    prev_ts: first,
+                    app: p.app,
+                })
+            })
+            .map(|p| p.frame.number)
+            .collect();
+        assert_eq!(got, want, "{same_as} (generic)");
+        // Printing, re-parsing, cloning, comparing and dropping the tree.
+        let ast = super::parser::parse(text).unwrap().unwrap();
+        let printed = ast.to_string();
+        assert_eq!(
+            printed.len(),
+            text.replace("&&", "and").replace('!', "not ").len()
+        );
+        let again = super::parser::parse(&printed).unwrap().unwrap();
+        assert!(again == ast.clone());
+        drop((ast, again));
+    }
+}
+
+/// Nesting (parentheses, `not`) has a limit: a clean error, not a stack overflow.
+#[test]
+fn deep_nesting_is_a_clean_error() {
+    for text in [
+        format!("{}tcp{}", "(".repeat(10_000), ")".repeat(10_000)),
+        format!("{}tcp", "not ".repeat(10_000)),
+        format!("{}tcp", "!".repeat(10_000)),
+        "(".repeat(100_000),
+    ] {
+        let e = err(&text);
+        assert!(
+            e.contains("nested too deeply"),
+            "{}",
+            &e[..e.len().min(200)]
+        );
+    }
+    // Up to the limit, nesting that builds a tree as deep compiles and evaluates in a
+    // test thread's 2 MiB stack (debug build): 117 `not`s overflowed it (found by
+    // tests/fuzz_filter.rs).
+    let d = super::parser::MAX_DEPTH;
+    let cap = capture(f_mixed());
+    let want = matching("tcp.flags.syn == 1", &cap);
+    for text in [
+        format!(
+            "{}tcp.flags.syn == 1{}",
+            "tcp and (".repeat(d - 1),
+            ")".repeat(d - 1)
+        ),
+        format!(
+            "{}tcp.flags.syn == 1{}",
+            "frame.number == 0 or (".repeat(d - 1),
+            ")".repeat(d - 1)
+        ),
+        format!("{}tcp.flags.syn == 1", "not ".repeat(d - 1 - (d - 1) % 2)),
+        format!(
+            "{}tcp.flags.syn == 1{}",
+            "not (udp or not (".repeat((d - 1) / 4),
+            "))".repeat((d - 1) / 4)
+        ),
+    ] {
+        assert_eq!(matching(&text, &cap), want, "{}", &text[..60]);
+        let generic = Filter::compile_with(&text, false).unwrap();
+        let first = cap[0].frame.ts_ns;
+        let n = cap
+            .iter()
+            .filter(|p| {
+                generic.matches(&PacketView {
+                    frame: &p.frame,
+                    bytes: &p.bytes,
+                    meta: p.meta.as_ref(),
+                    flow: p.flow.as_ref(),
+                    first_ts: first,
+                    prev_ts: first,
+                    app: p.app,
+                })
+            })
+            .count();
+        assert_eq!(n, want.len());
+    }
+}
+
 #[test]
 fn filter_api() {
     let f = Filter::compile("tcp.port == 80").unwrap();
@@ -881,8 +1037,8 @@ fn test_expr() -> impl Strategy<Value = Expr> {
 fn expr() -> impl Strategy<Value = Expr> {
     test_expr().prop_recursive(5, 32, 2, |inner| {
         prop_oneof![
-            (inner.clone(), inner.clone()).prop_map(|(a, b)| Expr::Or(Box::new(a), Box::new(b))),
-            (inner.clone(), inner.clone()).prop_map(|(a, b)| Expr::And(Box::new(a), Box::new(b))),
+            prop::collection::vec(inner.clone(), 2..4).prop_map(Expr::Or),
+            prop::collection::vec(inner.clone(), 2..4).prop_map(Expr::And),
             inner.prop_map(|a| Expr::Not(Box::new(a))),
         ]
     })

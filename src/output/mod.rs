@@ -104,9 +104,16 @@ pub struct Printer {
     line: String,
     vals: Vec<Value<'static>>,
     count: u64,
+    /// Decimals of the text output's time column: the capture's timestamp precision.
+    time_decimals: usize,
 }
 
 impl Printer {
+    /// Decimals of the text output's time column (see `file_time_decimals`).
+    pub fn set_time_decimals(&mut self, decimals: usize) {
+        self.time_decimals = decimals;
+    }
+
     pub fn new(format: Format, fields: Vec<&'static Field>, opts: FieldsOptions) -> Printer {
         // The fast path prints plain numbers; quoting and occurrence picking keep the generic path.
         let plain = opts.quote.is_none();
@@ -123,6 +130,7 @@ impl Printer {
             opts,
             line: String::with_capacity(256),
             vals: Vec::new(),
+            time_decimals: 6,
             count: 0,
         }
     }
@@ -168,7 +176,7 @@ impl Printer {
         self.line.clear();
         match self.format {
             Format::Fields => self.fields_line(p),
-            Format::Text | Format::Tui => text_line(p, &mut self.line),
+            Format::Text | Format::Tui => text_line_with(p, &mut self.line, self.time_decimals),
             Format::Json => self.json(p, false),
             Format::Ek => self.json(p, true),
             Format::Ndjson => self.ndjson(p),
@@ -233,17 +241,19 @@ impl Printer {
                 ('l', n) => &vals[n - 1..],
                 _ => &vals,
             };
+            // tshark quotes the whole field, not each of its values: "a,b".
+            let quote = opts.quote.filter(|_| !picked.is_empty());
+            if let Some(q) = quote {
+                line.push(q);
+            }
             for (j, v) in picked.iter().enumerate() {
                 if j > 0 {
                     line.push_str(&opts.aggregator);
                 }
-                if let Some(q) = opts.quote {
-                    line.push(q);
-                    v.write(f.ty, line);
-                    line.push(q);
-                } else {
-                    v.write(f.ty, line);
-                }
+                v.write(f.ty, line);
+            }
+            if let Some(q) = quote {
+                line.push(q);
             }
         }
         line.push('\n');
@@ -405,16 +415,106 @@ fn json_value(v: &Value<'_>, ty: FieldType) -> String {
     }
 }
 
-/// tshark's default line, with the handshake phase appended for TCP.
+/// tshark's default line, with the handshake phase appended for TCP (microsecond times).
 pub fn text_line(p: &PacketView<'_>, s: &mut String) {
+    text_line_with(p, s, 6)
+}
+
+/// The time column with `decimals` places: 9 for a nanosecond capture, as tshark.
+fn rel_time(ns: i64, decimals: usize) -> String {
+    if decimals == 9 {
+        // From the integer: an f64 has too few digits for nanoseconds of a long capture.
+        let sign = if ns < 0 { "-" } else { "" };
+        let a = ns.unsigned_abs();
+        format!("{sign}{}.{:09}", a / 1_000_000_000, a % 1_000_000_000)
+    } else {
+        format!("{:.*}", decimals, ns as f64 / 1e9)
+    }
+}
+
+/// The timestamp precision of a capture file, as decimals (6 or 9) for the time column:
+/// tshark prints what the file records. Standard input and unreadable files: 6.
+pub fn file_time_decimals(path: &std::path::Path) -> usize {
+    use std::io::Read as _;
+    let mut head = [0u8; 512];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .unwrap_or(0);
+    time_decimals_of(&head[..n])
+}
+
+/// See `file_time_decimals`: from the first bytes of the file.
+pub fn time_decimals_of(head: &[u8]) -> usize {
+    match head.get(..4) {
+        Some([0xa1, 0xb2, 0x3c, 0x4d]) | Some([0x4d, 0x3c, 0xb2, 0xa1]) => 9,
+        Some([0x0a, 0x0d, 0x0d, 0x0a]) => pcapng_decimals(head).unwrap_or(6),
+        _ => 6,
+    }
+}
+
+/// 9 when a pcapng file's first interface has nanosecond `if_tsresol`; `None` when
+/// absent (microseconds), another resolution, or not within `head`.
+fn pcapng_decimals(head: &[u8]) -> Option<usize> {
+    let le = match head.get(8..12)? {
+        [0x4d, 0x3c, 0x2b, 0x1a] => true,
+        [0x1a, 0x2b, 0x3c, 0x4d] => false,
+        _ => return None,
+    };
+    let u32_at = |i: usize| -> Option<usize> {
+        let b: [u8; 4] = head.get(i..i + 4)?.try_into().ok()?;
+        Some(if le {
+            u32::from_le_bytes(b)
+        } else {
+            u32::from_be_bytes(b)
+        } as usize)
+    };
+    let u16_at = |i: usize| -> Option<usize> {
+        let b: [u8; 2] = head.get(i..i + 2)?.try_into().ok()?;
+        Some(if le {
+            u16::from_le_bytes(b)
+        } else {
+            u16::from_be_bytes(b)
+        } as usize)
+    };
+    // Skip blocks to the first Interface Description Block (type 1).
+    let mut at = 0;
+    loop {
+        let (kind, len) = (u32_at(at)?, u32_at(at + 4)?);
+        if len < 12 || len % 4 != 0 {
+            return None;
+        }
+        if kind == 1 {
+            // Options after link type (2), reserved (2) and snaplen (4).
+            let (mut o, end) = (at + 16, at + len - 4);
+            while o + 4 <= end {
+                let (code, olen) = (u16_at(o)?, u16_at(o + 2)?);
+                if code == 0 {
+                    return None;
+                }
+                if code == 9 && olen >= 1 {
+                    let r = *head.get(o + 4)?;
+                    // Nanoseconds (10^-9) give 9 decimals; anything else is printed as
+                    // microseconds here.
+                    return (r == 9).then_some(9);
+                }
+                o += 4 + olen.div_ceil(4) * 4;
+            }
+            return None;
+        }
+        at += len;
+    }
+}
+
+/// `text_line` with the time column's decimals given.
+pub fn text_line_with(p: &PacketView<'_>, s: &mut String, decimals: usize) {
     use std::fmt::Write as _;
     let f = p.frame;
-    let rel = (f.ts_ns - p.first_ts) as f64 / 1e9;
+    let rel = rel_time(f.ts_ns - p.first_ts, decimals);
     let (src, dst) = endpoints(f);
     let info = fields::info::info(p);
     let _ = write!(
         s,
-        "{:>5} {:>10.6} {:>12} → {:<12} {} {} {}",
+        "{:>5} {:>10} {:>12} → {:<12} {} {} {}",
         f.number,
         rel,
         src,

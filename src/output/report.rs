@@ -29,6 +29,12 @@ impl Stats {
         if z == "conv,tcp" {
             self.conv_tcp = Some(String::new());
         } else if let Some(f) = z.strip_prefix("conv,tcp,") {
+            // As tshark: a filter that does not compile is an error before any packet.
+            if let Err(e) = crate::filter::Filter::compile(f) {
+                return Err(format!(
+                    "Couldn't register conversations tap: Filter \"{f}\" is invalid - {e}"
+                ));
+            }
             self.conv_tcp = Some(f.to_string());
         } else if z == "hs" || z == "hs,flows" {
             self.hs_flows = true;
@@ -66,10 +72,28 @@ struct Row {
 
 const MAX_SERVERS: usize = 100_000;
 
+/// One conversation of `-z conv,tcp,FILTER`, counted from the packets that match.
+struct ConvRow {
+    /// A is the source of the first matching packet (tshark's order).
+    a: Endpoint,
+    b: Endpoint,
+    /// Frames and bytes sent by A, by B.
+    frames: [u32; 2],
+    bytes: [u64; 2],
+    first_ts: i64,
+    last_ts: i64,
+}
+
 /// Collects what the reports need from every stream.
 #[derive(Default)]
 pub struct Reports {
     stats: Stats,
+    /// The filter of `-z conv,tcp,FILTER`: tshark counts only the packets it matches.
+    conv_filter: Option<crate::filter::Filter>,
+    /// Its conversations, in the order of their first matching packet, and their
+    /// index by stream.
+    conv_rows: Vec<ConvRow>,
+    conv_index: FoldMap<u32, usize>,
     rows: Vec<Row>,
     by_state: FoldMap<&'static str, u64>,
     servers: FoldMap<Endpoint, ServerTally>,
@@ -83,11 +107,58 @@ pub struct Reports {
 impl Reports {
     pub fn new(stats: Stats) -> Reports {
         let alarms = Alarms::new(stats.alarms);
+        // `Stats::parse` checked that the filter compiles.
+        let conv_filter = stats
+            .conv_tcp
+            .as_deref()
+            .filter(|f| !f.trim().is_empty())
+            .and_then(|f| crate::filter::Filter::compile(f).ok());
         Reports {
             stats,
             alarms,
+            conv_filter,
             ..Reports::default()
         }
+    }
+
+    /// Every packet, before the display filter: `-z conv,tcp,FILTER` counts the TCP
+    /// packets its filter matches (not ICMP-quoted headers, as without a filter).
+    /// Does a report's filter test `tls`/`http` (the engine must follow them)?
+    pub fn uses_app(&self) -> bool {
+        self.conv_filter.as_ref().is_some_and(|f| f.uses_app())
+    }
+
+    pub fn packet(&mut self, v: &crate::fields::PacketView<'_>) {
+        let Some(flt) = &self.conv_filter else { return };
+        let (Some(meta), Some(flow), Some(tcp)) = (v.meta, v.flow, v.frame.tcp.as_ref()) else {
+            return;
+        };
+        if tcp.quoted || !flt.matches(v) {
+            return;
+        }
+        let (src, dst) = if meta.dir == 0 {
+            (flow.a, flow.b)
+        } else {
+            (flow.b, flow.a)
+        };
+        let ts = v.frame.ts_ns;
+        let n = self.conv_rows.len();
+        let i = *self.conv_index.entry(meta.stream).or_insert(n);
+        if i == n {
+            self.conv_rows.push(ConvRow {
+                a: src,
+                b: dst,
+                frames: [0; 2],
+                bytes: [0; 2],
+                first_ts: ts,
+                last_ts: ts,
+            });
+        }
+        let r = &mut self.conv_rows[i];
+        let d = usize::from(r.a != src);
+        r.frames[d] += 1;
+        r.bytes[d] += v.frame.wire_len as u64;
+        r.last_ts = ts;
     }
 
     pub fn set_capture_start(&mut self, ts: i64) {
@@ -151,7 +222,7 @@ impl Reports {
     }
 
     /// `-z conv,tcp`, in tshark 4.0.17's exact layout (SEMANTICS.md §8).
-    fn write_conv(&self, w: &mut dyn Write, filter: &str) -> io::Result<()> {
+    fn write_conv(&mut self, w: &mut dyn Write, filter: &str) -> io::Result<()> {
         let rule = "=".repeat(80);
         let mut s = String::new();
         let _ = writeln!(s, "{rule}\nTCP Conversations");
@@ -167,19 +238,28 @@ impl Reports {
         let pad = " ".repeat(59);
         let _ = writeln!(s, "{pad}|       <-      | |       ->      | |     Total     |    Relative    |   Duration   |");
         let _ = writeln!(s, "{pad}| Frames  Bytes | | Frames  Bytes | | Frames  Bytes |      Start     |              |");
-        let mut rows: Vec<&Row> = self
-            .rows
-            .iter()
-            .filter(|r| r.conv_frames[0] + r.conv_frames[1] > 0)
-            .collect();
-        // Sorted by total frames, descending; ties keep first-seen (stream) order.
-        rows.sort_by_key(|r| std::cmp::Reverse(r.conv_frames[0] as u64 + r.conv_frames[1] as u64));
+        // With a filter, the conversations of the matching packets; without, every stream's.
+        let mut rows: Vec<ConvRow> = if self.conv_filter.is_some() {
+            std::mem::take(&mut self.conv_rows)
+        } else {
+            self.rows
+                .iter()
+                .filter(|r| r.conv_frames[0] + r.conv_frames[1] > 0)
+                .map(|r| ConvRow {
+                    a: r.a,
+                    b: r.b,
+                    frames: r.conv_frames,
+                    bytes: r.conv_bytes,
+                    first_ts: r.first_ts,
+                    last_ts: r.last_ts,
+                })
+                .collect()
+        };
+        // Sorted by total frames, descending; ties keep first-seen order.
+        rows.sort_by_key(|r| std::cmp::Reverse(r.frames[0] as u64 + r.frames[1] as u64));
         let start = self.capture_first_ts.unwrap_or(0);
         for r in rows {
-            let (to_a, from_a) = (
-                (r.conv_frames[1], r.conv_bytes[1]),
-                (r.conv_frames[0], r.conv_bytes[0]),
-            );
+            let (to_a, from_a) = ((r.frames[1], r.bytes[1]), (r.frames[0], r.bytes[0]));
             let _ = writeln!(
                 s,
                 "{:<26} <-> {:<26}  {:>6} {:<9}  {:>6} {:<9}  {:>6} {:<9}  {:>14.9}   {:>12.4}",

@@ -102,6 +102,8 @@ pub fn run(settings: Settings, opts: Options) -> anyhow::Result<ExitCode> {
     let opened = capture::open(&settings.source)?;
     if settings.source.is_live() {
         capture::privileges::drop_to_invoking_user()?;
+    } else {
+        capture::privileges::drop_for_file()?;
     }
     let file_size = match &settings.source {
         SourceSpec::File(p) => std::fs::metadata(p).ok().map(|m| m.len()),
