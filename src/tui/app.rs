@@ -1535,13 +1535,14 @@ impl App {
             // The quick filter judges flows: decided here, even while its job runs.
             (Active::Quick(q), None) => (
                 None,
-                Some(StreamSet::from_iter(
+                Some(
                     self.store
                         .flows
                         .iter()
                         .filter(|e| q.matches(e))
-                        .map(|e| e.sum.stream),
-                )),
+                        .map(|e| e.sum.stream)
+                        .collect(),
+                ),
             ),
             (Active::None, None) => (None, None),
         };

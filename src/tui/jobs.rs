@@ -38,7 +38,13 @@ impl StreamSet {
         v[stream as usize] = true;
         StreamSet(v)
     }
-    pub fn from_iter(streams: impl IntoIterator<Item = u32>) -> StreamSet {
+    pub fn contains(&self, s: u32) -> bool {
+        self.0.get(s as usize).copied().unwrap_or(false)
+    }
+}
+
+impl FromIterator<u32> for StreamSet {
+    fn from_iter<I: IntoIterator<Item = u32>>(streams: I) -> StreamSet {
         let mut v = Vec::new();
         for s in streams {
             if v.len() <= s as usize {
@@ -47,9 +53,6 @@ impl StreamSet {
             v[s as usize] = true;
         }
         StreamSet(v)
-    }
-    pub fn contains(&self, s: u32) -> bool {
-        self.0.get(s as usize).copied().unwrap_or(false)
     }
 }
 
