@@ -272,12 +272,12 @@ fn drill_in_and_back_out() {
     let mut app = load(HTTP);
     assert_eq!(app.focus, Focus::Flows);
     ch(&mut app, 'j');
-    assert_eq!(app.flows.sel, 1);
+    assert_eq!(app.flows.list.sel, 1);
     assert_eq!(app.packets.stream, Some(1));
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.focus, Focus::Packets);
     ch(&mut app, 'G');
-    assert_eq!(app.packets.sel, 11);
+    assert_eq!(app.packets.list.sel, 11);
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.focus, Focus::Details);
     let tree = app.tree();
@@ -288,7 +288,7 @@ fn drill_in_and_back_out() {
         .iter()
         .position(|l| l.header && l.section == detail::Section::Tcp)
         .unwrap();
-    app.detail.sel = tcp;
+    app.detail.list.sel = tcp;
     key(&mut app, KeyCode::Enter);
     assert!(!app.tree().iter().any(|l| l.field == Some("tcp.seq")));
     key(&mut app, KeyCode::Right);
@@ -308,20 +308,20 @@ fn navigation_keys_clamp() {
     let mut app = load(HTTP);
     screen(&mut app, 80, 24);
     key(&mut app, KeyCode::Up);
-    assert_eq!(app.flows.sel, 0);
+    assert_eq!(app.flows.list.sel, 0);
     key(&mut app, KeyCode::PageDown);
-    assert_eq!(app.flows.sel, 4);
+    assert_eq!(app.flows.list.sel, 4);
     assert!(
         !app.flows.follow,
         "paging to the end does not start following; G does"
     );
     ch(&mut app, 'g');
-    assert_eq!(app.flows.sel, 0);
+    assert_eq!(app.flows.list.sel, 0);
     assert!(!app.flows.follow);
     ch(&mut app, 'G');
     assert!(app.flows.follow);
     key(&mut app, KeyCode::PageUp);
-    assert_eq!(app.flows.sel, 0);
+    assert_eq!(app.flows.list.sel, 0);
     assert!(!app.flows.follow);
 }
 
@@ -353,7 +353,7 @@ fn toggles() {
     assert!(app.help);
     ch(&mut app, 'j');
     assert_eq!(
-        app.flows.sel, 0,
+        app.flows.list.sel, 0,
         "keys other than close do nothing under the help"
     );
     key(&mut app, KeyCode::Esc);
@@ -516,10 +516,10 @@ fn mouse_selects_and_scrolls() {
         body.y + 3,
         MouseEventKind::Down(MouseButton::Left),
     );
-    assert_eq!(app.flows.sel, 3);
+    assert_eq!(app.flows.list.sel, 3);
     assert_eq!(app.packets.stream, Some(3));
     click(&mut app, body.x + 5, body.y, MouseEventKind::ScrollDown);
-    assert_eq!(app.flows.sel, 4);
+    assert_eq!(app.flows.list.sel, 4);
     let pbody = app::table_body(app.areas.packets);
     click(
         &mut app,
@@ -528,7 +528,7 @@ fn mouse_selects_and_scrolls() {
         MouseEventKind::Down(MouseButton::Left),
     );
     assert_eq!(app.focus, Focus::Packets);
-    assert_eq!(app.packets.sel, 1);
+    assert_eq!(app.packets.list.sel, 1);
     click(&mut app, 3, 0, MouseEventKind::Down(MouseButton::Left));
     assert!(app.filter.editing);
 }
@@ -623,7 +623,7 @@ fn follows_new_flows_live_unless_scrolled() {
         app.ingest(b);
     }
     app.settle();
-    assert_eq!(app.flows.sel, 4, "follows the newest flow");
+    assert_eq!(app.flows.list.sel, 4, "follows the newest flow");
     ch(&mut app, 'k');
     assert!(!app.flows.follow);
     // New flows arrive (other ports): the selection stays.
@@ -638,7 +638,7 @@ fn follows_new_flows_live_unless_scrolled() {
     }
     app.settle();
     assert_eq!(app.flows.rows.len(), 7);
-    assert_eq!(app.flows.sel, 3, "stays where the user scrolled");
+    assert_eq!(app.flows.list.sel, 3, "stays where the user scrolled");
 }
 
 #[test]
@@ -691,7 +691,7 @@ fn record_budget_is_said_and_bytes_come_from_the_file() {
     key(&mut app, KeyCode::Enter);
     ch(&mut app, 'G');
     key(&mut app, KeyCode::Enter);
-    app.flows.sel = 3;
+    app.flows.list.sel = 3;
     app.sync_packets(true);
     let g = app.packets.rows[0];
     // Bytes are read back from the capture file by offset.

@@ -112,11 +112,11 @@ pub fn draw(frame: &mut Frame<'_>, a: &Areas, app: &App) {
     frame.render_widget(block, tree_block);
     let h = a.tree.height as usize;
     let w = a.tree.width as usize;
-    let start = app.detail.offset.min(tree.len());
+    let start = app.detail.list.offset.min(tree.len());
     let end = (start + h).min(tree.len());
     let mut lines: Vec<Line> = Vec::with_capacity(end - start);
     for (i, l) in tree[start..end].iter().enumerate() {
-        let selected = start + i == app.detail.sel;
+        let selected = start + i == app.detail.list.sel;
         let mut line = tree_line(l, w);
         if selected {
             line = line.style(theme::selected(focused));
@@ -131,7 +131,7 @@ pub fn draw(frame: &mut Frame<'_>, a: &Areas, app: &App) {
     // Bytes, scrolled so the selected line's bytes show.
     let hex_inner = crate::tui::app::pane_body(a.hex);
     let span = if focused {
-        tree.get(app.detail.sel).and_then(|l| l.span)
+        tree.get(app.detail.list.sel).and_then(|l| l.span)
     } else {
         None
     };

@@ -130,14 +130,14 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
         app.store.label_width as u16,
     );
     let h = body.height as usize;
-    let start = v.offset.min(v.rows.len());
+    let start = v.list.offset.min(v.rows.len());
     let end = (start + h).min(v.rows.len());
     let rows: Vec<Row> = v.rows[start..end]
         .iter()
         .enumerate()
         .filter_map(|(i, &stream)| {
             let e = app.store.flow(stream)?;
-            let selected = start + i == v.sel;
+            let selected = start + i == v.list.sel;
             let mut cells = vec![Cell::from(if selected { "▶" } else { " " })];
             cells.extend(cols.iter().map(|&(c, w, _)| cell(app, e, c, w)));
             let style = if selected {

@@ -147,7 +147,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
     let (client, server) = e.sum.client_server();
     let w = inner.width as usize;
     let h = inner.height.saturating_sub(1) as usize;
-    let start = v.offset.min(v.rows.len());
+    let start = v.list.offset.min(v.rows.len());
     let end = (start + h).min(v.rows.len());
     let rows: Vec<(u64, &PacketRec)> = v.rows[start..end]
         .iter()
@@ -183,7 +183,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
     );
     lines.push(Line::styled(head, theme::HEADER));
     for (i, ((g, r), t)) in rows.iter().zip(times).enumerate() {
-        let selected = start + i == v.sel;
+        let selected = start + i == v.list.sel;
         let to_server = arrow(r) == "→";
         let arrow_s = arrow_text(to_server, &label(app, r), lanes);
         let rem = remarks(app, *g, r);

@@ -142,7 +142,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
         .border_style(theme::border(focused));
     let body = table_body(area);
     let h = body.height as usize;
-    let start = v.offset.min(v.rows.len());
+    let start = v.list.offset.min(v.rows.len());
     let end = (start + h).min(v.rows.len());
     let visible: Vec<(u64, &PacketRec)> = v.rows[start..end]
         .iter()
@@ -209,7 +209,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
         .into_iter()
         .enumerate()
         .map(|(i, t)| {
-            let selected = start + i == v.sel;
+            let selected = start + i == v.list.sel;
             let style = if selected {
                 t.style.patch(theme::selected(focused))
             } else {

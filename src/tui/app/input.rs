@@ -1,0 +1,366 @@
+//! Keys and mouse.
+
+use super::*;
+
+impl App {
+    // ---------------------------------------------------------------- input
+
+    /// Handle one key press.
+    pub fn on_key(&mut self, ev: KeyEvent) {
+        if ev.kind == KeyEventKind::Release {
+            return;
+        }
+        if self.filter.editing {
+            self.on_filter_key(ev);
+            return;
+        }
+        let action = keys::action_for(&ev);
+        if self.picker.is_some() {
+            self.on_picker(action);
+            return;
+        }
+        if self.alarms {
+            if matches!(action, Some(Action::Alarms | Action::Back | Action::Quit)) {
+                self.alarms = false;
+            }
+            return;
+        }
+        if let Some(v) = self.servers.as_mut() {
+            match action {
+                Some(Action::Up) => v.selected = v.selected.saturating_sub(1),
+                Some(Action::Down) => {
+                    v.selected = (v.selected + 1).min(v.rows.len().saturating_sub(1))
+                }
+                Some(Action::Back | Action::Quit | Action::Servers) => self.servers = None,
+                _ => {}
+            }
+            return;
+        }
+        if self.help {
+            if matches!(action, Some(Action::Help | Action::Back | Action::Quit)) {
+                self.help = false;
+            }
+            return;
+        }
+        if let Some(a) = action {
+            self.on_action(a);
+        }
+    }
+
+    pub fn on_action(&mut self, a: Action) {
+        let pane = self.focus;
+        match a {
+            Action::Quit => self.quit = true,
+            Action::Up => self.move_by(pane, -1),
+            Action::Down => self.move_by(pane, 1),
+            Action::PageUp => self.move_by(pane, -(self.page(pane) as i64)),
+            Action::PageDown => self.move_by(pane, self.page(pane) as i64),
+            Action::Top => {
+                if pane == Focus::Flows {
+                    self.flows.follow = false;
+                }
+                self.move_to(pane, 0)
+            }
+            Action::Bottom => {
+                if pane == Focus::Flows {
+                    self.flows.follow = true;
+                }
+                self.move_to(pane, i64::MAX / 2)
+            }
+            Action::Enter => match pane {
+                Focus::Flows => self.set_focus(Focus::Packets),
+                Focus::Packets => self.set_focus(Focus::Details),
+                Focus::Details => self.toggle_section(None),
+                Focus::Bytes => {}
+            },
+            Action::Back => match pane {
+                Focus::Bytes => self.focus = Focus::Details,
+                Focus::Details => self.focus = Focus::Packets,
+                Focus::Packets => self.focus = Focus::Flows,
+                Focus::Flows => self.message = None,
+            },
+            Action::NextPane => {
+                let next = match pane {
+                    Focus::Flows => Focus::Packets,
+                    Focus::Packets => Focus::Details,
+                    Focus::Details => Focus::Bytes,
+                    Focus::Bytes => Focus::Flows,
+                };
+                self.set_focus(next);
+                if self.focus == pane {
+                    // Nothing selected to go to: wrap around.
+                    self.focus = Focus::Flows;
+                }
+            }
+            Action::PrevPane => {
+                let prev = match pane {
+                    Focus::Flows => Focus::Bytes,
+                    Focus::Packets => Focus::Flows,
+                    Focus::Details => Focus::Packets,
+                    Focus::Bytes => Focus::Details,
+                };
+                self.set_focus(prev);
+                if self.focus == pane && pane == Focus::Flows {
+                    // No bytes pane to go to: the details, or wherever is possible.
+                    self.set_focus(Focus::Details);
+                }
+                self.set_focus(prev);
+            }
+            Action::Expand => match pane {
+                Focus::Details => self.toggle_section(Some(true)),
+                Focus::Flows => self.set_focus(Focus::Packets),
+                Focus::Packets => self.set_focus(Focus::Details),
+                Focus::Bytes => {}
+            },
+            Action::Collapse => match pane {
+                Focus::Details => self.toggle_section(Some(false)),
+                Focus::Packets => self.focus = Focus::Flows,
+                Focus::Flows | Focus::Bytes => {}
+            },
+            Action::EditFilter => {
+                self.filter.editing = true;
+                self.filter.input = self.filter.applied.clone();
+                self.filter.cursor = self.filter.input.len();
+                self.filter.hist_pos = None;
+                self.filter.recheck();
+            }
+            Action::Pause => {
+                self.paused = !self.paused;
+                if !self.paused {
+                    self.flows.dirty = true;
+                }
+            }
+            Action::ToggleSeq => self.raw_seq = !self.raw_seq,
+            Action::CycleTime => self.time = self.time.next(),
+            Action::CycleSort => {
+                self.sort = self.sort.next();
+                self.sort_desc = self.sort.default_desc();
+                self.flows.follow = false;
+                self.rebuild_flows();
+            }
+            Action::ReverseSort => {
+                self.sort_desc = !self.sort_desc;
+                self.flows.follow = false;
+                self.rebuild_flows();
+            }
+            Action::ToggleLadder => self.ladder = !self.ladder,
+            Action::Save => self.start_save(),
+            Action::Servers => {
+                self.servers = Some(ServersView::build(self.store.flows.iter().map(|f| &f.sum)));
+            }
+            Action::Presets => {
+                let (items, _) = crate::filter::presets::all();
+                self.picker = Some(Picker { items, selected: 0 });
+            }
+            Action::Help => self.help = true,
+            Action::Alarms => {
+                // Fresh: alarms walk every flow, so they are otherwise refreshed every 2 s.
+                self.last_alarms = None;
+                self.refresh_summary();
+                self.alarms = true;
+            }
+        }
+    }
+
+    pub(super) fn on_picker(&mut self, action: Option<Action>) {
+        let Some(p) = self.picker.as_mut() else {
+            return;
+        };
+        match action {
+            Some(Action::Up) => p.selected = p.selected.saturating_sub(1),
+            Some(Action::Down) => {
+                p.selected = (p.selected + 1).min(p.items.len().saturating_sub(1))
+            }
+            Some(Action::Back | Action::Quit | Action::Presets) => self.picker = None,
+            Some(Action::Enter) => {
+                let Some(item) = p.items.get(p.selected).cloned() else {
+                    self.picker = None;
+                    return;
+                };
+                self.picker = None;
+                // A placeholder without a default needs a value: let the user type it.
+                match required_placeholder(&item.expr) {
+                    Some(var) => {
+                        self.on_action(Action::EditFilter);
+                        self.filter.input = format!("@{}:{var}=", item.name);
+                        self.filter.cursor = self.filter.input.len();
+                        self.filter.recheck();
+                    }
+                    None => self.apply_filter(&format!("@{}", item.name)),
+                }
+            }
+            _ => {}
+        }
+    }
+
+    pub(super) fn on_filter_key(&mut self, ev: KeyEvent) {
+        let f = &mut self.filter;
+        let ctrl = ev.modifiers.contains(KeyModifiers::CONTROL);
+        match ev.code {
+            KeyCode::Enter => {
+                f.editing = false;
+                let text = f.input.clone();
+                self.apply_filter(&text);
+                return;
+            }
+            KeyCode::Esc => {
+                f.editing = false;
+                f.input = f.applied.clone();
+                f.check = Ok(());
+                return;
+            }
+            KeyCode::Char('c') if ctrl => {
+                f.editing = false;
+                f.input = f.applied.clone();
+                return;
+            }
+            KeyCode::Char('u') if ctrl => {
+                f.input.clear();
+                f.cursor = 0;
+            }
+            KeyCode::Up => {
+                if f.history.is_empty() {
+                    return;
+                }
+                let i = match f.hist_pos {
+                    None => f.history.len() - 1,
+                    Some(i) => i.saturating_sub(1),
+                };
+                f.hist_pos = Some(i);
+                f.input = f.history[i].clone();
+                f.cursor = f.input.len();
+            }
+            KeyCode::Down => match f.hist_pos {
+                Some(i) if i + 1 < f.history.len() => {
+                    f.hist_pos = Some(i + 1);
+                    f.input = f.history[i + 1].clone();
+                    f.cursor = f.input.len();
+                }
+                Some(_) => {
+                    f.hist_pos = None;
+                    f.input.clear();
+                    f.cursor = 0;
+                }
+                None => {}
+            },
+            KeyCode::Left => f.cursor = prev_boundary(&f.input, f.cursor),
+            KeyCode::Right => f.cursor = next_boundary(&f.input, f.cursor),
+            KeyCode::Home => f.cursor = 0,
+            KeyCode::End => f.cursor = f.input.len(),
+            KeyCode::Backspace => {
+                if f.cursor > 0 {
+                    let p = prev_boundary(&f.input, f.cursor);
+                    f.input.replace_range(p..f.cursor, "");
+                    f.cursor = p;
+                }
+            }
+            KeyCode::Delete => {
+                if f.cursor < f.input.len() {
+                    let n = next_boundary(&f.input, f.cursor);
+                    f.input.replace_range(f.cursor..n, "");
+                }
+            }
+            KeyCode::Char(c) if !ctrl => {
+                f.input.insert(f.cursor, c);
+                f.cursor += c.len_utf8();
+            }
+            _ => return,
+        }
+        f.recheck();
+    }
+
+    /// Handle a mouse event: click selects, the wheel scrolls.
+    pub fn on_mouse(&mut self, ev: MouseEvent) {
+        if self.help || self.areas.too_small {
+            return;
+        }
+        let pos = Position {
+            x: ev.column,
+            y: ev.row,
+        };
+        let hit = |r: Rect| r.contains(pos);
+        let pane = if hit(self.areas.flows) {
+            Some(Focus::Flows)
+        } else if hit(self.areas.packets) {
+            Some(Focus::Packets)
+        } else if hit(self.areas.hex) {
+            Some(Focus::Bytes)
+        } else if hit(self.areas.details) {
+            Some(Focus::Details)
+        } else {
+            None
+        };
+        match ev.kind {
+            MouseEventKind::ScrollUp | MouseEventKind::ScrollDown => {
+                let d = if ev.kind == MouseEventKind::ScrollUp {
+                    -3
+                } else {
+                    3
+                };
+                if let Some(p) = pane {
+                    if p == Focus::Flows {
+                        self.flows.follow = false;
+                    }
+                    self.move_by(p, d);
+                }
+            }
+            MouseEventKind::Down(MouseButton::Left) => {
+                if hit(self.areas.filter) && !self.filter.editing {
+                    self.on_action(Action::EditFilter);
+                    return;
+                }
+                let Some(p) = pane else { return };
+                let (body, offset) = match p {
+                    Focus::Flows => (table_body(self.areas.flows), self.flows.list.offset),
+                    Focus::Packets => (table_body(self.areas.packets), self.packets.list.offset),
+                    Focus::Details => (self.areas.tree, self.detail.list.offset),
+                    Focus::Bytes => (Rect::default(), 0),
+                };
+                if body.contains(pos) {
+                    let row = offset + (pos.y - body.y) as usize;
+                    if p == Focus::Flows {
+                        self.flows.follow = false;
+                    }
+                    let n = match p {
+                        Focus::Flows => self.flows.rows.len(),
+                        Focus::Packets => self.packets.rows.len(),
+                        Focus::Details => self.tree().len(),
+                        Focus::Bytes => 0,
+                    };
+                    if row < n {
+                        self.move_to(p, row as i64);
+                    }
+                }
+                self.set_focus(p);
+            }
+            _ => {}
+        }
+    }
+}
+
+pub(super) fn prev_boundary(s: &str, i: usize) -> usize {
+    s[..i]
+        .char_indices()
+        .next_back()
+        .map(|(p, _)| p)
+        .unwrap_or(0)
+}
+
+pub(super) fn next_boundary(s: &str, i: usize) -> usize {
+    s[i..].chars().next().map(|c| i + c.len_utf8()).unwrap_or(i)
+}
+
+/// The first `${NAME}` placeholder of a preset that has no `:-default`.
+pub(super) fn required_placeholder(expr: &str) -> Option<String> {
+    let mut rest = expr;
+    while let Some(i) = rest.find("${") {
+        let tail = &rest[i + 2..];
+        let end = tail.find('}')?;
+        let inner = &tail[..end];
+        if !inner.contains(":-") {
+            return Some(inner.to_string());
+        }
+        rest = &tail[end..];
+    }
+    None
+}
