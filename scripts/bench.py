@@ -20,8 +20,9 @@ import argparse, os, resource, struct, subprocess, sys, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(ROOT, 'bench-data')
-HS = os.path.join(ROOT, 'target/release/hs-tui')
-BARE = os.path.join(ROOT, 'target/release/examples/bare_loop')
+TARGET = os.environ.get('CARGO_TARGET_DIR', os.path.join(ROOT, 'target'))
+HS = os.path.join(TARGET, 'release/hs-tui')
+BARE = os.path.join(TARGET, 'release/examples/bare_loop')
 
 
 def csum(b):

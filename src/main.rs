@@ -7,8 +7,26 @@ use hs_tui::{capture, fields, pipeline};
 use std::io::Write;
 use std::process::ExitCode;
 
+/// Was descriptor 1 closed at exec? Set by `probe_stdout`, which the C
+/// runtime calls from `.init_array` before Rust's runtime reopens closed
+/// standard descriptors on /dev/null (after which a closed stdout and
+/// `> /dev/null` look alike).
+static STDOUT_CLOSED_AT_START: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+extern "C" fn probe_stdout() {
+    // SAFETY: F_GETFD only inspects the descriptor table.
+    if unsafe { libc::fcntl(1, libc::F_GETFD) } == -1 {
+        STDOUT_CLOSED_AT_START.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+#[used]
+#[link_section = ".init_array"]
+static PROBE_STDOUT: extern "C" fn() = probe_stdout;
+
 fn main() -> ExitCode {
-    pipeline::guard_stdout();
+    pipeline::set_stdout_closed(STDOUT_CLOSED_AT_START.load(std::sync::atomic::Ordering::Relaxed));
     let args = Args::parse();
     match run(&args) {
         Ok(code) => code,

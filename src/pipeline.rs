@@ -12,7 +12,6 @@ use crate::output::{FieldsOptions, Format, Printer};
 use crate::track::Budget;
 use anyhow::{anyhow, bail, Context};
 use std::io::{self, BufWriter, Write};
-use std::os::fd::AsFd;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -150,30 +149,12 @@ pub fn install_signal_flag() -> Arc<AtomicBool> {
 
 static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
 
-/// Call first thing in `main`: was descriptor 1 closed when we started
-/// (`hs-tui ... >&-`)? Rust's runtime opens /dev/null read-write in its
-/// place before `main` (so no later file takes descriptor 1); a shell's
-/// `> /dev/null` opens it write-only. Output is then refused rather than lost.
-pub fn guard_stdout() {
-    use std::os::unix::fs::MetadataExt;
-    let Ok(null) = std::fs::metadata("/dev/null") else {
-        return;
-    };
-    let fd1 = std::fs::File::from(match std::io::stdout().as_fd().try_clone_to_owned() {
-        Ok(fd) => fd,
-        Err(_) => {
-            STDOUT_CLOSED.store(true, Ordering::Relaxed);
-            return;
-        }
-    });
-    let is_null = fd1
-        .metadata()
-        .is_ok_and(|m| m.rdev() == null.rdev() && m.mode() & libc::S_IFMT == libc::S_IFCHR);
-    // SAFETY: F_GETFL only reads the descriptor's flags.
-    let flags = unsafe { libc::fcntl(1, libc::F_GETFL) };
-    if flags == -1 || (is_null && flags & libc::O_ACCMODE == libc::O_RDWR) {
-        STDOUT_CLOSED.store(true, Ordering::Relaxed);
-    }
+/// `main` says whether descriptor 1 was closed when the process started
+/// (`hs-tui ... >&-`). Rust's runtime opens /dev/null in its place before
+/// `main`, so only a check that runs earlier can tell (see main.rs).
+/// Output is then refused rather than lost.
+pub fn set_stdout_closed(closed: bool) {
+    STDOUT_CLOSED.store(closed, Ordering::Relaxed);
 }
 
 fn stdout_closed() -> bool {

@@ -126,3 +126,21 @@ fn a_reader_that_stops_early_ends_quietly() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn dev_null_opened_read_write_is_not_a_closed_output() {
+    // Python's subprocess.DEVNULL (and systemd) open /dev/null read-write.
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "'{}' -r {SAMPLE} 1<>/dev/null",
+            env!("CARGO_BIN_EXE_hs-tui")
+        ))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
