@@ -114,12 +114,18 @@ fn main() {
     let start = Instant::now();
     let mut first_rows = None;
     let mut n_turn = 0u64;
+    let mut worst = (Duration::ZERO, [Duration::ZERO; 3], 0u64);
     loop {
         let t = Instant::now();
         app.pump(&running.events, t + INGEST_BUDGET);
-        app.work(Instant::now() + WORK_BUDGET);
+        let t1 = Instant::now();
+        app.work(t1 + WORK_BUDGET);
+        let t2 = Instant::now();
         render(&mut term, &mut app).unwrap();
         let d = t.elapsed();
+        if d > worst.0 {
+            worst = (d, [t1 - t, t2 - t1, t2.elapsed()], app.store.counts.frames);
+        }
         if start.elapsed() < Duration::from_secs(3) {
             turns_first.push(d);
         } else {
@@ -142,8 +148,6 @@ fn main() {
         }
     }
     let load = start.elapsed();
-    // One more turn: the engine's stream state is released once everything is in.
-    app.work(Instant::now() + WORK_BUDGET);
     let rss1 = rss_mib();
     peak_rss = peak_rss.max(rss1);
     let n = app.store.counts.frames;
@@ -159,6 +163,14 @@ fn main() {
         spread(&mut turns_first)
     );
     println!("turns later in the load: {}", spread(&mut turns));
+    println!(
+        "  longest turn {}: ingest {} + background work {} + draw {}, at packet {}",
+        ms(worst.0),
+        ms(worst.1[0]),
+        ms(worst.1[1]),
+        ms(worst.1[2]),
+        worst.2
+    );
     println!("key + draw during the load: {}", spread(&mut keys));
     println!(
         "memory: peak RSS {:.0} MiB (+{:.0} MiB), {:.0} bytes/packet at the peak, {:.0} after the load",
@@ -174,13 +186,27 @@ fn main() {
         hs_tui::track::STREAM_BYTES
     );
 
+    if std::env::var_os("HS_TUI_BENCH_PAUSE").is_some() {
+        std::thread::sleep(Duration::from_secs(2));
+    }
     let mut keys = Vec::new();
+    let mut slowest = (Duration::ZERO, 0, Duration::ZERO);
     for i in 0..200 {
         let t = Instant::now();
         key(&mut app, if i % 2 == 0 { 'j' } else { 'G' });
+        let handled = t.elapsed();
         render(&mut term, &mut app).unwrap();
         keys.push(t.elapsed());
+        if t.elapsed() > slowest.0 {
+            slowest = (t.elapsed(), i, handled);
+        }
     }
+    println!(
+        "  slowest key after the load: #{} ({}, of which handling the key {})",
+        slowest.1,
+        ms(slowest.0),
+        ms(slowest.2)
+    );
     println!("key + draw after the load: {}", spread(&mut keys));
 
     for filter in [

@@ -163,14 +163,23 @@ pub struct Args {
     #[arg(long = "idle-timeout", value_name = "SECONDS", help_heading = "Limits")]
     pub idle_timeout: Option<f64>,
 
-    /// Interactive view: packets kept in memory, with up to 128 bytes of frame data each; the oldest go first (bytes, then rows; flows stay)
+    /// Interactive view: packet records kept in memory (frame bytes stay in the file); beyond it the oldest leave memory, flows stay, and filters and saves still read the whole file
     #[arg(
         long = "tui-max-packets",
         value_name = "N",
-        default_value_t = 2_000_000,
+        default_value_t = 20_000_000,
         help_heading = "Limits"
     )]
     pub tui_max_packets: usize,
+
+    /// Interactive view of a live capture or standard input: disk for the spool file that holds frame bytes (MiB)
+    #[arg(
+        long = "tui-spool-mb",
+        value_name = "MIB",
+        default_value_t = 4096,
+        help_heading = "Limits"
+    )]
+    pub tui_spool_mb: u64,
 
     /// SYN-flood alarm: this many handshakes to one server port that never completed...
     #[arg(

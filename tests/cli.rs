@@ -320,6 +320,8 @@ fn conv_tcp_matches_tshark_byte_for_byte() {
             "lo-parallel-50.pcap",
             "zeek-tcp-rst-inject.pcap",
             "zeek-wikipedia.pcap",
+            // Frame 1's options are cut by the snaplen: tshark's TCP tap never sees it.
+            "zeek-tcp-truncated-header.pcap",
         ]
         .map(|f| d.join(f)),
     );

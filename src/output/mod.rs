@@ -436,10 +436,17 @@ fn rel_time(ns: i64, decimals: usize) -> String {
 /// tshark prints what the file records. Standard input and unreadable files: 6.
 pub fn file_time_decimals(path: &std::path::Path) -> usize {
     use std::io::Read as _;
-    let mut head = [0u8; 512];
-    let n = std::fs::File::open(path)
-        .and_then(|mut f| f.read(&mut head))
-        .unwrap_or(0);
+    let mut head = [0u8; 4096];
+    // `read` may return less than asked: read until full or the end of the file.
+    let mut n = 0;
+    if let Ok(mut f) = std::fs::File::open(path) {
+        while n < head.len() {
+            match f.read(&mut head[n..]) {
+                Ok(0) | Err(_) => break,
+                Ok(k) => n += k,
+            }
+        }
+    }
     time_decimals_of(&head[..n])
 }
 
@@ -562,6 +569,30 @@ pub fn endpoints(f: &crate::decode::Frame) -> (String, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The time column's decimals follow the file's timestamp precision, as tshark's
+    /// (its answers: 9 decimals for exactly these two files of the corpus).
+    #[test]
+    fn time_decimals_from_the_file() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance");
+        let mut nine = Vec::new();
+        for e in std::fs::read_dir(&dir).unwrap().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if file_time_decimals(&e.path()) == 9 {
+                nine.push(name);
+            }
+        }
+        nine.sort();
+        assert_eq!(
+            nine,
+            ["lo-tshark-http.pcapng", "tcpdump-tcp-handshake-nano.pcap"]
+        );
+        assert_eq!(time_decimals_of(&[]), 6);
+        assert_eq!(time_decimals_of(&[0x4d, 0x3c, 0xb2, 0xa1, 0, 0]), 9);
+        assert_eq!(rel_time(1_500_000_001, 9), "1.500000001");
+        assert_eq!(rel_time(-1_500_000_001, 9), "-1.500000001");
+        assert_eq!(rel_time(1_500_000_001, 6), "1.500000");
+    }
 
     #[test]
     fn e_options() {

@@ -61,7 +61,6 @@ struct Row {
     first_ts: i64,
     last_ts: i64,
     conv_frames: [u32; 2],
-    conv_bytes: [u64; 2],
     state: &'static str,
     conn_state: &'static str,
     irtt: Option<i64>,
@@ -90,8 +89,8 @@ pub struct Reports {
     stats: Stats,
     /// The filter of `-z conv,tcp,FILTER`: tshark counts only the packets it matches.
     conv_filter: Option<crate::filter::Filter>,
-    /// Its conversations, in the order of their first matching packet, and their
-    /// index by stream.
+    /// The conversations of `-z conv,tcp`, in the order of their first counted packet,
+    /// and their index by stream.
     conv_rows: Vec<ConvRow>,
     conv_index: FoldMap<u32, usize>,
     rows: Vec<Row>,
@@ -121,19 +120,26 @@ impl Reports {
         }
     }
 
-    /// Every packet, before the display filter: `-z conv,tcp,FILTER` counts the TCP
-    /// packets its filter matches (not ICMP-quoted headers, as without a filter).
     /// Does a report's filter test `tls`/`http` (the engine must follow them)?
     pub fn uses_app(&self) -> bool {
         self.conv_filter.as_ref().is_some_and(|f| f.uses_app())
     }
 
+    /// Every packet, before the display filter. `-z conv,tcp[,FILTER]` counts what
+    /// tshark's TCP tap sees (that its filter matches): not ICMP-quoted headers, and not
+    /// headers whose options were cut by the snaplen (the dissector stops before the tap).
+    /// A conversation's first side, start and duration are those of its counted packets.
     pub fn packet(&mut self, v: &crate::fields::PacketView<'_>) {
-        let Some(flt) = &self.conv_filter else { return };
+        if self.stats.conv_tcp.is_none() {
+            return;
+        }
         let (Some(meta), Some(flow), Some(tcp)) = (v.meta, v.flow, v.frame.tcp.as_ref()) else {
             return;
         };
-        if tcp.quoted || !flt.matches(v) {
+        if tcp.quoted
+            || tcp.options.truncated
+            || self.conv_filter.as_ref().is_some_and(|f| !f.matches(v))
+        {
             return;
         }
         let (src, dst) = if meta.dir == 0 {
@@ -185,7 +191,8 @@ impl Reports {
                 self.servers_dropped += 1;
             }
         }
-        if self.stats.keeps_rows() {
+        // Only `-z hs` lists streams from these rows (`-z conv,tcp` counts per packet).
+        if self.stats.hs_flows {
             self.rows.push(Row {
                 stream: f.stream,
                 a: f.a,
@@ -194,7 +201,6 @@ impl Reports {
                 first_ts: f.first_ts,
                 last_ts: f.last_ts,
                 conv_frames: [f.conv_frames[0] as u32, f.conv_frames[1] as u32],
-                conv_bytes: f.conv_bytes,
                 state,
                 conn_state: f.zeek.conn_state(),
                 irtt: f.irtt_ns,
@@ -238,23 +244,7 @@ impl Reports {
         let pad = " ".repeat(59);
         let _ = writeln!(s, "{pad}|       <-      | |       ->      | |     Total     |    Relative    |   Duration   |");
         let _ = writeln!(s, "{pad}| Frames  Bytes | | Frames  Bytes | | Frames  Bytes |      Start     |              |");
-        // With a filter, the conversations of the matching packets; without, every stream's.
-        let mut rows: Vec<ConvRow> = if self.conv_filter.is_some() {
-            std::mem::take(&mut self.conv_rows)
-        } else {
-            self.rows
-                .iter()
-                .filter(|r| r.conv_frames[0] + r.conv_frames[1] > 0)
-                .map(|r| ConvRow {
-                    a: r.a,
-                    b: r.b,
-                    frames: r.conv_frames,
-                    bytes: r.conv_bytes,
-                    first_ts: r.first_ts,
-                    last_ts: r.last_ts,
-                })
-                .collect()
-        };
+        let mut rows = std::mem::take(&mut self.conv_rows);
         // Sorted by total frames, descending; ties keep first-seen order.
         rows.sort_by_key(|r| std::cmp::Reverse(r.frames[0] as u64 + r.frames[1] as u64));
         let start = self.capture_first_ts.unwrap_or(0);

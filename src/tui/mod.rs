@@ -71,7 +71,10 @@ pub struct Options {
 impl Options {
     pub fn from_args(a: &Args) -> Options {
         Options {
-            limits: store::Limits::for_packets(a.tui_max_packets),
+            limits: store::Limits {
+                spool_bytes: a.tui_spool_mb.max(1) << 20,
+                ..store::Limits::for_packets(a.tui_max_packets)
+            },
             compiler: filter::default_compiler(),
         }
     }

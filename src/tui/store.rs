@@ -766,15 +766,6 @@ impl Store {
         Some(g)
     }
 
-    /// The source ended and everything is stored: the engine's per-stream
-    /// state (hundreds of bytes per stream) is no longer needed. The flows
-    /// table keeps each stream's summary.
-    pub fn release_engine(&mut self) {
-        if self.engine.counts().frames > 0 {
-            self.engine = Engine::new(self.budget);
-        }
-    }
-
     /// The status bar's counters follow the engine's.
     fn sync_counts(&mut self) {
         let e = self.engine.counts();

@@ -71,10 +71,10 @@ pub struct App {
     rate_samples: VecDeque<(Instant, u64)>,
     last_summary: Option<Instant>,
     last_alarms: Option<Instant>,
+    /// An alarms pass over the flows in progress: its tally and the next flow.
+    alarm_pass: Option<(crate::track::alarms::Alarms, usize)>,
     /// Alarm thresholds (from the command line).
     pub alarm_cfg: crate::track::alarms::AlarmConfig,
-    /// The engine's stream state was freed at the end of the source.
-    released: bool,
 }
 
 /// How long an informational message stays in the status line.
@@ -128,8 +128,8 @@ impl App {
             rate_samples: VecDeque::new(),
             last_summary: None,
             last_alarms: None,
+            alarm_pass: None,
             alarm_cfg: Default::default(),
-            released: false,
         }
     }
 
@@ -298,10 +298,6 @@ impl App {
         // Spooled frames become readable (details, hex) once on disk.
         self.store.flush_spool();
         self.age_message();
-        if self.loaded() && !self.released {
-            self.released = true;
-            self.store.release_engine();
-        }
         let mut more = false;
         // Re-sorting a large table takes a turn of its own, so no turn does
         // a filter slice and a re-sort together.
@@ -326,6 +322,7 @@ impl App {
         {
             self.refresh_summary();
         }
+        more |= self.step_alarms(deadline);
         more || (!self.paused && !self.pending.is_empty())
     }
 
@@ -358,6 +355,7 @@ impl App {
             self.rebuild_flows();
         }
         self.refresh_summary();
+        while self.step_alarms(far) {}
     }
 
     pub(super) fn refresh_summary(&mut self) {
@@ -375,17 +373,14 @@ impl App {
             let mid = rtts.len() / 2;
             Some(*rtts.select_nth_unstable(mid).1)
         };
-        // Alarms walk every flow: not more often than every 2 s.
-        if self
-            .last_alarms
-            .is_none_or(|t| now.duration_since(t) >= Duration::from_secs(2))
+        // Alarms walk every flow: not more often than every 2 s, a slice per turn (`step_alarms`).
+        if self.alarm_pass.is_none()
+            && self
+                .last_alarms
+                .is_none_or(|t| now.duration_since(t) >= Duration::from_secs(2))
         {
             self.last_alarms = Some(now);
-            let mut alarms = crate::track::alarms::Alarms::new(self.alarm_cfg);
-            for f in self.store.flows.iter() {
-                alarms.add(&f.sum);
-            }
-            self.summary.alarms = alarms.raised();
+            self.alarm_pass = Some((crate::track::alarms::Alarms::new(self.alarm_cfg), 0));
         }
         if self.source.live {
             self.rate_samples.push_back((now, self.store.counts.frames));
@@ -398,5 +393,26 @@ impl App {
             let dt = now.duration_since(t0).as_secs_f64();
             self.summary.rate = (dt > 0.2).then(|| (self.store.counts.frames - n0) as f64 / dt);
         }
+    }
+
+    /// Walk the flows for the alarms until `deadline`; true while unfinished.
+    fn step_alarms(&mut self, deadline: Instant) -> bool {
+        let Some((mut alarms, mut next)) = self.alarm_pass.take() else {
+            return false;
+        };
+        let flows = &self.store.flows;
+        while next < flows.len() {
+            let end = (next + 4096).min(flows.len());
+            for f in &flows[next..end] {
+                alarms.add(&f.sum);
+            }
+            next = end;
+            if Instant::now() >= deadline {
+                self.alarm_pass = Some((alarms, next));
+                return true;
+            }
+        }
+        self.summary.alarms = alarms.raised();
+        false
     }
 }
