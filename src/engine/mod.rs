@@ -49,6 +49,11 @@ impl Engine {
         }
     }
 
+    /// Room for `n` streams up front, so the stream table never moves (the TUI, for a file).
+    pub fn reserve_streams(&mut self, n: usize) {
+        self.tracker.reserve_streams(n);
+    }
+
     /// Wireshark's `tcp.analyze_sequence_numbers`.
     pub fn set_analysis(&mut self, on: bool) {
         self.tracker.set_analysis(on);

@@ -363,6 +363,11 @@ impl Tracker {
 
     /// Wireshark's `tcp.analyze_sequence_numbers`: off leaves relative numbers
     /// and handshakes, without the `tcp.analysis.*` findings.
+    /// Room for `n` streams up front (see `Table::reserve`).
+    pub fn reserve_streams(&mut self, n: usize) {
+        self.streams.reserve(n);
+    }
+
     pub fn set_analysis(&mut self, on: bool) {
         self.analyze = on;
     }

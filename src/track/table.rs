@@ -67,6 +67,13 @@ impl Table {
         self.len
     }
 
+    /// Room for `n` streams without moving the slab (address space only:
+    /// untouched pages cost no memory). Growing a slab of 100k+ streams
+    /// moves 100+ MB at once, a visible stall in an interactive view.
+    pub fn reserve(&mut self, n: usize) {
+        self.streams.reserve(n.saturating_sub(self.streams.len()));
+    }
+
     #[inline]
     fn mask(&self) -> usize {
         self.slots.len() - 1

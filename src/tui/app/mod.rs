@@ -93,7 +93,8 @@ impl App {
         compiler: Option<Compiler>,
     ) -> App {
         let live = source.live;
-        App {
+        let file_size = source.file_size;
+        let mut app = App {
             store: Store::new(link, budget, limits),
             source,
             focus: Focus::Flows,
@@ -130,7 +131,11 @@ impl App {
             last_alarms: None,
             alarm_pass: None,
             alarm_cfg: Default::default(),
+        };
+        if let Some(size) = file_size {
+            app.store.expect_file(size);
         }
+        app
     }
 
     // ---------------------------------------------------------------- capture
