@@ -72,6 +72,17 @@ impl Table {
     /// moves 100+ MB at once, a visible stall in an interactive view.
     pub fn reserve(&mut self, n: usize) {
         self.streams.reserve(n.saturating_sub(self.streams.len()));
+        // The slots too (a rehash of millions is as visible); zeroed pages
+        // are mapped lazily, so the empty ones cost nothing until used.
+        let size = (n * 2).next_power_of_two();
+        if size > self.slots.len() {
+            if self.len == 0 {
+                self.slots = vec![EMPTY; size];
+            } else {
+                let live = self.live_indexes();
+                self.rebuild(size, live.into_iter());
+            }
+        }
     }
 
     #[inline]
@@ -221,8 +232,12 @@ mod tests {
     /// when every hash starts its probe at the same slot.
     #[test]
     fn agrees_with_a_hash_map() {
-        for colliding in [false, true] {
+        for (colliding, reserved) in [(false, false), (true, false), (false, true), (true, true)] {
             let mut t = Table::new();
+            if reserved {
+                // Reserved before and again partway (below): the same answers.
+                t.reserve(3000);
+            }
             let mut model: HashMap<ConnKey, u32> = HashMap::new();
             let hash_of = |i: u32| {
                 let h = hash_key(&stream(i, 0).key);
@@ -233,6 +248,9 @@ mod tests {
                 }
             };
             for i in 0..5000u32 {
+                if reserved && i == 2500 {
+                    t.reserve(20_000);
+                }
                 let s = stream(i, hash_of(i));
                 let key = s.key;
                 let at = t.find(s.hash, &key).expect_err("new key");

@@ -105,24 +105,17 @@ impl Scan {
         Scan { rx, stop }
     }
 
-    /// Messages waiting, without blocking.
-    pub fn poll(&self) -> Vec<ScanMsg> {
-        let mut out = Vec::new();
-        loop {
-            match self.rx.try_recv() {
-                Ok(m) => out.push(m),
-                Err(TryRecvError::Empty) => return out,
-                Err(TryRecvError::Disconnected) => {
-                    if out.is_empty() {
-                        out.push(ScanMsg::Done {
-                            read: 0,
-                            kept: 0,
-                            error: Some("the background job ended unexpectedly".into()),
-                        });
-                    }
-                    return out;
-                }
-            }
+    /// The next message waiting, without blocking. A job that vanished
+    /// without its last word (it panicked) ends with an error.
+    pub fn next(&self) -> Option<ScanMsg> {
+        match self.rx.try_recv() {
+            Ok(m) => Some(m),
+            Err(TryRecvError::Empty) => None,
+            Err(TryRecvError::Disconnected) => Some(ScanMsg::Done {
+                read: 0,
+                kept: 0,
+                error: Some("the background job ended unexpectedly".into()),
+            }),
         }
     }
 }

@@ -208,7 +208,11 @@ impl App {
                 scan, cursor, read, ..
             } => {
                 let mut finished = false;
-                for msg in scan.poll() {
+                // Matches are applied until the turn's deadline; the rest wait in the channel.
+                while let Some(msg) = (!finished && Instant::now() < deadline)
+                    .then(|| scan.next())
+                    .flatten()
+                {
                     match msg {
                         ScanMsg::Kept(numbers, r) => {
                             *read = r;

@@ -103,7 +103,7 @@ impl App {
         let Some(job) = self.save.take() else {
             return false;
         };
-        for msg in job.scan.poll() {
+        while let Some(msg) = job.scan.next() {
             if let ScanMsg::Done { kept, error, .. } = msg {
                 let mut text = format!("saved {kept} packets to {}", job.path.display());
                 if let Some(l) = &job.lacks {
