@@ -211,6 +211,7 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
         bail!("standard output is closed: nothing could be printed (-w FILE saves packets without printing)");
     }
     let mut error: Option<CaptureError> = None;
+    let mut thread_died = false;
     let mut stats: Option<capture::Stats> = None;
 
     let result: io::Result<()> = (|| {
@@ -224,7 +225,11 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
             let ev = match running.events.recv_timeout(Duration::from_millis(200)) {
                 Ok(ev) => ev,
                 Err(crossbeam_channel::RecvTimeoutError::Timeout) => continue,
-                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+                // The capture thread always says Done: gone without it, it crashed.
+                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
+                    thread_died = true;
+                    break;
+                }
             };
             match ev {
                 Event::Batch(batch) => {
@@ -315,6 +320,13 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
     }
     if let Some(e) = error {
         eprintln!("hs-tui: {e}");
+        return Ok(ExitCode::from(2));
+    }
+    if thread_died {
+        eprintln!(
+            "hs-tui: the capture thread stopped unexpectedly after {} packets; what was read is above",
+            counts.frames
+        );
         return Ok(ExitCode::from(2));
     }
     Ok(ExitCode::SUCCESS)

@@ -144,3 +144,16 @@ fn dev_null_opened_read_write_is_not_a_closed_output() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn a_crashed_capture_thread_is_an_error_not_success() {
+    // Debug builds panic on the third packet when asked to (see capture::read_loop).
+    let out = hs_tui()
+        .args(["-r", SAMPLE])
+        .env("HS_TUI_TEST_CAPTURE_PANIC", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("capture thread stopped unexpectedly"), "{err}");
+}

@@ -533,6 +533,11 @@ fn read_loop<T: Activated + ?Sized>(
         match cap.next_packet() {
             Ok(pkt) => {
                 number += 1;
+                // Debug builds only: lets a test see what a crash of this thread does.
+                #[cfg(debug_assertions)]
+                if number == 3 && std::env::var_os("HS_TUI_TEST_CAPTURE_PANIC").is_some() {
+                    panic!("capture thread crash asked for by a test");
+                }
                 if let Some(at) = at {
                     batch.offsets.push(at);
                 }

@@ -162,6 +162,12 @@ impl App {
                 Ok(ev) => self.on_event(ev),
                 Err(TryRecvError::Empty) => return false,
                 Err(TryRecvError::Disconnected) => {
+                    // The capture thread always says Done: gone without it, it crashed.
+                    if !self.capture.done {
+                        self.capture.error.get_or_insert_with(|| {
+                            "the capture thread stopped unexpectedly".into()
+                        });
+                    }
                     self.capture.done = true;
                     return false;
                 }
