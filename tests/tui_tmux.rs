@@ -281,6 +281,37 @@ fn sigterm_and_panic_restore_the_terminal() {
         "terminal not restored after a panic:\n{s}"
     );
     assert!(!s.contains("Flows ·"), "{s}");
+
+    // An abort runs no Rust unwinding (a stack overflow ends in one): the
+    // SIGABRT handler restores cooked mode, the main screen and the mouse.
+    let p = Pane::start(
+        "abort",
+        100,
+        30,
+        &format!("{}{tail}", cmd(&format!("-r {HTTP}"))),
+    );
+    p.wait_for(&["Flows · 5"]);
+    let pid = p.program_pid().expect("pid of hs-tui");
+    assert!(Command::new("kill")
+        .args(["-ABRT", &pid.to_string()])
+        .status()
+        .unwrap()
+        .success());
+    let s = p.wait_for(&["EXIT="]);
+    assert!(
+        s.lines().any(|l| l.trim() == "icanon"),
+        "terminal not restored after an abort:\n{s}"
+    );
+    assert!(
+        !s.contains("Flows ·"),
+        "still on the alternate screen:\n{s}"
+    );
+    let flags = Command::new("tmux")
+        .args(["-L", &p.socket, "display-message", "-p", "-t", "t"])
+        .arg("#{alternate_on}#{mouse_any_flag}")
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&flags.stdout).trim(), "00");
 }
 
 #[test]

@@ -168,6 +168,7 @@ static UI_THREAD: OnceLock<std::thread::ThreadId> = OnceLock::new();
 impl Term {
     fn enter() -> io::Result<Term> {
         install_panic_hook();
+        abort_guard::install();
         enable_raw_mode()?;
         let setup = (|| {
             execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
@@ -198,6 +199,47 @@ pub fn restore_terminal() {
         LeaveAlternateScreen,
         crossterm::cursor::Show
     );
+}
+
+/// An abort (a stack overflow ends in one, as does `panic = "abort"`) runs no
+/// Rust code that could restore the terminal: a SIGABRT handler puts back the
+/// terminal settings saved before raw mode and leaves the alternate screen
+/// and mouse reporting, with async-signal-safe calls only.
+mod abort_guard {
+    use std::sync::OnceLock;
+
+    static SAVED: OnceLock<libc::termios> = OnceLock::new();
+    /// Mouse reporting off (all modes), main screen, cursor shown.
+    const RESTORE: &[u8] =
+        b"\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1015l\x1b[?1006l\x1b[?1049l\x1b[?25h";
+
+    extern "C" fn on_abort(_: libc::c_int) {
+        // SAFETY: tcsetattr and write are async-signal-safe; SAVED is only read.
+        unsafe {
+            if let Some(t) = SAVED.get() {
+                libc::tcsetattr(1, libc::TCSANOW, t);
+            }
+            libc::write(1, RESTORE.as_ptr().cast(), RESTORE.len());
+            // The default action now (SA_RESETHAND restored it): abort() would
+            // re-raise by itself, a SIGABRT sent by kill would not.
+            libc::raise(libc::SIGABRT);
+        }
+    }
+
+    pub fn install() {
+        // SAFETY: plain libc calls on our own descriptors and signal table;
+        // the handler is installed once, with SA_RESETHAND so a second abort is the default.
+        unsafe {
+            let mut t: libc::termios = std::mem::zeroed();
+            if libc::tcgetattr(1, &mut t) == 0 && SAVED.set(t).is_ok() {
+                let mut sa: libc::sigaction = std::mem::zeroed();
+                sa.sa_sigaction = on_abort as *const () as usize;
+                sa.sa_flags = libc::SA_RESETHAND | libc::SA_ONSTACK;
+                libc::sigemptyset(&mut sa.sa_mask);
+                libc::sigaction(libc::SIGABRT, &sa, std::ptr::null_mut());
+            }
+        }
+    }
 }
 
 /// A panic on the UI thread restores the terminal before the message prints.
