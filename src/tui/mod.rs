@@ -171,7 +171,12 @@ impl Term {
         abort_guard::install();
         enable_raw_mode()?;
         let setup = (|| {
-            execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
+            execute!(
+                io::stdout(),
+                EnterAlternateScreen,
+                EnableMouseCapture,
+                crossterm::event::EnableBracketedPaste
+            )?;
             Terminal::new(CrosstermBackend::new(io::stdout()))
         })();
         match setup {
@@ -196,6 +201,7 @@ pub fn restore_terminal() {
     let _ = execute!(
         io::stdout(),
         DisableMouseCapture,
+        crossterm::event::DisableBracketedPaste,
         LeaveAlternateScreen,
         crossterm::cursor::Show
     );
@@ -267,6 +273,10 @@ pub fn handle_event(app: &mut App, ev: TermEvent) -> bool {
             app.on_mouse(m);
             true
         }
+        TermEvent::Paste(text) => {
+            app.on_paste(&text);
+            true
+        }
         TermEvent::Resize(..) => true,
         _ => false,
     }
@@ -274,6 +284,7 @@ pub fn handle_event(app: &mut App, ev: TermEvent) -> bool {
 
 /// Lay out for the current size, then draw.
 pub fn render<B: Backend>(terminal: &mut Terminal<B>, app: &mut App) -> Result<(), B::Error> {
+    app.filter.refresh_check();
     let size = terminal.size()?;
     let areas = ui::layout(Rect::new(0, 0, size.width, size.height), app);
     app.set_areas(areas);

@@ -470,10 +470,12 @@ fn compiled_filter_hook() {
     app.filter.compiler = Some(syn_compiler);
     ch(&mut app, '/');
     typed(&mut app, "sy");
+    app.filter.refresh_check();
     assert!(app.filter.check.is_err());
     let s = screen(&mut app, 80, 24);
     assert!(s.contains("unknown filter 'sy'"), "{s}");
     ch(&mut app, 'n');
+    app.filter.refresh_check();
     assert!(app.filter.check.is_ok());
     key(&mut app, KeyCode::Enter);
     app.settle();
@@ -1066,4 +1068,33 @@ fn refused_flows_have_no_irtt_but_a_syn_to_rst_time() {
     let done = &app.store.flows[0].sum;
     assert_eq!(done.handshake_rtt(), done.irtt_ns);
     assert_eq!(done.hs.syn_to_rst(), None);
+}
+
+#[test]
+fn a_long_paste_is_checked_once_and_applies() {
+    let mut app = load_filtered(HTTP, "tcp", 1000, Limits::default());
+    // 4,000 terms, 16 kB and more, pasted in one piece: one compile, no freeze.
+    let long = vec!["tcp.port == 18080"; 4000].join(" or ");
+    assert!(long.len() > 16_000);
+    app.apply_filter("");
+    app.on_paste(&long);
+    assert!(app.filter.editing);
+    assert!(app.filter.input == long, "the paste went in whole");
+    let s = screen(&mut app, 80, 24);
+    assert!(app.filter.check.is_ok(), "{:?}", app.filter.check);
+    assert!(s.contains("Filter ▸"), "{s}");
+    key(&mut app, KeyCode::Enter);
+    app.settle();
+    assert_eq!(
+        app.flows.rows.len(),
+        4,
+        "the refused flow (port 1) is left out"
+    );
+    // Typed keys too are checked once per frame, not once per key.
+    ch(&mut app, '/');
+    typed(&mut app, " and nonsense.field == 1");
+    assert!(app.filter.check.is_ok(), "not checked before the frame");
+    let s = screen(&mut app, 120, 30);
+    assert!(app.filter.check.is_err());
+    assert!(s.contains("nonsense.field"), "{s}");
 }

@@ -52,6 +52,7 @@ pub struct FilterBar {
     pub(super) hist_pos: Option<usize>,
     /// The input compiles (always true for the quick filter).
     pub check: Result<(), String>,
+    check_due: bool,
     pub compiler: Option<Compiler>,
     pub active: Active,
     pub job: Option<FilterJob>,
@@ -70,6 +71,7 @@ impl FilterBar {
             history: Vec::new(),
             hist_pos: None,
             check: Ok(()),
+            check_due: false,
             compiler,
             active: Active::None,
             job: None,
@@ -80,11 +82,20 @@ impl FilterBar {
     pub fn is_quick(&self) -> bool {
         self.compiler.is_none()
     }
+    /// The input changed: check it before the next frame (`refresh_check`),
+    /// once however many keys came in between (a paste is thousands).
     pub(super) fn recheck(&mut self) {
-        self.check = match (self.compiler, self.input.trim().is_empty()) {
-            (Some(c), false) => c(&self.input).map(|_| ()),
-            _ => Ok(()),
-        };
+        self.check_due = true;
+    }
+
+    /// Compile the input if it changed since the last check.
+    pub fn refresh_check(&mut self) {
+        if std::mem::take(&mut self.check_due) {
+            self.check = match (self.compiler, self.input.trim().is_empty()) {
+                (Some(c), false) => c(&self.input).map(|_| ()),
+                _ => Ok(()),
+            };
+        }
     }
 }
 

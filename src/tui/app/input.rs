@@ -269,6 +269,22 @@ impl App {
         f.recheck();
     }
 
+    /// Pasted text (bracketed paste): into the filter bar in one piece,
+    /// opening it if need be; line breaks become spaces.
+    pub fn on_paste(&mut self, text: &str) {
+        if !self.filter.editing {
+            self.on_action(Action::EditFilter);
+        }
+        let clean: String = text
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        let f = &mut self.filter;
+        f.input.insert_str(f.cursor, &clean);
+        f.cursor += clean.len();
+        f.recheck();
+    }
+
     /// Handle a mouse event: click selects, the wheel scrolls.
     pub fn on_mouse(&mut self, ev: MouseEvent) {
         if self.help || self.areas.too_small {
