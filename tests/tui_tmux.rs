@@ -250,24 +250,42 @@ fn sigterm_and_panic_restore_the_terminal() {
     }
     // After the program, the pane's shell prints the terminal mode: "icanon" means cooked mode is back.
     let tail = "; stty -a | grep -o -- '-\\?icanon'";
-    let p = Pane::start(
-        "term",
-        100,
-        30,
-        &format!("{}{tail}", cmd(&format!("-r {HTTP}"))),
-    );
-    p.wait_for(&["Flows · 5"]);
-    let pid = p.program_pid().expect("pid of hs-tui");
-    assert!(Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status()
-        .unwrap()
-        .success());
-    let s = p.wait_for(&["EXIT="]);
-    assert!(
-        s.lines().any(|l| l.trim() == "icanon"),
-        "terminal not restored after SIGTERM:\n{s}"
-    );
+    // SIGTERM ends the program cleanly; an abort runs no Rust unwinding (a
+    // stack overflow ends in one): a SIGABRT handler restores the terminal.
+    for signal in ["TERM", "ABRT"] {
+        let p = Pane::start(
+            &signal.to_lowercase(),
+            100,
+            30,
+            &format!("{}{tail}", cmd(&format!("-r {HTTP}"))),
+        );
+        p.wait_for(&["Flows · 5"]);
+        let pid = p.program_pid().expect("pid of hs-tui");
+        assert!(Command::new("kill")
+            .args([format!("-{signal}"), pid.to_string()])
+            .status()
+            .unwrap()
+            .success());
+        let s = p.wait_for(&["EXIT="]);
+        assert!(
+            s.lines().any(|l| l.trim() == "icanon"),
+            "terminal not restored after SIG{signal}:\n{s}"
+        );
+        assert!(
+            !s.contains("Flows ·"),
+            "still on the alternate screen:\n{s}"
+        );
+        let flags = Command::new("tmux")
+            .args(["-L", &p.socket, "display-message", "-p", "-t", "t"])
+            .arg("#{alternate_on}#{mouse_any_flag}")
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&flags.stdout).trim(),
+            "00",
+            "SIG{signal}"
+        );
+    }
 
     let p = Pane::start(
         "panic",
@@ -281,37 +299,6 @@ fn sigterm_and_panic_restore_the_terminal() {
         "terminal not restored after a panic:\n{s}"
     );
     assert!(!s.contains("Flows ·"), "{s}");
-
-    // An abort runs no Rust unwinding (a stack overflow ends in one): the
-    // SIGABRT handler restores cooked mode, the main screen and the mouse.
-    let p = Pane::start(
-        "abort",
-        100,
-        30,
-        &format!("{}{tail}", cmd(&format!("-r {HTTP}"))),
-    );
-    p.wait_for(&["Flows · 5"]);
-    let pid = p.program_pid().expect("pid of hs-tui");
-    assert!(Command::new("kill")
-        .args(["-ABRT", &pid.to_string()])
-        .status()
-        .unwrap()
-        .success());
-    let s = p.wait_for(&["EXIT="]);
-    assert!(
-        s.lines().any(|l| l.trim() == "icanon"),
-        "terminal not restored after an abort:\n{s}"
-    );
-    assert!(
-        !s.contains("Flows ·"),
-        "still on the alternate screen:\n{s}"
-    );
-    let flags = Command::new("tmux")
-        .args(["-L", &p.socket, "display-message", "-p", "-t", "t"])
-        .arg("#{alternate_on}#{mouse_any_flag}")
-        .output()
-        .unwrap();
-    assert_eq!(String::from_utf8_lossy(&flags.stdout).trim(), "00");
 }
 
 #[test]

@@ -149,6 +149,20 @@ struct Packet {
     app: Option<Option<protocols::AppProto>>,
 }
 
+impl Packet {
+    fn view(&self, first_ts: i64, prev_ts: i64) -> PacketView<'_> {
+        PacketView {
+            frame: &self.frame,
+            bytes: &self.bytes,
+            meta: self.meta.as_ref(),
+            flow: self.flow.as_ref(),
+            first_ts,
+            prev_ts,
+            app: self.app,
+        }
+    }
+}
+
 /// Decode and track frames spaced 10 ms apart, as a capture would.
 fn capture(frames: Vec<Vec<u8>>) -> Vec<Packet> {
     let frames = frames.into_iter().enumerate().map(|(i, bytes)| {
@@ -185,15 +199,7 @@ fn matching(filter: &str, cap: &[Packet]) -> Vec<u64> {
     let mut prev = first;
     let mut out = Vec::new();
     for p in cap {
-        let view = PacketView {
-            frame: &p.frame,
-            bytes: &p.bytes,
-            meta: p.meta.as_ref(),
-            flow: p.flow.as_ref(),
-            first_ts: first,
-            prev_ts: prev,
-            app: p.app,
-        };
+        let view = p.view(first, prev);
         if f.matches(&view) {
             out.push(p.frame.number);
         }
@@ -300,15 +306,7 @@ fn fast_forms_agree_with_generic_evaluation() {
         let (mut n_fast, mut hits) = (0, 0);
         let first = cap[0].frame.ts_ns;
         for p in &cap {
-            let view = PacketView {
-                frame: &p.frame,
-                bytes: &p.bytes,
-                meta: p.meta.as_ref(),
-                flow: p.flow.as_ref(),
-                first_ts: first,
-                prev_ts: first,
-                app: p.app,
-            };
+            let view = p.view(first, first);
             let got = fast.matches(&view);
             assert_eq!(
                 got,
@@ -701,17 +699,7 @@ fn very_long_chains_compile_and_evaluate() {
         let first = cap[0].frame.ts_ns;
         let got: Vec<u64> = cap
             .iter()
-            .filter(|p| {
-                generic.matches(&PacketView {
-                    frame: &p.frame,
-                    bytes: &p.bytes,
-                    meta: p.meta.as_ref(),
-                    flow: p.flow.as_ref(),
-                    first_ts: first,
-                    prev_ts: first,
-                    app: p.app,
-                })
-            })
+            .filter(|p| generic.matches(&p.view(first, first)))
             .map(|p| p.frame.number)
             .collect();
         assert_eq!(got, want, "{same_as} (generic)");
@@ -773,17 +761,7 @@ fn deep_nesting_is_a_clean_error() {
         let first = cap[0].frame.ts_ns;
         let n = cap
             .iter()
-            .filter(|p| {
-                generic.matches(&PacketView {
-                    frame: &p.frame,
-                    bytes: &p.bytes,
-                    meta: p.meta.as_ref(),
-                    flow: p.flow.as_ref(),
-                    first_ts: first,
-                    prev_ts: first,
-                    app: p.app,
-                })
-            })
+            .filter(|p| generic.matches(&p.view(first, first)))
             .count();
         assert_eq!(n, want.len());
     }
@@ -1176,14 +1154,10 @@ fn stateless(filter: &str, cap: &[Packet]) -> Vec<u64> {
     let target = protocols::lookup(filter).unwrap();
     cap.iter()
         .filter(|p| {
+            // The segment alone: no reassembly answer from the engine.
             let view = PacketView {
-                frame: &p.frame,
-                bytes: &p.bytes,
-                meta: p.meta.as_ref(),
-                flow: p.flow.as_ref(),
-                first_ts: 0,
-                prev_ts: 0,
                 app: None,
+                ..p.view(0, 0)
             };
             protocols::detect(&view) == Some(target)
         })
@@ -1251,22 +1225,11 @@ fn reevaluating_a_packet_gives_the_same_answer() {
     c.client(&record[..100]).client(&record[100..]);
     let cap = capture(c.frames.clone());
     let f = Filter::compile("tls").unwrap();
-    fn view(p: &Packet) -> PacketView<'_> {
-        PacketView {
-            frame: &p.frame,
-            bytes: &p.bytes,
-            meta: p.meta.as_ref(),
-            flow: p.flow.as_ref(),
-            first_ts: 0,
-            prev_ts: 0,
-            app: p.app,
-        }
-    }
-    let first: Vec<bool> = cap.iter().map(|p| f.matches(&view(p))).collect();
+    let first: Vec<bool> = cap.iter().map(|p| f.matches(&p.view(0, 0))).collect();
     let again: Vec<bool> = cap
         .iter()
         .rev()
-        .map(|p| f.matches(&view(p)))
+        .map(|p| f.matches(&p.view(0, 0)))
         .collect::<Vec<_>>()
         .into_iter()
         .rev()

@@ -50,6 +50,22 @@ pub fn load_with(path: &str, limits: Limits) -> App {
     app
 }
 
+/// An empty view of a live capture on Ethernet, fed by the test.
+fn live_app() -> App {
+    App::new(
+        SourceInfo {
+            name: "lo".into(),
+            live: true,
+            file_size: None,
+            path: None,
+        },
+        crate::decode::LinkType::Ethernet,
+        Budget::default(),
+        Limits::default(),
+        None,
+    )
+}
+
 pub fn load(path: &str) -> App {
     load_with(path, Limits::default())
 }
@@ -537,18 +553,7 @@ fn mouse_selects_and_scrolls() {
 
 #[test]
 fn pause_queues_a_live_capture_and_resumes() {
-    let mut app = App::new(
-        SourceInfo {
-            name: "lo".into(),
-            live: true,
-            file_size: None,
-            path: None,
-        },
-        crate::decode::LinkType::Ethernet,
-        Budget::default(),
-        Limits::default(),
-        None,
-    );
+    let mut app = live_app();
     let spec = SourceSpec::File(HTTP.into());
     let running = capture::spawn(capture::open(&spec).unwrap(), ReadOptions::default());
     while let Ok(ev) = running.events.recv() {
@@ -598,18 +603,7 @@ fn pause_queues_a_live_capture_and_resumes() {
 
 #[test]
 fn follows_new_flows_live_unless_scrolled() {
-    let mut app = App::new(
-        SourceInfo {
-            name: "lo".into(),
-            live: true,
-            file_size: None,
-            path: None,
-        },
-        crate::decode::LinkType::Ethernet,
-        Budget::default(),
-        Limits::default(),
-        None,
-    );
+    let mut app = live_app();
     assert!(app.flows.follow);
     let spec = SourceSpec::File(HTTP.into());
     let running = capture::spawn(capture::open(&spec).unwrap(), ReadOptions::default());
