@@ -249,6 +249,27 @@ struct Buffered {
     fp: Option<StreamPos>,
 }
 
+/// How the capture thread learns where each frame starts in the file.
+enum Offsets {
+    /// Classic pcap: 24-byte header, then 16-byte record headers; counted.
+    Counted,
+    /// pcapng (blocks of any size between packets): asked of the stream.
+    Told(StreamPos),
+}
+
+/// Is the file a classic pcap (not pcapng)?
+fn is_classic_pcap(path: &Path) -> bool {
+    let mut magic = [0u8; 4];
+    std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
+        .is_ok_and(|()| {
+            matches!(
+                u32::from_le_bytes(magic),
+                0xa1b2c3d4 | 0xa1b23c4d | 0xd4c3b2a1 | 0x4d3cb2a1
+            )
+        })
+}
+
 /// libpcap's `FILE`, only ever asked for its position on the capture thread.
 struct StreamPos(*mut libc::FILE);
 // SAFETY: the FILE moves to the capture thread with the Capture that owns it
@@ -462,7 +483,15 @@ pub fn spawn(opened: Opened, opts: ReadOptions) -> Running {
             match opened.handle {
                 Handle::Offline(Buffered { cap, _buf, fp }) => {
                     // Offsets only make sense in a file that can be read again.
-                    let pos = fp.filter(|_| opts.offsets && matches!(spec, SourceSpec::File(_)));
+                    let pos = match &spec {
+                        SourceSpec::File(path) if opts.offsets => match fp {
+                            // A classic pcap's offsets are counted (ftell costs an lseek per packet).
+                            Some(_) if is_classic_pcap(path) => Some(Offsets::Counted),
+                            Some(fp) => Some(Offsets::Told(fp)),
+                            None => None,
+                        },
+                        _ => None,
+                    };
                     read_loop(cap, link, &spec, &opts, &stop2, &tx, &recycle_rx, None, pos)
                 }
                 Handle::Live(cap) => {
@@ -501,7 +530,7 @@ fn read_loop<T: Activated + ?Sized>(
     tx: &Sender<Event>,
     recycled: &Receiver<Batch>,
     poll_fd: Option<std::os::fd::RawFd>,
-    pos: Option<StreamPos>,
+    pos: Option<Offsets>,
 ) {
     let fresh = || match recycled.try_recv() {
         Ok(mut b) => {
@@ -529,7 +558,11 @@ fn read_loop<T: Activated + ?Sized>(
         if opts.duration.is_some_and(|d| started.elapsed() >= d) {
             break None;
         }
-        let at = pos.as_ref().map(StreamPos::tell);
+        let at = match &pos {
+            Some(Offsets::Counted) => Some(classic_offset),
+            Some(Offsets::Told(fp)) => Some(fp.tell()),
+            None => None,
+        };
         match cap.next_packet() {
             Ok(pkt) => {
                 number += 1;
