@@ -437,23 +437,25 @@ impl Tracker {
         } else {
             i64::MIN
         };
+        // One read of each stream (its last time), then only the retired ones again.
+        let seen = self.streams.scan(|s| s.sum.last_ts);
         if over {
-            let mut last: Vec<i64> = self.streams.iter().map(|s| s.sum.last_ts).collect();
+            let mut last: Vec<i64> = seen.iter().map(|e| e.2).collect();
             let k = last.len() / 4;
             let (_, nth, _) = last.select_nth_unstable(k);
             cutoff = cutoff.max(*nth);
         }
-        let retired = &mut self.retired;
-        let mut n = 0u64;
-        self.streams.retain(|s| {
-            if s.sum.last_ts <= cutoff {
-                retired.push(s.sum.clone());
-                n += 1;
-                false
+        let (mut kept, mut gone) = (Vec::with_capacity(seen.len()), Vec::new());
+        for &(idx, hash, last_ts) in &seen {
+            if last_ts <= cutoff {
+                self.retired.push(self.streams.get(idx).sum.clone());
+                gone.push(idx);
             } else {
-                true
+                kept.push((idx, hash));
             }
-        });
+        }
+        let n = gone.len() as u64;
+        self.streams.keep_only(&kept, gone.into_iter());
         self.totals.retired += n;
     }
 

@@ -191,26 +191,53 @@ impl Table {
         }
     }
 
+    /// One pass over the live streams, in slab order: each one's slab index,
+    /// hash and `key` of it. A sweep reads each stream once this way (the
+    /// streams are scattered: every read is a cache miss).
+    pub fn scan<K>(&self, key: impl Fn(&Stream) -> K) -> Vec<(usize, u64, K)> {
+        self.live_indexes()
+            .into_iter()
+            .map(|i| {
+                let s = &self.streams[i];
+                (i, s.hash, key(s))
+            })
+            .collect()
+    }
+
+    pub fn get(&self, idx: usize) -> &Stream {
+        &self.streams[idx]
+    }
+
+    /// Keep the streams of `kept` (slab index and hash, from `scan`); the
+    /// live streams not in it are removed. Touches no stream.
+    pub fn keep_only(&mut self, kept: &[(usize, u64)], removed: impl Iterator<Item = usize>) {
+        self.free.extend(removed.map(|i| i as u32));
+        self.len = kept.len();
+        self.slots.iter_mut().for_each(|s| *s = EMPTY);
+        let mask = self.slots.len() - 1;
+        for &(idx, hash) in kept {
+            let mut i = hash as usize & mask;
+            while self.slots[i] != EMPTY {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = slot(hash, idx);
+        }
+    }
+
     /// The live streams, oldest slab entry first.
     pub fn iter(&self) -> impl Iterator<Item = &Stream> {
         self.live_indexes().into_iter().map(|i| &self.streams[i])
     }
 
     /// Keep the streams for which `keep` is true; the others are removed
-    /// (their slab entries are reused by later inserts).
-    pub fn retain(&mut self, mut keep: impl FnMut(&Stream) -> bool) {
-        let live = self.live_indexes();
-        let mut kept = Vec::with_capacity(live.len());
-        for idx in live {
-            if keep(&self.streams[idx]) {
-                kept.push(idx);
-            } else {
-                self.free.push(idx as u32);
-            }
-        }
-        self.len = kept.len();
-        let size = self.slots.len();
-        self.rebuild(size, kept.into_iter());
+    /// (their slab entries are reused by later inserts). Built on `scan` and
+    /// `keep_only`, as the tracker's budget sweep is.
+    #[cfg(test)]
+    pub fn retain(&mut self, keep: impl Fn(&Stream) -> bool) {
+        let seen = self.scan(keep);
+        let kept: Vec<(usize, u64)> = seen.iter().filter(|e| e.2).map(|e| (e.0, e.1)).collect();
+        let gone: Vec<usize> = seen.iter().filter(|e| !e.2).map(|e| e.0).collect();
+        self.keep_only(&kept, gone.into_iter());
     }
 }
 
