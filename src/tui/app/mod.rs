@@ -71,10 +71,17 @@ pub struct App {
     rate_samples: VecDeque<(Instant, u64)>,
     last_summary: Option<Instant>,
     last_alarms: Option<Instant>,
-    /// An alarms pass over the flows in progress: its tally and the next flow.
-    alarm_pass: Option<(crate::track::alarms::Alarms, usize)>,
+    /// A pass over the flows for the alarms and the median iRTT, in progress.
+    alarm_pass: Option<FlowPass>,
     /// Alarm thresholds (from the command line).
     pub alarm_cfg: crate::track::alarms::AlarmConfig,
+}
+
+/// A walk over every flow, a slice per turn: the alarms and the initial RTTs.
+struct FlowPass {
+    alarms: crate::track::alarms::Alarms,
+    rtts: Vec<i64>,
+    next: usize,
 }
 
 /// How long an informational message stays in the status line.
@@ -372,26 +379,19 @@ impl App {
     pub(super) fn refresh_summary(&mut self) {
         let now = Instant::now();
         self.last_summary = Some(now);
-        let mut rtts: Vec<i64> = self
-            .store
-            .flows
-            .iter()
-            .filter_map(|f| f.sum.handshake_rtt())
-            .collect();
-        self.summary.median_irtt = if rtts.is_empty() {
-            None
-        } else {
-            let mid = rtts.len() / 2;
-            Some(*rtts.select_nth_unstable(mid).1)
-        };
-        // Alarms walk every flow: not more often than every 2 s, a slice per turn (`step_alarms`).
+        // Alarms and the median iRTT walk every flow: not more often than
+        // every 2 s, a slice per turn (`step_alarms`).
         if self.alarm_pass.is_none()
             && self
                 .last_alarms
                 .is_none_or(|t| now.duration_since(t) >= Duration::from_secs(2))
         {
             self.last_alarms = Some(now);
-            self.alarm_pass = Some((crate::track::alarms::Alarms::new(self.alarm_cfg), 0));
+            self.alarm_pass = Some(FlowPass {
+                alarms: crate::track::alarms::Alarms::new(self.alarm_cfg),
+                rtts: Vec::new(),
+                next: 0,
+            });
         }
         if self.source.live {
             self.rate_samples.push_back((now, self.store.counts.frames));
@@ -406,24 +406,28 @@ impl App {
         }
     }
 
-    /// Walk the flows for the alarms until `deadline`; true while unfinished.
+    /// Walk the flows for the alarms and the median iRTT until `deadline`; true while unfinished.
     fn step_alarms(&mut self, deadline: Instant) -> bool {
-        let Some((mut alarms, mut next)) = self.alarm_pass.take() else {
+        let Some(mut pass) = self.alarm_pass.take() else {
             return false;
         };
         let flows = &self.store.flows;
-        while next < flows.len() {
-            let end = (next + 4096).min(flows.len());
-            for f in &flows[next..end] {
-                alarms.add(&f.sum);
+        while pass.next < flows.len() {
+            let end = (pass.next + 4096).min(flows.len());
+            for f in &flows[pass.next..end] {
+                pass.alarms.add(&f.sum);
+                pass.rtts.extend(f.sum.handshake_rtt());
             }
-            next = end;
+            pass.next = end;
             if Instant::now() >= deadline {
-                self.alarm_pass = Some((alarms, next));
+                self.alarm_pass = Some(pass);
                 return true;
             }
         }
-        self.summary.alarms = alarms.raised();
+        self.summary.alarms = pass.alarms.raised();
+        let mid = pass.rtts.len() / 2;
+        self.summary.median_irtt =
+            (!pass.rtts.is_empty()).then(|| *pass.rtts.select_nth_unstable(mid).1);
         false
     }
 }
