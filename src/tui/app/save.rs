@@ -62,7 +62,7 @@ impl App {
         let scope = stream.map(|s| format!("-stream{s}")).unwrap_or_default();
         let name = format!("hs-tui-{stem}{scope}-{when}.pcap");
         let link = self.store.link.to_linktype() as u32;
-        let mut first_error = None;
+        let mut tried = Vec::new();
         let mut writer = None;
         for dir in save_dirs(&self.save_dir) {
             let path = dir.join(&name);
@@ -71,15 +71,18 @@ impl App {
                     writer = Some(w);
                     break;
                 }
-                Err(e) => {
-                    first_error.get_or_insert(e);
-                }
+                Err(e) => tried.push(format!("{}: {}", dir.display(), e.cause)),
             }
         }
         let Some(writer) = writer else {
-            let why =
-                first_error.map_or_else(|| "no directory to save in".into(), |e| e.to_string());
-            self.message = Some((Severity::Error, format!("cannot save: {why}")));
+            // Say every place tried: after dropping root (-Z), none may be writable.
+            self.message = Some((
+                Severity::Error,
+                format!(
+                    "cannot save {name} in any of: {}; start hs-tui where its user can write, or set XDG_STATE_HOME",
+                    tried.join("; ")
+                ),
+            ));
             return;
         };
         let path = writer.path().to_path_buf();
