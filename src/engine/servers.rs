@@ -76,11 +76,6 @@ impl ServerTally {
     }
 }
 
-/// The server a stream's handshake went to (none without a handshake).
-pub fn server_of(f: &FlowSummary) -> Option<Endpoint> {
-    f.server()
-}
-
 /// Servers and their tallies, heaviest first (then by address).
 pub fn ranked<'a, I>(tallies: I) -> Vec<(Endpoint, &'a ServerTally)>
 where

@@ -2,7 +2,7 @@
 //! reuse, budget) and at the end of the capture; per-stream rows are kept
 //! only for the reports that list streams, in a compact form.
 
-use crate::engine::servers::{push_sample, ranked, server_of, ServerTally};
+use crate::engine::servers::{push_sample, ranked, ServerTally};
 use crate::track::alarms::{AlarmConfig, Alarms};
 use crate::track::{Endpoint, FlowSummary};
 use std::fmt::Write as _;
@@ -183,7 +183,7 @@ impl Reports {
         if let Some(r) = f.irtt_ns {
             push_sample(&mut self.irtt, r);
         }
-        if let Some(server) = server_of(f) {
+        if let Some(server) = f.server() {
             let n = self.servers.len();
             if n < MAX_SERVERS || self.servers.contains_key(&server) {
                 self.servers.entry(server).or_default().add(f);

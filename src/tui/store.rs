@@ -552,19 +552,6 @@ impl Store {
         self.flows.get(stream as usize).map(|e| &**e)
     }
 
-    /// The global index of the record of frame `number`, if stored.
-    pub fn find_frame(&self, number: u64) -> Option<u64> {
-        let (mut lo, mut hi) = (self.base, self.end());
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            match self.get(mid).map(|r| r.number) {
-                Some(n) if n < number => lo = mid + 1,
-                _ => hi = mid,
-            }
-        }
-        self.get(lo).filter(|r| r.number == number).map(|_| lo)
-    }
-
     /// The file a filter or save job re-reads, with the frames it holds.
     /// `None` when there is none (a spool that could not be created).
     pub fn backing_file(&mut self) -> Option<(PathBuf, u64)> {
@@ -1014,8 +1001,6 @@ mod tests {
             let want = &frames.iter().find(|(f, _)| f.number == n).unwrap().1;
             assert_eq!(store.bytes(g).as_ref(), Some(want));
         }
-        assert_eq!(store.find_frame(frames.len() as u64), Some(store.end() - 1));
-        assert_eq!(store.find_frame(1), None);
         assert_eq!(store.counts.states.iter().sum::<u64>(), 5);
     }
 

@@ -66,6 +66,19 @@ fn live_app() -> App {
     )
 }
 
+/// Ingest a capture's batches into `app` as if they arrived live.
+fn feed(app: &mut App, path: &str) {
+    let spec = SourceSpec::File(path.into());
+    let running = capture::spawn(capture::open(&spec).unwrap(), ReadOptions::default());
+    while let Ok(ev) = running.events.recv() {
+        match ev {
+            Event::Batch(b) => app.ingest(&b),
+            Event::Done(_) => break,
+            _ => {}
+        }
+    }
+}
+
 pub fn load(path: &str) -> App {
     load_with(path, Limits::default())
 }
@@ -554,15 +567,7 @@ fn mouse_selects_and_scrolls() {
 #[test]
 fn pause_queues_a_live_capture_and_resumes() {
     let mut app = live_app();
-    let spec = SourceSpec::File(HTTP.into());
-    let running = capture::spawn(capture::open(&spec).unwrap(), ReadOptions::default());
-    while let Ok(ev) = running.events.recv() {
-        match ev {
-            Event::Batch(b) => app.ingest(&b),
-            Event::Done(_) => break,
-            _ => {}
-        }
-    }
+    feed(&mut app, HTTP);
     app.settle();
     assert_eq!(app.store.counts.frames, 51);
     ch(&mut app, 'p');
@@ -623,15 +628,7 @@ fn follows_new_flows_live_unless_scrolled() {
     ch(&mut app, 'k');
     assert!(!app.flows.follow);
     // New flows arrive (other ports): the selection stays.
-    let spec = SourceSpec::File(SYN_UNANSWERED.into());
-    let running = capture::spawn(capture::open(&spec).unwrap(), ReadOptions::default());
-    while let Ok(ev) = running.events.recv() {
-        match ev {
-            Event::Batch(b) => app.ingest(&b),
-            Event::Done(_) => break,
-            _ => {}
-        }
-    }
+    feed(&mut app, SYN_UNANSWERED);
     app.settle();
     assert_eq!(app.flows.rows.len(), 7);
     assert_eq!(app.flows.list.sel, 3, "stays where the user scrolled");

@@ -222,11 +222,11 @@ pub struct ServersView {
 impl ServersView {
     /// Built from the flows' latest summaries (streams without a handshake are left out).
     pub fn build<'a>(flows: impl Iterator<Item = &'a crate::track::FlowSummary>) -> ServersView {
-        use crate::engine::servers::{ranked, server_of, ServerTally};
+        use crate::engine::servers::{ranked, ServerTally};
         let mut by: std::collections::HashMap<crate::track::Endpoint, ServerTally> =
             Default::default();
         for f in flows {
-            if let Some(server) = server_of(f) {
+            if let Some(server) = f.server() {
                 by.entry(server).or_default().add(f);
             }
         }

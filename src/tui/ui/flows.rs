@@ -71,10 +71,6 @@ fn fit_label(s: &crate::track::FlowSummary, w: usize) -> String {
     fmt::fit(&format!("→ {srv}"), w)
 }
 
-fn handshake_rtt(s: &crate::track::FlowSummary) -> Option<i64> {
-    s.handshake_rtt()
-}
-
 fn cell(app: &App, e: &FlowEntry, c: Col, w: u16) -> Cell<'static> {
     let s = &e.sum;
     let right = |t: String| Cell::from(Line::from(t).right_aligned());
@@ -83,7 +79,7 @@ fn cell(app: &App, e: &FlowEntry, c: Col, w: u16) -> Cell<'static> {
         Col::Flow => Cell::from(fit_label(s, w as usize)),
         Col::State => Cell::from(e.state_name()).style(theme::state(s.hs.state)),
         Col::Irtt => right(
-            handshake_rtt(s)
+            s.handshake_rtt()
                 .map(fmt::duration)
                 .unwrap_or_else(|| "—".into()),
         ),
