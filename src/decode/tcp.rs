@@ -46,6 +46,8 @@ pub struct TcpOptions {
     pub bad_len: bool,
     /// The options were cut by the snaplen.
     pub truncated: bool,
+    /// A fixed-size option had another length: the length it should have had.
+    pub len_invalid: Option<u8>,
     /// Number of options parsed (including NOP/EOL), for the detail view.
     pub count: u8,
 }
@@ -252,6 +254,10 @@ fn parse_options_into(opts: &mut TcpOptions, o: &[u8], full_len: usize) {
             break;
         }
         let body = &o[i + 2..i + len];
+        let want = fixed_option_len(kind);
+        if want.is_some_and(|w| w as usize != len) && opts.len_invalid.is_none() {
+            opts.len_invalid = want;
+        }
         match (kind, len) {
             (2, 4) => opts.mss = Some(be16(body, 0)),
             (3, 3) => opts.wscale = Some(body[0]),
@@ -275,6 +281,23 @@ fn parse_options_into(opts: &mut TcpOptions, o: &[u8], full_len: usize) {
         }
         i += len;
     }
+}
+
+/// The length Wireshark requires of a fixed-size option (else "option length
+/// should be N"): MSS, window scale, SACK permitted, echo, echo reply,
+/// timestamps, CC, CC.NEW, CC.ECHO, MD5, quick-start, user timeout.
+fn fixed_option_len(kind: u8) -> Option<u8> {
+    Some(match kind {
+        2 => 4,
+        3 => 3,
+        4 => 2,
+        6 | 7 | 11 | 12 | 13 => 6,
+        8 => 10,
+        19 => 18,
+        27 => 8,
+        28 => 4,
+        _ => return None,
+    })
 }
 
 /// Iterate the options for display: (kind, offset within the options, length).

@@ -122,6 +122,23 @@ macro_rules! analysis_flag {
     };
 }
 
+/// A TCP expert item of tshark's, as a field present on the packets that raise it.
+macro_rules! expert_field {
+    ($name:literal, $desc:literal, $test:expr) => {
+        Field {
+            name: $name,
+            ty: FieldType::None,
+            desc: $desc,
+            get: |p, o| {
+                let test: fn(&PacketView<'_>, &TcpHeader) -> bool = $test;
+                if p.tcpf().is_some_and(|t| !t.bogus_hdr_len() && test(p, t)) {
+                    o.push(Value::Present)
+                }
+            },
+        }
+    };
+}
+
 /// `tcp.analysis.duplicate_ack` occurs twice in tshark's tree (the flag and
 /// its expert item), so `-T fields` prints `1,1`.
 fn dup_ack_field<'a>(p: &PacketView<'a>, o: &mut Vec<Value<'a>>) {
@@ -707,6 +724,20 @@ pub static FIELDS: &[Field] = &[
     analysis_flag!("tcp.analysis.reused_ports", flag::REUSED_PORTS, "Port numbers reused"),
     analysis_flag!("tcp.analysis.window_update", flag::WINDOW_UPDATE, "Window update"),
     analysis_flag!("tcp.analysis.window_full", flag::WINDOW_FULL, "Window full"),
+    // ---- TCP expert items (`-z expert`), as filterable presence fields ----
+    expert_field!("tcp.connection.syn", "Connection establish request (SYN)", |_p, t| t.syn() && !t.ack_flag()),
+    expert_field!("tcp.connection.synack", "Connection establish acknowledge (SYN+ACK)", |_p, t| t.syn() && t.ack_flag()),
+    expert_field!("tcp.connection.fin", "Connection finish (FIN)", |_p, t| t.fin()),
+    expert_field!("tcp.connection.fin_active", "This frame initiates the connection closing", |p, _t| crate::output::expert::fin_active(p) == Some(true)),
+    expert_field!("tcp.connection.fin_passive", "This frame undergoes the connection closing", |p, _t| crate::output::expert::fin_active(p) == Some(false)),
+    expert_field!("tcp.connection.rst", "Connection reset (RST)", |_p, t| t.rst()),
+    expert_field!("tcp.ack.nonzero", "The acknowledgment number field is nonzero while the ACK flag is not set", |_p, t| !t.ack_flag() && t.ack != 0),
+    expert_field!("tcp.urgent_pointer.non_zero", "The urgent pointer field is nonzero while the URG flag is not set", |_p, t| t.checksum.is_some() && !t.has(fl::URG) && t.urgent != 0),
+    expert_field!("tcp.options.mss.absent", "The SYN packet does not contain a MSS option", |_p, t| t.hdr_len > 20 && !t.options.truncated && t.syn() && t.options.mss.is_none()),
+    expert_field!("tcp.options.mss.present", "The non-SYN packet does contain a MSS option", |_p, t| t.hdr_len > 20 && !t.options.truncated && !t.syn() && t.options.mss.is_some()),
+    expert_field!("tcp.options.sack.dsack", "D-SACK Sequence", |p, t| t.hdr_len > 20 && !t.options.truncated && crate::output::expert::dsack(p)),
+    expert_field!("tcp.option.len.invalid", "A fixed-size option has another length", |_p, t| t.options.len_invalid.is_some()),
+    expert_field!("tcp.analysis.tfo_syn", "TCP SYN with TFO Cookie", |_p, t| t.hdr_len > 20 && t.syn() && !t.ack_flag() && t.options.tfo == Some(crate::decode::tcp::Tfo::Cookie)),
     // ---- hs-tui handshake fields (per packet) ----
     proto_hs(),
     Field {

@@ -3,6 +3,7 @@
 //! pipeline calls `Printer::packet` for every displayed packet and never
 //! matches on the format itself.
 
+pub mod expert;
 pub mod pcap_file;
 pub mod report;
 

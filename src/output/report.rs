@@ -22,6 +22,8 @@ pub struct Stats {
     /// Print the summary as one JSON object (`-q -T json`).
     pub json: bool,
     pub alarms: AlarmConfig,
+    /// `-z expert[,LEVEL][,FILTER]`: tshark's expert summary of the TCP items.
+    pub expert: Option<crate::output::expert::ExpertOptions>,
 }
 
 impl Stats {
@@ -40,13 +42,15 @@ impl Stats {
             self.hs_flows = true;
         } else if z == "hs,summary" {
             self.summary = true;
+        } else if let Some(e) = crate::output::expert::ExpertOptions::parse(z) {
+            self.expert = Some(e?);
         } else {
-            return Err(format!("invalid -z argument '{z}': supported are conv,tcp[,FILTER], hs (per-stream handshakes), hs,summary"));
+            return Err(format!("invalid -z argument '{z}': supported are conv,tcp[,FILTER], expert[,LEVEL][,FILTER], hs (per-stream handshakes), hs,summary"));
         }
         Ok(())
     }
     pub fn keeps_rows(&self) -> bool {
-        self.conv_tcp.is_some() || self.hs_flows
+        self.conv_tcp.is_some() || self.hs_flows || self.expert.is_some()
     }
 }
 
@@ -101,6 +105,8 @@ pub struct Reports {
     streams: u64,
     capture_first_ts: Option<i64>,
     alarms: Alarms,
+    expert: crate::output::expert::ExpertTally,
+    expert_filter: Option<crate::filter::Filter>,
 }
 
 impl Reports {
@@ -112,10 +118,16 @@ impl Reports {
             .as_deref()
             .filter(|f| !f.trim().is_empty())
             .and_then(|f| crate::filter::Filter::compile(f).ok());
+        let expert_filter = stats
+            .expert
+            .as_ref()
+            .and_then(|e| e.filter.as_deref())
+            .and_then(|f| crate::filter::Filter::compile(f).ok());
         Reports {
             stats,
             alarms,
             conv_filter,
+            expert_filter,
             ..Reports::default()
         }
     }
@@ -123,6 +135,7 @@ impl Reports {
     /// Does a report's filter test `tls`/`http` (the engine must follow them)?
     pub fn uses_app(&self) -> bool {
         self.conv_filter.as_ref().is_some_and(|f| f.uses_app())
+            || self.expert_filter.as_ref().is_some_and(|f| f.uses_app())
     }
 
     /// Every packet, before the display filter. `-z conv,tcp[,FILTER]` counts what
@@ -130,6 +143,9 @@ impl Reports {
     /// headers whose options were cut by the snaplen (the dissector stops before the tap).
     /// A conversation's first side, start and duration are those of its counted packets.
     pub fn packet(&mut self, v: &crate::fields::PacketView<'_>) {
+        if self.stats.expert.is_some() && self.expert_filter.as_ref().is_none_or(|f| f.matches(v)) {
+            self.expert.packet(v);
+        }
         if self.stats.conv_tcp.is_none() {
             return;
         }
@@ -218,6 +234,9 @@ impl Reports {
         }
         if let Some(filter) = self.stats.conv_tcp.clone() {
             self.write_conv(w, &filter)?;
+        }
+        if let Some(e) = &self.stats.expert {
+            self.expert.write(w, e.min)?;
         }
         if self.stats.summary && self.stats.json {
             self.write_summary_json(w)?;

@@ -402,6 +402,7 @@ mod tests {
             conv_bytes: [60, 0],
             syn_opts: Default::default(),
             ecn: false,
+            closing: 0,
         }
     }
 

@@ -200,6 +200,8 @@ pub struct FlowSummary {
     /// Options each side offered on its SYN: MSS, window shift, SACK permitted, timestamps.
     pub syn_opts: [SynOptions; 2],
     pub ecn: bool,
+    /// Who sent the first FIN (Wireshark's `closing_initiator`): 0 nobody yet, 1 A, 2 B.
+    pub closing: u8,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -308,6 +310,7 @@ impl Stream {
                 conv_bytes: [0; 2],
                 syn_opts: [SynOptions::default(); 2],
                 ecn: false,
+                closing: 0,
             },
             dirs: [Direction::default(); 2],
             flows: [FlowAnalysis::default(), FlowAnalysis::default()],
@@ -715,6 +718,9 @@ impl Tracker {
                 }
             }
             s.fin += tcp.fin() as u32;
+            if tcp.fin() && s.closing == 0 {
+                s.closing = d as u8 + 1;
+            }
             s.rst += tcp.rst() as u32;
             s.retransmissions += (fnd.flags & flag::ANY_RETRANSMISSION != 0) as u32;
             s.dup_acks += (fnd.flags & flag::DUPLICATE_ACK != 0) as u32;
