@@ -30,6 +30,7 @@ pub enum Action {
     Presets,
     Servers,
     Alarms,
+    Expert,
     Help,
 }
 
@@ -172,7 +173,12 @@ pub const BINDINGS: &[Binding] = &[
     Binding {
         keys: &[k('a')],
         action: Action::Alarms,
-        help: "alarms: every one, in full",
+        help: "alarms, in full",
+    },
+    Binding {
+        keys: &[k('e')],
+        action: Action::Expert,
+        help: "expert information",
     },
     Binding {
         keys: &[k('F')],

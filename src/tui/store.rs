@@ -503,6 +503,8 @@ pub struct Store {
     pub backing: Backing,
     /// The budget the engine runs with (filter and save jobs must use the same to number streams alike).
     pub budget: Budget,
+    /// Every packet's TCP expert items, tallied as `-z expert` does (the `e` overlay).
+    pub expert: crate::output::expert::ExpertTally,
 }
 
 impl Store {
@@ -522,6 +524,7 @@ impl Store {
             label_width: 0,
             backing: Backing::Unset,
             budget,
+            expert: Default::default(),
         }
     }
 
@@ -682,6 +685,7 @@ impl Store {
         self.counts.source_bytes += 16 + bytes.len() as u64;
         // Fields apart from the engine's are updated while its view is borrowed.
         let view = self.engine.process(f, bytes);
+        self.expert.packet(&view);
         let frame_delta_ns = f.ts_ns - view.prev_ts;
         let matched = filter.is_some_and(|flt| flt.matches(&view));
         let (Some(&meta), Some(sum)) = (view.meta, view.flow) else {

@@ -1004,7 +1004,7 @@ fn alarms_overlay_lists_every_alarm_in_full() {
     assert!(!app.alarms);
     // Listed in the help.
     ch(&mut app, '?');
-    assert!(screen(&mut app, 200, 60).contains("alarms: every one, in full"));
+    assert!(screen(&mut app, 200, 60).contains("alarms, in full"));
 }
 
 #[test]
@@ -1091,4 +1091,42 @@ fn a_long_paste_is_checked_once_and_applies() {
     let s = screen(&mut app, 120, 30);
     assert!(app.filter.check.is_err());
     assert!(s.contains("nonsense.field"), "{s}");
+}
+
+#[test]
+fn view_expert_overlay() {
+    both_sizes("expert", "sample-captures/reset.pcap", |app| ch(app, 'e'));
+}
+
+#[test]
+fn expert_overlay_lines_lead_to_their_packets() {
+    let path = "sample-captures/reset.pcap";
+    let mut app = load_filtered(path, "", 0, Limits::default());
+    ch(&mut app, 'e');
+    let s = screen(&mut app, 80, 24);
+    assert!(s.contains("expert info · 2 warn, 4 chat"), "{s}");
+    assert!(
+        s.contains("Warns (2)") && s.contains("Connection reset (RST)"),
+        "{s}"
+    );
+    // Down to the SYN+ACK line (Warns: 1 line, Chats: SYN, SYN+ACK), then back up to RST.
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Down);
+    key(&mut app, KeyCode::Down);
+    assert_eq!(app.expert, Some(2), "clamped at the last line");
+    key(&mut app, KeyCode::Up);
+    key(&mut app, KeyCode::Up);
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.expert, None);
+    app.settle();
+    assert_eq!(app.filter.input, "tcp.connection.rst");
+    let want = batch_matches(path, "tcp.connection.rst");
+    assert_eq!(want.len(), 2);
+    assert_eq!(tui_matches(&app), want);
+    // Esc and `e` close it; it is listed in the help.
+    ch(&mut app, 'e');
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(app.expert, None);
+    ch(&mut app, '?');
+    assert!(screen(&mut app, 200, 60).contains("expert information"));
 }

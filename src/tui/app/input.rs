@@ -25,6 +25,10 @@ impl App {
             }
             return;
         }
+        if self.expert.is_some() {
+            self.on_expert(action);
+            return;
+        }
         if let Some(v) = self.servers.as_mut() {
             match action {
                 Some(Action::Up) => v.selected = v.selected.saturating_sub(1),
@@ -153,12 +157,39 @@ impl App {
                 self.picker = Some(Picker { items, selected: 0 });
             }
             Action::Help => self.help = true,
+            Action::Expert => self.expert = Some(0),
             Action::Alarms => {
                 // Fresh: alarms walk every flow, so they are otherwise refreshed every 2 s.
                 self.last_alarms = None;
                 self.refresh_summary();
                 self.alarms = true;
             }
+        }
+    }
+
+    /// Keys in the expert overlay: move, Enter filters the packets of the line.
+    pub(super) fn on_expert(&mut self, action: Option<Action>) {
+        let Some(sel) = self.expert else { return };
+        let lines = expert_lines(&self.store.expert);
+        let last = lines.len().saturating_sub(1);
+        match action {
+            Some(Action::Up) => self.expert = Some(sel.saturating_sub(1)),
+            Some(Action::Down) => self.expert = Some((sel + 1).min(last)),
+            Some(Action::PageUp) => self.expert = Some(sel.saturating_sub(10)),
+            Some(Action::PageDown) => self.expert = Some((sel + 10).min(last)),
+            Some(Action::Top) => self.expert = Some(0),
+            Some(Action::Bottom) => self.expert = Some(last),
+            Some(Action::Back | Action::Quit | Action::Expert) => self.expert = None,
+            Some(Action::Enter) => {
+                self.expert = None;
+                if let Some(e) = lines.get(sel) {
+                    let text = e.kind.filter();
+                    self.filter.input = text.clone();
+                    self.filter.cursor = text.len();
+                    self.apply_filter(&text);
+                }
+            }
+            _ => {}
         }
     }
 
@@ -379,4 +410,12 @@ pub(super) fn required_placeholder(expr: &str) -> Option<String> {
         rest = &tail[end..];
     }
     None
+}
+
+/// The expert overlay's lines, most severe first, each severity in order of first appearance.
+pub fn expert_lines(t: &crate::output::expert::ExpertTally) -> Vec<&crate::output::expert::Entry> {
+    crate::output::expert::Severity::ALL
+        .iter()
+        .flat_map(|&s| t.entries(s))
+        .collect()
 }

@@ -57,6 +57,8 @@ pub struct App {
     pub servers: Option<ServersView>,
     /// The alarms overlay (`a`) is open.
     pub alarms: bool,
+    /// The expert information overlay (`e`): the selected line, when open.
+    pub expert: Option<usize>,
     /// When the message last changed (info messages fade after `MESSAGE_FOR`).
     pub(crate) message_seen: Option<(String, Instant)>,
     pub capture: CaptureStatus,
@@ -124,6 +126,7 @@ impl App {
             picker: None,
             servers: None,
             alarms: false,
+            expert: None,
             message_seen: None,
             capture: CaptureStatus::default(),
             message: None,

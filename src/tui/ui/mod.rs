@@ -170,6 +170,9 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
     if app.alarms {
         status::draw_alarms(frame, area, app);
     }
+    if let Some(sel) = app.expert {
+        status::draw_expert(frame, area, app, sel);
+    }
 }
 
 /// A centred overlay of `w`x`h` (clamped to `area`) with a titled border,

@@ -347,3 +347,72 @@ pub fn draw_alarms(frame: &mut Frame<'_>, area: Rect, app: &App) {
         inner,
     );
 }
+
+/// The expert information overlay (`e`): tshark's `-z expert` as a list; each
+/// line leads to its packets (Enter applies its filter).
+pub fn draw_expert(frame: &mut Frame<'_>, area: Rect, app: &App, selected: usize) {
+    use crate::output::expert::Severity as Sev;
+    let t = &app.store.expert;
+    let w = area.width.saturating_sub(4).min(120);
+    let totals: Vec<String> = Sev::ALL
+        .iter()
+        .filter(|&&s| t.total(s) > 0)
+        .map(|&s| format!("{} {}", t.total(s), s.word()))
+        .collect();
+    let title = if totals.is_empty() {
+        " expert info · Esc close ".to_string()
+    } else {
+        format!(
+            " expert info · {} · Enter filter · Esc close ",
+            totals.join(", ")
+        )
+    };
+    let inner = super::overlay(frame, area, w, area.height.saturating_sub(2), &title);
+    let mut lines = Vec::new();
+    let mut sel_line = 0;
+    let mut i = 0;
+    if t.is_empty() {
+        lines.push(Line::styled("  no expert notes", theme::DIM));
+    }
+    for s in Sev::ALL {
+        let list = t.entries(s);
+        if list.is_empty() {
+            continue;
+        }
+        let colour = match s {
+            Sev::Error => Color::Red,
+            Sev::Warn => Color::Yellow,
+            Sev::Note => Color::Cyan,
+            _ => Color::Gray,
+        };
+        lines.push(Line::styled(
+            format!("{} ({})", s.title(), t.total(s)),
+            Style::new().fg(colour).add_modifier(Modifier::BOLD),
+        ));
+        for e in list {
+            // The group column only where the summary still fits beside it.
+            let text = if inner.width >= 100 {
+                format!(
+                    "{:>9}  {:<8}  {}",
+                    e.count,
+                    e.kind.group(),
+                    e.kind.summary()
+                )
+            } else {
+                format!("{:>7}  {}", e.count, e.kind.summary())
+            };
+            let style = if i == selected {
+                sel_line = lines.len();
+                theme::HIGHLIGHT
+            } else {
+                Style::new()
+            };
+            lines.push(Line::styled(text, style));
+            i += 1;
+        }
+    }
+    // Keep the selected line in view.
+    let h = inner.height as usize;
+    let top = sel_line.saturating_sub(h.saturating_sub(1));
+    frame.render_widget(Paragraph::new(lines).scroll((top as u16, 0)), inner);
+}
