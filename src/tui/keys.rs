@@ -31,6 +31,10 @@ pub enum Action {
     Servers,
     Alarms,
     Expert,
+    GoTo,
+    Find,
+    FindNext,
+    FindPrev,
     Help,
 }
 
@@ -81,7 +85,7 @@ pub const BINDINGS: &[Binding] = &[
         help: "page up",
     },
     Binding {
-        keys: &[code(KeyCode::PageDown), ctrl('f')],
+        keys: &[code(KeyCode::PageDown)],
         action: Action::PageDown,
         help: "page down",
     },
@@ -179,6 +183,26 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[k('e')],
         action: Action::Expert,
         help: "expert information",
+    },
+    Binding {
+        keys: &[ctrl('g')],
+        action: Action::GoTo,
+        help: "go to packet number",
+    },
+    Binding {
+        keys: &[ctrl('f')],
+        action: Action::Find,
+        help: "find: filter/string/hex",
+    },
+    Binding {
+        keys: &[k('n')],
+        action: Action::FindNext,
+        help: "find the next match",
+    },
+    Binding {
+        keys: &[k('N')],
+        action: Action::FindPrev,
+        help: "find the previous match",
     },
     Binding {
         keys: &[k('F')],

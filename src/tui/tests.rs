@@ -1130,3 +1130,131 @@ fn expert_overlay_lines_lead_to_their_packets() {
     ch(&mut app, '?');
     assert!(screen(&mut app, 200, 60).contains("expert information"));
 }
+
+fn ctrl_key(app: &mut App, c: char) {
+    app.on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL));
+}
+
+fn selected_number(app: &App) -> Option<u64> {
+    app.packets
+        .selected()
+        .and_then(|g| app.store.get(g))
+        .map(|r| r.number)
+}
+
+#[test]
+fn view_go_to_and_find_prompts() {
+    both_sizes("goto_prompt", "sample-captures/many-short.pcap", |app| {
+        ctrl_key(app, 'g');
+        typed(app, "12x3");
+    });
+    both_sizes("find_prompt", "sample-captures/many-short.pcap", |app| {
+        ctrl_key(app, 'f');
+        key(app, KeyCode::Tab);
+        typed(app, "GET /");
+    });
+}
+
+#[test]
+fn go_to_selects_the_packet_in_its_flow() {
+    let mut app = load("sample-captures/many-short.pcap");
+    screen(&mut app, 120, 40);
+    ctrl_key(&mut app, 'g');
+    assert!(screen(&mut app, 120, 40).contains("Go to packet ▸"));
+    typed(&mut app, "4x01"); // letters are ignored
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.prompt.is_none(), true);
+    assert_eq!(selected_number(&app), Some(401));
+    assert_eq!(app.focus, Focus::Packets);
+    let stream = app
+        .store
+        .get(app.packets.selected().unwrap())
+        .unwrap()
+        .meta
+        .stream;
+    assert_eq!(app.flows.selected(), Some(stream));
+    // A number past the end says so and moves nothing.
+    ctrl_key(&mut app, 'g');
+    typed(&mut app, "999999");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(selected_number(&app), Some(401));
+    let (_, m) = app.message.clone().unwrap();
+    assert!(m.contains("no packet 999999"), "{m}");
+    // Esc cancels.
+    ctrl_key(&mut app, 'g');
+    key(&mut app, KeyCode::Esc);
+    assert!(app.prompt.is_none());
+}
+
+/// Frames whose bytes contain `needle`, ASCII case ignored.
+fn frames_containing(path: &str, needle: &[u8]) -> Vec<u64> {
+    crate::engine::tests::frames(path)
+        .into_iter()
+        .filter(|(_, b)| {
+            b.windows(needle.len())
+                .any(|w| w.eq_ignore_ascii_case(needle))
+        })
+        .map(|(f, _)| f.number)
+        .collect()
+}
+
+#[test]
+fn find_by_filter_string_and_hex_moves_without_hiding() {
+    let path = "sample-captures/many-short.pcap";
+    let mut app = load_filtered(path, "", 0, Limits::default());
+    let flows_before = app.flows.rows.len();
+    // By display filter: the first match, then n and N.
+    let want = batch_matches(path, "tcp.flags.fin == 1");
+    assert!(want.len() > 3);
+    ctrl_key(&mut app, 'f');
+    typed(&mut app, "tcp.flags.fin == 1");
+    key(&mut app, KeyCode::Enter);
+    app.settle();
+    assert_eq!(selected_number(&app), Some(want[0]));
+    assert_eq!(app.flows.rows.len(), flows_before, "find hides nothing");
+    ch(&mut app, 'n');
+    assert_eq!(selected_number(&app), Some(want[1]));
+    ch(&mut app, 'n');
+    assert_eq!(selected_number(&app), Some(want[2]));
+    ch(&mut app, 'N');
+    assert_eq!(selected_number(&app), Some(want[1]));
+    ch(&mut app, 'N');
+    ch(&mut app, 'N');
+    assert_eq!(selected_number(&app), Some(*want.last().unwrap()), "wraps");
+    assert!(app.message.as_ref().unwrap().1.contains("wrapped"));
+    // By string (case ignored), then by hex: "GET" is 47 45 54.
+    let want = frames_containing(path, b"get /");
+    assert!(!want.is_empty());
+    ctrl_key(&mut app, 'f');
+    key(&mut app, KeyCode::Tab);
+    ctrl_key(&mut app, 'u');
+    typed(&mut app, "get /");
+    key(&mut app, KeyCode::Enter);
+    app.settle();
+    let after = want
+        .iter()
+        .copied()
+        .find(|&n| n > *batch_matches(path, "tcp.flags.fin == 1").last().unwrap());
+    assert_eq!(selected_number(&app), Some(after.unwrap_or(want[0])));
+    ctrl_key(&mut app, 'f');
+    key(&mut app, KeyCode::Tab);
+    ctrl_key(&mut app, 'u');
+    typed(&mut app, "47 45 54 20 2f");
+    key(&mut app, KeyCode::Enter);
+    app.settle();
+    let n = selected_number(&app).unwrap();
+    assert!(frames_containing(path, b"GET /").contains(&n));
+    // Bad hex and a filter that does not compile are said, not run.
+    ctrl_key(&mut app, 'f');
+    ctrl_key(&mut app, 'u');
+    typed(&mut app, "4");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.message.as_ref().unwrap().1.contains("not hex bytes"));
+    // Listed in the help.
+    ch(&mut app, '?');
+    let s = screen(&mut app, 200, 60);
+    assert!(
+        s.contains("go to packet number") && s.contains("find the next match"),
+        "{s}"
+    );
+}

@@ -14,6 +14,10 @@ impl App {
             self.on_filter_key(ev);
             return;
         }
+        if self.prompt.is_some() {
+            self.on_prompt_key(ev);
+            return;
+        }
         let action = keys::action_for(&ev);
         if self.picker.is_some() {
             self.on_picker(action);
@@ -158,6 +162,10 @@ impl App {
             }
             Action::Help => self.help = true,
             Action::Expert => self.expert = Some(0),
+            Action::GoTo => self.open_prompt(PromptKind::GoTo),
+            Action::Find => self.open_prompt(PromptKind::Find(FindMode::Filter)),
+            Action::FindNext => self.find_again(true),
+            Action::FindPrev => self.find_again(false),
             Action::Alarms => {
                 // Fresh: alarms walk every flow, so they are otherwise refreshed every 2 s.
                 self.last_alarms = None;

@@ -5,12 +5,14 @@
 //! deadline, so the event loop answers a key within one frame.
 
 mod filtering;
+mod find;
 mod input;
 mod save;
 mod state;
 mod views;
 
 pub use filtering::{Active, FilterBar, FilterJob};
+pub use find::{FindMode, FindState, Prompt, PromptKind};
 use save::SaveJob;
 pub use state::*;
 
@@ -59,6 +61,10 @@ pub struct App {
     pub alarms: bool,
     /// The expert information overlay (`e`): the selected line, when open.
     pub expert: Option<usize>,
+    /// The go-to or find prompt, when open (drawn in the filter bar's place).
+    pub prompt: Option<Prompt>,
+    /// The last find and its matches (`n` / `N` move between them).
+    pub find: Option<FindState>,
     /// When the message last changed (info messages fade after `MESSAGE_FOR`).
     pub(crate) message_seen: Option<(String, Instant)>,
     pub capture: CaptureStatus,
@@ -127,6 +133,8 @@ impl App {
             servers: None,
             alarms: false,
             expert: None,
+            prompt: None,
+            find: None,
             message_seen: None,
             capture: CaptureStatus::default(),
             message: None,
@@ -344,6 +352,7 @@ impl App {
             self.refresh_summary();
         }
         more |= self.step_alarms(deadline);
+        more |= self.step_find(deadline);
         more || (!self.paused && !self.pending.is_empty())
     }
 

@@ -29,6 +29,10 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
     let f = &app.filter;
     let row = Rect { height: 1, ..area };
     let w = area.width as usize;
+    if let Some(p) = &app.prompt {
+        draw_prompt(frame, row, p);
+        return;
+    }
     if f.editing {
         let label = " Filter ▸ ";
         let ok = f.check.is_ok();
@@ -91,4 +95,40 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
         spans.push(Span::styled(t, theme::DIM));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), row);
+}
+
+/// The go-to / find prompt (Ctrl-G, Ctrl-F) in the bar's place.
+fn draw_prompt(frame: &mut Frame<'_>, row: Rect, p: &crate::tui::app::Prompt) {
+    use crate::tui::app::PromptKind;
+    let (label, hint) = match p.kind {
+        PromptKind::GoTo => (" Go to packet ▸ ".to_string(), "  Enter go · Esc cancel"),
+        PromptKind::Find(m) => (
+            format!(" Find {} ▸ ", m.name()),
+            "  Enter find · Tab filter/string/hex · Esc",
+        ),
+    };
+    let w = row.width as usize;
+    let avail = w.saturating_sub(label.chars().count() + 1);
+    // The tail of a long line stays in view, escaped like every other text.
+    let text: String = p
+        .input
+        .chars()
+        .map(|c| if c.is_control() { '·' } else { c })
+        .collect();
+    let n = text.chars().count();
+    let shown: String = text.chars().skip(n.saturating_sub(avail)).collect();
+    let used = label.chars().count() + shown.chars().count();
+    let mut spans = vec![
+        Span::styled(label.clone(), theme::HEADER.fg(Color::Cyan)),
+        Span::raw(shown.clone()),
+    ];
+    if used + hint.chars().count() < w {
+        spans.push(Span::styled(hint, theme::DIM));
+    }
+    frame.render_widget(
+        Paragraph::new(Line::from(spans)).style(Style::new().bg(Color::Indexed(235))),
+        row,
+    );
+    let cx = row.x + used.min(w.saturating_sub(1)) as u16;
+    frame.set_cursor_position(Position { x: cx, y: row.y });
 }
