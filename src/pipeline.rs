@@ -147,6 +147,16 @@ pub fn install_signal_flag() -> Arc<AtomicBool> {
     flag
 }
 
+/// Like [`install_signal_flag`], but remembers which signal came (0: none),
+/// for the exit status shells expect after one (128 + the signal).
+pub fn install_signal_number() -> Arc<std::sync::atomic::AtomicUsize> {
+    let n = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        let _ = signal_hook::flag::register_usize(sig, n.clone(), sig as usize);
+    }
+    n
+}
+
 static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
 
 /// `main` says whether descriptor 1 was closed when the process started

@@ -212,7 +212,49 @@ fn clear_filter_mouse_free_navigation_and_ctrl_c() {
     p.keys(&["Tab"]);
     p.wait_for(&["raw seq", "Capture t"]);
     p.keys(&["C-c"]);
-    p.wait_for(&["EXIT=0"]);
+    // As shells expect after Ctrl-C.
+    p.wait_for(&["EXIT=130"]);
+}
+
+#[test]
+fn go_to_find_expert_and_sigterm() {
+    if !have_tmux("go_to_find_expert_and_sigterm") {
+        return;
+    }
+    let p = Pane::start("find", 120, 40, &cmd(&format!("-r {HTTP}")));
+    p.wait_for(&["Flows · 5"]);
+    // Go to the refused flow's RST (frame 39): its flow and packet are selected.
+    p.keys(&["C-g"]);
+    p.wait_for(&["Go to packet ▸"]);
+    p.text("39");
+    p.keys(&["Enter"]);
+    p.wait_for(&["Packets of stream 3", "RST,ACK"]);
+    // Find a string in the payload (Tab: display filter -> string), without hiding flows.
+    p.keys(&["C-f"]);
+    p.wait_for(&["Find display filter ▸"]);
+    p.keys(&["Tab"]);
+    p.text("GET /");
+    p.wait_for(&["Find string ▸ GET /"]);
+    p.keys(&["Enter"]);
+    let s = p.wait_for(&["found string 'GET /' in packet"]);
+    assert!(
+        s.contains("Flows · 5") && !s.contains("of 5"),
+        "find hid flows:\n{s}"
+    );
+    // The expert overlay, and Enter filters to the line's packets.
+    p.keys(&["e"]);
+    p.wait_for(&["expert info ·", "Warns (", "Connection reset (RST)"]);
+    p.keys(&["Enter"]);
+    p.wait_for(&["Filter: tcp.connection.rst"]);
+    // SIGTERM restores the terminal and exits with 143.
+    let pid = p.program_pid().expect("hs-tui's pid");
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap()
+        .success());
+    let s = p.wait_for(&["EXIT=143"]);
+    assert!(!s.contains("Flows ·"), "the alternate screen is gone:\n{s}");
 }
 
 #[test]

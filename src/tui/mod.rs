@@ -48,7 +48,7 @@ use ratatui::layout::Rect;
 use ratatui::Terminal;
 use std::io::{self, IsTerminal};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -139,10 +139,10 @@ pub fn run(settings: Settings, opts: Options) -> anyhow::Result<ExitCode> {
         ..settings.read.clone()
     };
     let running = capture::spawn(opened, read);
-    let stop = crate::pipeline::install_signal_flag();
+    let signal = crate::pipeline::install_signal_number();
 
     let mut term = Term::enter().context("cannot set up the terminal")?;
-    let result = event_loop(&mut term.terminal, &mut app, &running.events, &stop);
+    let result = event_loop(&mut term.terminal, &mut app, &running.events, &signal);
     drop(term);
     // Don't wait for the capture thread: on Linux, libpcap's read timeout
     // does not make a read return on an idle interface, so joining could
@@ -154,7 +154,12 @@ pub fn run(settings: Settings, opts: Options) -> anyhow::Result<ExitCode> {
         eprintln!("hs-tui: {e}");
         return Ok(ExitCode::from(2));
     }
-    Ok(ExitCode::SUCCESS)
+    // As shells expect: 130 after Ctrl-C or SIGINT, 143 after SIGTERM.
+    let sig = match signal.load(Ordering::Relaxed) {
+        0 => app.quit_signal,
+        n => Some(n as i32),
+    };
+    Ok(sig.map_or(ExitCode::SUCCESS, |s| ExitCode::from(128 + s as u8)))
 }
 
 /// The terminal in raw mode on the alternate screen, with mouse reporting;
@@ -296,7 +301,7 @@ fn event_loop<B: Backend>(
     terminal: &mut Terminal<B>,
     app: &mut App,
     rx: &Receiver<Event>,
-    stop: &AtomicBool,
+    signal: &AtomicUsize,
 ) -> io::Result<()>
 where
     B::Error: Into<io::Error>,
@@ -315,7 +320,7 @@ where
                 return Ok(());
             }
         }
-        if app.quit || stop.load(Ordering::Relaxed) {
+        if app.quit || signal.load(Ordering::Relaxed) != 0 {
             return Ok(());
         }
         let before = (

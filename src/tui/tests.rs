@@ -396,6 +396,11 @@ fn ctrl_c_quits() {
     let mut app = load(HTTP);
     app.on_key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
     assert!(app.quit);
+    assert_eq!(app.quit_signal, Some(libc::SIGINT), "exit status 130");
+    let mut app = load(HTTP);
+    ch(&mut app, 'q');
+    assert!(app.quit);
+    assert_eq!(app.quit_signal, None, "exit status 0");
 }
 
 #[test]

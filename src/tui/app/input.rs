@@ -18,6 +18,15 @@ impl App {
             self.on_prompt_key(ev);
             return;
         }
+        // Ctrl-C quits as SIGINT would (exit status 130), whatever is open.
+        if ev.code == KeyCode::Char('c')
+            && ev.modifiers.contains(KeyModifiers::CONTROL)
+            && self.prompt.is_none()
+        {
+            self.quit = true;
+            self.quit_signal = Some(libc::SIGINT);
+            return;
+        }
         let action = keys::action_for(&ev);
         if self.picker.is_some() {
             self.on_picker(action);

@@ -72,6 +72,8 @@ pub struct App {
     pub summary: Summary,
     pub areas: Areas,
     pub quit: bool,
+    /// Quit by a signal or by Ctrl-C (SIGINT's key): the exit status is 128 + it.
+    pub quit_signal: Option<i32>,
     /// Clock times in UTC instead of local time (tests).
     pub utc: bool,
     pub save_dir: PathBuf,
@@ -141,6 +143,7 @@ impl App {
             summary: Summary::default(),
             areas: Areas::default(),
             quit: false,
+            quit_signal: None,
             utc: false,
             save_dir: PathBuf::from("."),
             save: None,
