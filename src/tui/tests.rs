@@ -1263,3 +1263,23 @@ fn find_by_filter_string_and_hex_moves_without_hiding() {
         "{s}"
     );
 }
+
+#[test]
+fn enter_on_a_server_filters_the_flows_to_it() {
+    let path = "sample-captures/many-short.pcap";
+    let mut app = load_filtered(path, "", 0, Limits::default());
+    let all = app.flows.rows.len();
+    ch(&mut app, 'i');
+    let server = app.servers.as_ref().unwrap().rows[0].server;
+    key(&mut app, KeyCode::Enter);
+    app.settle();
+    assert!(app.servers.is_none());
+    assert_eq!(app.filter.applied, format!("hs.server == \"{server}\""));
+    let shown: Vec<u32> = app.flows.rows.clone();
+    assert!(!shown.is_empty() && shown.len() <= all);
+    for s in shown {
+        assert_eq!(app.store.flow(s).unwrap().sum.server(), Some(server));
+    }
+    let s = screen(&mut app, 120, 40);
+    assert!(s.contains(&format!("Filter: hs.server == \"{server}\"")), "{s}");
+}

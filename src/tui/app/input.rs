@@ -49,6 +49,18 @@ impl App {
                     v.selected = (v.selected + 1).min(v.rows.len().saturating_sub(1))
                 }
                 Some(Action::Back | Action::Quit | Action::Servers) => self.servers = None,
+                // Enter: the flows table shows this server's flows.
+                Some(Action::Enter) => {
+                    let server = v.rows.get(v.selected).map(|r| r.server);
+                    self.servers = None;
+                    if let Some(server) = server {
+                        let text = format!("hs.server == \"{server}\"");
+                        self.filter.input = text.clone();
+                        self.filter.cursor = text.len();
+                        self.apply_filter(&text);
+                        self.focus = Focus::Flows;
+                    }
+                }
                 _ => {}
             }
             return;

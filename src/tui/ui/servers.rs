@@ -35,7 +35,7 @@ fn rtt(v: Option<i64>) -> String {
 
 pub fn draw(frame: &mut Frame<'_>, area: Rect, view: &ServersView) {
     let w = area.width.saturating_sub(4).min(110);
-    let title = " servers · handshakes and initial RTT · ↑↓ choose · Esc close ";
+    let title = " servers · handshakes and initial RTT · ↑↓ choose · Enter its flows · Esc close ";
     let inner = super::overlay(frame, area, w, area.height.saturating_sub(2), title);
     let mut lines = vec![Line::styled(
         format!(
