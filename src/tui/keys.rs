@@ -35,6 +35,7 @@ pub enum Action {
     Find,
     FindNext,
     FindPrev,
+    TimeRef,
     Help,
 }
 
@@ -203,6 +204,11 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[k('N')],
         action: Action::FindPrev,
         help: "find the previous match",
+    },
+    Binding {
+        keys: &[ctrl('t')],
+        action: Action::TimeRef,
+        help: "packet as time zero (again: off)",
     },
     Binding {
         keys: &[k('F')],

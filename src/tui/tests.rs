@@ -1281,5 +1281,42 @@ fn enter_on_a_server_filters_the_flows_to_it() {
         assert_eq!(app.store.flow(s).unwrap().sum.server(), Some(server));
     }
     let s = screen(&mut app, 120, 40);
-    assert!(s.contains(&format!("Filter: hs.server == \"{server}\"")), "{s}");
+    assert!(
+        s.contains(&format!("Filter: hs.server == \"{server}\"")),
+        "{s}"
+    );
+}
+
+#[test]
+fn view_time_reference() {
+    both_sizes("time_ref", "sample-captures/http-get.pcap", |app| {
+        key(app, KeyCode::Enter);
+        ch(app, 'j');
+        ch(app, 'j');
+        ch(app, 'j');
+        ctrl_key(app, 't');
+    });
+}
+
+#[test]
+fn time_reference_is_time_zero_and_toggles() {
+    let mut app = load("sample-captures/http-get.pcap");
+    key(&mut app, KeyCode::Enter);
+    for _ in 0..3 {
+        ch(&mut app, 'j');
+    }
+    ctrl_key(&mut app, 't');
+    let r4 = app.store.get(app.packets.selected().unwrap()).unwrap();
+    let (n4, ts4) = (r4.number, r4.ts_ns);
+    assert_eq!(app.time_ref, Some((n4, ts4)));
+    let s = screen(&mut app, 120, 40);
+    assert!(s.contains("*REF*") && s.contains("Since ref"), "{s}");
+    // Packet 1 is before the reference: a negative time.
+    let r1 = app.store.get(app.packets.rows[0]).unwrap();
+    let t1 = crate::tui::ui::time_text(&app, r1);
+    assert_eq!(t1, crate::tui::fmt::secs(r1.ts_ns - ts4));
+    assert!(t1.starts_with('-'), "{t1}");
+    ctrl_key(&mut app, 't');
+    assert_eq!(app.time_ref, None);
+    assert!(!screen(&mut app, 120, 40).contains("*REF*"));
 }

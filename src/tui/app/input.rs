@@ -187,6 +187,19 @@ impl App {
             Action::Find => self.open_prompt(PromptKind::Find(FindMode::Filter)),
             Action::FindNext => self.find_again(true),
             Action::FindPrev => self.find_again(false),
+            Action::TimeRef => {
+                let sel = self.packets.selected().and_then(|g| self.store.get(g));
+                self.time_ref = match (sel, self.time_ref) {
+                    (Some(r), Some((n, _))) if n == r.number => None,
+                    (Some(r), _) => Some((r.number, r.ts_ns)),
+                    (None, _) => None,
+                };
+                if self.time_ref.is_some()
+                    && !matches!(self.time, TimeFormat::Flow | TimeFormat::Capture)
+                {
+                    self.time = TimeFormat::Capture;
+                }
+            }
             Action::Alarms => {
                 // Fresh: alarms walk every flow, so they are otherwise refreshed every 2 s.
                 self.last_alarms = None;

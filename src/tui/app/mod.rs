@@ -65,6 +65,8 @@ pub struct App {
     pub prompt: Option<Prompt>,
     /// The last find and its matches (`n` / `N` move between them).
     pub find: Option<FindState>,
+    /// The time reference (Ctrl-T): frame number and time of the packet that is time zero.
+    pub time_ref: Option<(u64, i64)>,
     /// When the message last changed (info messages fade after `MESSAGE_FOR`).
     pub(crate) message_seen: Option<(String, Instant)>,
     pub capture: CaptureStatus,
@@ -137,6 +139,7 @@ impl App {
             expert: None,
             prompt: None,
             find: None,
+            time_ref: None,
             message_seen: None,
             capture: CaptureStatus::default(),
             message: None,

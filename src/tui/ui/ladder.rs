@@ -159,7 +159,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
         .map(|t| t.len())
         .max()
         .unwrap_or(0)
-        .max(time_header(app.time).len());
+        .max(time_header(app).len());
     let c = format!("client {client}");
     let s = format!("server {server}");
     // marker, time, gap, lanes, gap, remarks: the lanes take 3/5 of the
@@ -176,7 +176,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
     let half = lanes / 2;
     let head = format!(
         "  {:>tw$} {:<half$}{:>rest$}",
-        time_header(app.time),
+        time_header(app),
         fmt::fit(&c, half.saturating_sub(1)),
         fmt::fit(&s, lanes - half),
         rest = lanes - half

@@ -27,6 +27,8 @@ mod packets;
 mod servers;
 mod status;
 pub mod theme;
+#[cfg(test)]
+pub(crate) use packets::time_text;
 
 use super::app::{Areas, Focus};
 use super::App;

@@ -19,6 +19,14 @@ pub fn time_text(app: &App, r: &PacketRec) -> String {
         .flow(r.meta.stream)
         .map(|e| e.sum.first_ts)
         .unwrap_or(r.ts_ns);
+    // A time reference (Ctrl-T) is time zero for the flow and capture columns, as in Wireshark.
+    if let (Some((n, ts)), TimeFormat::Flow | TimeFormat::Capture) = (app.time_ref, app.time) {
+        return if r.number == n {
+            "*REF*".into()
+        } else {
+            fmt::secs(r.ts_ns - ts)
+        };
+    }
     match app.time {
         TimeFormat::Flow => fmt::secs(r.ts_ns - flow_start),
         TimeFormat::Capture => fmt::secs(r.ts_ns - app.store.counts.first_ts.unwrap_or(r.ts_ns)),
@@ -27,7 +35,11 @@ pub fn time_text(app: &App, r: &PacketRec) -> String {
     }
 }
 
-pub fn time_header(t: TimeFormat) -> &'static str {
+pub fn time_header(app: &App) -> &'static str {
+    let t = app.time;
+    if app.time_ref.is_some() && matches!(t, TimeFormat::Flow | TimeFormat::Capture) {
+        return "Since ref";
+    }
     match t {
         TimeFormat::Flow => "Time",
         TimeFormat::Capture => "Capture t",
@@ -190,7 +202,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
             .unwrap_or(0)
             .max(hdr.chars().count()) as u16
     };
-    let time_h = time_header(app.time);
+    let time_h = time_header(app);
     let widths = [
         Constraint::Length(1),
         Constraint::Length(w("No.", &|t| t.no.len())),
