@@ -554,3 +554,26 @@ fn negotiated_options_per_side() {
     assert_eq!(rows[0], "65495\t\t10\t\t\t");
     assert_eq!(rows[2], "65495\t65495\t10\t10\t1\t1");
 }
+
+#[test]
+fn hs_io_counts_every_handshake_once_per_interval() {
+    let cap = common::sample("many-short.pcap");
+    let cap = cap.to_str().unwrap();
+    let out = common::hs_tui(&["-r", cap, "-q", "-z", "hs,io,0.02"]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let rows: Vec<Vec<&str>> = out
+        .stdout
+        .lines()
+        .filter(|l| l.contains(" <> "))
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert!(rows.len() >= 5, "{}", out.stdout);
+    assert_eq!(rows[0][0], "0.000");
+    assert_eq!(rows[1][0], "0.020");
+    let opened: u64 = rows.iter().map(|r| r[3].parse::<u64>().unwrap()).sum();
+    let completed: u64 = rows.iter().map(|r| r[4].parse::<u64>().unwrap()).sum();
+    assert_eq!((opened, completed), (40, 40));
+    let bad = common::hs_tui(&["-r", cap, "-q", "-z", "hs,io,0"]);
+    assert_eq!(bad.code, Some(2));
+    assert!(bad.stderr.contains("interval"), "{}", bad.stderr);
+}

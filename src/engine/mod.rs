@@ -10,6 +10,7 @@
 //! the view: the order in which packets are evaluated never changes an answer.
 
 pub mod servers;
+pub mod timeline;
 
 use crate::decode::Frame;
 use crate::fields::PacketView;

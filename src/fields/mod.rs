@@ -864,6 +864,12 @@ pub static FIELDS: &[Field] = &[
         get: |p, o| o.extend(p.flow.map(|f| Value::Time(f.duration_ns()))),
     },
     Field {
+        name: "hs.start",
+        ty: FieldType::RelTime,
+        desc: "When the stream's first packet came, since the capture's first packet",
+        get: |p, o| o.extend(p.flow.map(|f| Value::Time(f.first_ts - p.first_ts))),
+    },
+    Field {
         name: "hs.mss.client",
         ty: FieldType::U16,
         desc: "MSS the client offered on its SYN",

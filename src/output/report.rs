@@ -24,6 +24,8 @@ pub struct Stats {
     pub alarms: AlarmConfig,
     /// `-z expert[,LEVEL][,FILTER]`: tshark's expert summary of the TCP items.
     pub expert: Option<crate::output::expert::ExpertOptions>,
+    /// `-z hs,io[,SECONDS]`: handshake outcomes per interval (ns).
+    pub hs_io: Option<i64>,
 }
 
 impl Stats {
@@ -42,15 +44,25 @@ impl Stats {
             self.hs_flows = true;
         } else if z == "hs,summary" {
             self.summary = true;
+        } else if z == "hs,io" || z.starts_with("hs,io,") {
+            let secs = z.strip_prefix("hs,io,").unwrap_or("1");
+            match secs.parse::<f64>() {
+                Ok(s) if s.is_finite() && s >= 0.001 => self.hs_io = Some((s * 1e9).round() as i64),
+                _ => {
+                    return Err(format!(
+                        "invalid -z hs,io interval '{secs}': seconds, at least 0.001"
+                    ))
+                }
+            }
         } else if let Some(e) = crate::output::expert::ExpertOptions::parse(z) {
             self.expert = Some(e?);
         } else {
-            return Err(format!("invalid -z argument '{z}': supported are conv,tcp[,FILTER], expert[,LEVEL][,FILTER], hs (per-stream handshakes), hs,summary"));
+            return Err(format!("invalid -z argument '{z}': supported are conv,tcp[,FILTER], expert[,LEVEL][,FILTER], hs (per-stream handshakes), hs,summary, hs,io[,SECONDS]"));
         }
         Ok(())
     }
     pub fn keeps_rows(&self) -> bool {
-        self.conv_tcp.is_some() || self.hs_flows || self.expert.is_some()
+        self.conv_tcp.is_some() || self.hs_flows || self.expert.is_some() || self.hs_io.is_some()
     }
 }
 
@@ -106,6 +118,7 @@ pub struct Reports {
     capture_first_ts: Option<i64>,
     alarms: Alarms,
     expert: crate::output::expert::ExpertTally,
+    timeline: Option<crate::engine::timeline::Timeline>,
     expert_filter: Option<crate::filter::Filter>,
 }
 
@@ -143,6 +156,9 @@ impl Reports {
     /// headers whose options were cut by the snaplen (the dissector stops before the tap).
     /// A conversation's first side, start and duration are those of its counted packets.
     pub fn packet(&mut self, v: &crate::fields::PacketView<'_>) {
+        if self.capture_first_ts.is_none() {
+            self.capture_first_ts = Some(v.first_ts);
+        }
         if self.stats.expert.is_some() && self.expert_filter.as_ref().is_none_or(|f| f.matches(v)) {
             self.expert.packet(v);
         }
@@ -193,6 +209,12 @@ impl Reports {
 
     pub fn add(&mut self, f: &FlowSummary) {
         self.streams += 1;
+        if let Some(width) = self.stats.hs_io {
+            let start = self.capture_first_ts.unwrap_or(f.first_ts);
+            self.timeline
+                .get_or_insert_with(|| crate::engine::timeline::Timeline::new(start, width))
+                .add(f);
+        }
         self.alarms.add(f);
         let state = f.hs.final_name();
         *self.by_state.entry(state).or_default() += 1;
@@ -237,6 +259,9 @@ impl Reports {
         }
         if let Some(e) = &self.stats.expert {
             self.expert.write(w, e.min)?;
+        }
+        if let Some(width) = self.stats.hs_io {
+            self.write_hs_io(w, width)?;
         }
         if self.stats.summary && self.stats.json {
             self.write_summary_json(w)?;
@@ -283,6 +308,63 @@ impl Reports {
                 (r.first_ts - start) as f64 / 1e9,
                 (r.last_ts - r.first_ts) as f64 / 1e9,
             );
+        }
+        let _ = writeln!(s, "{rule}");
+        w.write_all(s.as_bytes())
+    }
+
+    /// `-z hs,io,SECONDS`: per interval (by each stream's first packet), how
+    /// many handshakes began and how they ended, and their initial RTTs.
+    fn write_hs_io(&mut self, w: &mut dyn Write, width: i64) -> io::Result<()> {
+        let mut s = String::new();
+        let rule = "=".repeat(104);
+        let _ = writeln!(
+            s,
+            "{rule}\nHandshakes over time (interval {} s, by each stream's first packet)",
+            width as f64 / 1e9
+        );
+        let _ = writeln!(
+            s,
+            "{:<25} {:>8} {:>9} {:>8} {:>7} {:>9} {:>9} {:>11} {:>11}",
+            "Interval",
+            "Opened",
+            "Completed",
+            "Refused",
+            "Reset",
+            "HalfOpen",
+            "MidStream",
+            "iRTT p50 ms",
+            "iRTT p99 ms"
+        );
+        let ms = |v: Option<i64>| v.map_or("-".to_string(), |x| format!("{:.3}", x as f64 / 1e6));
+        if let Some(t) = self.timeline.as_mut() {
+            let n = t.buckets.len();
+            for i in 0..n {
+                let (from, to) = (t.offset(i), t.offset(i + 1));
+                let b = &mut t.buckets[i];
+                let p = percentiles(&mut b.irtt);
+                let _ = writeln!(
+                    s,
+                    "{:<25} {:>8} {:>9} {:>8} {:>7} {:>9} {:>9} {:>11} {:>11}",
+                    format!("{:.3} <> {:.3}", from as f64 / 1e9, to as f64 / 1e9),
+                    b.attempts,
+                    b.completed,
+                    b.refused,
+                    b.reset,
+                    b.half_open,
+                    b.mid_stream,
+                    ms(p.map(|p| p[0])),
+                    ms(p.map(|p| p[2])),
+                );
+            }
+            if t.clamped > 0 {
+                let _ = writeln!(
+                    s,
+                    "({} streams after the last interval counted in it: at most {} intervals)",
+                    t.clamped,
+                    crate::engine::timeline::MAX_BUCKETS
+                );
+            }
         }
         let _ = writeln!(s, "{rule}");
         w.write_all(s.as_bytes())

@@ -36,6 +36,7 @@ pub enum Action {
     FindNext,
     FindPrev,
     TimeRef,
+    Timeline,
     Help,
 }
 
@@ -184,6 +185,11 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[k('e')],
         action: Action::Expert,
         help: "expert information",
+    },
+    Binding {
+        keys: &[k('T')],
+        action: Action::Timeline,
+        help: "timeline: outcomes, iRTT",
     },
     Binding {
         keys: &[ctrl('g')],

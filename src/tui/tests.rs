@@ -1320,3 +1320,70 @@ fn time_reference_is_time_zero_and_toggles() {
     assert_eq!(app.time_ref, None);
     assert!(!screen(&mut app, 120, 40).contains("*REF*"));
 }
+
+#[test]
+fn view_timeline() {
+    both_sizes("timeline", "sample-captures/many-short.pcap", |app| {
+        ch(app, 'T')
+    });
+}
+
+#[test]
+fn timeline_range_filters_the_flows_opened_in_it() {
+    let path = "sample-captures/many-short.pcap";
+    let mut app = load_filtered(path, "", 0, Limits::default());
+    screen(&mut app, 120, 40);
+    ch(&mut app, 'T');
+    let v = app.timeline.as_ref().expect("timeline open");
+    let total: u64 = v
+        .data
+        .buckets
+        .iter()
+        .map(|b| b.attempts + b.mid_stream)
+        .sum();
+    assert_eq!(total as usize, app.store.flows.len());
+    // Finer buckets, then the first bucket to the third as a range.
+    let w0 = v.data.width_ns;
+    key(&mut app, KeyCode::Char('-'));
+    let w1 = app.timeline.as_ref().unwrap().data.width_ns;
+    assert!(w1 < w0, "{w1} < {w0}");
+    key(&mut app, KeyCode::Char('+'));
+    assert_eq!(app.timeline.as_ref().unwrap().data.width_ns, w0);
+    ch(&mut app, 'g');
+    ch(&mut app, ' ');
+    key(&mut app, KeyCode::Right);
+    key(&mut app, KeyCode::Right);
+    let v = app.timeline.as_ref().unwrap();
+    assert_eq!(v.range(), (0, 2));
+    let (from, to) = (v.data.offset(0), v.data.offset(3));
+    let start = app.store.counts.first_ts.unwrap();
+    let want: Vec<u32> = app
+        .store
+        .flows
+        .iter()
+        .filter(|e| (from..to).contains(&(e.sum.first_ts - start)))
+        .map(|e| e.sum.stream)
+        .collect();
+    assert!(!want.is_empty() && want.len() < app.store.flows.len());
+    let s = screen(&mut app, 120, 40);
+    assert!(
+        s.contains("timeline ·") && s.contains(&format!("opened {}", want.len())),
+        "{s}"
+    );
+    key(&mut app, KeyCode::Enter);
+    app.settle();
+    assert!(app.timeline.is_none());
+    assert!(
+        app.filter
+            .applied
+            .starts_with("hs.start >= 0.000000 && hs.start < "),
+        "{}",
+        app.filter.applied
+    );
+    let mut shown = app.flows.rows.clone();
+    shown.sort();
+    assert_eq!(shown, want);
+    ch(&mut app, 'T');
+    key(&mut app, KeyCode::Esc);
+    assert!(app.timeline.is_none());
+}

@@ -42,6 +42,10 @@ impl App {
             self.on_expert(action);
             return;
         }
+        if self.timeline.is_some() {
+            self.on_timeline_key(ev, action);
+            return;
+        }
         if let Some(v) = self.servers.as_mut() {
             match action {
                 Some(Action::Up) => v.selected = v.selected.saturating_sub(1),
@@ -183,6 +187,7 @@ impl App {
             }
             Action::Help => self.help = true,
             Action::Expert => self.expert = Some(0),
+            Action::Timeline => self.open_timeline(),
             Action::GoTo => self.open_prompt(PromptKind::GoTo),
             Action::Find => self.open_prompt(PromptKind::Find(FindMode::Filter)),
             Action::FindNext => self.find_again(true),

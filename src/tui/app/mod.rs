@@ -9,6 +9,7 @@ mod find;
 mod input;
 mod save;
 mod state;
+mod timeline;
 mod views;
 
 pub use filtering::{Active, FilterBar, FilterJob};
@@ -67,6 +68,8 @@ pub struct App {
     pub find: Option<FindState>,
     /// The time reference (Ctrl-T): frame number and time of the packet that is time zero.
     pub time_ref: Option<(u64, i64)>,
+    /// The timeline view (`T`), when open.
+    pub timeline: Option<TimelineView>,
     /// When the message last changed (info messages fade after `MESSAGE_FOR`).
     pub(crate) message_seen: Option<(String, Instant)>,
     pub capture: CaptureStatus,
@@ -140,6 +143,7 @@ impl App {
             prompt: None,
             find: None,
             time_ref: None,
+            timeline: None,
             message_seen: None,
             capture: CaptureStatus::default(),
             message: None,
@@ -359,6 +363,7 @@ impl App {
         }
         more |= self.step_alarms(deadline);
         more |= self.step_find(deadline);
+        self.refresh_timeline(false);
         more || (!self.paused && !self.pending.is_empty())
     }
 

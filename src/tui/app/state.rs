@@ -295,3 +295,36 @@ pub fn scroll_to(sel: usize, offset: usize, h: usize, n: usize) -> usize {
     // Don't leave empty rows at the bottom when the list could fill them.
     off.min(n.saturating_sub(h))
 }
+
+/// The timeline view (`T`): handshake outcomes and initial RTT per time
+/// bucket, a cursor over the buckets and an optional range mark.
+pub struct TimelineView {
+    pub data: crate::engine::timeline::Timeline,
+    /// The bucket width was chosen by `+`/`-` (else it follows the window width).
+    pub fixed_width: bool,
+    pub cursor: usize,
+    /// The other end of a selected range (Space marks it).
+    pub mark: Option<usize>,
+    pub built: Instant,
+}
+
+impl TimelineView {
+    /// Count the flows into buckets of `width_ns` from the capture's start.
+    pub fn build<'a>(
+        flows: impl Iterator<Item = &'a crate::track::FlowSummary>,
+        start: i64,
+        width_ns: i64,
+    ) -> crate::engine::timeline::Timeline {
+        let mut t = crate::engine::timeline::Timeline::new(start, width_ns);
+        for f in flows {
+            t.add(f);
+        }
+        t
+    }
+
+    /// The selected buckets, first to last.
+    pub fn range(&self) -> (usize, usize) {
+        let m = self.mark.unwrap_or(self.cursor);
+        (m.min(self.cursor), m.max(self.cursor))
+    }
+}

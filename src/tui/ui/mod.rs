@@ -27,6 +27,7 @@ mod packets;
 mod servers;
 mod status;
 pub mod theme;
+mod timeline;
 #[cfg(test)]
 pub(crate) use packets::time_text;
 
@@ -174,6 +175,9 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
     }
     if let Some(sel) = app.expert {
         status::draw_expert(frame, area, app, sel);
+    }
+    if let Some(v) = &app.timeline {
+        timeline::draw(frame, area, app, v);
     }
 }
 
