@@ -185,7 +185,7 @@ pub struct Frame {
     pub eth_dst: Option<[u8; 6]>,
     /// The link layer's protocol type (ethertype), when there is one.
     pub ethertype: Option<u16>,
-    pub vlan_ids: [u16; 3],
+    pub vlan_tci: [u16; 3],
     pub vlan_count: u8,
     pub ip: Option<IpHeader>,
     /// The IP header quoted inside an ICMP error, if any.
@@ -218,7 +218,7 @@ impl Frame {
             eth_src: None,
             eth_dst: None,
             ethertype: None,
-            vlan_ids: [0; 3],
+            vlan_tci: [0; 3],
             vlan_count: 0,
             ip: None,
             inner_ip: None,
@@ -348,9 +348,8 @@ fn ether_payload(f: &mut Frame, base: usize, mut et: u16, mut data: &[u8]) {
                     return;
                 }
                 f.protos |= proto::VLAN;
-                if (f.vlan_count as usize) < f.vlan_ids.len() {
-                    f.vlan_ids[f.vlan_count as usize] =
-                        u16::from_be_bytes([data[0], data[1]]) & 0x0fff;
+                if (f.vlan_count as usize) < f.vlan_tci.len() {
+                    f.vlan_tci[f.vlan_count as usize] = u16::from_be_bytes([data[0], data[1]]);
                     f.vlan_count += 1;
                 }
                 et = u16::from_be_bytes([data[2], data[3]]);

@@ -70,12 +70,18 @@ fn vlan_and_qinq() {
     tagged.extend_from_slice(&ipv4_syn());
     let f = dec(LinkType::Ethernet, &ether(0x8100, &tagged));
     assert_syn(&f);
-    assert_eq!((f.vlan_count, f.vlan_ids[0]), (1, 100));
+    assert_eq!((f.vlan_count, f.vlan_tci[0] & 0xfff), (1, 100));
     let mut qinq = vec![0x00, 0x0a, 0x81, 0x00, 0x00, 0x14, 0x08, 0x00]; // 802.1ad 10, 802.1Q 20
     qinq.extend_from_slice(&ipv4_syn());
     let f = dec(LinkType::Ethernet, &ether(0x88a8, &qinq));
     assert_syn(&f);
-    assert_eq!(&f.vlan_ids[..f.vlan_count as usize], &[10, 20]);
+    assert_eq!(
+        f.vlan_tci[..f.vlan_count as usize]
+            .iter()
+            .map(|t| t & 0xfff)
+            .collect::<Vec<_>>(),
+        [10, 20]
+    );
 }
 
 #[test]

@@ -97,7 +97,7 @@ mod tests {
     fn streams_fall_in_the_bucket_of_their_first_packet() {
         let flows = crate::engine::tests::summaries("sample-captures/many-short.pcap");
         let start = flows.iter().map(|f| f.first_ts).min().unwrap();
-        let mut t = Timeline::new(start, 500_000_000);
+        let mut t = Timeline::new(start, 20_000_000);
         for f in &flows {
             t.add(f);
         }

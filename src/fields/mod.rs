@@ -5,6 +5,7 @@
 
 mod fast;
 pub mod info;
+mod labels;
 mod value;
 
 pub use fast::{fast_getter, fast_u64, FastGetter, FastU64, Scalars};
@@ -234,7 +235,19 @@ pub static FIELDS: &[Field] = &[
         name: "vlan.id",
         ty: FieldType::U16,
         desc: "VLAN identifier (one per tag)",
-        get: |p, o| o.extend(p.frame.vlan_ids[..p.frame.vlan_count as usize].iter().map(|&v| u(v))),
+        get: |p, o| o.extend(p.frame.vlan_tci[..p.frame.vlan_count as usize].iter().map(|&v| u(v & 0x0fff))),
+    },
+    Field {
+        name: "vlan.priority",
+        ty: FieldType::U16,
+        desc: "VLAN priority (PCP, one per tag)",
+        get: |p, o| o.extend(p.frame.vlan_tci[..p.frame.vlan_count as usize].iter().map(|&v| u(v >> 13))),
+    },
+    Field {
+        name: "vlan.dei",
+        ty: FieldType::Bool,
+        desc: "Drop eligible indicator (one per tag)",
+        get: |p, o| o.extend(p.frame.vlan_tci[..p.frame.vlan_count as usize].iter().map(|&v| Value::Bool(v & 0x1000 != 0))),
     },
     proto_field!("sll", proto::SLL, "Linux cooked capture"),
     proto_field!("null", proto::NULL, "BSD loopback"),
@@ -977,6 +990,41 @@ pub fn by_name(name: &str) -> Option<&'static Field> {
 /// Names longer than this get no "did you mean": every known name is far shorter, and
 /// the edit distance is quadratic in the length.
 pub const MAX_SUGGEST_LEN: usize = 64;
+
+/// Wireshark's label of a field ("Source Port" for `tcp.srcport`), or hs-tui's
+/// description of a field Wireshark does not have.
+pub fn label(name: &str) -> &'static str {
+    match labels::LABELS.binary_search_by(|(n, _)| (*n).cmp(name)) {
+        Ok(i) => labels::LABELS[i].1,
+        Err(_) => by_name(name).map_or("", |f| f.desc),
+    }
+}
+
+/// Wireshark shows the field in brackets: it is worked out, not read from the
+/// packet (stream index, relative numbers, analysis, hs-tui's own fields).
+pub fn generated(name: &str) -> bool {
+    name.starts_with("hs.")
+        || name.starts_with("tcp.analysis")
+        || name.starts_with("tcp.connection.")
+        || name.ends_with(".ja4")
+        || name.ends_with(".ja4_r")
+        || matches!(
+            name,
+            "tcp.stream"
+                | "tcp.completeness"
+                | "tcp.nxtseq"
+                | "tcp.window_size"
+                | "tcp.window_size_scalefactor"
+                | "tcp.checksum.status"
+                | "tcp.time_relative"
+                | "tcp.time_delta"
+                | "tcp.flags.str"
+                | "frame.time_relative"
+                | "frame.time_delta"
+                | "frame.time_delta_displayed"
+                | "frame.malformed"
+        )
+}
 
 #[cfg(test)]
 thread_local! {

@@ -83,8 +83,106 @@ pub struct TreeLine {
     pub text: String,
     pub field: Option<&'static str>,
     pub desc: &'static str,
+    /// The line as Wireshark words it: `Source Port: 40374`, `[Stream index: 0]`,
+    /// `.... ...1 .... = Acknowledgment: Set`, `[Expert Info (Chat/Sequence): ...]`.
+    pub pretty: String,
+    /// "Apply as filter": an expression that matches this line's value.
+    pub filter: Option<String>,
+    /// A problem (malformed frame, a warning or error expert item): drawn in red or yellow.
+    pub alert: Option<Alert>,
     /// Bytes of the frame this line covers (start, length).
     pub span: Option<(usize, usize)>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Alert {
+    Warn,
+    Error,
+}
+
+/// Control characters and escapes never reach the terminal: shown as `\xNN`.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_control() {
+            out.push_str(&format!("\\x{:02x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The bits of a TCP flag in the 12-bit flags field.
+fn flag_mask(name: &str) -> Option<u16> {
+    Some(match name {
+        "tcp.flags.res" => 0xe00,
+        "tcp.flags.ae" => 0x100,
+        "tcp.flags.cwr" => 0x080,
+        "tcp.flags.ece" => 0x040,
+        "tcp.flags.urg" => 0x020,
+        "tcp.flags.ack" => 0x010,
+        "tcp.flags.push" => 0x008,
+        "tcp.flags.reset" => 0x004,
+        "tcp.flags.syn" => 0x002,
+        "tcp.flags.fin" => 0x001,
+        _ => return None,
+    })
+}
+
+/// Wireshark's bit picture of a flag: `.... ...1 .... = Acknowledgment: Set`.
+fn flag_bits(flags: u16, mask: u16, label: &str) -> String {
+    let mut bits = String::new();
+    for i in (0..12).rev() {
+        let b = 1u16 << i;
+        bits.push(if mask & b == 0 {
+            '.'
+        } else if flags & b != 0 {
+            '1'
+        } else {
+            '0'
+        });
+        if i % 4 == 0 && i > 0 {
+            bits.push(' ');
+        }
+    }
+    let set = if flags & mask != 0 { "Set" } else { "Not set" };
+    format!("{bits} = {label}: {set}")
+}
+
+/// The expert fields are drawn as expert lines, not as bare presence lines.
+fn is_expert_field(name: &str) -> bool {
+    name.starts_with("tcp.connection.")
+        || matches!(
+            name,
+            "tcp.ack.nonzero"
+                | "tcp.urgent_pointer.non_zero"
+                | "tcp.options.mss.absent"
+                | "tcp.options.mss.present"
+                | "tcp.options.sack.dsack"
+                | "tcp.option.len.invalid"
+                | "tcp.analysis.tfo_syn"
+        )
+}
+
+/// A filter expression that matches the first value.
+fn filter_expr(name: &str, ty: FieldType, vals: &[Value<'_>]) -> String {
+    match (ty, vals.first()) {
+        (FieldType::None | FieldType::Protocol, _) | (_, None) => name.to_string(),
+        (FieldType::Str, Some(v)) => {
+            let mut t = String::new();
+            v.write(ty, &mut t);
+            format!(
+                "{name} == \"{}\"",
+                t.replace('\\', "\\\\").replace('"', "\\\"")
+            )
+        }
+        (_, Some(v)) => {
+            let mut t = String::new();
+            v.write(ty, &mut t);
+            format!("{name} == {t}")
+        }
+    }
 }
 
 /// Offsets of the layers in a decoded frame.
@@ -277,23 +375,91 @@ pub fn build(store: &Store, g: u64, expanded: &[bool; SECTIONS.len()]) -> Vec<Tr
                 let Some(sec) = section_of(f.name) else {
                     continue;
                 };
+                if is_expert_field(f.name) {
+                    continue;
+                }
                 f.values(p, &mut vals);
                 if vals.is_empty() {
                     continue;
                 }
+                let label = fields::label(f.name);
+                let value = escape(&value_text(f.ty, &vals));
+                let pretty = match (flag_mask(f.name), p.tcp()) {
+                    (Some(mask), Some(t)) => flag_bits(t.flags, mask, label),
+                    _ if matches!(f.ty, FieldType::None) => label.to_string(),
+                    _ => format!("{label}: {value}"),
+                };
+                let pretty = if fields::generated(f.name) {
+                    format!("[{pretty}]")
+                } else {
+                    pretty
+                };
                 per[sec.index()].push(TreeLine {
+                    pretty,
+                    filter: Some(filter_expr(f.name, f.ty, &vals)),
+                    alert: None,
                     section: sec,
                     depth: sec.depth() + 1,
                     header: false,
                     expanded: false,
-                    text: value_text(f.ty, &vals),
+                    text: value,
                     field: Some(f.name),
                     desc: f.desc,
                     span: field_span(f.name, p.frame, &o)
                         .or_else(|| section_span(sec, p.frame, &o)),
                 });
             }
+            // Expert items, as Wireshark lists them in the tree.
+            for k in crate::output::expert::items(p) {
+                use crate::output::expert::Severity as S;
+                let expr = k.filter();
+                let name = expr.split_whitespace().next().unwrap_or("");
+                let field = fields::by_name(name).map(|f| f.name);
+                let sec = section_of(name).unwrap_or(Section::Tcp);
+                let sev = k.severity();
+                let word = match sev {
+                    S::Error => "Error",
+                    S::Warn => "Warning",
+                    S::Note => "Note",
+                    S::Chat => "Chat",
+                    S::Comment => "Comment",
+                };
+                let pretty = format!("[Expert Info ({word}/{}): {}]", k.group(), k.summary());
+                per[sec.index()].push(TreeLine {
+                    section: sec,
+                    depth: sec.depth() + 1,
+                    header: false,
+                    expanded: false,
+                    text: k.summary(),
+                    field,
+                    desc: "expert information",
+                    pretty,
+                    filter: Some(expr),
+                    alert: match sev {
+                        S::Error => Some(Alert::Error),
+                        S::Warn => Some(Alert::Warn),
+                        _ => None,
+                    },
+                    span: section_span(sec, p.frame, &o),
+                });
+            }
             let mut out = Vec::new();
+            // A malformed or cut frame says why first, whatever is folded.
+            if let Some(why) = p.frame.problem {
+                out.push(TreeLine {
+                    section: Section::Frame,
+                    depth: 0,
+                    header: false,
+                    expanded: false,
+                    text: why.to_string(),
+                    field: Some("frame.malformed"),
+                    desc: "why the frame is malformed",
+                    pretty: format!("[Malformed Packet: {why}]"),
+                    filter: Some("frame.malformed".into()),
+                    alert: Some(Alert::Error),
+                    span: None,
+                });
+            }
             for (i, sec) in SECTIONS.iter().enumerate() {
                 // TCP flags, options and analysis only show inside an unfolded TCP.
                 if sec.depth() > 0 && !expanded[Section::Tcp.index()] {
@@ -314,6 +480,9 @@ pub fn build(store: &Store, g: u64, expanded: &[bool; SECTIONS.len()]) -> Vec<Tr
                     text: header_text(*sec, p, lines.len()),
                     field: None,
                     desc: "",
+                    pretty: String::new(),
+                    filter: None,
+                    alert: None,
                     span: section_span(*sec, p.frame, &o),
                 });
                 if expanded[i] {

@@ -37,6 +37,9 @@ pub enum Action {
     FindPrev,
     TimeRef,
     Timeline,
+    FieldNames,
+    ApplyAsFilter,
+    PrepareFilter,
     Help,
 }
 
@@ -135,6 +138,21 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[k('/')],
         action: Action::EditFilter,
         help: "edit the filter",
+    },
+    Binding {
+        keys: &[k('=')],
+        action: Action::ApplyAsFilter,
+        help: "details: filter on this value",
+    },
+    Binding {
+        keys: &[k('+')],
+        action: Action::PrepareFilter,
+        help: "details: edit it as a filter",
+    },
+    Binding {
+        keys: &[k('f')],
+        action: Action::FieldNames,
+        help: "details: field names/labels",
     },
     Binding {
         keys: &[k(' '), k('p')],

@@ -876,7 +876,7 @@ impl Store {
             eth_src: None,
             eth_dst: None,
             ethertype: None,
-            vlan_ids: [0; 3],
+            vlan_tci: [0; 3],
             vlan_count: 0,
             ip: Some(ip),
             inner_ip: None,

@@ -1387,3 +1387,83 @@ fn timeline_range_filters_the_flows_opened_in_it() {
     key(&mut app, KeyCode::Esc);
     assert!(app.timeline.is_none());
 }
+
+/// The tree's lines as drawn (labels, not field names).
+fn tree_texts(app: &App) -> Vec<String> {
+    app.tree()
+        .iter()
+        .map(|l| {
+            if l.header {
+                l.text.clone()
+            } else {
+                l.pretty.clone()
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn details_speak_wiresharks_language_and_filter_on_a_value() {
+    let mut app = load_filtered(HTTP, "", 0, Limits::default());
+    screen(&mut app, 200, 60);
+    key(&mut app, KeyCode::Enter); // packets of the first flow
+    ch(&mut app, 'j'); // the SYN-ACK
+    key(&mut app, KeyCode::Enter); // details
+    app.detail.expanded[crate::tui::detail::Section::Flags.index()] = true;
+    let lines = tree_texts(&app);
+    for want in [
+        "Source Port: 18080",
+        "[Stream index: 0]",
+        "[Next Sequence Number: 1]",
+        ".... ...1 .... = Acknowledgment: Set",
+        ".... .... ..1. = Syn: Set",
+        ".... .... ...0 = Fin: Not set",
+        "[Expert Info (Chat/Sequence): Connection establish acknowledge (SYN+ACK): server port 18080]",
+    ] {
+        assert!(lines.iter().any(|l| l == want), "{want} not in {lines:#?}");
+    }
+    // Field names on demand; the pane title names the selected field.
+    let i = app
+        .tree()
+        .iter()
+        .position(|l| l.field == Some("tcp.srcport"))
+        .unwrap();
+    for _ in 0..i {
+        ch(&mut app, 'j');
+    }
+    let s = screen(&mut app, 200, 60);
+    assert!(
+        s.contains("Source Port: 18080") && s.contains("tcp.srcport · = filter"),
+        "{s}"
+    );
+    ch(&mut app, 'f');
+    assert!(screen(&mut app, 200, 60).contains("tcp.srcport: 18080"));
+    ch(&mut app, 'f');
+    // + prepares the filter in the bar, = applies it.
+    ch(&mut app, '+');
+    assert!(app.filter.editing);
+    assert_eq!(app.filter.input, "tcp.srcport == 18080");
+    key(&mut app, KeyCode::Esc);
+    ch(&mut app, '=');
+    app.settle();
+    assert_eq!(app.filter.applied, "tcp.srcport == 18080");
+    assert_eq!(
+        tui_matches(&app),
+        batch_matches(HTTP, "tcp.srcport == 18080")
+    );
+}
+
+#[test]
+fn a_malformed_frame_says_why_at_the_top() {
+    let mut app = load("tests/conformance/zeek-tcp-truncated-header.pcap");
+    screen(&mut app, 120, 40);
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Enter);
+    let lines = tree_texts(&app);
+    assert!(
+        lines
+            .first()
+            .is_some_and(|l| l == "[Malformed Packet: TCP header cut by the snaplen]"),
+        "{lines:#?}"
+    );
+}

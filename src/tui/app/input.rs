@@ -188,6 +188,35 @@ impl App {
             Action::Help => self.help = true,
             Action::Expert => self.expert = Some(0),
             Action::Timeline => self.open_timeline(),
+            Action::FieldNames => self.detail.names = !self.detail.names,
+            Action::ApplyAsFilter | Action::PrepareFilter => {
+                let expr = (self.focus == Focus::Details)
+                    .then(|| {
+                        self.tree()
+                            .get(self.detail.list.sel)
+                            .and_then(|l| l.filter.clone())
+                    })
+                    .flatten();
+                match expr {
+                    Some(e) if a == Action::ApplyAsFilter => {
+                        self.filter.input = e.clone();
+                        self.filter.cursor = e.len();
+                        self.apply_filter(&e);
+                    }
+                    Some(e) => {
+                        self.on_action(Action::EditFilter);
+                        self.filter.input = e;
+                        self.filter.cursor = self.filter.input.len();
+                        self.filter.recheck();
+                    }
+                    None => {
+                        self.message = Some((
+                            Severity::Info,
+                            "select a field in the details pane (Tab) to filter on it".into(),
+                        ))
+                    }
+                }
+            }
             Action::GoTo => self.open_prompt(PromptKind::GoTo),
             Action::Find => self.open_prompt(PromptKind::Find(FindMode::Filter)),
             Action::FindNext => self.find_again(true),

@@ -170,6 +170,8 @@ pub struct DetailView {
     pub list: ListState,
     /// First row of the bytes pane when it has the focus.
     pub hex_offset: usize,
+    /// Show field names (`tcp.srcport: 40374`) instead of Wireshark's labels (`f`).
+    pub names: bool,
 }
 
 impl Default for DetailView {
@@ -178,6 +180,7 @@ impl Default for DetailView {
             expanded: SECTIONS.map(|s| s.default_expanded()),
             list: ListState::default(),
             hex_offset: 0,
+            names: false,
         }
     }
 }

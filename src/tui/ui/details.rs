@@ -2,7 +2,7 @@
 
 use super::{theme, title};
 use crate::tui::app::{App, Areas, Focus};
-use crate::tui::detail::TreeLine;
+use crate::tui::detail::{Alert, TreeLine};
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -12,8 +12,19 @@ use ratatui::Frame;
 /// Columns of one hex dump line: offset, 16 bytes in two groups, ASCII.
 pub const HEX_WIDTH: u16 = 6 + 16 * 3 + 1 + 1 + 16;
 
-fn tree_line(l: &TreeLine, width: usize) -> Line<'static> {
+fn tree_line(l: &TreeLine, width: usize, names: bool) -> Line<'static> {
     let indent = "  ".repeat(l.depth as usize);
+    if !l.header && !names {
+        let style = match l.alert {
+            Some(Alert::Error) => theme::ERROR,
+            Some(Alert::Warn) => Style::new().fg(ratatui::style::Color::Yellow),
+            None => Style::new(),
+        };
+        return Line::from(vec![
+            Span::raw(indent),
+            Span::styled(l.pretty.clone(), style),
+        ]);
+    }
     if l.header {
         let mark = if l.expanded { "▾ " } else { "▸ " };
         return Line::from(vec![
@@ -95,9 +106,16 @@ pub fn draw(frame: &mut Frame<'_>, a: &Areas, app: &App) {
     let tree = app.tree();
     let sel = app.packets.selected();
     let rec = sel.and_then(|g| app.store.get(g));
-    let extra = rec
-        .map(|r| format!("frame {}", r.number))
-        .unwrap_or_default();
+    // As Wireshark's status bar: the selected line's field name, and what it offers.
+    let field = tree
+        .get(app.detail.list.sel)
+        .and_then(|l| l.field)
+        .filter(|_| focused);
+    let extra = match (rec, field) {
+        (Some(r), Some(f)) => format!("frame {} · {f} · = filter · + edit · f names", r.number),
+        (Some(r), None) => format!("frame {}", r.number),
+        _ => String::new(),
+    };
     // The tree block spans from the details' top to the tree body's bottom.
     let tree_block = Rect {
         x: a.tree.x - 1,
@@ -117,7 +135,7 @@ pub fn draw(frame: &mut Frame<'_>, a: &Areas, app: &App) {
     let mut lines: Vec<Line> = Vec::with_capacity(end - start);
     for (i, l) in tree[start..end].iter().enumerate() {
         let selected = start + i == app.detail.list.sel;
-        let mut line = tree_line(l, w);
+        let mut line = tree_line(l, w, app.detail.names);
         if selected {
             line = line.style(theme::selected(focused));
         }
