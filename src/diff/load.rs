@@ -45,6 +45,9 @@ pub struct Pkt {
     pub ipid: u16,
     pub has_ts: bool,
     pub v4: bool,
+    /// A hash of the SACK blocks and the first payload bytes: duplicate ACKs
+    /// differing only in their SACK blocks are different packets.
+    pub content: u32,
 }
 
 /// The TCP packets of one capture.
@@ -115,7 +118,7 @@ fn read_path(path: &Path, side: Side) -> anyhow::Result<Capture> {
     while let Ok(ev) = running.events.recv() {
         match ev {
             Event::Batch(b) => {
-                for f in &b.frames {
+                for (f, bytes) in b.iter() {
                     c.frames += 1;
                     let (Some(ip), Some(t)) = (f.ip.as_ref(), f.tcp.as_ref()) else {
                         continue;
@@ -141,6 +144,16 @@ fn read_path(path: &Path, side: Side) -> anyhow::Result<Capture> {
                     });
                     let (tsval, tsecr) = t.options.timestamp.unwrap_or((0, 0));
                     let v4 = ip.src.is_ipv4();
+                    let content = {
+                        use std::hash::{Hash, Hasher};
+                        let mut h = rustc_hash::FxHasher::default();
+                        t.options.sack_blocks().hash(&mut h);
+                        let off = f.payload_off as usize;
+                        let n = (f.payload_cap as usize).min(32);
+                        bytes.get(off..off.saturating_add(n)).hash(&mut h);
+                        let x = h.finish();
+                        (x ^ (x >> 32)) as u32
+                    };
                     c.pkts.push(Pkt {
                         ts: f.ts_ns,
                         frame: f.number.min(u32::MAX as u64) as u32,
@@ -155,6 +168,7 @@ fn read_path(path: &Path, side: Side) -> anyhow::Result<Capture> {
                         ipid: if v4 { ip.id } else { 0 },
                         has_ts: t.options.timestamp.is_some(),
                         v4,
+                        content,
                     });
                 }
                 running.recycle(b);

@@ -2,8 +2,8 @@
 //! each flow's direction and estimate the clock offset.
 //!
 //! A packet is identified by what does not change in flight: raw seq and
-//! ack, flags, payload length, window, TCP timestamps and (IPv4) the IP ID,
-//! plus its flow. The flow is compared through a map from A's flows to B's,
+//! ack, flags, payload length, window, TCP timestamps, SACK blocks, the
+//! first payload bytes and (IPv4) the IP ID, plus its flow. The flow is compared through a map from A's flows to B's,
 //! learnt from packets whose in-flight fields occur exactly once in each
 //! capture, so a NAT that rewrites addresses and ports (and keeps sequence
 //! numbers) does not stop the matching.
@@ -176,6 +176,7 @@ struct InFlight {
     ipid: u16,
     has_ts: bool,
     v4: bool,
+    content: u32,
 }
 
 fn in_flight(p: &super::Pkt) -> InFlight {
@@ -190,6 +191,7 @@ fn in_flight(p: &super::Pkt) -> InFlight {
         ipid: p.ipid,
         has_ts: p.has_ts,
         v4: p.v4,
+        content: p.content,
     }
 }
 
