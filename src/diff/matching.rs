@@ -387,19 +387,23 @@ fn assign(s: &[(u32, i64)], r: &[(u32, i64)], max_owd: i64, med: i64) -> Vec<(us
             return out;
         }
     }
-    // Greedy, in order.
+    // Greedy, in order: the packets that fit a copy form a window that only
+    // moves forward, so this is O((n + m) log n) however large the group.
     let mut used = vec![false; n];
-    for ri in 0..m {
-        let fitting: Vec<usize> = (0..n).filter(|&si| fits(si, ri)).collect();
-        let pick = fitting
-            .iter()
-            .copied()
-            .find(|&si| !used[si])
-            .or(fitting.last().copied());
-        if let Some(si) = pick {
-            used[si] = true;
-            out.push((si, ri));
+    let mut cur = 0;
+    for (ri, &(_, tr)) in r.iter().enumerate() {
+        let lo = s.partition_point(|x| x.1 < tr.saturating_sub(max_owd));
+        let hi = s.partition_point(|x| x.1 <= tr.saturating_add(TOL));
+        if lo >= hi {
+            continue;
         }
+        cur = cur.max(lo);
+        while cur < hi && used[cur] {
+            cur += 1;
+        }
+        let si = if cur < hi { cur } else { hi - 1 };
+        used[si] = true;
+        out.push((si, ri));
     }
     out
 }
