@@ -400,7 +400,7 @@ fn display_filter_and_json() {
         "hs.diff.owd",
     ]);
     assert_eq!(syn.code, Some(0), "{}", syn.stderr);
-    assert!(syn.stdout.contains("SYN lost once on the way to the server"));
+    assert!(syn.stdout.contains("the SYN was lost once on the way to the server"));
     let json = hs_tui(&["diff", a, b, "-Y", "frame.number == 1", "-T", "json"]);
     assert!(json.stdout.contains("\"hs.diff.peer_frame\""), "{}", json.stdout.len());
     assert!(json.stdout.contains("\"hs.diff.clock_offset\""));
@@ -426,4 +426,55 @@ fn bad_input_is_an_error_not_a_panic() {
         "-q".as_ref(),
     ]);
     assert_eq!(out.code, Some(0), "{}", out.stderr);
+}
+
+/// Copy a classic pcap without one frame (a capture drop).
+fn drop_frame(src: &Path, dst: &Path, frame: usize) {
+    let d = std::fs::read(src).expect("read pcap");
+    let mut out = d[..24].to_vec();
+    let (mut off, mut n) = (24, 0);
+    while off + 16 <= d.len() {
+        let cap = u32::from_le_bytes([d[off + 8], d[off + 9], d[off + 10], d[off + 11]]) as usize;
+        let end = (off + 16 + cap).min(d.len());
+        n += 1;
+        if n != frame {
+            out.extend_from_slice(&d[off..end]);
+        }
+        off = end;
+    }
+    std::fs::write(dst, out).expect("write pcap");
+}
+
+#[test]
+fn a_capture_drop_at_the_sender_is_not_a_loss() {
+    // visible: client frame 4 (conn 0's handshake ACK) reached the server as its frame 5.
+    let dir = set("visible");
+    let tmp = tempfile::tempdir().expect("tmp");
+    let a = tmp.path().join("client-drop.pcap");
+    drop_frame(&dir.join("client.pcap"), &a, 4);
+    let b = dir.join("server.pcap");
+    let out = hs_tui(&[
+        "diff".as_ref(),
+        a.as_os_str(),
+        b.as_os_str(),
+        "-Y".as_ref(),
+        "hs.diff.capture_drop == 1".as_ref(),
+        "-T".as_ref(),
+        "fields".as_ref(),
+        "-e".as_ref(),
+        "hs.diff.side".as_ref(),
+        "-e".as_ref(),
+        "frame.number".as_ref(),
+        "-e".as_ref(),
+        "hs.diff.lost".as_ref(),
+        "-e".as_ref(),
+        "hs.diff.role".as_ref(),
+        "-e".as_ref(),
+        "hs.diff.peer_frame".as_ref(),
+    ]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(out.stdout, "b\t5\t0\treceiver\t\n");
+    let q = hs_tui(&["diff".as_ref(), a.as_os_str(), b.as_os_str(), "-q".as_ref()]);
+    assert!(q.stdout.contains("a→b: 803 sent, 54 lost (6.7%), 0 duplicated, 0 reordered, 1 seen only at the receiver"));
+    assert!(q.stdout.contains("capture drops at the sender's point, not losses"));
 }

@@ -11,7 +11,6 @@ use super::matching::{Diff, NONE, NO_OWD};
 use super::{flag_letters, human, Capture, Endpoint, Side};
 use crate::decode::tcp::flags as fl;
 use rustc_hash::FxHashMap;
-use std::fmt::Write as _;
 
 /// How the handshake ended, as the truth files name it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,6 +111,11 @@ pub struct Conn {
     pub syn_lost: u32,
     pub synack_sent: u32,
     pub synack_lost: u32,
+    /// The first SYN and SYN-ACK that got through (1-based), if any.
+    pub syn_through: Option<u32>,
+    /// Refusal RSTs lost on the way back.
+    pub rst_lost: u32,
+    pub synack_through: Option<u32>,
     /// The handshake ACK: None when not sent, Some(lost).
     pub hs_ack_lost: Option<bool>,
     /// At the client's point: first SYN sent to the first SYN-ACK (or refusal) received.
@@ -245,6 +249,9 @@ pub fn build(a: &Capture, b: &Capture, d: &mut Diff) {
                     syn_lost: 0,
                     synack_sent: 0,
                     synack_lost: 0,
+                    syn_through: None,
+                    rst_lost: 0,
+                    synack_through: None,
                     hs_ack_lost: None,
                     client_wait: None,
                     server_wait: None,
@@ -478,6 +485,7 @@ fn judge(a: &Capture, b: &Capture, d: &Diff, cn: &mut Conn) {
         Vec::new()
     };
     let server_isn = synacks.first().map(|(_, s)| *s);
+    cn.rst_lost = refusals.iter().filter(|e| e.lost).count() as u32;
     cn.syn_sent = syns.len() as u32;
     cn.syn_lost = syns.iter().filter(|(e, _)| e.lost).count() as u32;
     cn.synack_sent = synacks.len() as u32;
@@ -520,6 +528,17 @@ fn judge(a: &Capture, b: &Capture, d: &Diff, cn: &mut Conn) {
                 n_rst
             }
         };
+        if !e.lost {
+            match e.name {
+                "SYN" => {
+                    cn.syn_through.get_or_insert(n);
+                }
+                "SYN-ACK" => {
+                    cn.synack_through.get_or_insert(n);
+                }
+                _ => {}
+            }
+        }
         parts.push(format!("{}#{n} {}", e.name, e.fate));
     }
     // The handshake ACK and the first packet acknowledging the SYN-ACK at the server.
@@ -597,7 +616,7 @@ fn judge(a: &Capture, b: &Capture, d: &Diff, cn: &mut Conn) {
     cn.verdict = words(cn);
     let [c2s, s2c] = &cn.dirs;
     cn.problem = cn.result != HsResult::Established && cn.syn_sent > 0
-        || cn.syn_lost + cn.synack_lost > 0
+        || cn.syn_lost + cn.synack_lost + cn.rst_lost > 0
         || cn.hs_ack_lost == Some(true)
         || c2s.lost + s2c.lost + c2s.dup + s2c.dup + c2s.reordered + s2c.reordered > 0
         || c2s.unseen + s2c.unseen > 0
@@ -635,34 +654,58 @@ fn words(cn: &Conn) -> String {
         ),
         HsResult::NoAnswer => v.push("no handshake seen (the connection started before the captures)".into()),
     }
+    // What made the handshake slow, if anything.
+    let mut why: Vec<String> = Vec::new();
     if cn.syn_lost > 0 && cn.syn_lost < cn.syn_sent {
-        v.push(format!(
-            "SYN lost {} on the way to the server ({up}); retransmission SYN#{} got through",
-            nth(cn.syn_lost),
-            cn.syn_lost + 1
+        let through = cn.syn_through.map(|k| format!("; SYN#{k} got through")).unwrap_or_default();
+        why.push(format!(
+            "the SYN was lost {} on the way to the server ({up}){through}",
+            nth(cn.syn_lost)
         ));
     }
     if cn.synack_lost > 0 && cn.result == HsResult::Established {
-        v.push(format!(
-            "SYN-ACK lost {} on the way back ({down}); SYN-ACK#{} got through",
-            nth(cn.synack_lost),
-            cn.synack_lost + 1
+        let through = cn
+            .synack_through
+            .map(|k| format!("; SYN-ACK#{k} got through"))
+            .unwrap_or_default();
+        why.push(format!(
+            "the SYN-ACK was lost {} on the way back ({down}){through}",
+            nth(cn.synack_lost)
         ));
     }
-    if cn.hs_ack_lost == Some(true) {
-        v.push(format!("the handshake ACK was lost ({up})"));
+    if cn.rst_lost > 0 && cn.result == HsResult::Refused {
+        why.push(format!(
+            "the refusal (RST) was lost {} on the way back ({down})",
+            nth(cn.rst_lost)
+        ));
     }
     if slow_server(cn) {
         if let Some(t) = cn.server_answer {
-            v.push(format!("the server was slow: it answered the SYN after {}", human(t)));
+            why.push(format!("the server was slow: it answered the SYN after {}", human(t)));
         }
     }
-    if let Some(t) = cn.client_wait {
-        let mut s = format!("connect took {} at the client", human(t));
-        if let Some(w) = cn.server_wait {
-            let _ = write!(s, ", the server waited {} for the ACK", human(w));
+    match cn.client_wait {
+        Some(t) if t > 200_000_000 && !why.is_empty() => {
+            v.push(format!("slow connect ({} at the client): {}", human(t), why.join(", and ")))
         }
-        v.push(s);
+        Some(t) if t > 200_000_000 => v.push(format!(
+            "slow connect ({} at the client) with nothing lost: a slow path",
+            human(t)
+        )),
+        Some(t) => {
+            v.extend(why);
+            v.push(format!("connect took {} at the client", human(t)));
+        }
+        None => v.extend(why),
+    }
+    if cn.hs_ack_lost == Some(true) {
+        let w = cn
+            .server_wait
+            .map(|t| format!(" (the server waited {} for an acknowledgement)", human(t)))
+            .unwrap_or_default();
+        v.push(format!("the handshake ACK was lost ({up}){w}"));
+    } else if let Some(w) = cn.server_wait {
+        v.push(format!("the server waited {} for the ACK", human(w)));
     }
     for (ds, leg) in [(c2s, up), (s2c, down)] {
         let mut bits = Vec::new();
