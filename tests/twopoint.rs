@@ -478,3 +478,58 @@ fn a_capture_drop_at_the_sender_is_not_a_loss() {
     assert!(q.stdout.contains("a→b: 803 sent, 54 lost (6.7%), 0 duplicated, 0 reordered, 1 seen only at the receiver"));
     assert!(q.stdout.contains("capture drops at the sender's point, not losses"));
 }
+
+/// The two-lane ladder in a real terminal (tmux, its own server): opened by
+/// `hs-tui diff A B`, moved with keys, closed with `q`.
+#[test]
+fn ladder_in_tmux() {
+    if !common::require_tool("tmux", "ladder_in_tmux") {
+        return;
+    }
+    let dir = set("visible");
+    let socket = format!("hs-tui-diff-{}", std::process::id());
+    let tmux = |args: &[&str]| {
+        Command::new("tmux")
+            .args(["-L", &socket, "-f", "/dev/null"])
+            .args(args)
+            .env("TERM", "xterm-256color")
+            .output()
+            .expect("tmux")
+    };
+    let cmd = format!(
+        "cd {} && {} diff client.pcap server.pcap; echo EXIT=$?; sleep 30",
+        dir.display(),
+        bin()
+    );
+    let st = tmux(&["new-session", "-d", "-s", "t", "-x", "120", "-y", "32", &cmd]);
+    assert!(st.status.success(), "tmux new-session failed");
+    let screen = || String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", "t"]).stdout).into_owned();
+    let wait = |want: &str| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        loop {
+            let s = screen();
+            if s.contains(want) {
+                return s;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = tmux(&["kill-server"]);
+                panic!("never saw {want:?}; screen:\n{s}");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    };
+    let s = wait("connections: 60 shown of 60");
+    assert!(s.contains("client (a) ms") && s.contains("server (b) ms"), "{s}");
+    // Down to conn 4: its SYN was lost, and the cross ends that line.
+    for _ in 0..4 {
+        let _ = tmux(&["send-keys", "-t", "t", "j"]);
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let s = wait("conn 4 10.99.0.1:57994");
+    assert!(s.contains("SYN ✕ lost") && s.contains('✕'), "{s}");
+    assert!(s.contains("⋮ 1.028 s later"), "{s}");
+    let _ = tmux(&["send-keys", "-t", "t", "q"]);
+    let s = wait("EXIT=");
+    let _ = tmux(&["kill-server"]);
+    assert!(s.contains("EXIT=0"), "{s}");
+}

@@ -285,12 +285,8 @@ fn ladder(l: &Loaded, c: &Conn, mid_w: usize) -> Vec<Row> {
             if r0 == usize::MAX {
                 continue;
             }
-            // One row down when that row is not a folded stretch.
-            let r1 = if rows.get(r0 + 1).is_some_and(|r| r.gap.is_none()) {
-                r0 + 1
-            } else {
-                r0
-            };
+            // On its own row: half a line, ending in a cross.
+            let r1 = r0;
             let xm = (x0 + x1) / 2;
             draw(&mut rows, r0, r1, x0, xm, style, Some('✕'));
             continue;
