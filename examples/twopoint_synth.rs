@@ -15,8 +15,8 @@ fn main() {
         eprintln!("usage: twopoint_synth IN.pcap A.pcap B.pcap");
         std::process::exit(2);
     };
-    let mut cap = pcap::Capture::from_file_with_precision(input, pcap::Precision::Nano)
-        .expect("open input");
+    let mut cap =
+        pcap::Capture::from_file_with_precision(input, pcap::Precision::Nano).expect("open input");
     // (time at A, time at B) in ns; None where the packet is not there.
     let mut at_a: Vec<(i64, usize)> = Vec::new();
     let mut at_b: Vec<(i64, usize)> = Vec::new();

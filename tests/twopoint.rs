@@ -53,7 +53,9 @@ struct Score {
 }
 
 /// Per-packet rows of `hs-tui diff`: (side, frame) -> (peer frames, lost, role).
-fn rows(out: &str) -> (HashMap<(String, u64), (String, String, String)>, f64) {
+type Rows = HashMap<(String, u64), (String, String, String)>;
+
+fn rows(out: &str) -> (Rows, f64) {
     let mut m = HashMap::new();
     let mut off = f64::NAN;
     for l in out.lines() {
@@ -160,7 +162,8 @@ fn score_with(dir: &Path, a: &Path, b: &Path, swapped: bool) -> Score {
         s.total += n;
         s.right += n * ok as usize;
         if !ok && s.wrong.len() < 10 {
-            s.wrong.push(format!("group {k}: {want} copies, found {got}"));
+            s.wrong
+                .push(format!("group {k}: {want} copies, found {got}"));
         }
     }
     let params: HashMap<String, String> = std::fs::read_to_string(dir.join("params.txt"))
@@ -211,7 +214,12 @@ fn score_with(dir: &Path, a: &Path, b: &Path, swapped: bool) -> Score {
 
 fn check(name: &str) {
     let dir = set(name);
-    let s = score_with(&dir, &dir.join("client.pcap"), &dir.join("server.pcap"), false);
+    let s = score_with(
+        &dir,
+        &dir.join("client.pcap"),
+        &dir.join("server.pcap"),
+        false,
+    );
     eprintln!(
         "{name}: placed {}/{} right, clock offset error {:.3} ms (the captures allow {:.3}), handshakes {}/{}",
         s.right, s.total, s.offset_err_ms, s.allowed_ms, s.hs_right, s.conns
@@ -251,7 +259,12 @@ fn clocks_seconds_apart_set() {
 fn captures_given_in_the_other_order() {
     // B first: sides swap, every packet is still placed.
     let dir = set("v6-asym");
-    let s = score_with(&dir, &dir.join("server.pcap"), &dir.join("client.pcap"), true);
+    let s = score_with(
+        &dir,
+        &dir.join("server.pcap"),
+        &dir.join("client.pcap"),
+        true,
+    );
     assert_eq!(s.right, s.total, "{:?}", s.wrong);
     assert_eq!(s.hs_right, s.conns);
 }
@@ -319,7 +332,8 @@ fn nat_between_the_points() {
     ]);
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     assert!(
-        out.stdout.contains("NAT between the points: 120 of 120 flows rewritten"),
+        out.stdout
+            .contains("NAT between the points: 120 of 120 flows rewritten"),
         "{}",
         out.stdout.lines().take(4).collect::<Vec<_>>().join("\n")
     );
@@ -400,9 +414,15 @@ fn display_filter_and_json() {
         "hs.diff.owd",
     ]);
     assert_eq!(syn.code, Some(0), "{}", syn.stderr);
-    assert!(syn.stdout.contains("the SYN was lost once on the way to the server"));
+    assert!(syn
+        .stdout
+        .contains("the SYN was lost once on the way to the server"));
     let json = hs_tui(&["diff", a, b, "-Y", "frame.number == 1", "-T", "json"]);
-    assert!(json.stdout.contains("\"hs.diff.peer_frame\""), "{}", json.stdout.len());
+    assert!(
+        json.stdout.contains("\"hs.diff.peer_frame\""),
+        "{}",
+        json.stdout.len()
+    );
     assert!(json.stdout.contains("\"hs.diff.clock_offset\""));
 }
 
@@ -475,8 +495,12 @@ fn a_capture_drop_at_the_sender_is_not_a_loss() {
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     assert_eq!(out.stdout, "b\t5\t0\treceiver\t\n");
     let q = hs_tui(&["diff".as_ref(), a.as_os_str(), b.as_os_str(), "-q".as_ref()]);
-    assert!(q.stdout.contains("a→b: 803 sent, 54 lost (6.7%), 0 duplicated, 0 reordered, 1 seen only at the receiver"));
-    assert!(q.stdout.contains("capture drops at the sender's point, not losses"));
+    assert!(q.stdout.contains(
+        "a→b: 803 sent, 54 lost (6.7%), 0 duplicated, 0 reordered, 1 seen only at the receiver"
+    ));
+    assert!(q
+        .stdout
+        .contains("capture drops at the sender's point, not losses"));
 }
 
 /// The two-lane ladder in a real terminal (tmux, its own server): opened by
@@ -501,9 +525,20 @@ fn ladder_in_tmux() {
         dir.display(),
         bin()
     );
-    let st = tmux(&["new-session", "-d", "-s", "t", "-x", "120", "-y", "32", &cmd]);
+    let st = tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        "t",
+        "-x",
+        "120",
+        "-y",
+        "32",
+        &cmd,
+    ]);
     assert!(st.status.success(), "tmux new-session failed");
-    let screen = || String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", "t"]).stdout).into_owned();
+    let screen =
+        || String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", "t"]).stdout).into_owned();
     let wait = |want: &str| {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
         loop {
@@ -519,7 +554,10 @@ fn ladder_in_tmux() {
         }
     };
     let s = wait("connections: 60 shown of 60");
-    assert!(s.contains("client (a) ms") && s.contains("server (b) ms"), "{s}");
+    assert!(
+        s.contains("client (a) ms") && s.contains("server (b) ms"),
+        "{s}"
+    );
     // Down to conn 4: its SYN was lost, and the cross ends that line.
     for _ in 0..4 {
         let _ = tmux(&["send-keys", "-t", "t", "j"]);

@@ -239,7 +239,11 @@ pub fn build(a: &Capture, b: &Capture, d: &mut Diff) {
                     client,
                     server,
                     nat: None,
-                    client_at_a: if client_is_src { row.dir_ab } else { !row.dir_ab },
+                    client_at_a: if client_is_src {
+                        row.dir_ab
+                    } else {
+                        !row.dir_ab
+                    },
                     isn: pure_syn.then_some(p.seq),
                     start: e.tc,
                     pkts: Vec::new(),
@@ -498,7 +502,10 @@ fn judge(a: &Capture, b: &Capture, d: &Diff, cn: &mut Conn) {
     let refusal_arrival = refusals.iter().filter_map(|e| e.arrived_own).min();
     let syn_arrivals: Vec<i64> = syns.iter().filter_map(|(e, _)| e.arrived_own).collect();
     evs.extend(syns.into_iter().map(|(e, _)| HsEv { name: "SYN", ..e }));
-    evs.extend(synacks.into_iter().map(|(e, _)| HsEv { name: "SYN-ACK", ..e }));
+    evs.extend(synacks.into_iter().map(|(e, _)| HsEv {
+        name: "SYN-ACK",
+        ..e
+    }));
     evs.extend(refusals);
     // Insertion sort: `before` is exact where it can be, so it need not be a total order.
     let mut sorted: Vec<HsEv> = Vec::with_capacity(evs.len());
@@ -657,7 +664,10 @@ fn words(cn: &Conn) -> String {
     // What made the handshake slow, if anything.
     let mut why: Vec<String> = Vec::new();
     if cn.syn_lost > 0 && cn.syn_lost < cn.syn_sent {
-        let through = cn.syn_through.map(|k| format!("; SYN#{k} got through")).unwrap_or_default();
+        let through = cn
+            .syn_through
+            .map(|k| format!("; SYN#{k} got through"))
+            .unwrap_or_default();
         why.push(format!(
             "the SYN was lost {} on the way to the server ({up}){through}",
             nth(cn.syn_lost)
@@ -681,13 +691,18 @@ fn words(cn: &Conn) -> String {
     }
     if slow_server(cn) {
         if let Some(t) = cn.server_answer {
-            why.push(format!("the server was slow: it answered the SYN after {}", human(t)));
+            why.push(format!(
+                "the server was slow: it answered the SYN after {}",
+                human(t)
+            ));
         }
     }
     match cn.client_wait {
-        Some(t) if t > 200_000_000 && !why.is_empty() => {
-            v.push(format!("slow connect ({} at the client): {}", human(t), why.join(", and ")))
-        }
+        Some(t) if t > 200_000_000 && !why.is_empty() => v.push(format!(
+            "slow connect ({} at the client): {}",
+            human(t),
+            why.join(", and ")
+        )),
         Some(t) if t > 200_000_000 => v.push(format!(
             "slow connect ({} at the client) with nothing lost: a slow path",
             human(t)

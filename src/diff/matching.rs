@@ -722,7 +722,10 @@ mod tests {
         // Two copies of one packet (duplication): both go to it.
         let s = [(0, 0)];
         let r = [(0, 20_000_000), (1, 21_000_000)];
-        assert_eq!(assign(&s, &r, 500_000_000, 20_000_000), vec![(0, 0), (0, 1)]);
+        assert_eq!(
+            assign(&s, &r, 500_000_000, 20_000_000),
+            vec![(0, 0), (0, 1)]
+        );
         // A copy before its packet was sent does not fit.
         let s = [(0, 100_000_000)];
         let r = [(0, 0)];

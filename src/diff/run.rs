@@ -86,11 +86,7 @@ pub fn load_pair(a: &str, b: &str, opts: &Options) -> anyhow::Result<Loaded> {
     let ca = ca?.with_context(|| format!("capture A ({a})"))?;
     let cb = cb.with_context(|| format!("capture B ({b})"))?;
     let diff = matching::diff(&ca, &cb, opts);
-    Ok(Loaded {
-        a: ca,
-        b: cb,
-        diff,
-    })
+    Ok(Loaded { a: ca, b: cb, diff })
 }
 
 /// Parse `hs-tui diff ...` (the words after `hs-tui`) and run it.
@@ -144,7 +140,8 @@ pub fn run(d: &DiffArgs) -> anyhow::Result<ExitCode> {
     }
     let loaded = load_pair(&d.a, &d.b, &opts)?;
     if let Some(path) = &d.summary {
-        let f = std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
+        let f = std::fs::File::create(path)
+            .with_context(|| format!("cannot write {}", path.display()))?;
         let mut w = BufWriter::new(f);
         write_summary(&mut w, &loaded)?;
         w.flush()?;
@@ -200,7 +197,11 @@ fn rows(
                 while k < c.pkts.len() && (c.pkts[k].frame as u64) < f.number {
                     k += 1;
                 }
-                let hit = c.pkts.get(k).filter(|p| p.frame as u64 == f.number).is_some();
+                let hit = c
+                    .pkts
+                    .get(k)
+                    .filter(|p| p.frame as u64 == f.number)
+                    .is_some();
                 let mut view = engine.process(f, bytes);
                 if !hit {
                     continue;

@@ -209,7 +209,12 @@ fn ladder(l: &Loaded, c: &Conn, mid_w: usize) -> Vec<Row> {
         }
     }
     evs.sort();
-    let typical = c.dirs.iter().filter_map(|d| d.median()).max().unwrap_or(10_000_000);
+    let typical = c
+        .dirs
+        .iter()
+        .filter_map(|d| d.median())
+        .max()
+        .unwrap_or(10_000_000);
     let fold = (typical * 4).max(50_000_000);
     let start = c.start;
     let blank = Row {
@@ -304,7 +309,15 @@ fn ladder(l: &Loaded, c: &Conn, mid_w: usize) -> Vec<Row> {
 }
 
 /// A line from (x0, r0) to (x1, r1), going down one row per step of the slope.
-fn draw(rows: &mut [Row], r0: usize, r1: usize, x0: usize, x1: usize, st: Style, end: Option<char>) {
+fn draw(
+    rows: &mut [Row],
+    r0: usize,
+    r1: usize,
+    x0: usize,
+    x1: usize,
+    st: Style,
+    end: Option<char>,
+) {
     let n = r1 - r0 + 1;
     let right = x1 >= x0;
     let span = x0.abs_diff(x1) + 1;
@@ -460,7 +473,11 @@ pub fn render(f: &mut Frame, l: &Loaded, st: &State) {
     // Lanes: client | slanting lines | server.
     let side_w = (w.saturating_sub(2) * 3 / 10).clamp(8, 40);
     let mid_w = w.saturating_sub(2 * side_w + 2);
-    let (cp, sp) = if c.client_at_a { ("a", "b") } else { ("b", "a") };
+    let (cp, sp) = if c.client_at_a {
+        ("a", "b")
+    } else {
+        ("b", "a")
+    };
     let lanes_text = format!(
         "{} {} {}",
         fit(&format!(" client ({cp}) ms"), side_w),
