@@ -446,6 +446,28 @@ fn bad_input_is_an_error_not_a_panic() {
         "-q".as_ref(),
     ]);
     assert_eq!(out.code, Some(0), "{}", out.stderr);
+    // Unrelated captures, the same capture twice, every sample against every other: no panic.
+    let samples: Vec<PathBuf> =
+        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-captures"))
+            .expect("sample-captures")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "pcap" || x == "pcapng"))
+            .collect();
+    for a in &samples {
+        for b in samples.iter().take(4) {
+            for args in [vec!["-q"], vec!["-T", "fields", "-e", "hs.diff.peer_frame"]] {
+                let mut v = vec!["diff", a.to_str().expect("p"), b.to_str().expect("p")];
+                v.extend(args);
+                let out = hs_tui(&v);
+                assert!(
+                    !out.stderr.contains("panicked"),
+                    "{a:?} {b:?}: {}",
+                    out.stderr
+                );
+                assert_eq!(out.code, Some(0), "{a:?} {b:?}: {}", out.stderr);
+            }
+        }
+    }
 }
 
 /// Copy a classic pcap without one frame (a capture drop).

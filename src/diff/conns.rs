@@ -606,10 +606,10 @@ fn judge(a: &Capture, b: &Capture, d: &Diff, cn: &mut Conn) {
     // Times, each at one point in that point's clock.
     if let Some((syn_sent, _)) = first_syn {
         let answer = synack_arrival.or(refusal_arrival);
-        cn.client_wait = answer.map(|t| t - syn_sent);
+        cn.client_wait = answer.map(|t| t.saturating_sub(syn_sent));
     }
     if let (Some(sa), Some(ack)) = (first_synack, acked_at_server) {
-        cn.server_wait = Some(ack - sa);
+        cn.server_wait = Some(ack.saturating_sub(sa));
     }
     if let Some(sa) = first_synack {
         cn.server_answer = syn_arrivals
@@ -617,7 +617,7 @@ fn judge(a: &Capture, b: &Capture, d: &Diff, cn: &mut Conn) {
             .copied()
             .filter(|&t| t <= sa)
             .max()
-            .map(|t| sa - t);
+            .map(|t| sa.saturating_sub(t));
     }
     let _ = syn_delivered;
     cn.verdict = words(cn);

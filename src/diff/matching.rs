@@ -290,7 +290,7 @@ pub fn diff(a: &Capture, b: &Capture, opts: &Options) -> Diff {
         for (si, ri) in pairs {
             let (s, ts) = s_list[si];
             let (r, tr) = r_list[ri];
-            let owd = tr - ts;
+            let owd = tr.saturating_sub(ts);
             let srow = &mut d.rows_mut(s_side)[s as usize];
             srow.copies = srow.copies.saturating_add(1);
             let n = srow.copies;
@@ -364,7 +364,13 @@ fn assign(s: &[(u32, i64)], r: &[(u32, i64)], max_owd: i64, med: i64) -> Vec<(us
                 let mut best = f[(i - 1) * w + j];
                 let prev = f[(i - 1) * w + j - 1];
                 if prev != INF && fits(i - 1, j - 1) {
-                    let c = prev.saturating_add((r[j - 1].1 - s[i - 1].1 - med).saturating_abs());
+                    let c = prev.saturating_add(
+                        r[j - 1]
+                            .1
+                            .saturating_sub(s[i - 1].1)
+                            .saturating_sub(med)
+                            .saturating_abs(),
+                    );
                     if c < best {
                         best = c;
                     }
@@ -670,8 +676,9 @@ fn directions(
     };
     match (min_ab, max_ba) {
         (Some(x), Some(y)) => {
-            clock.offset_ns = y + (x - y) / 2;
-            clock.bound_ns = Some(((x - y) / 2).max(0));
+            let half = x.saturating_sub(y) / 2;
+            clock.offset_ns = y.saturating_add(half);
+            clock.bound_ns = Some(half.max(0));
         }
         // One direction only: assume no delay at all (the captures cannot say more).
         (Some(x), None) => clock.offset_ns = x,

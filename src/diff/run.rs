@@ -21,6 +21,7 @@ use std::process::ExitCode;
 #[derive(Parser, Debug, Clone, Default)]
 #[command(
     name = "hs-tui diff",
+    bin_name = "hs-tui diff",
     about = "Compare two captures of the same traffic taken at two points of a path",
     long_about = "Compare two captures of the same TCP traffic taken at two points of a path (A usually at \
 the client, B at the server). Every packet is matched with its copy at the other point by what does not change \

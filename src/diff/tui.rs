@@ -169,7 +169,7 @@ fn arrows(l: &Loaded, c: &Conn) -> Vec<Arrow> {
             // Seen at the receiver only: draw it as if sent one median delay before.
             let t = to_a(side, p.ts);
             let owd = l.diff.median_owd[if r.dir_ab { 0 } else { 1 }].unwrap_or(0);
-            (t - owd, vec![t])
+            (t.saturating_sub(owd), vec![t])
         };
         let hs = p.flags & (fl::SYN | fl::RST) != 0;
         out.push(Arrow {
@@ -229,16 +229,16 @@ fn ladder(l: &Loaded, c: &Conn, mid_w: usize) -> Vec<Row> {
     let mut prev: Option<i64> = None;
     for &(t, arrival, k, j) in &evs {
         if let Some(p) = prev {
-            if t - p > fold {
+            if t.saturating_sub(p) > fold {
                 let mut r = blank.clone();
-                r.gap = Some(t - p);
+                r.gap = Some(t.saturating_sub(p));
                 rows.push(r);
             }
         }
         prev = Some(t);
         let a = &arrows[k];
         let mut r = blank.clone();
-        let time = format!("{:>9.3}", (t - start) as f64 / 1e6);
+        let time = format!("{:>9.3}", t.saturating_sub(start) as f64 / 1e6);
         // The client's lane is on the left.
         let at_left = a.c2s != arrival;
         let mut text = format!("{time} {}", a.label);
