@@ -57,7 +57,7 @@ true_off = float(params.get("clock_offset_s", 0))
 summ = [l.rstrip("\n").split("\t") for l in open(f"{S}/summary.tsv")]
 sh = summ[0]; summ = [dict(zip(sh, r)) for r in summ[1:]]
 mh = mine_sum[0]; mine = [dict(zip(mh, r)) for r in mine_sum[1:]]
-cols = ["client", "server", "handshake_result", "syn_sent", "syn_lost", "synack_sent", "synack_lost", "handshake"]
+cols = ["client", "server", "handshake_result", "syn_sent", "syn_lost", "synack_sent", "synack_lost", "handshake"] + [d + "_" + k for d in ("c2s", "s2c") for k in ("sent", "lost", "dup", "reordered", "lost_frames")]
 hok = 0
 for t in summ:
     m = next((x for x in mine if x["client"] == t["client"] and x["server"] == t["server"]

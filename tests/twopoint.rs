@@ -181,6 +181,7 @@ fn score_with(dir: &Path, a: &Path, b: &Path, swapped: bool) -> Score {
     // Start times are in A's clock: the server's when the captures are swapped.
     let shift = if swapped { true_off } else { 0.0 };
     let got = tsv(summary.path());
+    // The handshake, and per direction what was sent, lost, duplicated, reordered, and which frames were lost.
     let cols = [
         "handshake_result",
         "syn_sent",
@@ -188,6 +189,16 @@ fn score_with(dir: &Path, a: &Path, b: &Path, swapped: bool) -> Score {
         "synack_sent",
         "synack_lost",
         "handshake",
+        "c2s_sent",
+        "c2s_lost",
+        "c2s_dup",
+        "c2s_reordered",
+        "c2s_lost_frames",
+        "s2c_sent",
+        "s2c_lost",
+        "s2c_dup",
+        "s2c_reordered",
+        "s2c_lost_frames",
     ];
     s.conns = want.len();
     for w in &want {
@@ -253,6 +264,37 @@ fn ipv6_asymmetric_set() {
 #[test]
 fn clocks_seconds_apart_set() {
     check("bigoffset");
+}
+
+#[test]
+fn heavy_reordering_and_duplication_set() {
+    check("reorder-dup");
+}
+
+#[test]
+fn one_way_loss_set() {
+    check("oneway-loss");
+}
+
+#[test]
+fn a_given_offset_is_used() {
+    let dir = set("visible");
+    let (a, b) = (dir.join("client.pcap"), dir.join("server.pcap"));
+    let out = hs_tui(&[
+        "diff",
+        a.to_str().expect("p"),
+        b.to_str().expect("p"),
+        "-q",
+        "--offset",
+        "0.25",
+    ]);
+    assert!(
+        out.stdout
+            .contains("clock offset B − A = +250.000 ms (given)"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stdout.contains("a→b: 804 sent, 54 lost"));
 }
 
 #[test]
