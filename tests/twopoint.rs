@@ -312,8 +312,9 @@ fn captures_given_in_the_other_order() {
 }
 
 /// Rewrite the client's addresses (10.99.0.1 -> 192.0.2.77, fd99::1 -> fd99::77)
-/// and ports (+1000) in a classic Ethernet pcap, as a NAT between the points would.
-fn nat_rewrite(src: &Path, dst: &Path) {
+/// and ports (+1000) in a classic Ethernet pcap, as a NAT between the points would;
+/// with `ipid`, also every IPv4 ID (as some NATs do).
+fn nat_rewrite(src: &Path, dst: &Path, ipid: bool) {
     let mut d = std::fs::read(src).expect("read pcap");
     let mut off = 24;
     while off + 16 <= d.len() {
@@ -326,6 +327,10 @@ fn nat_rewrite(src: &Path, dst: &Path) {
         }
         let et = u16::from_be_bytes([d[f + 12], d[f + 13]]);
         let ip = f + 14;
+        if ipid && et == 0x0800 && end >= ip + 20 {
+            let id = u16::from_be_bytes([d[ip + 4], d[ip + 5]]) ^ 0x5a5a;
+            d[ip + 4..ip + 6].copy_from_slice(&id.to_be_bytes());
+        }
         let (addr_offs, alen, l4, from, to): (_, usize, usize, Vec<u8>, Vec<u8>) = match et {
             0x0800 if end >= ip + 20 => (
                 [ip + 12, ip + 16],
@@ -365,7 +370,7 @@ fn nat_between_the_points() {
     let dir = set("visible");
     let tmp = tempfile::tempdir().expect("tmp");
     let b = tmp.path().join("server-nat.pcap");
-    nat_rewrite(&dir.join("server.pcap"), &b);
+    nat_rewrite(&dir.join("server.pcap"), &b, false);
     let out = hs_tui(&[
         "diff".as_ref(),
         dir.join("client.pcap").as_os_str(),
@@ -385,6 +390,34 @@ fn nat_between_the_points() {
     // Every packet placed as without the NAT (the truth's frame numbers are unchanged).
     let s = score_with(&dir, &dir.join("client.pcap"), &b, false);
     assert_eq!(s.right, s.total, "{:?}", s.wrong);
+}
+
+#[test]
+fn a_nat_that_rewrites_ip_ids_too() {
+    let dir = set("jitter-dup");
+    let tmp = tempfile::tempdir().expect("tmp");
+    let b = tmp.path().join("server-nat.pcap");
+    nat_rewrite(&dir.join("server.pcap"), &b, true);
+    let out = hs_tui(&[
+        "diff".as_ref(),
+        dir.join("client.pcap").as_os_str(),
+        b.as_os_str(),
+        "-q".as_ref(),
+    ]);
+    assert!(
+        out.stdout.contains("IPv4 IDs differ between the points"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stdout.contains("NAT between the points"));
+    let s = score_with(&dir, &dir.join("client.pcap"), &b, false);
+    assert!(
+        s.right * 100 >= s.total * 99,
+        "{}/{}: {:?}",
+        s.right,
+        s.total,
+        s.wrong
+    );
 }
 
 #[test]

@@ -135,6 +135,8 @@ pub struct Diff {
     pub conns: Vec<super::Conn>,
     /// Median one-way delay per direction (A→B, B→A), ns.
     pub median_owd: [Option<i64>; 2],
+    /// IPv4 IDs did not survive the path (rewritten on the way): matched without them.
+    pub ipid_ignored: bool,
 }
 
 impl Diff {
@@ -179,7 +181,7 @@ struct InFlight {
     content: u32,
 }
 
-fn in_flight(p: &super::Pkt) -> InFlight {
+fn in_flight(p: &super::Pkt, ipid: bool) -> InFlight {
     InFlight {
         seq: p.seq,
         ack: p.ack,
@@ -188,7 +190,7 @@ fn in_flight(p: &super::Pkt) -> InFlight {
         tsecr: p.tsecr,
         flags: p.flags,
         win: p.win,
-        ipid: p.ipid,
+        ipid: if ipid { p.ipid } else { 0 },
         has_ts: p.has_ts,
         v4: p.v4,
         content: p.content,
@@ -208,8 +210,25 @@ fn median(v: &mut [i64]) -> Option<i64> {
 
 /// Match A's packets with B's.
 pub fn diff(a: &Capture, b: &Capture, opts: &Options) -> Diff {
-    let (map_ab, map_ba, nat) = map_flows(a, b);
-    let (order, groups, unique) = group(a, b, &map_ab);
+    let d = diff_with(a, b, opts, true);
+    // IPv4 packets that hardly match: something on the way rewrote the IP ID
+    // (some NATs do). Match again without it, and keep what matches more.
+    let matched = |d: &Diff| d.a.iter().filter(|r| r.peer != NONE).count();
+    let v4 = a.pkts.iter().filter(|p| p.v4).count();
+    let m = matched(&d);
+    if v4 > 0 && m * 2 < a.pkts.len().min(b.pkts.len()) {
+        let mut d2 = diff_with(a, b, opts, false);
+        if matched(&d2) > m.saturating_mul(2) + 10 {
+            d2.ipid_ignored = true;
+            return d2;
+        }
+    }
+    d
+}
+
+fn diff_with(a: &Capture, b: &Capture, opts: &Options, ipid: bool) -> Diff {
+    let (map_ab, map_ba, nat) = map_flows(a, b, ipid);
+    let (order, groups, unique) = group(a, b, &map_ab, ipid);
     let (dir_a, dir_b, clock) = directions(a, b, &map_ab, &map_ba, &unique, opts);
     let mut d = Diff {
         a: vec![PktDiff::default(); a.pkts.len()],
@@ -221,6 +240,7 @@ pub fn diff(a: &Capture, b: &Capture, opts: &Options) -> Diff {
         map_ba,
         conns: Vec::new(),
         median_owd: [None, None],
+        ipid_ignored: false,
     };
     // Median delay of each direction, from the packets with unique fields.
     let theta = clock.offset_ns;
@@ -416,12 +436,12 @@ fn assign(s: &[(u32, i64)], r: &[(u32, i64)], max_owd: i64, med: i64) -> Vec<(us
 
 /// A's flows to B's flows, learnt from packets with unique in-flight fields;
 /// then each mapped flow's reverse; then same-address flows.
-fn map_flows(a: &Capture, b: &Capture) -> (Vec<u32>, Vec<u32>, Nat) {
+fn map_flows(a: &Capture, b: &Capture, ipid: bool) -> (Vec<u32>, Vec<u32>, Nat) {
     let count = |c: &Capture| {
         let mut m: FxHashMap<InFlight, (u32, u32)> = FxHashMap::default();
         m.reserve(c.pkts.len());
         for (i, p) in c.pkts.iter().enumerate() {
-            let e = m.entry(in_flight(p)).or_insert((0, i as u32));
+            let e = m.entry(in_flight(p, ipid)).or_insert((0, i as u32));
             e.0 += 1;
         }
         m
@@ -514,17 +534,17 @@ type Groups = (Vec<u32>, Vec<(u32, u32)>, Vec<(u32, u32)>);
 /// fields): every packet's global id (A's index, or A's count plus B's
 /// index), ordered by group, side and time; the groups' ranges; and the
 /// groups with exactly one packet on each side, as (A index, B index).
-fn group(a: &Capture, b: &Capture, map_ab: &[u32]) -> Groups {
+fn group(a: &Capture, b: &Capture, map_ab: &[u32], ipid: bool) -> Groups {
     let na = a.pkts.len();
     let key = |g: u32| -> (u32, InFlight) {
         if (g as usize) < na {
             let p = &a.pkts[g as usize];
             let f = map_ab.get(p.flow as usize).copied().unwrap_or(NONE);
             let f = if f == NONE { A_ONLY | p.flow } else { f };
-            (f, in_flight(p))
+            (f, in_flight(p, ipid))
         } else {
             let p = &b.pkts[g as usize - na];
-            (p.flow & !A_ONLY, in_flight(p))
+            (p.flow & !A_ONLY, in_flight(p, ipid))
         }
     };
     let ts = |g: u32| -> i64 {

@@ -286,6 +286,12 @@ pub fn report(w: &mut dyn Write, l: &Loaded, only_problems: bool) -> io::Result<
             d.nat.flows_matched
         )?,
     }
+    if d.ipid_ignored {
+        writeln!(
+            w,
+            "  IPv4 IDs differ between the points (rewritten on the way): packets matched without them"
+        )?;
+    }
     // Totals per direction (A→B, B→A).
     let mut sent = [0u64; 2];
     let mut lost = [0u64; 2];
