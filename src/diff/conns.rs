@@ -749,3 +749,55 @@ fn words(cn: &Conn) -> String {
         v.join("; ")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(c2s: bool, sent_own: i64, sent_a: i64, arrived_own: Option<i64>) -> HsEv {
+        HsEv {
+            name: "",
+            c2s,
+            sent_own,
+            sent_a,
+            arrived_own,
+            fate: "delivered",
+            lost: arrived_own.is_none(),
+        }
+    }
+
+    #[test]
+    fn order_is_exact_where_one_arrived_before_the_other_left() {
+        // A SYN that reached the server (its clock) before the SYN-ACK left comes
+        // first, whatever the estimated common clock says.
+        let syn = ev(true, 0, 10, Some(500));
+        let synack = ev(false, 600, 5, Some(900));
+        assert!(before(&syn, &synack));
+        assert!(!before(&synack, &syn));
+        // A SYN-ACK that reached the client before the SYN left comes first.
+        let syn2 = ev(true, 1_000, 1_000, None);
+        let synack2 = ev(false, 10, 2_000, Some(950));
+        assert!(before(&synack2, &syn2));
+        // Otherwise the estimate decides.
+        let a = ev(true, 0, 100, None);
+        let b = ev(false, 0, 200, None);
+        assert!(before(&a, &b) && !before(&b, &a));
+    }
+
+    #[test]
+    fn percentiles_are_nearest_rank() {
+        let v = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+        assert_eq!(percentile(&v, 0.0), Some(1));
+        assert_eq!(percentile(&v, 50.0), Some(5));
+        assert_eq!(percentile(&v, 90.0), Some(9));
+        assert_eq!(percentile(&v, 100.0), Some(10));
+        assert_eq!(percentile(&[], 50.0), None);
+        let d = DirStats {
+            owds: vec![1, 3],
+            lost_frames: vec![(7, fl::SYN), (9, fl::PSH | fl::ACK)],
+            ..Default::default()
+        };
+        assert_eq!(d.median(), Some(2));
+        assert_eq!(d.lost_list(), "7S,9PA");
+    }
+}

@@ -108,3 +108,23 @@ pub fn human(ns: i64) -> String {
         format!("{sign}{:.3} s", a / 1e9)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_formatters() {
+        assert_eq!(flag_letters(0x012), "SA");
+        assert_eq!(flag_letters(0), "-");
+        assert_eq!(human(850_000), "850 µs");
+        assert_eq!(human(20_100_000), "20.1 ms");
+        assert_eq!(human(-1_036_000_000), "-1.036 s");
+        assert_eq!(ms(17_631_000), "17.631");
+        let e = Endpoint {
+            addr: "fd99::1".parse().expect("v6"),
+            port: 80,
+        };
+        assert_eq!(e.to_string(), "[fd99::1]:80");
+    }
+}
