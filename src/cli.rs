@@ -15,7 +15,7 @@ Wireshark numbers them, and shows handshakes: completed, refused, reset, half-op
 With a terminal on standard output and no -T/-q it opens the interactive view; otherwise it prints \
 tshark-compatible batch output.",
     after_help = "Examples:\n  hs-tui -r capture.pcap\n  hs-tui -r capture.pcap -T fields -e tcp.stream -e tcp.seq -e tcp.ack\n  \
-hs-tui -r capture.pcap -q -z conv,tcp\n  sudo hs-tui -i eth0 port 443\n  hs-tui -D"
+hs-tui -r capture.pcap -q -z conv,tcp\n  sudo hs-tui -i eth0 port 443\n  hs-tui -D\n  hs-tui diff client.pcap server.pcap -q   (two captures of one path; see hs-tui diff --help)"
 )]
 pub struct Args {
     /// Read packets from a pcap or pcapng file ("-" for standard input)

@@ -11,6 +11,7 @@
 pub mod capture;
 pub mod cli;
 pub mod decode;
+pub mod diff;
 pub mod engine;
 pub mod fields;
 pub mod filter;

@@ -27,6 +27,17 @@ static PROBE_STDOUT: extern "C" fn() = probe_stdout;
 
 fn main() -> ExitCode {
     pipeline::set_stdout_closed(STDOUT_CLOSED_AT_START.load(std::sync::atomic::Ordering::Relaxed));
+    // `hs-tui diff A B ...` has arguments of its own; everything else is tshark-style.
+    if std::env::args_os().nth(1).is_some_and(|a| a == "diff") {
+        let words = std::env::args_os().skip(1);
+        return match hs_tui::diff::run::main(words) {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("hs-tui: {e:#}");
+                ExitCode::from(2)
+            }
+        };
+    }
     let args = Args::parse();
     match run(&args) {
         Ok(code) => code,

@@ -110,6 +110,7 @@ impl Engine {
             first_ts,
             prev_ts,
             app: None,
+            diff: None,
         };
         if let Some(state) = self.app.as_mut() {
             if AppState::needs(&view) {

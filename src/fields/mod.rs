@@ -35,6 +35,8 @@ pub struct PacketView<'a> {
     /// the segment alone, which gives the same answer for every segment the
     /// engine would not have looked at.
     pub app: Option<Option<crate::filter::protocols::AppProto>>,
+    /// The two-point diff's annotation (`hs-tui diff` only; `None` elsewhere).
+    pub diff: Option<&'a crate::diff::DiffView<'a>>,
 }
 
 impl<'a> PacketView<'a> {
@@ -936,6 +938,27 @@ pub static FIELDS: &[Field] = &[
         desc: "Both sides sent a SYN",
         get: |p, o| o.extend(p.flow.map(|f| Value::Bool(f.hs.simultaneous))),
     },
+    // ---- two-point diff (hs-tui diff; see src/diff/) ----
+    Field { name: "hs.diff.side", ty: FieldType::Str, desc: "Two-point diff: the capture this row is from, a or b", get: crate::diff::view::side },
+    Field { name: "hs.diff.peer_frame", ty: FieldType::FrameNum, desc: "Two-point diff: the same packet's frame number in the other capture (every copy; empty when absent)", get: crate::diff::view::peer_frame },
+    Field { name: "hs.diff.lost", ty: FieldType::U8, desc: "Two-point diff: 1 on the sender's row when the packet never reached the other point", get: crate::diff::view::lost },
+    Field { name: "hs.diff.capture_drop", ty: FieldType::U8, desc: "Two-point diff: 1 when seen at the receiver only: a capture drop at the sender's point, not a network loss", get: crate::diff::view::capture_drop },
+    Field { name: "hs.diff.owd", ty: FieldType::RelTime, desc: "Two-point diff: one-way delay with the clock offset removed (seconds)", get: crate::diff::view::owd },
+    Field { name: "hs.diff.clock_offset", ty: FieldType::RelTime, desc: "Two-point diff: B's clock minus A's (seconds)", get: crate::diff::view::clock_offset },
+    Field { name: "hs.diff.reordered", ty: FieldType::U8, desc: "Two-point diff: 1 when a packet sent earlier in the same direction arrived after this one", get: crate::diff::view::reordered },
+    Field { name: "hs.diff.duplicate", ty: FieldType::U8, desc: "Two-point diff: 1 when the packet arrived more than once (receiver: a second or later copy)", get: crate::diff::view::duplicate },
+    Field { name: "hs.diff.copies", ty: FieldType::U16, desc: "Two-point diff: copies that reached the other point (sender's row)", get: crate::diff::view::copies },
+    Field { name: "hs.diff.role", ty: FieldType::Str, desc: "Two-point diff: sender or receiver (this capture's point for this packet)", get: crate::diff::view::role },
+    Field { name: "hs.diff.dir", ty: FieldType::Str, desc: "Two-point diff: a2b or b2a", get: crate::diff::view::dir },
+    Field { name: "hs.diff.conn", ty: FieldType::U32, desc: "Two-point diff: connection number", get: crate::diff::view::conn_id },
+    Field { name: "hs.diff.handshake", ty: FieldType::Str, desc: "Two-point diff: the connection's handshake, e.g. SYN#1 lost c2s; SYN#2 delivered; ...", get: crate::diff::view::handshake },
+    Field { name: "hs.diff.result", ty: FieldType::Str, desc: "Two-point diff: established, refused, half-open or no-answer", get: crate::diff::view::result },
+    Field { name: "hs.diff.verdict", ty: FieldType::Str, desc: "Two-point diff: the connection's verdict in words", get: crate::diff::view::verdict },
+    Field { name: "hs.diff.problem", ty: FieldType::U8, desc: "Two-point diff: 1 when the connection lost, duplicated or reordered packets, or was not established", get: crate::diff::view::problem },
+    Field { name: "hs.diff.syn_lost", ty: FieldType::U32, desc: "Two-point diff: the connection's SYNs lost on the way", get: crate::diff::view::syn_lost },
+    Field { name: "hs.diff.synack_lost", ty: FieldType::U32, desc: "Two-point diff: the connection's SYN-ACKs lost on the way", get: crate::diff::view::synack_lost },
+    Field { name: "hs.diff.client_wait", ty: FieldType::RelTime, desc: "Two-point diff: at the client's point, first SYN to the first SYN-ACK received (seconds)", get: crate::diff::view::client_wait },
+    Field { name: "hs.diff.server_wait", ty: FieldType::RelTime, desc: "Two-point diff: at the server's point, first SYN-ACK to the first packet acknowledging it (seconds)", get: crate::diff::view::server_wait },
     // ---- columns ----
     Field {
         name: "_ws.col.Info",

@@ -650,6 +650,7 @@ mod tests {
                         first_ts: 0,
                         prev_ts: 0,
                         app: None,
+                        diff: None,
                     };
                     printer.packet(&view, &mut out).unwrap();
                 }
