@@ -66,6 +66,10 @@ pub fn search_dirs() -> Vec<PathBuf> {
     if let Some(d) = std::env::var_os("HS_TUI_FILTERS") {
         dirs.push(PathBuf::from(d));
     }
+    // The user's own presets.txt, beside the TUI's remembered settings.
+    if let Some(d) = crate::tui::columns::config_dir() {
+        dirs.push(d);
+    }
     if let Ok(exe) = std::env::current_exe() {
         if let Some(d) = exe
             .ancestors()

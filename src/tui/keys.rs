@@ -38,6 +38,7 @@ pub enum Action {
     TimeRef,
     Timeline,
     FieldNames,
+    Columns,
     ApplyAsFilter,
     PrepareFilter,
     Help,
@@ -150,7 +151,12 @@ pub const BINDINGS: &[Binding] = &[
         help: "details: edit it as a filter",
     },
     Binding {
-        keys: &[k('f')],
+        keys: &[k('C')],
+        action: Action::Columns,
+        help: "choose columns",
+    },
+    Binding {
+        keys: &[k('v')],
         action: Action::FieldNames,
         help: "details: field names/labels",
     },

@@ -17,6 +17,7 @@
 //! restores it before the message prints).
 
 pub mod app;
+pub mod columns;
 pub mod detail;
 pub mod filter;
 pub mod fmt;
@@ -129,6 +130,14 @@ pub fn run(settings: Settings, opts: Options) -> anyhow::Result<ExitCode> {
         opts.compiler,
     );
     app.alarm_cfg = settings.stats.alarms;
+    // Columns and filter history from the last run.
+    let (remembered, problem) = columns::Remembered::load();
+    app.columns = remembered.columns;
+    app.filter.history = remembered.history;
+    app.config_enabled = true;
+    if let Some(p) = problem {
+        app.message = Some((app::Severity::Error, format!("settings not read: {p}")));
+    }
     // -Y applies from the start (it was already checked, so a bad filter never opens the TUI).
     if let Some(f) = &settings.filter {
         app.apply_filter(f.text());
@@ -149,6 +158,10 @@ pub fn run(settings: Settings, opts: Options) -> anyhow::Result<ExitCode> {
     // hang until the next packet. Ask it to stop and let the exit end it.
     running.stop();
     std::mem::forget(running);
+    // The filter history is kept for the next run; a failure is said, not fatal.
+    if let Err(e) = app.remember() {
+        eprintln!("hs-tui: {e}");
+    }
     result.context("terminal error")?;
     if let Some(e) = &app.capture.error {
         eprintln!("hs-tui: {e}");

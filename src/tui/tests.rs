@@ -1436,9 +1436,9 @@ fn details_speak_wiresharks_language_and_filter_on_a_value() {
         s.contains("Source Port: 18080") && s.contains("tcp.srcport · = filter"),
         "{s}"
     );
-    ch(&mut app, 'f');
+    ch(&mut app, 'v');
     assert!(screen(&mut app, 200, 60).contains("tcp.srcport: 18080"));
-    ch(&mut app, 'f');
+    ch(&mut app, 'v');
     // + prepares the filter in the bar, = applies it.
     ch(&mut app, '+');
     assert!(app.filter.editing);
@@ -1466,4 +1466,59 @@ fn a_malformed_frame_says_why_at_the_top() {
             .is_some_and(|l| l == "[Malformed Packet: TCP header cut by the snaplen]"),
         "{lines:#?}"
     );
+}
+
+#[test]
+fn view_column_chooser() {
+    both_sizes("columns", HTTP, |app| ch(app, 'C'));
+}
+
+#[test]
+fn columns_are_chosen_ordered_and_remembered() {
+    let mut app = load(HTTP);
+    screen(&mut app, 200, 60);
+    ch(&mut app, 'C');
+    assert_eq!(app.column_picker.map(|p| p.packets), Some(false));
+    // Hide the stream column, show the service column and move it first.
+    key(&mut app, KeyCode::Char(' '));
+    for _ in 0..9 {
+        ch(&mut app, 'j');
+    }
+    key(&mut app, KeyCode::Char(' '));
+    for _ in 0..9 {
+        key(&mut app, KeyCode::Char('<'));
+    }
+    key(&mut app, KeyCode::Esc);
+    assert!(app.column_picker.is_none());
+    use crate::tui::app::SortKey;
+    let shown: Vec<SortKey> = app.columns.shown_flows().collect();
+    assert_eq!(shown.first(), Some(&SortKey::Service));
+    assert!(!shown.contains(&SortKey::Stream));
+    let s = screen(&mut app, 200, 60);
+    assert!(s.contains("Service") && !s.contains("Stream▲"), "{s}");
+    // Port 18080 has no /etc/services name: the number shows.
+    assert!(s.contains("18080"), "{s}");
+    // The packets table: hide the notes.
+    key(&mut app, KeyCode::Enter);
+    ch(&mut app, 'C');
+    assert_eq!(app.column_picker.map(|p| p.packets), Some(true));
+    for _ in 0..9 {
+        ch(&mut app, 'j');
+    }
+    key(&mut app, KeyCode::Char(' '));
+    key(&mut app, KeyCode::Esc);
+    assert!(!screen(&mut app, 200, 60).contains("Notes"));
+    // Remembered as JSON, and read back the same.
+    let r = crate::tui::columns::Remembered {
+        columns: app.columns.clone(),
+        history: vec!["tls".into()],
+    };
+    let back = crate::tui::columns::Remembered::from_json(&r.to_json()).unwrap();
+    assert_eq!(back.columns.shown_flows().collect::<Vec<_>>(), shown);
+    assert_eq!(back.history, vec!["tls".to_string()]);
+    // Sorting cycles through the columns on screen only.
+    for _ in 0..20 {
+        ch(&mut app, 's');
+        assert!(app.columns.shown_flows().any(|c| c == app.sort));
+    }
 }

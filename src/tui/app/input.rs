@@ -46,6 +46,10 @@ impl App {
             self.on_timeline_key(ev, action);
             return;
         }
+        if self.column_picker.is_some() {
+            self.on_column_key(ev, action);
+            return;
+        }
         if let Some(v) = self.servers.as_mut() {
             match action {
                 Some(Action::Up) => v.selected = v.selected.saturating_sub(1),
@@ -166,7 +170,8 @@ impl App {
             Action::ToggleSeq => self.raw_seq = !self.raw_seq,
             Action::CycleTime => self.time = self.time.next(),
             Action::CycleSort => {
-                self.sort = self.sort.next();
+                let shown: Vec<SortKey> = self.columns.shown_flows().collect();
+                self.sort = self.sort.next_of(&shown);
                 self.sort_desc = self.sort.default_desc();
                 self.flows.follow = false;
                 self.rebuild_flows();
@@ -189,6 +194,12 @@ impl App {
             Action::Expert => self.expert = Some(0),
             Action::Timeline => self.open_timeline(),
             Action::FieldNames => self.detail.names = !self.detail.names,
+            Action::Columns => {
+                self.column_picker = Some(crate::tui::columns::ColumnPicker {
+                    packets: self.focus != Focus::Flows,
+                    selected: 0,
+                })
+            }
             Action::ApplyAsFilter | Action::PrepareFilter => {
                 let expr = (self.focus == Focus::Details)
                     .then(|| {
@@ -267,6 +278,80 @@ impl App {
             }
             _ => {}
         }
+    }
+
+    /// The column chooser: move, Space shows or hides, < and > reorder.
+    pub(super) fn on_column_key(&mut self, ev: KeyEvent, action: Option<Action>) {
+        use crate::tui::columns::move_item;
+        let Some(p) = self.column_picker.as_mut() else {
+            return;
+        };
+        let n = if p.packets {
+            self.columns.packets.len()
+        } else {
+            self.columns.flows.len()
+        };
+        match (ev.code, action) {
+            (KeyCode::Char(' '), _) => {
+                let (shown, total) = if p.packets {
+                    let c = &mut self.columns.packets[p.selected];
+                    c.1 = !c.1;
+                    (self.columns.shown_packets().count(), n)
+                } else {
+                    let c = &mut self.columns.flows[p.selected];
+                    c.1 = !c.1;
+                    (self.columns.shown_flows().count(), n)
+                };
+                // At least one column stays.
+                if shown == 0 && total > 0 {
+                    if p.packets {
+                        self.columns.packets[p.selected].1 = true;
+                    } else {
+                        self.columns.flows[p.selected].1 = true;
+                    }
+                }
+            }
+            (KeyCode::Char(c @ ('<' | '>')), _) => {
+                p.selected = if p.packets {
+                    move_item(&mut self.columns.packets, p.selected, c == '>')
+                } else {
+                    move_item(&mut self.columns.flows, p.selected, c == '>')
+                };
+            }
+            (_, Some(Action::Up)) => p.selected = p.selected.saturating_sub(1),
+            (_, Some(Action::Down)) => p.selected = (p.selected + 1).min(n.saturating_sub(1)),
+            (KeyCode::Tab, _) => {
+                p.packets = !p.packets;
+                p.selected = 0;
+            }
+            (_, Some(Action::Back | Action::Quit | Action::Columns | Action::Enter)) => {
+                self.column_picker = None;
+                // A hidden sort column no longer sorts.
+                if !self.columns.shown_flows().any(|c| c == self.sort) {
+                    self.sort = SortKey::Stream;
+                    self.sort_desc = false;
+                    self.rebuild_flows();
+                }
+                if let Err(e) = self.remember() {
+                    self.message = Some((Severity::Error, e));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Save the columns and the filter history to the configuration file
+    /// (only when the view was started with one: never from the tests).
+    pub fn remember(&mut self) -> Result<(), String> {
+        if !self.config_enabled {
+            return Ok(());
+        }
+        let r = crate::tui::columns::Remembered {
+            columns: self.columns.clone(),
+            history: self.filter.history.clone(),
+        };
+        r.save()
+            .map_err(|e| format!("cannot save the settings: {e}"))
     }
 
     pub(super) fn on_picker(&mut self, action: Option<Action>) {

@@ -70,6 +70,11 @@ pub struct App {
     pub time_ref: Option<(u64, i64)>,
     /// The timeline view (`T`), when open.
     pub timeline: Option<TimelineView>,
+    /// The columns of the two tables, and the chooser (`C`) when open.
+    pub columns: crate::tui::columns::Columns,
+    pub column_picker: Option<crate::tui::columns::ColumnPicker>,
+    /// Columns and filter history are saved to the configuration file.
+    pub config_enabled: bool,
     /// When the message last changed (info messages fade after `MESSAGE_FOR`).
     pub(crate) message_seen: Option<(String, Instant)>,
     pub capture: CaptureStatus,
@@ -144,6 +149,9 @@ impl App {
             find: None,
             time_ref: None,
             timeline: None,
+            columns: Default::default(),
+            column_picker: None,
+            config_enabled: false,
             message_seen: None,
             capture: CaptureStatus::default(),
             message: None,

@@ -55,10 +55,12 @@ pub enum SortKey {
     Bytes,
     Duration,
     LastSeen,
+    /// The server port's service name (from /etc/services).
+    Service,
 }
 
 impl SortKey {
-    pub const ALL: [SortKey; 9] = [
+    pub const ALL: [SortKey; 10] = [
         SortKey::Stream,
         SortKey::Flow,
         SortKey::State,
@@ -68,14 +70,22 @@ impl SortKey {
         SortKey::Bytes,
         SortKey::Duration,
         SortKey::LastSeen,
+        SortKey::Service,
     ];
-    pub fn next(self) -> SortKey {
-        let i = Self::ALL.iter().position(|&k| k == self).unwrap_or(0);
-        Self::ALL[(i + 1) % Self::ALL.len()]
+    /// The next of `shown` (the columns on screen) after this one.
+    pub fn next_of(self, shown: &[SortKey]) -> SortKey {
+        let i = shown.iter().position(|&k| k == self);
+        match i {
+            Some(i) => shown[(i + 1) % shown.len()],
+            None => shown.first().copied().unwrap_or(SortKey::Stream),
+        }
     }
     /// Numbers sort largest first by default; names and the stream index ascending.
     pub fn default_desc(self) -> bool {
-        !matches!(self, SortKey::Stream | SortKey::Flow | SortKey::State)
+        !matches!(
+            self,
+            SortKey::Stream | SortKey::Flow | SortKey::State | SortKey::Service
+        )
     }
     pub fn name(self) -> &'static str {
         match self {
@@ -88,6 +98,7 @@ impl SortKey {
             SortKey::Bytes => "bytes",
             SortKey::Duration => "duration",
             SortKey::LastSeen => "last seen",
+            SortKey::Service => "service",
         }
     }
 }
@@ -170,7 +181,7 @@ pub struct DetailView {
     pub list: ListState,
     /// First row of the bytes pane when it has the focus.
     pub hex_offset: usize,
-    /// Show field names (`tcp.srcport: 40374`) instead of Wireshark's labels (`f`).
+    /// Show field names (`tcp.srcport: 40374`) instead of Wireshark's labels (`v`).
     pub names: bool,
 }
 

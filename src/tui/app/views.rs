@@ -9,6 +9,7 @@ impl App {
         let s = &e.sum;
         let k: i128 = match self.sort {
             SortKey::Stream | SortKey::Flow => 0,
+            SortKey::Service => s.server().map_or(-1, |e| e.1 as i128),
             SortKey::State => crate::tui::store::state_index(s.hs.state) as i128,
             SortKey::Irtt => s.handshake_rtt().map(|v| v as i128).unwrap_or(-1),
             SortKey::SynRtx => s.hs.syn_retransmissions() as i128,

@@ -112,7 +112,7 @@ pub fn draw(frame: &mut Frame<'_>, a: &Areas, app: &App) {
         .and_then(|l| l.field)
         .filter(|_| focused);
     let extra = match (rec, field) {
-        (Some(r), Some(f)) => format!("frame {} · {f} · = filter · + edit · f names", r.number),
+        (Some(r), Some(f)) => format!("frame {} · {f} · = filter · + edit · v names", r.number),
         (Some(r), None) => format!("frame {}", r.number),
         _ => String::new(),
     };

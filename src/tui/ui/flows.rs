@@ -21,6 +21,7 @@ fn columns(
     stream_digits: u16,
     wide: bool,
     label_w: u16,
+    shown: &[Col],
 ) -> Vec<(Col, u16, &'static str)> {
     // The column counts SYNs sent again: say so at every width.
     let (stream_h, rtx_h) = if wide {
@@ -30,29 +31,40 @@ fn columns(
     };
     // One column more for the sort arrow.
     let hw = |h: &str| h.chars().count() as u16 + 1;
-    let mut cols = vec![
-        (Col::Stream, stream_digits.max(hw(stream_h)), stream_h),
-        (Col::Flow, 0, "Client → Server"),
-        (Col::State, 12, "State"),
-        (Col::Irtt, 8, "iRTT"),
-        (Col::SynRtx, hw(rtx_h), rtx_h),
-        (Col::Packets, 6, "Pkts"),
-    ];
-    let optional = [
-        (Col::Bytes, 8, "Bytes"),
-        (Col::Duration, 9, "Duration"),
-        (Col::LastSeen, 10, "Last seen"),
-    ];
-    let label_w = label_w.max(hw("Client → Server"));
+    let spec = |c: Col| -> (Col, u16, &'static str) {
+        match c {
+            Col::Stream => (c, stream_digits.max(hw(stream_h)), stream_h),
+            Col::Flow => (c, 0, "Client → Server"),
+            Col::State => (c, 12, "State"),
+            Col::Irtt => (c, 8, "iRTT"),
+            Col::SynRtx => (c, hw(rtx_h), rtx_h),
+            Col::Packets => (c, 6, "Pkts"),
+            Col::Bytes => (c, 8, "Bytes"),
+            Col::Duration => (c, 9, "Duration"),
+            Col::LastSeen => (c, 10, "Last seen"),
+            Col::Service => (c, 10, "Service"),
+        }
+    };
+    let mut cols: Vec<(Col, u16, &str)> = shown.iter().map(|&c| spec(c)).collect();
+    let has_flow = shown.contains(&Col::Flow);
+    let label_w = if has_flow {
+        label_w.max(hw("Client → Server"))
+    } else {
+        0
+    };
     // Marker column + spacing between columns.
     let used = |c: &[(Col, u16, &str)]| 2 + c.iter().map(|x| x.1 + 1).sum::<u16>();
-    for o in optional {
-        if used(&cols) + o.1 + 1 + label_w <= width {
-            cols.push(o);
-        }
+    // Columns that do not fit go from the end (the client → server column shrinks instead).
+    while used(&cols) + label_w > width && cols.len() > 1 {
+        let Some(i) = cols.iter().rposition(|c| c.0 != Col::Flow) else {
+            break;
+        };
+        cols.remove(i);
     }
     let room = width.saturating_sub(used(&cols));
-    cols[1].1 = room.min(label_w + 2);
+    if let Some(f) = cols.iter_mut().find(|c| c.0 == Col::Flow) {
+        f.1 = room.min(label_w + 2);
+    }
     cols
 }
 
@@ -84,6 +96,12 @@ fn cell(app: &App, e: &FlowEntry, c: Col, w: u16) -> Cell<'static> {
                 .unwrap_or_else(|| "—".into()),
         ),
         Col::SynRtx => right(s.hs.syn_retransmissions().to_string()),
+        Col::Service => Cell::from(match s.server() {
+            Some(e) => {
+                crate::tui::columns::service(e.1).map_or_else(|| e.1.to_string(), str::to_string)
+            }
+            None => "—".to_string(),
+        }),
         Col::Packets => right(fmt::count(s.total_frames())),
         Col::Bytes => right(fmt::bytes(s.total_bytes())),
         Col::Duration => right(fmt::duration(s.duration_ns())),
@@ -119,11 +137,13 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
     let body = table_body(area);
     let inner_w = area.width.saturating_sub(2);
     let max_stream = app.store.flows.len().saturating_sub(1).to_string().len() as u16;
+    let shown: Vec<Col> = app.columns.shown_flows().collect();
     let cols = columns(
         inner_w,
         max_stream,
         inner_w >= 120,
         app.store.label_width as u16,
+        &shown,
     );
     let h = body.height as usize;
     let start = v.list.offset.min(v.rows.len());
@@ -151,7 +171,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
             t.push_str(dir);
         }
         match c {
-            Col::Flow | Col::State => Cell::from(t),
+            Col::Flow | Col::State | Col::Service => Cell::from(t),
             _ => Cell::from(Line::from(t).right_aligned()),
         }
     }));
@@ -187,6 +207,10 @@ mod tests {
 
     #[test]
     fn columns_fit_the_width() {
+        let all: Vec<Col> = crate::tui::columns::Columns::default()
+            .shown_flows()
+            .collect();
+        let columns = |w, d, wide, l| columns(w, d, wide, l, &all);
         for w in [78u16, 100, 140, 198] {
             let cols = columns(w, 3, w >= 120, 33);
             let used: u16 = 2 + cols.iter().map(|c| c.1 + 1).sum::<u16>();

@@ -179,6 +179,9 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
     if let Some(v) = &app.timeline {
         timeline::draw(frame, area, app, v);
     }
+    if let Some(p) = app.column_picker {
+        status::draw_columns(frame, area, app, p);
+    }
 }
 
 /// A centred overlay of `w`x`h` (clamped to `area`) with a titled border,

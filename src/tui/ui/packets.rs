@@ -4,6 +4,7 @@ use super::{theme, title};
 use crate::track::analysis::flag;
 use crate::track::Phase;
 use crate::tui::app::{table_body, App, Focus, TimeFormat};
+use crate::tui::columns::PacketCol;
 use crate::tui::fmt;
 use crate::tui::store::PacketRec;
 use ratatui::layout::{Constraint, Rect};
@@ -203,20 +204,33 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
             .max(hdr.chars().count()) as u16
     };
     let time_h = time_header(app);
-    let widths = [
-        Constraint::Length(1),
-        Constraint::Length(w("No.", &|t| t.no.len())),
-        Constraint::Length(w(time_h, &|t| t.time.len())),
-        Constraint::Length(1),
-        Constraint::Length(w("Flags", &|t| t.flags.len())),
-        Constraint::Length(w("Seq", &|t| t.seq.len())),
-        Constraint::Length(w("Ack", &|t| t.ack.len())),
-        Constraint::Length(w("Len", &|t| t.len.len())),
-        Constraint::Length(w("Win", &|t| t.win.len())),
-        Constraint::Length(8),
-        Constraint::Fill(1),
-    ];
-    let right = |t: String| Cell::from(Line::from(t).right_aligned());
+    let shown: Vec<PacketCol> = app.columns.shown_packets().collect();
+    // Per column: width, header, right-aligned.
+    let spec = |c: PacketCol| -> (Constraint, &'static str, bool) {
+        match c {
+            PacketCol::No => (Constraint::Length(w("No.", &|t| t.no.len())), "No.", true),
+            PacketCol::Time => (
+                Constraint::Length(w(time_h, &|t| t.time.len())),
+                time_h,
+                true,
+            ),
+            PacketCol::Dir => (Constraint::Length(1), " ", false),
+            PacketCol::Flags => (
+                Constraint::Length(w("Flags", &|t| t.flags.len())),
+                "Flags",
+                false,
+            ),
+            PacketCol::Seq => (Constraint::Length(w("Seq", &|t| t.seq.len())), "Seq", true),
+            PacketCol::Ack => (Constraint::Length(w("Ack", &|t| t.ack.len())), "Ack", true),
+            PacketCol::Len => (Constraint::Length(w("Len", &|t| t.len.len())), "Len", true),
+            PacketCol::Win => (Constraint::Length(w("Win", &|t| t.win.len())), "Win", true),
+            PacketCol::Step => (Constraint::Length(8), "Step", false),
+            PacketCol::Notes => (Constraint::Fill(1), "Notes", false),
+        }
+    };
+    let specs: Vec<_> = shown.iter().map(|&c| spec(c)).collect();
+    let mut widths = vec![Constraint::Length(1)];
+    widths.extend(specs.iter().map(|s| s.0));
     let rows: Vec<Row> = texts
         .into_iter()
         .enumerate()
@@ -227,37 +241,38 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
             } else {
                 t.style
             };
-            Row::new(vec![
-                Cell::from(if selected { "▶" } else { " " }),
-                right(t.no),
-                right(t.time),
-                Cell::from(t.dir),
-                Cell::from(t.flags),
-                right(t.seq),
-                right(t.ack),
-                right(t.len),
-                right(t.win),
-                Cell::from(t.step),
-                Cell::from(t.notes),
-            ])
-            .style(style)
+            let mut cells = vec![Cell::from(if selected { "▶" } else { " " })];
+            for (&c, s) in shown.iter().zip(&specs) {
+                let text: String = match c {
+                    PacketCol::No => t.no.clone(),
+                    PacketCol::Time => t.time.clone(),
+                    PacketCol::Dir => t.dir.to_string(),
+                    PacketCol::Flags => t.flags.clone(),
+                    PacketCol::Seq => t.seq.clone(),
+                    PacketCol::Ack => t.ack.clone(),
+                    PacketCol::Len => t.len.clone(),
+                    PacketCol::Win => t.win.clone(),
+                    PacketCol::Step => t.step.to_string(),
+                    PacketCol::Notes => t.notes.clone(),
+                };
+                cells.push(if s.2 {
+                    Cell::from(Line::from(text).right_aligned())
+                } else {
+                    Cell::from(text)
+                });
+            }
+            Row::new(cells).style(style)
         })
         .collect();
-    let hdr = |s: &'static str| Cell::from(Line::from(s).right_aligned());
-    let header = Row::new(vec![
-        Cell::from(" "),
-        hdr("No."),
-        hdr(time_h),
-        Cell::from(" "),
-        Cell::from("Flags"),
-        hdr("Seq"),
-        hdr("Ack"),
-        hdr("Len"),
-        hdr("Win"),
-        Cell::from("Step"),
-        Cell::from("Notes"),
-    ])
-    .style(theme::HEADER);
+    let mut header_cells = vec![Cell::from(" ")];
+    header_cells.extend(specs.iter().map(|s| {
+        if s.2 {
+            Cell::from(Line::from(s.1).right_aligned())
+        } else {
+            Cell::from(s.1)
+        }
+    }));
+    let header = Row::new(header_cells).style(theme::HEADER);
     let table = Table::new(rows, widths)
         .header(header)
         .column_spacing(1)

@@ -416,3 +416,51 @@ pub fn draw_expert(frame: &mut Frame<'_>, area: Rect, app: &App, selected: usize
     let top = sel_line.saturating_sub(h.saturating_sub(1));
     frame.render_widget(Paragraph::new(lines).scroll((top as u16, 0)), inner);
 }
+
+/// The column chooser (`C`).
+pub fn draw_columns(
+    frame: &mut Frame<'_>,
+    area: Rect,
+    app: &App,
+    p: crate::tui::columns::ColumnPicker,
+) {
+    use crate::tui::columns::flow_key;
+    let table = if p.packets { "packets" } else { "flows" };
+    let title = format!(
+        " columns of the {table} table · Space show/hide · < > move · Tab other table · Esc "
+    );
+    let names: Vec<(String, bool)> = if p.packets {
+        app.columns
+            .packets
+            .iter()
+            .map(|&(c, on)| (c.key().to_string(), on))
+            .collect()
+    } else {
+        app.columns
+            .flows
+            .iter()
+            .map(|&(c, on)| (flow_key(c).to_string(), on))
+            .collect()
+    };
+    let h = names.len() as u16 + 2;
+    let inner = super::overlay(
+        frame,
+        area,
+        (title.chars().count() as u16 + 2).min(area.width),
+        h,
+        &title,
+    );
+    let lines: Vec<Line> = names
+        .iter()
+        .enumerate()
+        .map(|(i, (n, on))| {
+            let text = format!(" [{}] {n}", if *on { "x" } else { " " });
+            if i == p.selected {
+                Line::styled(text, theme::HIGHLIGHT)
+            } else {
+                Line::from(text)
+            }
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}
