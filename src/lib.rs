@@ -13,6 +13,7 @@ pub mod cli;
 pub mod decode;
 pub mod engine;
 pub mod fields;
+pub mod follow;
 pub mod filter;
 pub mod output;
 pub mod pipeline;

@@ -212,13 +212,30 @@ impl Reports {
     }
 
     pub fn write(&mut self, w: &mut dyn Write) -> io::Result<()> {
+        self.write_head(w)?;
+        self.write_conv_report(w)?;
+        self.write_tail(w)
+    }
+
+    /// The reports before tshark's (`-z hs`).
+    pub fn write_head(&mut self, w: &mut dyn Write) -> io::Result<()> {
         self.rows.sort_by_key(|r| r.stream);
         if self.stats.hs_flows {
             self.write_hs_flows(w)?;
         }
+        Ok(())
+    }
+
+    /// `-z conv,tcp`, when asked for (tshark orders it among its other taps).
+    pub fn write_conv_report(&mut self, w: &mut dyn Write) -> io::Result<()> {
         if let Some(filter) = self.stats.conv_tcp.clone() {
             self.write_conv(w, &filter)?;
         }
+        Ok(())
+    }
+
+    /// The reports after tshark's (the handshake summary).
+    pub fn write_tail(&mut self, w: &mut dyn Write) -> io::Result<()> {
         if self.stats.summary && self.stats.json {
             self.write_summary_json(w)?;
         } else if self.stats.summary {
