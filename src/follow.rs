@@ -220,7 +220,7 @@ pub fn segment_of<'a>(v: &PacketView<'a>) -> Option<Segment<'a>> {
         .frame
         .tcp
         .as_ref()
-        .filter(|t| t.has_fixed && !t.quoted && !t.options.truncated)?;
+        .filter(|t| t.has_fixed && t.hdr_len >= 20 && !t.quoted && !t.options.truncated)?;
     let seg_len = tcp.seg_len?;
     let ip = v.frame.tcp_ip()?;
     let data = v.frame.payload(v.bytes);
