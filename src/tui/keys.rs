@@ -30,6 +30,7 @@ pub enum Action {
     Presets,
     Servers,
     Alarms,
+    Follow,
     Help,
 }
 
@@ -175,6 +176,11 @@ pub const BINDINGS: &[Binding] = &[
         help: "alarms: every one, in full",
     },
     Binding {
+        keys: &[k('f')],
+        action: Action::Follow,
+        help: "follow the flow's stream",
+    },
+    Binding {
         keys: &[k('F')],
         action: Action::Presets,
         help: "filter presets",
@@ -198,6 +204,15 @@ pub const FILTER_KEYS: &[(&str, &str)] = &[
     ("↑ ↓", "filter history"),
     ("← → Home End", "move the cursor"),
     ("Ctrl-U", "clear the line"),
+];
+
+/// Keys of the follow view (`f`), for the help overlay.
+pub const FOLLOW_KEYS: &[(&str, &str)] = &[
+    ("j k PgUp/Dn", "scroll the stream"),
+    ("g G", "first / last row"),
+    ("x", "ASCII ↔ hex"),
+    ("w", "save it as text"),
+    ("Esc f", "back"),
 ];
 
 /// Mouse actions, for the help overlay.

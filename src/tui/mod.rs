@@ -20,6 +20,7 @@ pub mod app;
 pub mod detail;
 pub mod filter;
 pub mod fmt;
+pub mod follow_view;
 pub mod jobs;
 pub mod keys;
 pub mod store;

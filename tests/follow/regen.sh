@@ -14,7 +14,7 @@ mkdir -p "$here/expected"
 cases="$here/cases.tsv"
 printf 'capture\targument\texpected\n' >"$cases"
 add() { # capture (relative to the repo root), -z argument
-    name=$(basename "$1" | sed 's/\.[a-z]*$//')__$(printf '%s' "$2" | sed 's/^follow,//; s/[^A-Za-z0-9.-]/_/g').txt
+    name=$(printf '%s' "$1" | sed 's|^tests/||; s|/captures/|-|; s|/|-|g; s/\.[a-z]*$//')__$(printf '%s' "$2" | sed 's/^follow,//; s/[^A-Za-z0-9.-]/_/g').txt
     tshark -n -q -r "$root/$1" -z "$2" >"$here/expected/$name" 2>/dev/null || true
     # Keep the repository small: answers over 128 KiB are left out.
     if [ "$(wc -c <"$here/expected/$name")" -gt 131072 ]; then rm "$here/expected/$name"; return; fi

@@ -15,6 +15,10 @@ impl App {
             return;
         }
         let action = keys::action_for(&ev);
+        if self.follow.is_some() {
+            self.on_follow_key(&ev, action);
+            return;
+        }
         if self.picker.is_some() {
             self.on_picker(action);
             return;
@@ -153,6 +157,7 @@ impl App {
                 self.picker = Some(Picker { items, selected: 0 });
             }
             Action::Help => self.help = true,
+            Action::Follow => self.start_follow(),
             Action::Alarms => {
                 // Fresh: alarms walk every flow, so they are otherwise refreshed every 2 s.
                 self.last_alarms = None;
@@ -288,6 +293,18 @@ impl App {
     /// Handle a mouse event: click selects, the wheel scrolls.
     pub fn on_mouse(&mut self, ev: MouseEvent) {
         if self.help || self.areas.too_small {
+            return;
+        }
+        if self.follow.is_some() {
+            let page = self.follow_page();
+            let d = match ev.kind {
+                MouseEventKind::ScrollUp => -3,
+                MouseEventKind::ScrollDown => 3,
+                _ => return,
+            };
+            if let Some(v) = self.follow.as_mut() {
+                v.scroll(d, page);
+            }
             return;
         }
         let pos = Position {

@@ -5,6 +5,7 @@
 //! deadline, so the event loop answers a key within one frame.
 
 mod filtering;
+mod follow;
 mod input;
 mod save;
 mod state;
@@ -57,6 +58,8 @@ pub struct App {
     pub servers: Option<ServersView>,
     /// The alarms overlay (`a`) is open.
     pub alarms: bool,
+    /// Follow TCP Stream (`f`), when open.
+    pub follow: Option<crate::tui::follow_view::FollowView>,
     /// When the message last changed (info messages fade after `MESSAGE_FOR`).
     pub(crate) message_seen: Option<(String, Instant)>,
     pub capture: CaptureStatus,
@@ -124,6 +127,7 @@ impl App {
             picker: None,
             servers: None,
             alarms: false,
+            follow: None,
             message_seen: None,
             capture: CaptureStatus::default(),
             message: None,
@@ -341,6 +345,7 @@ impl App {
             self.refresh_summary();
         }
         more |= self.step_alarms(deadline);
+        more |= self.step_follow();
         more || (!self.paused && !self.pending.is_empty())
     }
 

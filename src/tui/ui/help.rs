@@ -1,7 +1,7 @@
 //! The help overlay, printed from the key binding table.
 
 use super::theme;
-use crate::tui::keys::{key_name, BINDINGS, FILTER_KEYS, MOUSE};
+use crate::tui::keys::{key_name, BINDINGS, FILTER_KEYS, FOLLOW_KEYS, MOUSE};
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
@@ -29,7 +29,10 @@ pub fn columns() -> (Vec<Line<'static>>, Vec<Line<'static>>) {
         })
         .collect();
     let half = all.len().div_ceil(2);
-    let left: Vec<Line> = all[..half].to_vec();
+    let mut left: Vec<Line> = all[..half].to_vec();
+    left.push(Line::from(""));
+    left.push(Line::styled(" In the follow view (f)", theme::HEADER));
+    left.extend(FOLLOW_KEYS.iter().map(|(k, h)| entry(k, h)));
     let mut right: Vec<Line> = all[half..].to_vec();
     right.push(Line::from(""));
     right.push(Line::styled(" While editing the filter", theme::HEADER));

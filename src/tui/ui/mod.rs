@@ -21,6 +21,7 @@
 mod details;
 mod filter_bar;
 mod flows;
+mod follow;
 mod help;
 mod ladder;
 mod packets;
@@ -169,6 +170,9 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
     }
     if app.alarms {
         status::draw_alarms(frame, area, app);
+    }
+    if app.follow.is_some() {
+        follow::draw(frame, app);
     }
 }
 
