@@ -323,7 +323,8 @@ impl Follower {
         let other = 1 - srv;
         // Does this frame acknowledge held fragments of the other side?
         while !self.fragments[other].is_empty() && self.check_fragments(other, s.ack, s.frame, true)
-        {}
+        {
+        }
         if self.bytes_written[srv] == 0 && self.seq[srv] == 0 {
             self.seq[srv] = sequence;
         }
@@ -559,7 +560,8 @@ mod tests {
     fn hex_lines_match_tshark_layout() {
         let mut out = Vec::new();
         hex_lines(b"", 0, b"GET / HTTP/1.1\r\nAccept: */*\r\n\r\n", &mut out);
-        let want = "00000000  47 45 54 20 2f 20 48 54  54 50 2f 31 2e 31 0d 0a  GET / HT TP/1.1..\n\
+        let want =
+            "00000000  47 45 54 20 2f 20 48 54  54 50 2f 31 2e 31 0d 0a  GET / HT TP/1.1..\n\
 00000010  41 63 63 65 70 74 3a 20  2a 2f 2a 0d 0a 0d 0a     Accept:  */*....\n";
         assert_eq!(String::from_utf8(out).unwrap(), want);
         let mut out = Vec::new();

@@ -233,7 +233,11 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
     engine.track_app(settings.filter.as_ref().is_some_and(Filter::uses_app) || reports.uses_app());
     let want_reports = reports.wanted();
     // TLS follows print no payload (no keys): only TCP ones are fed.
-    let mut followers: Vec<Follower> = settings.follows.iter().map(|_| Follower::default()).collect();
+    let mut followers: Vec<Follower> = settings
+        .follows
+        .iter()
+        .map(|_| Follower::default())
+        .collect();
     let follow_tcp = settings
         .follows
         .iter()
@@ -381,7 +385,11 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
 }
 
 /// Give a packet to every TCP follow whose filter it matches.
-fn feed_follows(specs: &[FollowSpec], followers: &mut [Follower], view: &crate::fields::PacketView<'_>) {
+fn feed_follows(
+    specs: &[FollowSpec],
+    followers: &mut [Follower],
+    view: &crate::fields::PacketView<'_>,
+) {
     let Some(seg) = follow::segment_of(view) else {
         return;
     };

@@ -411,7 +411,8 @@ fn follow_stream_hex_save_and_back() {
         return;
     }
     let dir = tempfile::tempdir().expect("temp dir");
-    let cap = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/follow/captures/follow-crafted.pcap");
+    let cap =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/follow/captures/follow-crafted.pcap");
     let run = format!(
         "cd {} && {}",
         dir.path().display(),

@@ -41,7 +41,7 @@ impl Stats {
         } else if z == "hs,summary" {
             self.summary = true;
         } else {
-            return Err(format!("invalid -z argument '{z}': supported are conv,tcp[,FILTER], hs (per-stream handshakes), hs,summary"));
+            return Err(format!("invalid -z argument '{z}': supported are conv,tcp[,FILTER], follow,tcp|tls,ascii|hex|raw,STREAM (or ADDR:PORT,ADDR:PORT), hs (per-stream handshakes), hs,summary"));
         }
         Ok(())
     }

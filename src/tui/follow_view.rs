@@ -44,7 +44,8 @@ impl FollowData {
         let mut ascii = Vec::new();
         let mut hex_first = Vec::with_capacity(follower.chunks.len());
         let mut dir_off = Vec::with_capacity(follower.chunks.len());
-        let (mut hex_rows, mut pos, mut bytes, mut chunks) = (0u64, [0u32; 2], [0u64; 2], [0u64; 2]);
+        let (mut hex_rows, mut pos, mut bytes, mut chunks) =
+            (0u64, [0u32; 2], [0u64; 2], [0u64; 2]);
         for (ci, c) in follower.chunks.iter().enumerate() {
             let d = usize::from(c.from_server);
             hex_first.push(hex_rows);
@@ -144,7 +145,7 @@ pub fn escape(data: &[u8]) -> String {
 pub enum FollowMsg {
     /// Frames read so far.
     Progress(u64),
-    Done(Result<FollowData, String>),
+    Done(Result<Box<FollowData>, String>),
 }
 
 /// What the follow job reads.
@@ -182,7 +183,7 @@ impl FollowJob {
                 let r = run(&spec, &stop2, |n| {
                     let _ = tx2.send(FollowMsg::Progress(n));
                 });
-                let _ = tx2.send(FollowMsg::Done(r.map(FollowData::build)));
+                let _ = tx2.send(FollowMsg::Done(r.map(|f| Box::new(FollowData::build(f)))));
             });
         if let Err(e) = spawned {
             let _ = tx.send(FollowMsg::Done(Err(format!(
@@ -329,7 +330,7 @@ impl FollowView {
                     FollowMsg::Progress(n) => self.read = n,
                     FollowMsg::Done(r) => {
                         match r {
-                            Ok(d) => self.data = Some(Arc::new(d)),
+                            Ok(d) => self.data = Some(Arc::from(d)),
                             Err(e) => self.error = Some(e),
                         }
                         running = false;
@@ -386,7 +387,10 @@ pub fn save(
             Err(e) => tried.push(format!("{}: {e}", dir.display())),
         }
     }
-    Err(format!("cannot save {name} in any of: {}", tried.join("; ")))
+    Err(format!(
+        "cannot save {name} in any of: {}",
+        tried.join("; ")
+    ))
 }
 
 #[cfg(test)]
@@ -414,7 +418,8 @@ mod tests {
             (true, b"\x1b[2J\x07bell\tt\xc3\xa9"),
             (false, &long),
         ]);
-        let rows: Vec<(bool, String)> = (0..d.rows(false)).filter_map(|i| d.row(false, i)).collect();
+        let rows: Vec<(bool, String)> =
+            (0..d.rows(false)).filter_map(|i| d.row(false, i)).collect();
         let text: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
         assert_eq!(
             text,

@@ -1202,9 +1202,10 @@ fn follow_view_saves_tshark_text() {
     let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().collect();
     assert_eq!(files.len(), 1);
     let got = std::fs::read(files[0].path()).unwrap();
-    let want = std::fs::read(
-        "tests/follow/expected/follow-follow-crafted__tcp_ascii_6.txt",
-    )
-    .unwrap();
-    assert!(got == want, "the saved text is tshark's -z follow,tcp,ascii,6");
+    let want =
+        std::fs::read("tests/follow/expected/follow-follow-crafted__tcp_ascii_6.txt").unwrap();
+    assert!(
+        got == want,
+        "the saved text is tshark's -z follow,tcp,ascii,6"
+    );
 }
