@@ -568,7 +568,7 @@ mod tests {
         hex_lines(b"\t", 0x9b, b"12345678", &mut out);
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "\t0000009B  31 32 33 34 35 36 37 38                            12345678\n"
+            "\t0000009B  31 32 33 34 35 36 37 38                           12345678\n"
         );
     }
 
@@ -596,7 +596,7 @@ mod tests {
         f.segment(&seg(1000, 7, 1, b"ghi")); // ahead: held
         f.segment(&seg(1000, 4, 1, b"def")); // fills the gap
         f.segment(&seg(1000, 2, 1, b"bcdefghijk")); // overlap: only "jk"
-        f.segment(&seg(1000, 20, 1, b"xyz")); // a gap of 7
+        f.segment(&seg(1000, 20, 1, b"xyz")); // a gap of 8 (12..20)
         f.segment(&seg(80, 1, 23, b"")); // acked past: placeholder, then the data
         let got: Vec<&[u8]> = f.chunks.iter().map(|c| c.data.as_slice()).collect();
         assert_eq!(
@@ -606,7 +606,7 @@ mod tests {
                 b"def",
                 b"ghi",
                 b"jk",
-                b"[7 bytes missing in capture file]\0",
+                b"[8 bytes missing in capture file]\0",
                 b"xyz"
             ]
         );
@@ -619,5 +619,47 @@ mod tests {
         f.segment(&seg(1000, 4, 1, b"def"));
         assert_eq!(f.chunks.len(), 1);
         assert!(f.truncated());
+    }
+
+    proptest::proptest! {
+        /// Any segments in any order: no panic, the cap holds, and every kept byte
+        /// came from some segment or is a gap marker.
+        #[test]
+        fn never_panics_and_respects_the_cap(
+            segs in proptest::collection::vec(
+                (proptest::bool::ANY, 0u32..64, 0u32..64, proptest::bool::ANY, 0usize..20, 0u32..24),
+                0..40,
+            ),
+            base in proptest::num::u32::ANY,
+            cap in 0usize..200,
+        ) {
+            let mut f = Follower::new(cap);
+            let payload = [b'x'; 32];
+            for (server, seq, ack, syn, len, seg_len) in segs {
+                let mut s = seg(if server { 80 } else { 1000 }, base.wrapping_add(seq), base.wrapping_add(ack), &payload[..len]);
+                s.syn = syn;
+                s.seg_len = seg_len;
+                f.segment(&s);
+            }
+            let held: usize = f.chunks.iter().map(|c| c.data.len()).sum();
+            proptest::prop_assert!(held <= cap);
+            proptest::prop_assert!(f.chunks.iter().all(|c| !c.data.is_empty()));
+        }
+
+        /// In-order segments come out as they went in.
+        #[test]
+        fn in_order_data_is_kept_whole(pieces in proptest::collection::vec(1usize..30, 1..20), isn in proptest::num::u32::ANY) {
+            let mut f = Follower::default();
+            let mut seq = isn;
+            let mut want = Vec::new();
+            for (i, n) in pieces.iter().enumerate() {
+                let data: Vec<u8> = (0..*n).map(|k| (i * 31 + k) as u8).collect();
+                f.segment(&seg(1000, seq, 1, &data));
+                seq = seq.wrapping_add(*n as u32);
+                want.extend_from_slice(&data);
+            }
+            let got: Vec<u8> = f.chunks.iter().flat_map(|c| c.data.iter().copied()).collect();
+            proptest::prop_assert_eq!(got, want);
+        }
     }
 }
