@@ -1,7 +1,7 @@
 //! Follow TCP Stream: the payload of one TCP conversation, each direction put
 //! back in sequence order, as tshark 4.0.17 prints it with
-//! `-q -z follow,tcp,ascii|hex|raw,N` (and `follow,tls`, which prints no
-//! payload without decryption keys).
+//! `-q -z follow,tcp,ascii|hex|raw|ebcdic|yaml,N` (and `follow,tls`, which
+//! prints no payload without decryption keys).
 //!
 //! [`Follower`] is Wireshark's TCP follow tap (`packet-tcp.c`,
 //! `follow_tcp_tap_listener` and `check_follow_fragments`), fed one segment
@@ -39,16 +39,22 @@ pub enum Proto {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
     Ascii,
+    /// ASCII, then read as EBCDIC (tshark's order: '.' for non-printables first).
+    Ebcdic,
     Hex,
     Raw,
+    /// Peers, then per chunk its frame, side, time and base64 data.
+    Yaml,
 }
 
 impl Mode {
     pub fn name(self) -> &'static str {
         match self {
             Mode::Ascii => "ascii",
+            Mode::Ebcdic => "ebcdic",
             Mode::Hex => "hex",
             Mode::Raw => "raw",
+            Mode::Yaml => "yaml",
         }
     }
 }
@@ -73,7 +79,7 @@ pub struct FollowSpec {
 }
 
 fn err(what: &str) -> String {
-    format!("follow - {what} (expected follow,tcp|tls,ascii|hex|raw,STREAM or ADDR:PORT,ADDR:PORT, optionally followed by ,FIRST[-LAST] chunks)")
+    format!("follow - {what} (expected follow,tcp|tls,ascii|hex|raw|ebcdic|yaml,STREAM or ADDR:PORT,ADDR:PORT, optionally followed by ,FIRST[-LAST] chunks)")
 }
 
 impl FollowSpec {
@@ -95,8 +101,12 @@ impl FollowSpec {
             (Mode::Hex, r)
         } else if let Some(r) = rest.strip_prefix(",ascii") {
             (Mode::Ascii, r)
+        } else if let Some(r) = rest.strip_prefix(",ebcdic") {
+            (Mode::Ebcdic, r)
         } else if let Some(r) = rest.strip_prefix(",raw") {
             (Mode::Raw, r)
+        } else if let Some(r) = rest.strip_prefix(",yaml") {
+            (Mode::Yaml, r)
         } else {
             return Err(err("Invalid display mode."));
         };
@@ -209,6 +219,7 @@ pub struct Segment<'a> {
     /// The captured payload (at most `seg_len` bytes).
     pub data: &'a [u8],
     pub frame: u64,
+    pub ts_ns: i64,
 }
 
 /// The segment a packet gives the follow tap, if any.
@@ -235,6 +246,7 @@ pub fn segment_of<'a>(v: &PacketView<'a>) -> Option<Segment<'a>> {
         seg_len,
         data,
         frame: v.frame.number,
+        ts_ns: v.frame.ts_ns,
     })
 }
 
@@ -244,6 +256,8 @@ pub struct Chunk {
     /// Sent by node 1 (the side that did not send the first segment).
     pub from_server: bool,
     pub frame: u64,
+    /// The frame's time (0 for a gap marker, as Wireshark leaves it).
+    pub ts_ns: i64,
     pub data: Vec<u8>,
 }
 
@@ -345,6 +359,7 @@ impl Follower {
         let chunk = Chunk {
             from_server: srv == 1,
             frame: s.frame,
+            ts_ns: s.ts_ns,
             data: data.to_vec(),
         };
         if sequence == self.seq[srv] {
@@ -387,6 +402,7 @@ impl Follower {
                         let c = Chunk {
                             from_server: f.chunk.from_server,
                             frame: f.chunk.frame,
+                            ts_ns: f.chunk.ts_ns,
                             data: tail.to_vec(),
                         };
                         self.push(c);
@@ -412,6 +428,7 @@ impl Follower {
             self.push(Chunk {
                 from_server: dir == 1,
                 frame,
+                ts_ns: 0,
                 data,
             });
             self.seq[dir] = lowest;
@@ -431,6 +448,9 @@ pub fn render(spec: &FollowSpec, f: &Follower, w: &mut dyn Write) -> io::Result<
         Proto::Tls => "tls",
     };
     let mut out = Vec::with_capacity(256);
+    if spec.mode == Mode::Yaml {
+        return render_yaml(spec, f, w);
+    }
     out.extend_from_slice(b"\n");
     out.extend_from_slice(SEPARATOR.as_bytes());
     let _ = writeln!(out, "Follow: {proto},{}", spec.mode.name());
@@ -460,6 +480,11 @@ pub fn render(spec: &FollowSpec, f: &Follower, w: &mut dyn Write) -> io::Result<
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
+/// What Wireshark's `EBCDIC_to_ASCII` makes of bytes 0x20..=0x7e (the only ones
+/// left after the ASCII clean-up, with '\r' and '\n', which it keeps). Read
+/// off tshark 4.0.17's `follow,tcp,ebcdic` output for every byte value.
+const EBCDIC_PRINTABLE: &[u8; 95] = b" !\"#$%&'()*+,-./..23456789:;<=.? ...........<(+|&.........!$*);^-/........|,%_>?..........:#@'=";
+
 /// One chunk as tshark prints it.
 pub fn write_chunk(mode: Mode, c: &Chunk, offset: u32, out: &mut Vec<u8>) {
     let tab: &[u8] = if c.from_server { b"\t" } else { b"" };
@@ -473,6 +498,16 @@ pub fn write_chunk(mode: Mode, c: &Chunk, offset: u32, out: &mut Vec<u8>) {
             }));
             out.push(b'\n');
         }
+        Mode::Ebcdic => {
+            out.extend_from_slice(tab);
+            let _ = writeln!(out, "{}", c.data.len());
+            out.extend(c.data.iter().map(|&b| match b {
+                b'\r' | b'\n' => b,
+                0x20..=0x7e => EBCDIC_PRINTABLE[usize::from(b - 0x20)],
+                _ => EBCDIC_PRINTABLE[usize::from(b'.' - 0x20)],
+            }));
+            out.push(b'\n');
+        }
         Mode::Raw => {
             out.extend_from_slice(tab);
             for &b in &c.data {
@@ -482,6 +517,71 @@ pub fn write_chunk(mode: Mode, c: &Chunk, offset: u32, out: &mut Vec<u8>) {
             out.push(b'\n');
         }
         Mode::Hex => hex_lines(tab, offset, &c.data, out),
+        Mode::Yaml => yaml_chunk(c, out),
+    }
+}
+
+/// tshark's YAML: the peers (a host without brackets), then the chunks; no banner.
+fn render_yaml(spec: &FollowSpec, f: &Follower, w: &mut dyn Write) -> io::Result<()> {
+    let mut out = Vec::with_capacity(256);
+    out.extend_from_slice(b"peers:\n");
+    for (i, e) in [f.client.map(|c| c.0), f.client.map(|c| c.1)]
+        .into_iter()
+        .enumerate()
+    {
+        let (host, port) = e.map_or((String::new(), 0), |e| (e.0.to_string(), e.1));
+        let _ = writeln!(out, "  - peer: {i}\n    host: {host}\n    port: {port}");
+    }
+    out.extend_from_slice(b"packets:\n");
+    w.write_all(&out)?;
+    for (i, c) in f.chunks.iter().enumerate() {
+        let chunk = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        if chunk < spec.chunk_min || chunk > spec.chunk_max {
+            continue;
+        }
+        out.clear();
+        yaml_chunk(c, &mut out);
+        w.write_all(&out)?;
+    }
+    Ok(())
+}
+
+fn yaml_chunk(c: &Chunk, out: &mut Vec<u8>) {
+    // nstime_to_sec: seconds and nanoseconds summed as doubles.
+    let secs = c.ts_ns.div_euclid(1_000_000_000) as f64;
+    let nsecs = c.ts_ns.rem_euclid(1_000_000_000) as f64;
+    let _ = writeln!(
+        out,
+        "  - packet: {}\n    peer: {}\n    timestamp: {:.9}\n    data: !!binary |",
+        c.frame,
+        u8::from(c.from_server),
+        secs + nsecs / 1_000_000_000.0
+    );
+    for line in c.data.chunks(57) {
+        out.extend_from_slice(b"      ");
+        base64(line, out);
+        out.push(b'\n');
+    }
+}
+
+/// Standard base64 with padding.
+fn base64(data: &[u8], out: &mut Vec<u8>) {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for g in data.chunks(3) {
+        let b = [g[0], *g.get(1).unwrap_or(&0), *g.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        out.push(A[(n >> 18) as usize & 63]);
+        out.push(A[(n >> 12) as usize & 63]);
+        out.push(if g.len() > 1 {
+            A[(n >> 6) as usize & 63]
+        } else {
+            b'='
+        });
+        out.push(if g.len() > 2 {
+            A[n as usize & 63]
+        } else {
+            b'='
+        });
     }
 }
 
@@ -543,7 +643,8 @@ mod tests {
         assert!(FollowSpec::parse("conv,tcp").is_none());
         for bad in [
             "follow,tcp,ascii",
-            "follow,tcp,ebcdic,0",
+            "follow,tcp,utf-8,0",
+            "follow,tcp,ebcdicx,0",
             "follow,udp,ascii,0",
             "follow,tcp,ascii,0,0",
             "follow,tcp,ascii,0,3-2",
@@ -586,6 +687,7 @@ mod tests {
             seg_len: data.len() as u32,
             data,
             frame: 1,
+            ts_ns: 0,
         }
     }
 

@@ -155,7 +155,7 @@ fn several_follows_print_in_reverse_order_as_tshark() {
 fn bad_follow_arguments_are_errors() {
     for z in [
         "follow,tcp,ascii",
-        "follow,tcp,ebcdic,0",
+        "follow,tcp,utf-8,0",
         "follow,tcp,ascii,0,0",
         "follow,tcp,ascii,1.2.3.4:80,[::1]:80",
     ] {

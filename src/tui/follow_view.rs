@@ -404,6 +404,7 @@ mod tests {
             f.chunks.push(Chunk {
                 from_server: *s,
                 frame: 1,
+                ts_ns: 0,
                 data: d.to_vec(),
             });
         }

@@ -37,6 +37,17 @@ add $c 'follow,tcp,hex,0,3-5'
 add $c 'follow,tcp,ascii,2,2'
 add $c 'follow,tcp,ascii,99'
 add tests/conformance/lo-ipv6-http.pcap 'follow,tcp,hex,[::1]:49172,[::1]:18110'
+# The other modes tshark 4.0 has: yaml (base64 per chunk, frame times) and ebcdic.
+for s in 0 1 2 3 5 6 7; do
+    add $c "follow,tcp,yaml,$s"
+    add $c "follow,tcp,ebcdic,$s"
+done
+add $c 'follow,tcp,yaml,[2001:db8::1]:40003,[2001:db8::2]:80'
+add $c 'follow,tcp,yaml,0,2-4'
+add tests/conformance/lo-http-curl.pcap 'follow,tcp,yaml,0'
+add tests/conformance/tcpdump-ssh.pcap 'follow,tcp,yaml,0'
+add tests/conformance/tcpdump-ssh.pcap 'follow,tcp,ebcdic,0'
+add tests/conformance/zeek-smtp.pcap 'follow,tcp,ebcdic,1'
 for cap in tests/conformance/tls/captures/*; do
     add "$cap" 'follow,tls,ascii,0'
     add "$cap" 'follow,tls,hex,1'
