@@ -27,8 +27,13 @@ pub const WRAP: usize = 64;
 /// A followed stream, indexed for display.
 pub struct FollowData {
     pub follower: Follower,
-    /// ASCII rows: (chunk, first byte, end byte).
-    ascii: Vec<(u32, u32, u32)>,
+    /// ASCII rows, 5 bytes each (a stream of 16 MiB of newlines stays
+    /// under 100 MB): where each starts, counting the bytes of all chunks
+    /// one after the other, and its length (at most [`WRAP`]).
+    row_start: Vec<u32>,
+    row_len: Vec<u8>,
+    /// Where each chunk starts in that count.
+    chunk_start: Vec<u64>,
     /// Hex rows: the first row of each chunk, and the rows in all.
     hex_first: Vec<u64>,
     hex_rows: u64,
@@ -41,12 +46,14 @@ pub struct FollowData {
 
 impl FollowData {
     pub fn build(follower: Follower) -> FollowData {
-        let mut ascii = Vec::new();
+        let (mut row_start, mut row_len) = (Vec::new(), Vec::new());
+        let mut chunk_start = Vec::with_capacity(follower.chunks.len());
+        let mut total = 0u64;
         let mut hex_first = Vec::with_capacity(follower.chunks.len());
         let mut dir_off = Vec::with_capacity(follower.chunks.len());
         let (mut hex_rows, mut pos, mut bytes, mut chunks) =
             (0u64, [0u32; 2], [0u64; 2], [0u64; 2]);
-        for (ci, c) in follower.chunks.iter().enumerate() {
+        for c in &follower.chunks {
             let d = usize::from(c.from_server);
             hex_first.push(hex_rows);
             hex_rows += c.data.len().div_ceil(16) as u64;
@@ -54,6 +61,9 @@ impl FollowData {
             pos[d] = pos[d].wrapping_add(c.data.len() as u32);
             bytes[d] += c.data.len() as u64;
             chunks[d] += 1;
+            chunk_start.push(total);
+            let base = total;
+            total += c.data.len() as u64;
             let mut start = 0usize;
             let data = &c.data;
             while start < data.len() {
@@ -68,7 +78,12 @@ impl FollowData {
                 let mut s = start;
                 loop {
                     let e = (s + WRAP).min(end);
-                    ascii.push((ci as u32, s as u32, e as u32));
+                    // Offsets past u32 (no follower holds that much) end the index.
+                    let Ok(at) = u32::try_from(base + s as u64) else {
+                        break;
+                    };
+                    row_start.push(at);
+                    row_len.push((e - s) as u8);
                     s = e;
                     if s >= end {
                         break;
@@ -79,7 +94,9 @@ impl FollowData {
         }
         FollowData {
             follower,
-            ascii,
+            row_start,
+            row_len,
+            chunk_start,
             hex_first,
             hex_rows,
             dir_off,
@@ -93,7 +110,7 @@ impl FollowData {
         if hex {
             self.hex_rows as usize
         } else {
-            self.ascii.len()
+            self.row_start.len()
         }
     }
 
@@ -115,12 +132,15 @@ impl FollowData {
             out.pop();
             Some((c.from_server, String::from_utf8_lossy(&out).into_owned()))
         } else {
-            let &(ci, s, e) = self.ascii.get(i)?;
-            let c = chunks.get(ci as usize)?;
-            Some((
-                c.from_server,
-                escape(c.data.get(s as usize..e as usize).unwrap_or(&[])),
-            ))
+            let at = u64::from(*self.row_start.get(i)?);
+            let len = usize::from(*self.row_len.get(i)?);
+            let ci = self
+                .chunk_start
+                .partition_point(|&s| s <= at)
+                .checked_sub(1)?;
+            let c = chunks.get(ci)?;
+            let s = (at - self.chunk_start[ci]) as usize;
+            Some((c.from_server, escape(c.data.get(s..s + len).unwrap_or(&[]))))
         }
     }
 }
