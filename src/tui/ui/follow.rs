@@ -72,8 +72,8 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
             if d.follower.truncated() {
                 s.push(Span::styled(
                     format!(
-                        "  · first {} kept, {} more not shown",
-                        fmt::bytes(crate::tui::follow_view::HOLD as u64),
+                        "  · first {} MiB kept, {} more not shown",
+                        crate::tui::follow_view::HOLD >> 20,
                         fmt::bytes(d.follower.dropped)
                     ),
                     theme::ERROR,
