@@ -15,6 +15,7 @@ pub mod diff;
 pub mod engine;
 pub mod fields;
 pub mod filter;
+pub mod follow;
 pub mod output;
 pub mod pipeline;
 mod prefetch;

@@ -6,6 +6,7 @@ use crate::cli::Args;
 use crate::engine::Engine;
 use crate::fields;
 use crate::filter::Filter;
+use crate::follow::{self, FollowSpec, Follower};
 use crate::output::pcap_file::{Create, PcapWriter, WriteError};
 use crate::output::report::{Reports, Stats};
 use crate::output::{FieldsOptions, Format, Printer};
@@ -34,6 +35,19 @@ pub struct Settings {
     pub print_with_write: bool,
     /// The display filter (`-Y`): packets that fail it are neither printed nor written.
     pub filter: Option<Filter>,
+    /// `-z follow,...`, in the order given.
+    pub follows: Vec<FollowSpec>,
+    /// tshark's reports in the order of their `-z`: it prints them last first.
+    pub tap_order: Vec<TapSlot>,
+}
+
+/// A report tshark prints in reverse order of its `-z` argument.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TapSlot {
+    Conv,
+    Expert,
+    /// An index into `Settings::follows`.
+    Follow(usize),
 }
 
 impl Settings {
@@ -79,10 +93,25 @@ impl Settings {
             fields_opts.set(e).map_err(|e| anyhow!(e))?;
         }
         let mut stats = Stats::default();
+        let (mut follows, mut tap_order) = (Vec::new(), Vec::new());
         for z in &a.stats {
+            if let Some(spec) = FollowSpec::parse(z) {
+                follows.push(spec.map_err(|e| anyhow!(e))?);
+                tap_order.push(TapSlot::Follow(follows.len() - 1));
+                continue;
+            }
             stats.parse(z).map_err(|e| anyhow!(e))?;
+            if z.starts_with("conv,") {
+                tap_order.retain(|t| *t != TapSlot::Conv);
+                tap_order.push(TapSlot::Conv);
+            }
+            if z.starts_with("expert") {
+                tap_order.retain(|t| *t != TapSlot::Expert);
+                tap_order.push(TapSlot::Expert);
+            }
         }
-        if a.quiet && !stats.keeps_rows() {
+        // With -q and nothing else asked for, the handshake summary; a follow is enough.
+        if a.quiet && !stats.keeps_rows() && follows.is_empty() {
             stats.summary = true;
         }
         stats.json = a.quiet && a.format == Some(Format::Json);
@@ -134,6 +163,8 @@ impl Settings {
             print_with_write: a.print_with_write,
             analyze,
             filter,
+            follows,
+            tap_order,
         })
     }
 }
@@ -216,8 +247,18 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
     engine.set_analysis(settings.analyze);
     engine.track_app(settings.filter.as_ref().is_some_and(Filter::uses_app) || reports.uses_app());
     let want_reports = reports.wanted();
+    // TLS follows print no payload (no keys): only TCP ones are fed.
+    let mut followers: Vec<Follower> = settings
+        .follows
+        .iter()
+        .map(|_| Follower::default())
+        .collect();
+    let follow_tcp = settings
+        .follows
+        .iter()
+        .any(|s| s.proto == follow::Proto::Tcp);
     // Rust's standard output swallows writes to a closed descriptor: say it instead of losing everything.
-    if (print_packets || want_reports) && stdout_closed() {
+    if (print_packets || want_reports || !followers.is_empty()) && stdout_closed() {
         bail!("standard output is closed: nothing could be printed (-w FILE saves packets without printing)");
     }
     let mut error: Option<CaptureError> = None;
@@ -247,6 +288,9 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
                         engine.prefetch(&batch.frames, i);
                         let view = engine.process(f, bytes);
                         reports.packet(&view);
+                        if follow_tcp {
+                            feed_follows(&settings.follows, &mut followers, &view);
+                        }
                         // The engine saw the packet; the filter decides only what is shown and written.
                         if settings
                             .filter
@@ -299,7 +343,22 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
             for s in engine.summaries() {
                 reports.add(s);
             }
-            reports.write(&mut out)?;
+            reports.write_head(&mut out)?;
+        }
+        // tshark prints its reports in reverse order of their -z.
+        for slot in settings.tap_order.iter().rev() {
+            match *slot {
+                TapSlot::Conv if want_reports => reports.write_conv_report(&mut out)?,
+                TapSlot::Conv => {}
+                TapSlot::Expert if want_reports => reports.write_expert_report(&mut out)?,
+                TapSlot::Expert => {}
+                TapSlot::Follow(i) => {
+                    follow::render(&settings.follows[i], &followers[i], &mut out)?
+                }
+            }
+        }
+        if want_reports {
+            reports.write_tail(&mut out)?;
         }
         out.flush()
     })();
@@ -340,4 +399,20 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(2));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Give a packet to every TCP follow whose filter it matches.
+fn feed_follows(
+    specs: &[FollowSpec],
+    followers: &mut [Follower],
+    view: &crate::fields::PacketView<'_>,
+) {
+    let Some(seg) = follow::segment_of(view) else {
+        return;
+    };
+    for (spec, f) in specs.iter().zip(followers.iter_mut()) {
+        if spec.proto == follow::Proto::Tcp && spec.matches(view) {
+            f.segment(&seg);
+        }
+    }
 }

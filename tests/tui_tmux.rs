@@ -446,3 +446,49 @@ fn display_filter_from_the_command_line_applies_at_start() {
     p.keys(&["q"]);
     p.wait_for(&["EXIT=0"]);
 }
+
+#[test]
+fn follow_stream_hex_save_and_back() {
+    if !have_tmux("follow_stream_hex_save_and_back") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cap =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/follow/captures/follow-crafted.pcap");
+    let run = format!(
+        "cd {} && {}",
+        dir.path().display(),
+        cmd(&format!("-r {}", cap.display()))
+    );
+    let p = Pane::start("follow", 120, 40, &run);
+    p.wait_for(&["Flows · 9", "10.0.0.1:40000"]);
+    p.keys(&["f"]);
+    // Client and server data in order; the escape sequence and the bell are shown as text,
+    // not sent to the terminal (which would have cleared the screen).
+    let s = p.wait_for(&[
+        "Follow TCP stream 0",
+        "AAAA",
+        "DDDD",
+        "after the client FIN\\x1b[2J\\x07\\t\\x00end",
+    ]);
+    assert!(s.contains("Follow TCP stream 0 · ascii"), "{s}");
+    p.keys(&["x"]);
+    p.wait_for(&["· hex ·", "00000000  41 41 41 41", "pqrstuvw xyz{|}~."]);
+    p.keys(&["w"]);
+    p.wait_for(&["saved the stream to"]);
+    let saved: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("read temp dir")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(saved.len(), 1, "{saved:?}");
+    let text = std::fs::read_to_string(&saved[0]).expect("saved text");
+    assert!(
+        text.starts_with("\n===") && text.contains("Follow: tcp,hex\nFilter: tcp.stream eq 0\n"),
+        "tshark's layout"
+    );
+    p.keys(&["Escape"]);
+    p.wait_for(&["Flows · 9"]);
+    p.keys(&["q"]);
+    p.wait_for(&["EXIT=0"]);
+}

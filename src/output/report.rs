@@ -57,7 +57,7 @@ impl Stats {
         } else if let Some(e) = crate::output::expert::ExpertOptions::parse(z) {
             self.expert = Some(e?);
         } else {
-            return Err(format!("invalid -z argument '{z}': supported are conv,tcp[,FILTER], expert[,LEVEL][,FILTER], hs (per-stream handshakes), hs,summary, hs,io[,SECONDS]"));
+            return Err(format!("invalid -z argument '{z}': supported are conv,tcp[,FILTER], expert[,LEVEL][,FILTER], follow,tcp|tls,ascii|hex|raw,STREAM (or ADDR:PORT,ADDR:PORT), hs (per-stream handshakes), hs,summary, hs,io[,SECONDS]"));
         }
         Ok(())
     }
@@ -250,16 +250,39 @@ impl Reports {
     }
 
     pub fn write(&mut self, w: &mut dyn Write) -> io::Result<()> {
+        self.write_head(w)?;
+        self.write_conv_report(w)?;
+        self.write_expert_report(w)?;
+        self.write_tail(w)
+    }
+
+    /// The reports before tshark's (`-z hs`).
+    pub fn write_head(&mut self, w: &mut dyn Write) -> io::Result<()> {
         self.rows.sort_by_key(|r| r.stream);
         if self.stats.hs_flows {
             self.write_hs_flows(w)?;
         }
+        Ok(())
+    }
+
+    /// `-z conv,tcp`, when asked for (tshark orders it among its other taps).
+    pub fn write_conv_report(&mut self, w: &mut dyn Write) -> io::Result<()> {
         if let Some(filter) = self.stats.conv_tcp.clone() {
             self.write_conv(w, &filter)?;
         }
+        Ok(())
+    }
+
+    /// `-z expert`, when asked for (a tshark tap, ordered as the others).
+    pub fn write_expert_report(&mut self, w: &mut dyn Write) -> io::Result<()> {
         if let Some(e) = &self.stats.expert {
             self.expert.write(w, e.min)?;
         }
+        Ok(())
+    }
+
+    /// The reports after tshark's (`-z hs,io`, the handshake summary).
+    pub fn write_tail(&mut self, w: &mut dyn Write) -> io::Result<()> {
         if let Some(width) = self.stats.hs_io {
             self.write_hs_io(w, width)?;
         }

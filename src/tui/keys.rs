@@ -41,6 +41,7 @@ pub enum Action {
     Columns,
     ApplyAsFilter,
     PrepareFilter,
+    Follow,
     Help,
 }
 
@@ -143,12 +144,12 @@ pub const BINDINGS: &[Binding] = &[
     Binding {
         keys: &[k('=')],
         action: Action::ApplyAsFilter,
-        help: "details: filter on this value",
+        help: "filter on field value",
     },
     Binding {
         keys: &[k('+')],
         action: Action::PrepareFilter,
-        help: "details: edit it as a filter",
+        help: "edit field as filter",
     },
     Binding {
         keys: &[k('C')],
@@ -158,7 +159,7 @@ pub const BINDINGS: &[Binding] = &[
     Binding {
         keys: &[k('v')],
         action: Action::FieldNames,
-        help: "details: field names/labels",
+        help: "field names / labels",
     },
     Binding {
         keys: &[k(' '), k('p')],
@@ -238,7 +239,12 @@ pub const BINDINGS: &[Binding] = &[
     Binding {
         keys: &[ctrl('t')],
         action: Action::TimeRef,
-        help: "packet as time zero (again: off)",
+        help: "time reference on/off",
+    },
+    Binding {
+        keys: &[k('f')],
+        action: Action::Follow,
+        help: "follow the flow's stream",
     },
     Binding {
         keys: &[k('F')],
@@ -264,6 +270,15 @@ pub const FILTER_KEYS: &[(&str, &str)] = &[
     ("↑ ↓", "filter history"),
     ("← → Home End", "move the cursor"),
     ("Ctrl-U", "clear the line"),
+];
+
+/// Keys of the follow view (`f`), for the help overlay.
+pub const FOLLOW_KEYS: &[(&str, &str)] = &[
+    ("j k PgUp/Dn", "scroll the stream"),
+    ("g G", "first / last row"),
+    ("x", "ASCII ↔ hex"),
+    ("w", "save it as text"),
+    ("Esc f", "back"),
 ];
 
 /// Mouse actions, for the help overlay.

@@ -21,6 +21,7 @@ pub mod columns;
 pub mod detail;
 pub mod filter;
 pub mod fmt;
+pub mod follow_view;
 pub mod jobs;
 pub mod keys;
 pub mod store;

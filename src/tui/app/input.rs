@@ -28,6 +28,10 @@ impl App {
             return;
         }
         let action = keys::action_for(&ev);
+        if self.follow.is_some() {
+            self.on_follow_key(&ev, action);
+            return;
+        }
         if self.picker.is_some() {
             self.on_picker(action);
             return;
@@ -74,8 +78,16 @@ impl App {
             return;
         }
         if self.help {
-            if matches!(action, Some(Action::Help | Action::Back | Action::Quit)) {
-                self.help = false;
+            match action {
+                Some(Action::Help | Action::Back | Action::Quit) => {
+                    self.help = false;
+                    self.help_scroll = 0;
+                }
+                Some(Action::Down) => self.help_scroll = (self.help_scroll + 1).min(60),
+                Some(Action::Up) => self.help_scroll = self.help_scroll.saturating_sub(1),
+                Some(Action::PageDown) => self.help_scroll = (self.help_scroll + 10).min(60),
+                Some(Action::PageUp) => self.help_scroll = self.help_scroll.saturating_sub(10),
+                _ => {}
             }
             return;
         }
@@ -245,6 +257,7 @@ impl App {
                     self.time = TimeFormat::Capture;
                 }
             }
+            Action::Follow => self.start_follow(),
             Action::Alarms => {
                 // Fresh: alarms walk every flow, so they are otherwise refreshed every 2 s.
                 self.last_alarms = None;
@@ -480,6 +493,18 @@ impl App {
     /// Handle a mouse event: click selects, the wheel scrolls.
     pub fn on_mouse(&mut self, ev: MouseEvent) {
         if self.help || self.areas.too_small {
+            return;
+        }
+        if self.follow.is_some() {
+            let page = self.follow_page();
+            let d = match ev.kind {
+                MouseEventKind::ScrollUp => -3,
+                MouseEventKind::ScrollDown => 3,
+                _ => return,
+            };
+            if let Some(v) = self.follow.as_mut() {
+                v.scroll(d, page);
+            }
             return;
         }
         let pos = Position {

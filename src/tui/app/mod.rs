@@ -6,6 +6,7 @@
 
 mod filtering;
 mod find;
+mod follow;
 mod input;
 mod save;
 mod state;
@@ -54,6 +55,8 @@ pub struct App {
     pub packets: PacketsView,
     pub detail: DetailView,
     pub help: bool,
+    /// Lines the help overlay is scrolled by (it is taller than 24 rows).
+    pub help_scroll: u16,
     /// The presets picker (`F`), when open.
     pub picker: Option<Picker>,
     /// The servers view (`i`), when open.
@@ -75,6 +78,8 @@ pub struct App {
     pub column_picker: Option<crate::tui::columns::ColumnPicker>,
     /// Columns and filter history are saved to the configuration file.
     pub config_enabled: bool,
+    /// Follow TCP Stream (`f`), when open.
+    pub follow: Option<crate::tui::follow_view::FollowView>,
     /// When the message last changed (info messages fade after `MESSAGE_FOR`).
     pub(crate) message_seen: Option<(String, Instant)>,
     pub capture: CaptureStatus,
@@ -141,6 +146,7 @@ impl App {
             packets: PacketsView::default(),
             detail: DetailView::default(),
             help: false,
+            help_scroll: 0,
             picker: None,
             servers: None,
             alarms: false,
@@ -152,6 +158,7 @@ impl App {
             columns: Default::default(),
             column_picker: None,
             config_enabled: false,
+            follow: None,
             message_seen: None,
             capture: CaptureStatus::default(),
             message: None,
@@ -372,6 +379,7 @@ impl App {
         more |= self.step_alarms(deadline);
         more |= self.step_find(deadline);
         self.refresh_timeline(false);
+        more |= self.step_follow();
         more || (!self.paused && !self.pending.is_empty())
     }
 

@@ -1,7 +1,7 @@
 //! The help overlay, printed from the key binding table.
 
 use super::theme;
-use crate::tui::keys::{key_name, BINDINGS, FILTER_KEYS, MOUSE};
+use crate::tui::keys::{key_name, BINDINGS, FILTER_KEYS, FOLLOW_KEYS, MOUSE};
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
@@ -29,7 +29,10 @@ pub fn columns() -> (Vec<Line<'static>>, Vec<Line<'static>>) {
         })
         .collect();
     let half = all.len().div_ceil(2);
-    let left: Vec<Line> = all[..half].to_vec();
+    let mut left: Vec<Line> = all[..half].to_vec();
+    left.push(Line::from(""));
+    left.push(Line::styled(" In the follow view (f)", theme::HEADER));
+    left.extend(FOLLOW_KEYS.iter().map(|(k, h)| entry(k, h)));
     let mut right: Vec<Line> = all[half..].to_vec();
     right.push(Line::from(""));
     right.push(Line::styled(" While editing the filter", theme::HEADER));
@@ -40,17 +43,20 @@ pub fn columns() -> (Vec<Line<'static>>, Vec<Line<'static>>) {
     (left, right)
 }
 
-pub fn draw(frame: &mut Frame<'_>, area: Rect) {
+pub fn draw(frame: &mut Frame<'_>, area: Rect, scroll: u16) {
     let (left, right) = columns();
     let col_w = 40u16;
-    let h = left.len().max(right.len()) as u16 + 3;
-    let inner = super::overlay(
-        frame,
-        area,
-        col_w * 2 + 3,
-        h,
-        " hs-tui keys · ? or Esc closes ",
-    );
+    let lines = left.len().max(right.len()) as u16;
+    let h = lines + 3;
+    // Taller than the screen: ↑↓ scroll it.
+    let fits = h <= area.height;
+    let title = if fits {
+        " hs-tui keys · ? or Esc closes "
+    } else {
+        " hs-tui keys · ↑↓ PgUp PgDn scroll · ? or Esc closes "
+    };
+    let inner = super::overlay(frame, area, col_w * 2 + 3, h, title);
+    let scroll = scroll.min(lines.saturating_sub(inner.height));
     let lw = inner.width / 2;
     let lr = Rect { width: lw, ..inner };
     let rr = Rect {
@@ -58,8 +64,8 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect) {
         width: inner.width.saturating_sub(lw + 1),
         ..inner
     };
-    frame.render_widget(Paragraph::new(left), lr);
-    frame.render_widget(Paragraph::new(right), rr);
+    frame.render_widget(Paragraph::new(left).scroll((scroll, 0)), lr);
+    frame.render_widget(Paragraph::new(right).scroll((scroll, 0)), rr);
 }
 
 /// The presets picker overlay.

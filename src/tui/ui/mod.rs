@@ -21,6 +21,7 @@
 mod details;
 mod filter_bar;
 mod flows;
+mod follow;
 mod help;
 mod ladder;
 mod packets;
@@ -162,7 +163,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
     }
     status::draw(frame, a.status, app);
     if app.help {
-        help::draw(frame, area);
+        help::draw(frame, area, app.help_scroll);
     }
     if let Some(p) = &app.picker {
         help::draw_picker(frame, area, p);
@@ -181,6 +182,9 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
     }
     if let Some(p) = app.column_picker {
         status::draw_columns(frame, area, app, p);
+    }
+    if app.follow.is_some() {
+        follow::draw(frame, app);
     }
 }
 
