@@ -82,6 +82,7 @@ impl Settings {
         for z in &a.stats {
             stats.parse(z).map_err(|e| anyhow!(e))?;
         }
+        stats.zeek_max_conns = a.max_streams.max(1);
         if a.quiet && !stats.keeps_rows() {
             stats.summary = true;
         }

@@ -22,6 +22,10 @@ pub struct Stats {
     /// Print the summary as one JSON object (`-q -T json`).
     pub json: bool,
     pub alarms: AlarmConfig,
+    /// `-z conn,zeek` / `-z conn,zeek-json`: Zeek's conn.log.
+    pub zeek: Option<crate::zeek::ZeekFormat>,
+    /// Connections the conn.log table may hold (`--max-streams`).
+    pub zeek_max_conns: usize,
 }
 
 impl Stats {
@@ -40,13 +44,17 @@ impl Stats {
             self.hs_flows = true;
         } else if z == "hs,summary" {
             self.summary = true;
+        } else if z == "conn,zeek" {
+            self.zeek = Some(crate::zeek::ZeekFormat::Tsv);
+        } else if z == "conn,zeek-json" {
+            self.zeek = Some(crate::zeek::ZeekFormat::Json);
         } else {
-            return Err(format!("invalid -z argument '{z}': supported are conv,tcp[,FILTER], hs (per-stream handshakes), hs,summary"));
+            return Err(format!("invalid -z argument '{z}': supported are conv,tcp[,FILTER], hs (per-stream handshakes), hs,summary, conn,zeek, conn,zeek-json"));
         }
         Ok(())
     }
     pub fn keeps_rows(&self) -> bool {
-        self.conv_tcp.is_some() || self.hs_flows
+        self.conv_tcp.is_some() || self.hs_flows || self.zeek.is_some()
     }
 }
 
@@ -101,6 +109,8 @@ pub struct Reports {
     streams: u64,
     capture_first_ts: Option<i64>,
     alarms: Alarms,
+    /// Zeek's conn.log table, when asked for.
+    zeek: Option<crate::zeek::ConnLog>,
 }
 
 impl Reports {
@@ -112,10 +122,14 @@ impl Reports {
             .as_deref()
             .filter(|f| !f.trim().is_empty())
             .and_then(|f| crate::filter::Filter::compile(f).ok());
+        let zeek = stats
+            .zeek
+            .map(|f| crate::zeek::ConnLog::new(f, stats.zeek_max_conns.max(1)));
         Reports {
             stats,
             alarms,
             conv_filter,
+            zeek,
             ..Reports::default()
         }
     }
@@ -130,6 +144,9 @@ impl Reports {
     /// headers whose options were cut by the snaplen (the dissector stops before the tap).
     /// A conversation's first side, start and duration are those of its counted packets.
     pub fn packet(&mut self, v: &crate::fields::PacketView<'_>) {
+        if let Some(z) = self.zeek.as_mut() {
+            z.packet(v.frame, v.bytes);
+        }
         if self.stats.conv_tcp.is_none() {
             return;
         }
@@ -218,6 +235,15 @@ impl Reports {
         }
         if let Some(filter) = self.stats.conv_tcp.clone() {
             self.write_conv(w, &filter)?;
+        }
+        if let Some(z) = self.zeek.as_mut() {
+            z.write(w)?;
+            if z.dropped > 0 {
+                eprintln!(
+                    "hs-tui: conn,zeek: {} packets of new connections not logged: {} connections held at once (--max-streams)",
+                    z.dropped, self.stats.zeek_max_conns
+                );
+            }
         }
         if self.stats.summary && self.stats.json {
             self.write_summary_json(w)?;
