@@ -85,6 +85,43 @@ pub mod proto {
     pub const IGMP: u32 = 1 << 12;
 }
 
+/// Encapsulation layers between the link header and IP (`Frame::layers`).
+pub mod layer {
+    /// 802.1Q tag (0x8100, 0x9100).
+    pub const VLAN: u8 = 1;
+    /// 802.1ad service tag (0x88a8).
+    pub const QINQ: u8 = 2;
+    /// An MPLS label stack (0x8847, 0x8848).
+    pub const MPLS: u8 = 3;
+    /// PPPoE session and its PPP header (0x8864).
+    pub const PPPOE: u8 = 4;
+    /// 802.1ah backbone service instance tag and the customer MAC header (0x88e7).
+    pub const PBB: u8 = 5;
+    /// Cisco VN-Tag (0x8926).
+    pub const VNTAG: u8 = 6;
+    /// Cisco FabricPath header and the inner Ethernet header (0x8903).
+    pub const CFP: u8 = 7;
+    /// MPLS pseudowire control word and the Ethernet frame it carries.
+    pub const PWETH: u8 = 8;
+    /// 802.1ah after an 802.1ad tag: Wireshark names no layer for it.
+    pub const PBB_IN_QINQ: u8 = 9;
+
+    /// The `frame.protocols` text of a layer (after the one before it).
+    pub fn name(code: u8) -> &'static str {
+        match code {
+            VLAN => "vlan:ethertype",
+            QINQ => "ieee8021ad:ethertype",
+            MPLS => "mpls",
+            PPPOE => "pppoes:ppp",
+            PBB => "ieee8021ah:ethertype",
+            VNTAG => "vntag:ethertype",
+            CFP => "cfp:eth:ethertype",
+            PWETH => "pwethheuristic:pwethcw:eth:ethertype",
+            _ => "",
+        }
+    }
+}
+
 /// An IP header, reduced to what the tracker, output and filters need.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct IpHeader {
@@ -187,6 +224,10 @@ pub struct Frame {
     pub ethertype: Option<u16>,
     pub vlan_ids: [u16; 3],
     pub vlan_count: u8,
+    /// The encapsulation layers between the link header and IP, in order
+    /// ([`layer`] codes; `frame.protocols` names them).
+    pub layers: [u8; 8],
+    pub layer_count: u8,
     pub ip: Option<IpHeader>,
     /// The IP header quoted inside an ICMP error, if any.
     pub inner_ip: Option<IpHeader>,
@@ -220,6 +261,8 @@ impl Frame {
             ethertype: None,
             vlan_ids: [0; 3],
             vlan_count: 0,
+            layers: [0; 8],
+            layer_count: 0,
             ip: None,
             inner_ip: None,
             tcp: None,
@@ -251,6 +294,13 @@ impl Frame {
         match (&self.tcp, &self.inner_ip) {
             (Some(t), Some(inner)) if t.quoted => Some(inner),
             _ => self.ip.as_ref(),
+        }
+    }
+
+    fn push_layer(&mut self, code: u8) {
+        if let Some(slot) = self.layers.get_mut(self.layer_count as usize) {
+            *slot = code;
+            self.layer_count += 1;
         }
     }
 
@@ -338,9 +388,11 @@ pub fn decode_into(f: &mut Frame, data: &[u8]) {
 }
 
 /// What follows a link header with an ethertype: VLAN tags (802.1Q/QinQ),
-/// then IPv4, IPv6 or ARP. Other ethertypes are left undecoded.
+/// MPLS, PPPoE, 802.1ah, VN-Tag and Cisco FabricPath (as Wireshark and Zeek
+/// decode them), then IPv4, IPv6 or ARP. Other ethertypes are left undecoded.
 fn ether_payload(f: &mut Frame, base: usize, mut et: u16, mut data: &[u8]) {
-    loop {
+    // Bounded: every layer consumes bytes, and the layer list is bounded too.
+    for _ in 0..16 {
         match et {
             0x8100 | 0x88a8 | 0x9100 => {
                 if data.len() < 4 {
@@ -353,8 +405,87 @@ fn ether_payload(f: &mut Frame, base: usize, mut et: u16, mut data: &[u8]) {
                         u16::from_be_bytes([data[0], data[1]]) & 0x0fff;
                     f.vlan_count += 1;
                 }
+                f.push_layer(if et == 0x88a8 {
+                    layer::QINQ
+                } else {
+                    layer::VLAN
+                });
                 et = u16::from_be_bytes([data[2], data[3]]);
                 data = &data[4..];
+            }
+            0x8847 | 0x8848 => {
+                // Labels until the bottom of the stack, then IP by its version
+                // nibble, or a pseudowire control word and an Ethernet frame.
+                f.push_layer(layer::MPLS);
+                loop {
+                    if data.len() < 4 {
+                        f.note("MPLS label truncated");
+                        return;
+                    }
+                    let bottom = data[2] & 1 != 0;
+                    data = &data[4..];
+                    if bottom {
+                        break;
+                    }
+                }
+                match data.first().map(|b| b >> 4) {
+                    Some(4) | Some(6) => return ip_only(f, base, data),
+                    Some(0) if data.len() >= 18 => {
+                        f.push_layer(layer::PWETH);
+                        et = u16::from_be_bytes([data[16], data[17]]);
+                        data = &data[18..];
+                    }
+                    _ => return,
+                }
+            }
+            0x8864 => {
+                // PPPoE session header (6 bytes), then the PPP protocol.
+                if data.len() < 8 {
+                    f.note("PPPoE header truncated");
+                    return;
+                }
+                f.push_layer(layer::PPPOE);
+                let ppp = u16::from_be_bytes([data[6], data[7]]);
+                data = &data[8..];
+                match ppp {
+                    0x0021 | 0x0057 => return ip_only(f, base, data),
+                    _ => return,
+                }
+            }
+            0x88e7 => {
+                // I-TAG (4 bytes), then the customer MAC header.
+                if data.len() < 18 {
+                    f.note("802.1ah header truncated");
+                    return;
+                }
+                let after_qinq = f.layer_count > 0
+                    && f.layers[f.layer_count as usize - 1] == layer::QINQ;
+                f.push_layer(if after_qinq {
+                    layer::PBB_IN_QINQ
+                } else {
+                    layer::PBB
+                });
+                et = u16::from_be_bytes([data[16], data[17]]);
+                data = &data[18..];
+            }
+            0x8926 => {
+                if data.len() < 6 {
+                    f.note("VN-Tag truncated");
+                    return;
+                }
+                f.push_layer(layer::VNTAG);
+                et = u16::from_be_bytes([data[4], data[5]]);
+                data = &data[6..];
+            }
+            0x8903 => {
+                // FabricPath tag (2 bytes after the ethertype), then the inner Ethernet header.
+                if data.len() < 16 {
+                    f.note("FabricPath header truncated");
+                    return;
+                }
+                f.push_layer(layer::CFP);
+                et = u16::from_be_bytes([data[14], data[15]]);
+                data = &data[16..];
             }
             0x0800 | 0x86dd => return ip_only(f, base, data),
             0x0806 => {

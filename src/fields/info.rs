@@ -59,8 +59,18 @@ pub fn protocols(f: &Frame) -> String {
         LinkType::Raw | LinkType::Ipv4 | LinkType::Ipv6 => "raw",
         _ => "",
     });
-    for _ in 0..f.vlan_count {
-        s.push_str(":vlan:ethertype");
+    // FabricPath follows the outer Ethernet header without Wireshark's "ethertype" step.
+    if f.layer_count > 0 && f.layers[0] == crate::decode::layer::CFP {
+        if let Some(stripped) = s.strip_suffix(":ethertype") {
+            s = stripped.to_string();
+        }
+    }
+    for &code in &f.layers[..f.layer_count as usize] {
+        let name = crate::decode::layer::name(code);
+        if !name.is_empty() {
+            s.push(':');
+            s.push_str(name);
+        }
     }
     let mut push = |p: &str| {
         if !s.is_empty() {

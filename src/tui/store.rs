@@ -874,6 +874,8 @@ impl Store {
             ethertype: None,
             vlan_ids: [0; 3],
             vlan_count: 0,
+            layers: [0; 8],
+            layer_count: 0,
             ip: Some(ip),
             inner_ip: None,
             tcp: Some(tcp),
