@@ -104,7 +104,10 @@ impl Settings {
                 _ => bail!("invalid -o value '{v}' for {k}: use TRUE or FALSE"),
             };
             match k {
-                "tcp.check_checksum" => crate::decode::checksum::set_enabled(on),
+                "tcp.check_checksum" => {
+                    crate::decode::checksum::set_enabled(on);
+                    stats.zeek_checksums = Some(on);
+                }
                 "tcp.analyze_sequence_numbers" => analyze = on,
                 _ => bail!("unsupported preference '{k}'; supported: tcp.check_checksum, tcp.analyze_sequence_numbers"),
             }

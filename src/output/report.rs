@@ -26,6 +26,11 @@ pub struct Stats {
     pub zeek: Option<crate::zeek::ZeekFormat>,
     /// Connections the conn.log table may hold (`--max-streams`).
     pub zeek_max_conns: usize,
+    /// `-o tcp.check_checksum:...` when given. conn.log verifies checksums only
+    /// when told TRUE (Zeek without `-C`); by default it trusts them as tshark
+    /// does, which is what Zeek's `-C` does: captures with checksum-offload
+    /// garbage are the ones Zeek is run with `-C` on.
+    pub zeek_checksums: Option<bool>,
 }
 
 impl Stats {
@@ -124,7 +129,13 @@ impl Reports {
             .and_then(|f| crate::filter::Filter::compile(f).ok());
         let zeek = stats
             .zeek
-            .map(|f| crate::zeek::ConnLog::new(f, stats.zeek_max_conns.max(1)));
+            .map(|f| {
+                crate::zeek::ConnLog::new(
+                    f,
+                    stats.zeek_max_conns.max(1),
+                    stats.zeek_checksums.unwrap_or(false),
+                )
+            });
         Reports {
             stats,
             alarms,

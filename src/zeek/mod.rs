@@ -154,13 +154,15 @@ pub struct ConnLog {
     order: u64,
     rows: Vec<ConnRow>,
     max_conns: usize,
+    /// Drop packets with a bad IPv4 or TCP checksum, as Zeek does without `-C`.
+    verify_checksums: bool,
     /// Packets not logged because they would have opened a connection beyond the budget.
     pub dropped: u64,
     uids: u64,
 }
 
 impl ConnLog {
-    pub fn new(format: ZeekFormat, max_conns: usize) -> ConnLog {
+    pub fn new(format: ZeekFormat, max_conns: usize, verify_checksums: bool) -> ConnLog {
         ConnLog {
             format,
             slots: Vec::new(),
@@ -170,6 +172,7 @@ impl ConnLog {
             order: 0,
             rows: Vec::new(),
             max_conns: max_conns.max(1),
+            verify_checksums,
             dropped: 0,
             uids: 0,
         }
@@ -185,12 +188,17 @@ impl ConnLog {
         let (Some(t), Some(ip)) = (f.tcp.as_ref(), f.ip.as_ref()) else {
             return;
         };
-        if t.quoted || !t.has_fixed || t.hdr_len < 20 || f.inner_ip.is_some() && t.quoted {
+        if t.quoted || !t.has_fixed || t.hdr_len < 20 {
             return;
         }
         let Some(len) = t.seg_len else {
             return;
         };
+        use crate::decode::checksum::{ipv4_verify, tcp_verify, BAD};
+        // Zeek drops a packet whose IPv4 header checksum is wrong before any session sees it.
+        if self.verify_checksums && !ip.is_v6() && ipv4_verify(f, bytes) == BAD {
+            return;
+        }
         let seg = Seg {
             seq: t.seq,
             ack: t.ack,
@@ -198,8 +206,7 @@ impl ConnLog {
             window: t.window,
             len,
             caplen: f.payload_cap,
-            bad_checksum: crate::decode::checksum::enabled()
-                && crate::decode::checksum::tcp_status(f, bytes) == crate::decode::checksum::BAD,
+            bad_checksum: self.verify_checksums && tcp_verify(f, bytes) == BAD,
         };
         let ip_len = if ip.is_v6() {
             ip.len_field as u64 + 40
