@@ -21,15 +21,31 @@ const TESTS: &[(&str, &str, bool)] = &[
     ("core.pppoe-over-qinq", "pppoe-over-qinq.pcap", false),
     ("core.tcp-padding", "tcp-http-with-padding.pcap", true),
     ("opt.basic", "wikipedia.pcap", false),
-    ("scripts.base.protocols.ftp.cwd-navigation", "ftp_cwd-navigation.pcap", false),
-    ("scripts.base.protocols.ftp.ftp-ipv4", "ftp_ipv4.pcap", false),
+    (
+        "scripts.base.protocols.ftp.cwd-navigation",
+        "ftp_cwd-navigation.pcap",
+        false,
+    ),
+    (
+        "scripts.base.protocols.ftp.ftp-ipv4",
+        "ftp_ipv4.pcap",
+        false,
+    ),
     (
         "scripts.base.protocols.http.concurrent-range-requests",
         "http_concurrent-range-requests.pcap",
         false,
     ),
-    ("scripts.base.protocols.irc.starttls", "tls_irc-starttls.pcap", true),
-    ("scripts.base.protocols.ldap.basic", "ldap_simpleauth.pcap", true),
+    (
+        "scripts.base.protocols.irc.starttls",
+        "tls_irc-starttls.pcap",
+        true,
+    ),
+    (
+        "scripts.base.protocols.ldap.basic",
+        "ldap_simpleauth.pcap",
+        true,
+    ),
     ("scripts.base.protocols.pop3.basic", "pop3_pop3.pcap", false),
     ("scripts.base.protocols.ssh.basic", "ssh_ssh.pcap", false),
     (
@@ -198,15 +214,26 @@ fn key_text(r: &Row) -> String {
 
 #[test]
 fn tsv_layout_is_zeeks() {
-    let out = conn_log(&dir().join("traces/tcp_missing-syn.pcap"), true, "conn,zeek");
+    let out = conn_log(
+        &dir().join("traces/tcp_missing-syn.pcap"),
+        true,
+        "conn,zeek",
+    );
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines[0], "#separator \\x09");
     assert_eq!(
         &lines[1..5],
-        &["#set_separator\t,", "#empty_field\t(empty)", "#unset_field\t-", "#path\tconn"]
+        &[
+            "#set_separator\t,",
+            "#empty_field\t(empty)",
+            "#unset_field\t-",
+            "#path\tconn"
+        ]
     );
     let stamp = |l: &str, tag: &str| {
-        let v = l.strip_prefix(tag).unwrap_or_else(|| panic!("{l:?} lacks {tag}"));
+        let v = l
+            .strip_prefix(tag)
+            .unwrap_or_else(|| panic!("{l:?} lacks {tag}"));
         assert!(
             v.len() == 19 && v.split('-').count() == 6,
             "{tag} {v:?} is not YYYY-MM-DD-HH-MM-SS"
@@ -215,16 +242,31 @@ fn tsv_layout_is_zeeks() {
     stamp(lines[5], "#open\t");
     stamp(lines[lines.len() - 1], "#close\t");
     // Zeek's own header for the same fields (the baseline of the ssh test has exactly these).
-    let zeek = std::fs::read_to_string(dir().join("baselines/scripts.base.protocols.ssh.basic.conn.log"))
-        .expect("baseline");
+    let zeek =
+        std::fs::read_to_string(dir().join("baselines/scripts.base.protocols.ssh.basic.conn.log"))
+            .expect("baseline");
     let header = |t: &str, tag: &str| t.lines().find(|l| l.starts_with(tag)).map(str::to_string);
     assert_eq!(header(&out, "#fields"), header(&zeek, "#fields"));
     assert_eq!(header(&out, "#types"), header(&zeek, "#types"));
     let row: Vec<&str> = lines[8].split('\t').collect();
     assert_eq!(row.len(), 22);
-    assert!(row[0].len() == 17 && row[0].as_bytes()[10] == b'.', "ts {}", row[0]);
+    assert!(
+        row[0].len() == 17 && row[0].as_bytes()[10] == b'.',
+        "ts {}",
+        row[0]
+    );
     assert!(row[1].starts_with('C'), "uid {}", row[1]);
-    assert_eq!(&row[2..8], &["141.42.64.125", "56730", "125.190.109.199", "80", "tcp", "-"]);
+    assert_eq!(
+        &row[2..8],
+        &[
+            "141.42.64.125",
+            "56730",
+            "125.190.109.199",
+            "80",
+            "tcp",
+            "-"
+        ]
+    );
     assert_eq!(row[11], "SF");
     assert_eq!(row[15], "^hADdFaf");
     assert_eq!((row[20], row[21]), ("-", "6"));
@@ -233,7 +275,11 @@ fn tsv_layout_is_zeeks() {
 
 #[test]
 fn json_lines_are_zeeks() {
-    let out = conn_log(&dir().join("traces/mpls-in-vlan.pcap"), true, "conn,zeek-json");
+    let out = conn_log(
+        &dir().join("traces/mpls-in-vlan.pcap"),
+        true,
+        "conn,zeek-json",
+    );
     let rows: Vec<serde_json::Value> = out
         .lines()
         .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
@@ -254,13 +300,23 @@ fn json_lines_are_zeeks() {
         .find(|r| r["id.orig_p"] == 32828)
         .expect("the row Zeek flips");
     assert_eq!(
-        (&flipped["history"], &flipped["resp_ip_bytes"], &flipped["id.resp_p"]),
-        (&serde_json::json!("^d"), &serde_json::json!(1500), &serde_json::json!(80))
+        (
+            &flipped["history"],
+            &flipped["resp_ip_bytes"],
+            &flipped["id.resp_p"]
+        ),
+        (
+            &serde_json::json!("^d"),
+            &serde_json::json!(1500),
+            &serde_json::json!(80)
+        )
     );
     // Keys in Zeek's field order.
     let first = out.lines().next().unwrap_or("");
     let at = |k: &str| first.find(&format!("\"{k}\"")).unwrap_or(usize::MAX);
-    assert!(at("ts") < at("uid") && at("uid") < at("id.orig_h") && at("conn_state") < at("history"));
+    assert!(
+        at("ts") < at("uid") && at("uid") < at("id.orig_h") && at("conn_state") < at("history")
+    );
 }
 
 #[test]
@@ -273,7 +329,13 @@ fn fields_agree_between_tsv_and_json() {
         .collect();
     assert_eq!(tsv.len(), json.len());
     for (t, j) in tsv.iter().zip(&json) {
-        for f in ["history", "conn_state", "orig_pkts", "resp_ip_bytes", "id.orig_p"] {
+        for f in [
+            "history",
+            "conn_state",
+            "orig_pkts",
+            "resp_ip_bytes",
+            "id.orig_p",
+        ] {
             let jv = match &j[f] {
                 serde_json::Value::String(s) => s.clone(),
                 v => v.to_string(),

@@ -224,10 +224,10 @@ pub struct Frame {
     pub ethertype: Option<u16>,
     pub vlan_ids: [u16; 3],
     pub vlan_count: u8,
-    /// The encapsulation layers between the link header and IP, in order
-    /// ([`layer`] codes; `frame.protocols` names them).
-    pub layers: [u8; 8],
-    pub layer_count: u8,
+    /// The encapsulation layers between the link header and IP, in order:
+    /// up to 8 [`layer`] codes, one per 4 bits from the low end (0 ends the
+    /// list); `frame.protocols` names them. Packed so the frame stays small.
+    pub layers: u32,
     pub ip: Option<IpHeader>,
     /// The IP header quoted inside an ICMP error, if any.
     pub inner_ip: Option<IpHeader>,
@@ -261,8 +261,7 @@ impl Frame {
             ethertype: None,
             vlan_ids: [0; 3],
             vlan_count: 0,
-            layers: [0; 8],
-            layer_count: 0,
+            layers: 0,
             ip: None,
             inner_ip: None,
             tcp: None,
@@ -298,10 +297,18 @@ impl Frame {
     }
 
     fn push_layer(&mut self, code: u8) {
-        if let Some(slot) = self.layers.get_mut(self.layer_count as usize) {
-            *slot = code;
-            self.layer_count += 1;
+        let n = self.layer_codes().count();
+        if n < 8 {
+            self.layers |= ((code & 0xf) as u32) << (4 * n);
         }
+    }
+
+    /// The encapsulation layers, outermost first.
+    pub fn layer_codes(&self) -> impl Iterator<Item = u8> {
+        let l = self.layers;
+        (0..8)
+            .map(move |i| ((l >> (4 * i)) & 0xf) as u8)
+            .take_while(|&c| c != 0)
     }
 
     fn note(&mut self, problem: &'static str) {
@@ -458,8 +465,7 @@ fn ether_payload(f: &mut Frame, base: usize, mut et: u16, mut data: &[u8]) {
                     f.note("802.1ah header truncated");
                     return;
                 }
-                let after_qinq = f.layer_count > 0
-                    && f.layers[f.layer_count as usize - 1] == layer::QINQ;
+                let after_qinq = f.layer_codes().last() == Some(layer::QINQ);
                 f.push_layer(if after_qinq {
                     layer::PBB_IN_QINQ
                 } else {

@@ -60,12 +60,12 @@ pub fn protocols(f: &Frame) -> String {
         _ => "",
     });
     // FabricPath follows the outer Ethernet header without Wireshark's "ethertype" step.
-    if f.layer_count > 0 && f.layers[0] == crate::decode::layer::CFP {
+    if f.layer_codes().next() == Some(crate::decode::layer::CFP) {
         if let Some(stripped) = s.strip_suffix(":ethertype") {
             s = stripped.to_string();
         }
     }
-    for &code in &f.layers[..f.layer_count as usize] {
+    for code in f.layer_codes() {
         let name = crate::decode::layer::name(code);
         if !name.is_empty() {
             s.push(':');

@@ -127,15 +127,13 @@ impl Reports {
             .as_deref()
             .filter(|f| !f.trim().is_empty())
             .and_then(|f| crate::filter::Filter::compile(f).ok());
-        let zeek = stats
-            .zeek
-            .map(|f| {
-                crate::zeek::ConnLog::new(
-                    f,
-                    stats.zeek_max_conns.max(1),
-                    stats.zeek_checksums.unwrap_or(false),
-                )
-            });
+        let zeek = stats.zeek.map(|f| {
+            crate::zeek::ConnLog::new(
+                f,
+                stats.zeek_max_conns.max(1),
+                stats.zeek_checksums.unwrap_or(false),
+            )
+        });
         Reports {
             stats,
             alarms,
@@ -249,10 +247,10 @@ impl Reports {
         }
         if let Some(z) = self.zeek.as_mut() {
             z.write(w)?;
-            if z.dropped > 0 {
+            if z.evicted > 0 {
                 eprintln!(
-                    "hs-tui: conn,zeek: {} packets of new connections not logged: {} connections held at once (--max-streams)",
-                    z.dropped, self.stats.zeek_max_conns
+                    "hs-tui: conn,zeek: {} connections logged before Zeek would have ended them, to hold at most {} at once (--max-streams)",
+                    z.evicted, self.stats.zeek_max_conns
                 );
             }
         }

@@ -11,9 +11,11 @@
 //! The per-connection TCP logic is in [`tcp`]; content gaps in [`reasm`].
 //!
 //! Memory is bounded: at most `max_conns` connections are held (they expire
-//! as in Zeek; an unanswered SYN after 5 s). Packets that would open a
-//! connection beyond the budget are not logged, and counted in
-//! [`ConnLog::dropped`].
+//! as in Zeek; an unanswered SYN after 5 s). A connection that would exceed
+//! the budget first retires the least recently seen one, which is logged
+//! early as it stands (counted in [`ConnLog::evicted`]); a later packet on
+//! its key starts a new connection. Finished rows are spilled to a
+//! temporary file beyond a few MB.
 
 pub mod reasm;
 pub mod tcp;
@@ -29,6 +31,8 @@ use tcp::{Effects, EpState, Seg, TcpConn};
 type FoldMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
 const SEC: i64 = 1_000_000_000;
+/// Formatted rows kept in memory before they go to a temporary file.
+const SPILL_AT: usize = 4 << 20;
 /// Zeek's defaults (init-bare.zeek).
 const TCP_SYN_TIMEOUT: i64 = 5 * SEC;
 const TCP_SESSION_TIMER: i64 = 6 * SEC;
@@ -45,8 +49,8 @@ const UDP_INACTIVITY_TIMEOUT: i64 = 60 * SEC;
 const LIKELY_SERVER_PORTS: &[u16] = &[
     21, 22, 23, 25, 53, 80, 81, 88, 110, 135, 139, 143, 389, 443, 445, 502, 563, 585, 587, 614,
     631, 636, 989, 990, 992, 993, 994, 995, 1080, 1194, 1433, 1883, 2811, 3128, 3268, 3306, 3389,
-    5060, 5222, 5223, 5269, 5432, 5671, 5672, 6379, 6666, 6667, 6668, 6669, 8000, 8080, 8443,
-    8888, 20000,
+    5060, 5222, 5223, 5269, 5432, 5671, 5672, 6379, 6666, 6667, 6668, 6669, 8000, 8080, 8443, 8888,
+    20000,
 ];
 
 fn likely_server_port(p: u16) -> bool {
@@ -108,7 +112,10 @@ struct Timer {
 struct Conn {
     key: Key,
     start: i64,
+    /// Zeek's last time (it stops at the close).
     last: i64,
+    /// The last packet's time (for the budget's least-recently-seen order).
+    seen: i64,
     tcp: TcpConn,
     /// By side of the key.
     pkts: [u64; 2],
@@ -152,12 +159,19 @@ pub struct ConnLog {
     index: FoldMap<Key, u32>,
     timers: BinaryHeap<Reverse<Timer>>,
     order: u64,
-    rows: Vec<ConnRow>,
+    /// Finished rows, formatted; beyond `SPILL_AT` bytes they go to a
+    /// temporary file, so a flood of short connections stays bounded in memory.
+    out: Vec<u8>,
+    spill: Option<std::fs::File>,
+    spill_failed: bool,
+    rows: u64,
     max_conns: usize,
     /// Drop packets with a bad IPv4 or TCP checksum, as Zeek does without `-C`.
     verify_checksums: bool,
-    /// Packets not logged because they would have opened a connection beyond the budget.
-    pub dropped: u64,
+    /// Connections logged early to make room (`max_conns`).
+    pub evicted: u64,
+    /// Creation order with the last-seen time when queued (second-chance LRU).
+    lru: std::collections::VecDeque<(u32, u32, i64)>,
     uids: u64,
 }
 
@@ -170,10 +184,14 @@ impl ConnLog {
             index: FoldMap::default(),
             timers: BinaryHeap::new(),
             order: 0,
-            rows: Vec::new(),
+            out: Vec::new(),
+            spill: None,
+            spill_failed: false,
+            rows: 0,
             max_conns: max_conns.max(1),
             verify_checksums,
-            dropped: 0,
+            evicted: 0,
+            lru: std::collections::VecDeque::new(),
             uids: 0,
         }
     }
@@ -230,8 +248,7 @@ impl ConnLog {
             Some(s) => s,
             None => {
                 if self.index.len() >= self.max_conns {
-                    self.dropped += 1;
-                    return;
+                    self.evict_one();
                 }
                 self.create(key, side, &seg, ts)
             }
@@ -239,6 +256,7 @@ impl ConnLog {
         let Some(c) = self.slots[s as usize].conn.as_mut() else {
             return;
         };
+        c.seen = ts;
         let is_orig_at_start = side == c.tcp.orig;
         let (fx, counted) = c.tcp.process(side, &seg, ts, &mut c.last);
         if counted {
@@ -280,6 +298,7 @@ impl ConnLog {
             key,
             start: ts,
             last: ts,
+            seen: ts,
             tcp,
             pkts: [0; 2],
             ip_bytes: [0; 2],
@@ -304,9 +323,42 @@ impl ConnLog {
             }
         };
         self.index.insert(key, s);
+        let gen = self.slots[s as usize].gen;
+        self.lru.push_back((s, gen, ts));
+        if self.lru.len() > 2 * self.index.len() + 1024 {
+            let slots = &self.slots;
+            self.lru.retain(|&(s, g, _)| {
+                slots
+                    .get(s as usize)
+                    .is_some_and(|x| x.gen == g && x.conn.is_some())
+            });
+        }
         self.add_timer(s, TimerKind::Expire, ts + TCP_SYN_TIMEOUT);
         self.add_timer(s, TimerKind::Inactivity, ts + UDP_INACTIVITY_TIMEOUT);
         s
+    }
+
+    /// Retire the least recently seen connection (second chance: one seen
+    /// since it was queued goes to the back).
+    fn evict_one(&mut self) {
+        while let Some((s, g, stamp)) = self.lru.pop_front() {
+            let Some(c) = self
+                .slots
+                .get(s as usize)
+                .filter(|x| x.gen == g)
+                .and_then(|x| x.conn.as_ref())
+            else {
+                continue;
+            };
+            if c.seen > stamp {
+                let seen = c.seen;
+                self.lru.push_back((s, g, seen));
+                continue;
+            }
+            self.evicted += 1;
+            self.remove(s);
+            return;
+        }
     }
 
     fn add_timer(&mut self, s: u32, kind: TimerKind, at: i64) {
@@ -434,7 +486,61 @@ impl ConnLog {
         };
         self.index.remove(&c.key);
         self.free.push(s);
-        self.rows.push(row(&c));
+        let r = row(&c);
+        match self.format {
+            ZeekFormat::Tsv => tsv_row(&r, &mut self.out),
+            ZeekFormat::Json => json_row(&r, &mut self.out),
+        }
+        self.rows += 1;
+        if self.out.len() >= SPILL_AT && !self.spill_failed {
+            self.spill_rows();
+        }
+        self.compact_timers();
+    }
+
+    fn spill_rows(&mut self) {
+        if self.spill.is_none() {
+            match tempfile::tempfile() {
+                Ok(f) => self.spill = Some(f),
+                Err(_) => {
+                    // No temporary file: keep the rows in memory.
+                    self.spill_failed = true;
+                    return;
+                }
+            }
+        }
+        if let Some(f) = self.spill.as_mut() {
+            if f.write_all(&self.out).is_ok() {
+                self.out.clear();
+            } else {
+                self.spill_failed = true;
+            }
+        }
+    }
+
+    /// Drop timers of connections that are gone or were cancelled, once they
+    /// outnumber the live connections several times (they would otherwise
+    /// wait in the heap until their time, up to the 5-minute inactivity timeout).
+    fn compact_timers(&mut self) {
+        if self.timers.len() < 4 * self.index.len() + 4096 {
+            return;
+        }
+        let slots = &self.slots;
+        let live = |t: &Timer| {
+            slots.get(t.slot as usize).is_some_and(|sl| {
+                sl.gen == t.gen
+                    && sl.conn.as_ref().is_some_and(|c| match t.kind {
+                        TimerKind::Inactivity => t.epoch == c.inact_epoch,
+                        _ => t.epoch == c.timer_epoch,
+                    })
+            })
+        };
+        let kept: Vec<Reverse<Timer>> = std::mem::take(&mut self.timers)
+            .into_vec()
+            .into_iter()
+            .filter(|Reverse(t)| live(t))
+            .collect();
+        self.timers = BinaryHeap::from(kept);
     }
 
     /// End of input: every connection still held is logged (oldest first).
@@ -447,17 +553,28 @@ impl ConnLog {
         self.timers.clear();
     }
 
-    pub fn rows(&self) -> &[ConnRow] {
-        &self.rows
+    /// Rows logged so far.
+    pub fn rows(&self) -> u64 {
+        self.rows
     }
 
     /// Finish and write the log in its format.
     pub fn write(&mut self, w: &mut dyn Write) -> io::Result<()> {
         self.finish();
-        match self.format {
-            ZeekFormat::Tsv => write_tsv(&self.rows, w),
-            ZeekFormat::Json => write_json(&self.rows, w),
+        if self.format == ZeekFormat::Tsv {
+            w.write_all(tsv_header().as_bytes())?;
         }
+        if let Some(mut f) = self.spill.take() {
+            use std::io::{Seek, SeekFrom};
+            f.seek(SeekFrom::Start(0))?;
+            io::copy(&mut f, w)?;
+        }
+        w.write_all(&self.out)?;
+        self.out.clear();
+        if self.format == ZeekFormat::Tsv {
+            writeln!(w, "#close\t{}", zeek_time_now())?;
+        }
+        Ok(())
     }
 }
 
@@ -570,7 +687,12 @@ fn secs(ns: i64) -> String {
     // Zeek prints times and intervals with 6 decimals.
     let neg = ns < 0;
     let us = (ns.unsigned_abs() + 500) / 1000;
-    format!("{}{}.{:06}", if neg { "-" } else { "" }, us / 1_000_000, us % 1_000_000)
+    format!(
+        "{}{}.{:06}",
+        if neg { "-" } else { "" },
+        us / 1_000_000,
+        us % 1_000_000
+    )
 }
 
 fn tf(b: bool) -> &'static str {
@@ -581,8 +703,8 @@ fn tf(b: bool) -> &'static str {
     }
 }
 
-/// Zeek's TSV writer: the header, one line per connection, `#close`.
-pub fn write_tsv(rows: &[ConnRow], w: &mut dyn Write) -> io::Result<()> {
+/// Zeek's TSV header, up to `#types`.
+fn tsv_header() -> String {
     let mut s = String::new();
     s.push_str("#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n");
     let _ = writeln!(s, "#open\t{}", zeek_time_now());
@@ -597,43 +719,42 @@ pub fn write_tsv(rows: &[ConnRow], w: &mut dyn Write) -> io::Result<()> {
         s.push_str(t);
     }
     s.push('\n');
-    w.write_all(s.as_bytes())?;
-    for r in rows {
-        s.clear();
-        let (dur, ob, rb) = match r.duration {
-            Some(d) => (secs(d), r.orig_bytes.to_string(), r.resp_bytes.to_string()),
-            None => ("-".into(), "-".into(), "-".into()),
-        };
-        let hist = if r.history.is_empty() {
-            "-"
-        } else {
-            r.history.as_str()
-        };
-        let _ = writeln!(
-            s,
-            "{}\t{}\t{}\t{}\t{}\t{}\ttcp\t-\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t-\t6",
-            secs(r.ts),
-            r.uid,
-            r.orig.0,
-            r.orig.1,
-            r.resp.0,
-            r.resp.1,
-            dur,
-            ob,
-            rb,
-            r.conn_state,
-            tf(is_local(r.orig.0)),
-            tf(is_local(r.resp.0)),
-            r.missed_bytes,
-            hist,
-            r.orig_pkts,
-            r.orig_ip_bytes,
-            r.resp_pkts,
-            r.resp_ip_bytes,
-        );
-        w.write_all(s.as_bytes())?;
-    }
-    writeln!(w, "#close\t{}", zeek_time_now())
+    s
+}
+
+/// One TSV line, as Zeek's ASCII writer prints it.
+fn tsv_row(r: &ConnRow, out: &mut Vec<u8>) {
+    let (dur, ob, rb) = match r.duration {
+        Some(d) => (secs(d), r.orig_bytes.to_string(), r.resp_bytes.to_string()),
+        None => ("-".into(), "-".into(), "-".into()),
+    };
+    let hist = if r.history.is_empty() {
+        "-"
+    } else {
+        r.history.as_str()
+    };
+    let _ = writeln!(
+        out,
+        "{}\t{}\t{}\t{}\t{}\t{}\ttcp\t-\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t-\t6",
+        secs(r.ts),
+        r.uid,
+        r.orig.0,
+        r.orig.1,
+        r.resp.0,
+        r.resp.1,
+        dur,
+        ob,
+        rb,
+        r.conn_state,
+        tf(is_local(r.orig.0)),
+        tf(is_local(r.resp.0)),
+        r.missed_bytes,
+        hist,
+        r.orig_pkts,
+        r.orig_ip_bytes,
+        r.resp_pkts,
+        r.resp_ip_bytes,
+    );
 }
 
 /// A double as Zeek's JSON writer prints it (shortest form, `.0` when integral).
@@ -649,54 +770,150 @@ fn json_double(ns: i64) -> String {
     }
 }
 
-/// Zeek's JSON writer: one object per line, unset fields left out.
-pub fn write_json(rows: &[ConnRow], w: &mut dyn Write) -> io::Result<()> {
+/// One line of Zeek's JSON writer: an object, unset fields left out.
+fn json_row(r: &ConnRow, out: &mut Vec<u8>) {
     let mut s = String::new();
-    for r in rows {
-        s.clear();
+    let _ = write!(
+        s,
+        "{{\"ts\":{},\"uid\":\"{}\",\"id.orig_h\":\"{}\",\"id.orig_p\":{},\"id.resp_h\":\"{}\",\"id.resp_p\":{},\"proto\":\"tcp\"",
+        json_double(r.ts),
+        r.uid,
+        r.orig.0,
+        r.orig.1,
+        r.resp.0,
+        r.resp.1
+    );
+    if let Some(d) = r.duration {
         let _ = write!(
             s,
-            "{{\"ts\":{},\"uid\":\"{}\",\"id.orig_h\":\"{}\",\"id.orig_p\":{},\"id.resp_h\":\"{}\",\"id.resp_p\":{},\"proto\":\"tcp\"",
-            json_double(r.ts),
-            r.uid,
-            r.orig.0,
-            r.orig.1,
-            r.resp.0,
-            r.resp.1
+            ",\"duration\":{},\"orig_bytes\":{},\"resp_bytes\":{}",
+            json_double(d),
+            r.orig_bytes,
+            r.resp_bytes
         );
-        if let Some(d) = r.duration {
-            let _ = write!(
-                s,
-                ",\"duration\":{},\"orig_bytes\":{},\"resp_bytes\":{}",
-                json_double(d),
-                r.orig_bytes,
-                r.resp_bytes
-            );
-        }
-        let _ = write!(
-            s,
-            ",\"conn_state\":\"{}\",\"local_orig\":{},\"local_resp\":{},\"missed_bytes\":{}",
-            r.conn_state,
-            is_local(r.orig.0),
-            is_local(r.resp.0),
-            r.missed_bytes
-        );
-        if !r.history.is_empty() {
-            let _ = write!(s, ",\"history\":\"{}\"", r.history);
-        }
-        let _ = writeln!(
-            s,
-            ",\"orig_pkts\":{},\"orig_ip_bytes\":{},\"resp_pkts\":{},\"resp_ip_bytes\":{},\"ip_proto\":6}}",
-            r.orig_pkts, r.orig_ip_bytes, r.resp_pkts, r.resp_ip_bytes
-        );
-        w.write_all(s.as_bytes())?;
     }
-    Ok(())
+    let _ = write!(
+        s,
+        ",\"conn_state\":\"{}\",\"local_orig\":{},\"local_resp\":{},\"missed_bytes\":{}",
+        r.conn_state,
+        is_local(r.orig.0),
+        is_local(r.resp.0),
+        r.missed_bytes
+    );
+    if !r.history.is_empty() {
+        let _ = write!(s, ",\"history\":\"{}\"", r.history);
+    }
+    let _ = writeln!(
+        s,
+        ",\"orig_pkts\":{},\"orig_ip_bytes\":{},\"resp_pkts\":{},\"resp_ip_bytes\":{},\"ip_proto\":6}}",
+        r.orig_pkts, r.orig_ip_bytes, r.resp_pkts, r.resp_ip_bytes
+    );
+    out.extend_from_slice(s.as_bytes());
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A raw IPv4 TCP segment (checksums left zero).
+    fn segment(
+        src: [u8; 4],
+        sp: u16,
+        dst: [u8; 4],
+        dp: u16,
+        seq: u32,
+        ack: u32,
+        flags: u8,
+    ) -> Vec<u8> {
+        let mut v = vec![0x45, 0, 0, 40, 0, 1, 0x40, 0, 64, 6, 0, 0];
+        v.extend_from_slice(&src);
+        v.extend_from_slice(&dst);
+        v.extend_from_slice(&sp.to_be_bytes());
+        v.extend_from_slice(&dp.to_be_bytes());
+        v.extend_from_slice(&seq.to_be_bytes());
+        v.extend_from_slice(&ack.to_be_bytes());
+        v.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+        v
+    }
+
+    fn feed(log: &mut ConnLog, ts: i64, bytes: &[u8]) {
+        let f = crate::decode::decode(
+            crate::decode::LinkType::Raw,
+            1,
+            ts,
+            bytes.len() as u32,
+            bytes,
+        );
+        log.packet(&f, bytes);
+    }
+
+    fn lines(log: &mut ConnLog) -> Vec<String> {
+        let mut out = Vec::new();
+        log.write(&mut out).unwrap();
+        String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn a_syn_flood_stays_within_the_budget_and_every_syn_is_logged() {
+        let mut log = ConnLog::new(ZeekFormat::Json, 100, false);
+        for i in 0..20_000u32 {
+            let src = [10, 1, (i >> 8) as u8, i as u8];
+            feed(
+                &mut log,
+                i as i64 * 10_000,
+                &segment(src, 1000, [10, 0, 0, 1], 80, i, 0, 0x02),
+            );
+            assert!(log.index.len() <= 100);
+            assert!(log.timers.len() <= 4 * 100 + 4096 + 3);
+        }
+        assert!(log.evicted > 0);
+        let rows = lines(&mut log);
+        assert_eq!(rows.len(), 20_000);
+        assert!(rows
+            .iter()
+            .all(|r| r.contains("\"conn_state\":\"S0\"") && r.contains("\"history\":\"S\"")));
+    }
+
+    #[test]
+    fn connections_end_on_zeeks_timers() {
+        let (c, s) = ([10, 0, 0, 2], [10, 0, 0, 1]);
+        let mut log = ConnLog::new(ZeekFormat::Tsv, 10, false);
+        // An unanswered SYN ends 5 s later: the next packet on the key is a new connection.
+        feed(&mut log, 0, &segment(c, 1000, s, 80, 1, 0, 0x02));
+        feed(&mut log, 6 * SEC, &segment(c, 1000, s, 80, 2, 0, 0x10));
+        // A rejected attempt ends at once for a new SYN (IsReuse after a close).
+        feed(&mut log, 7 * SEC, &segment(c, 2000, s, 80, 10, 0, 0x02));
+        feed(
+            &mut log,
+            7 * SEC + 1000,
+            &segment(s, 80, c, 2000, 0, 11, 0x14),
+        );
+        feed(
+            &mut log,
+            7 * SEC + 2000,
+            &segment(c, 2000, s, 80, 10, 0, 0x02),
+        );
+        let rows = lines(&mut log);
+        let body: Vec<Vec<&str>> = rows
+            .iter()
+            .filter(|l| !l.starts_with('#'))
+            .map(|l| l.split('\t').collect())
+            .collect();
+        let summary: Vec<(&str, &str, &str)> = body.iter().map(|r| (r[3], r[11], r[15])).collect();
+        assert_eq!(
+            summary,
+            vec![
+                ("1000", "S0", "S"),
+                ("2000", "REJ", "Sr"),
+                ("1000", "OTH", "A"),
+                ("2000", "S0", "S")
+            ]
+        );
+    }
 
     #[test]
     fn likely_server_ports_are_sorted() {
@@ -710,9 +927,14 @@ mod tests {
         assert_eq!(json_double(1_000_000_000), "1.0");
         assert_eq!(json_double(61_329_000), "0.061329");
         let c = Conn {
-            key: Key::of((IpAddr::from([1, 1, 1, 1]), 1), (IpAddr::from([2, 2, 2, 2]), 2)).0,
+            key: Key::of(
+                (IpAddr::from([1, 1, 1, 1]), 1),
+                (IpAddr::from([2, 2, 2, 2]), 2),
+            )
+            .0,
             start: 5,
             last: 5,
+            seen: 5,
             tcp: TcpConn::new(0),
             pkts: [0; 2],
             ip_bytes: [0; 2],

@@ -71,7 +71,10 @@ impl Reasm {
         } else {
             self.insert(seq, upper);
         }
-        let above_hole = self.blocks.last().map_or(0, |b| b.1.saturating_sub(self.next));
+        let above_hole = self
+            .blocks
+            .last()
+            .map_or(0, |b| b.1.saturating_sub(self.next));
         if (no_data_acked && above_hole > MAX_ABOVE_HOLE_WITHOUT_ACKS)
             || self.buffered > EXCESSIVE_DATA_WITHOUT_ACKS
         {

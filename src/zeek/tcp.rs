@@ -26,7 +26,10 @@ pub enum EpState {
 
 impl EpState {
     fn is_handshake(self) -> bool {
-        matches!(self, EpState::Inactive | EpState::SynSent | EpState::SynAckSent)
+        matches!(
+            self,
+            EpState::Inactive | EpState::SynSent | EpState::SynAckSent
+        )
     }
 }
 
@@ -321,7 +324,13 @@ impl TcpConn {
 
     /// One segment from `side`. Returns what the table must do with its timers,
     /// and whether the packet counts (a bad checksum drops it, as Zeek does).
-    pub fn process(&mut self, side: usize, seg: &Seg, ts: i64, last_time: &mut i64) -> (Effects, bool) {
+    pub fn process(
+        &mut self,
+        side: usize,
+        seg: &Seg,
+        ts: i64,
+        last_time: &mut i64,
+    ) -> (Effects, bool) {
         let mut fx = Effects::default();
         let me = side;
         let peer = 1 - side;
@@ -404,7 +413,8 @@ impl TcpConn {
             let mut gaps = Vec::new();
             let partial = self.is_partial;
             let p = &mut self.ep[peer];
-            p.reasm.ack_received(rel_ack, p.fin_cnt, p.fin_seq, partial, &mut gaps);
+            p.reasm
+                .ack_received(rel_ack, p.fin_cnt, p.fin_seq, partial, &mut gaps);
             for (_at, glen) in gaps {
                 self.gap(peer, glen);
             }
@@ -725,11 +735,10 @@ impl TcpConn {
         } else {
             ack.wrapping_sub(e.start_seq as u64)
         };
-        if size != 0 {
-            size -= 1;
-        }
-        if e.fin_cnt > 0 && size != 0 {
-            size -= 1;
+        // Neither the SYN octet nor the FIN octet is data.
+        size = size.saturating_sub(1);
+        if e.fin_cnt > 0 {
+            size = size.saturating_sub(1);
         }
         size
     }
@@ -974,7 +983,11 @@ mod tests {
 
     #[test]
     fn midstream_first_data_is_partial_oth() {
-        let c = run(&[(0, ACK | PSH, C, S, 10), (1, ACK | PSH, S, C + 10, 20), (0, ACK, C + 10, S + 20, 0)]);
+        let c = run(&[
+            (0, ACK | PSH, C, S, 10),
+            (1, ACK | PSH, S, C + 10, 20),
+            (0, ACK, C + 10, S + 20, 0),
+        ]);
         assert_eq!((c.conn_state(), c.history()), ("OTH", "DdA"));
         assert_eq!((c.size(0), c.size(1)), (10, 20));
     }
