@@ -53,7 +53,11 @@ pub fn tcp_verify(f: &Frame, bytes: &[u8]) -> u8 {
     let (Some(t), Some(ip)) = (f.tcp.as_ref(), f.ip.as_ref()) else {
         return UNVERIFIED;
     };
-    let Some(len) = t.seg_len.filter(|_| !t.quoted) else {
+    // A reassembled segment's bytes are not in this frame.
+    let Some(len) = t
+        .seg_len
+        .filter(|_| !t.quoted && !f.has(super::proto::REASSEMBLED))
+    else {
         return UNVERIFIED;
     };
     let start = ip.offset as usize + ip.hdr_len as usize;

@@ -8,6 +8,7 @@
 //! NULL/loopback, and a TCP reader that tolerates truncation (see `tcp`).
 
 pub mod checksum;
+pub mod frag;
 pub mod tcp;
 
 use etherparse::LaxIpSlice;
@@ -83,6 +84,8 @@ pub mod proto {
     pub const UDP: u32 = 1 << 10;
     pub const RAW: u32 = 1 << 11;
     pub const IGMP: u32 = 1 << 12;
+    /// The transport header came from reassembled IPv4 fragments (`decode::frag`).
+    pub const REASSEMBLED: u32 = 1 << 13;
 }
 
 /// Encapsulation layers between the link header and IP (`Frame::layers`).
@@ -633,6 +636,17 @@ fn fill_v6<'a>(
         len_field: plen,
         offset: offset_of(base, h.slice()),
     };
+    if pl.fragmented {
+        // The fragment header's offset, flag and (low 16 bits of the) identification,
+        // for `frag::Defrag`.
+        for ext in v6.extensions().clone() {
+            if let etherparse::Ipv6ExtensionSlice::Fragment(fh) = ext {
+                out.frag_offset = fh.fragment_offset().byte_offset();
+                out.more_fragments = fh.more_fragments();
+                out.id = fh.identification() as u16;
+            }
+        }
+    }
     (pl.payload, declared, pl.fragmented)
 }
 
@@ -649,9 +663,9 @@ fn transport(
     fragmented: bool,
 ) {
     if fragmented {
-        // Fragments are marked, not reassembled: Wireshark (which reassembles) shows
-        // no TCP on non-final fragments, and we show none on any fragment.
-        f.note("IP fragment (not reassembled)");
+        // Marked here; the capture thread's `frag::Defrag` puts IPv4 datagrams back
+        // together and decodes the transport on the frame that completes one.
+        f.note(frag::NOTE);
         return;
     }
     match ip_proto {

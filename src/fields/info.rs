@@ -83,6 +83,9 @@ pub fn protocols(f: &Frame) -> String {
     }
     if let Some(ip) = &f.ip {
         push(if ip.is_v6() { "ipv6" } else { "ip" });
+        if ip.is_v6() && ip.is_fragment() {
+            push("ipv6.fraghdr");
+        }
     }
     if let Some(icmp) = &f.icmp {
         push(if icmp.v6 { "icmpv6" } else { "icmp" });
@@ -94,6 +97,9 @@ pub fn protocols(f: &Frame) -> String {
         push("tcp");
     } else if f.udp.is_some() {
         push("udp");
+    } else if f.ip.is_some_and(|ip| ip.is_fragment()) && f.icmp.is_none() {
+        // A fragment that does not complete its datagram: Wireshark shows its bytes as data.
+        push("data");
     }
     s
 }

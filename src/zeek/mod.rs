@@ -223,10 +223,18 @@ impl ConnLog {
             flags: t.flags,
             window: t.window,
             len,
-            caplen: f.payload_cap,
+            // A reassembled datagram was captured whole (its bytes are not in this frame).
+            caplen: if f.has(crate::decode::proto::REASSEMBLED) {
+                len
+            } else {
+                f.payload_cap
+            },
             bad_checksum: self.verify_checksums && tcp_verify(f, bytes) == BAD,
         };
-        let ip_len = if ip.is_v6() {
+        let ip_len = if f.has(crate::decode::proto::REASSEMBLED) {
+            // Zeek counts the reassembled datagram.
+            ip.hdr_len as u64 + t.hdr_len as u64 + len as u64
+        } else if ip.is_v6() {
             ip.len_field as u64 + 40
         } else {
             ip.len_field as u64
