@@ -206,12 +206,25 @@ impl ConnLog {
         let (Some(t), Some(ip)) = (f.tcp.as_ref(), f.ip.as_ref()) else {
             return;
         };
-        if t.quoted || !t.has_fixed || t.hdr_len < 20 {
+        if t.quoted || !t.has_fixed {
             return;
         }
-        let Some(len) = t.seg_len else {
+        let reassembled = f.has(crate::decode::proto::REASSEMBLED);
+        // Zeek needs 20 TCP bytes captured to find the connection (BuildConnTuple); a
+        // header it cannot read then (bad data offset, options cut by the snaplen or
+        // beyond the IP length) leaves the connection without the packet.
+        let tcp_cap = bytes
+            .len()
+            .saturating_sub(ip.offset as usize + ip.hdr_len as usize);
+        if !reassembled && tcp_cap < 20 {
             return;
+        }
+        let readable = t.hdr_len >= 20 && (reassembled || t.hdr_len as usize <= tcp_cap);
+        let len = match t.seg_len {
+            Some(l) if readable => Some(l),
+            _ => None,
         };
+        let len_or_0 = len.unwrap_or(0);
         use crate::decode::checksum::{ipv4_verify, tcp_verify, BAD};
         // Zeek drops a packet whose IPv4 header checksum is wrong before any session sees it.
         if self.verify_checksums && !ip.is_v6() && ipv4_verify(f, bytes) == BAD {
@@ -222,10 +235,10 @@ impl ConnLog {
             ack: t.ack,
             flags: t.flags,
             window: t.window,
-            len,
+            len: len_or_0,
             // A reassembled datagram was captured whole (its bytes are not in this frame).
-            caplen: if f.has(crate::decode::proto::REASSEMBLED) {
-                len
+            caplen: if reassembled {
+                len_or_0
             } else {
                 f.payload_cap
             },
@@ -233,7 +246,7 @@ impl ConnLog {
         };
         let ip_len = if f.has(crate::decode::proto::REASSEMBLED) {
             // Zeek counts the reassembled datagram.
-            ip.hdr_len as u64 + t.hdr_len as u64 + len as u64
+            ip.hdr_len as u64 + t.hdr_len as u64 + len_or_0 as u64
         } else if ip.is_v6() {
             ip.len_field as u64 + 40
         } else {
@@ -246,7 +259,8 @@ impl ConnLog {
 
         let mut slot = self.index.get(&key).copied();
         if let Some(s) = slot {
-            let reuse = self.conn(s).is_some_and(|c| c.tcp.is_reuse(&seg));
+            // IsReuse reads a bogus header no further.
+            let reuse = t.hdr_len >= 20 && self.conn(s).is_some_and(|c| c.tcp.is_reuse(&seg));
             if reuse {
                 self.remove(s);
                 slot = None;
@@ -265,6 +279,9 @@ impl ConnLog {
             return;
         };
         c.seen = ts;
+        if len.is_none() {
+            return;
+        }
         let is_orig_at_start = side == c.tcp.orig;
         let (fx, counted) = c.tcp.process(side, &seg, ts, &mut c.last);
         if counted {
