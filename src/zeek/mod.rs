@@ -237,11 +237,7 @@ impl ConnLog {
             window: t.window,
             len: len_or_0,
             // A reassembled datagram was captured whole (its bytes are not in this frame).
-            caplen: if reassembled {
-                len_or_0
-            } else {
-                f.payload_cap
-            },
+            caplen: if reassembled { len_or_0 } else { f.payload_cap },
             bad_checksum: self.verify_checksums && tcp_verify(f, bytes) == BAD,
         };
         let ip_len = if f.has(crate::decode::proto::REASSEMBLED) {

@@ -940,6 +940,28 @@ mod tests {
     }
 
     #[test]
+    fn an_ack_past_a_hole_is_g_with_missed_bytes() {
+        let mut s = handshake();
+        s.extend([
+            (0, ACK | PSH, C + 1, S + 1, 10),
+            // C+11..C+21 never seen.
+            (0, ACK | PSH, C + 21, S + 1, 10),
+            (1, ACK, S + 1, C + 31, 0),
+        ]);
+        let c = run(&s);
+        // The ACK is recorded (a) before the gap it reveals (G), as in Zeek.
+        assert_eq!((c.history(), c.missed_bytes()), ("ShADaG", 10));
+        // Not in a partial (mid-stream) connection: Zeek reports gaps only when both
+        // sides are cleanly established.
+        let c = run(&[
+            (0, ACK | PSH, C, S, 10),
+            (0, ACK | PSH, C + 20, S, 10),
+            (1, ACK, S, C + 30, 0),
+        ]);
+        assert_eq!((c.history(), c.missed_bytes()), ("Da", 0));
+    }
+
+    #[test]
     fn zero_window_is_w() {
         let mut c = TcpConn::new(0);
         let mut last = 0;
