@@ -43,14 +43,58 @@ const TCP_INACTIVITY_TIMEOUT: i64 = 300 * SEC;
 /// A new TCP session starts with UDP's inactivity timeout until its handshake ends.
 const UDP_INACTIVITY_TIMEOUT: i64 = 60 * SEC;
 
-/// Ports of Zeek's `likely_server_ports` with its default analyzers loaded:
+/// TCP ports of Zeek's `likely_server_ports` with its default scripts loaded
+/// (each analyzer's registered ports):
 /// a connection first seen without a SYN (or with a SYN-ACK) from one of
 /// these is flipped so that the port is the responder's.
 const LIKELY_SERVER_PORTS: &[u16] = &[
-    21, 22, 23, 25, 53, 80, 81, 88, 110, 135, 139, 143, 389, 443, 445, 502, 563, 585, 587, 614,
-    631, 636, 989, 990, 992, 993, 994, 995, 1080, 1194, 1433, 1883, 2811, 3128, 3268, 3306, 3389,
-    5060, 5222, 5223, 5269, 5432, 5671, 5672, 6379, 6666, 6667, 6668, 6669, 8000, 8080, 8443, 8888,
-    20000,
+    21,    // ftp
+    22,    // ssh
+    25,    // smtp
+    53,    // dns
+    80,    // http
+    81,    // http
+    88,    // krb
+    110,   // pop3
+    135,   // dce_rpc
+    139,   // smb
+    143,   // imap
+    389,   // ldap
+    443,   // ssl
+    445,   // smb
+    502,   // modbus
+    563,   // ssl
+    585,   // ssl
+    587,   // smtp
+    614,   // ssl
+    631,   // http
+    636,   // ssl
+    989,   // ssl
+    990,   // ssl
+    992,   // ssl
+    993,   // ssl
+    995,   // ssl
+    1080,  // http, socks
+    1434,  // mysql
+    1883,  // mqtt
+    2811,  // ftp
+    3128,  // http
+    3268,  // ldap
+    3306,  // mysql
+    3389,  // rdp
+    5222,  // xmpp
+    5223,  // ssl
+    5269,  // xmpp
+    5432,  // postgresql
+    6379,  // redis
+    6666,  // irc
+    6667,  // irc
+    6668,  // irc
+    6669,  // irc
+    8000,  // http
+    8080,  // http
+    8888,  // http
+    20000, // dnp3
 ];
 
 fn likely_server_port(p: u16) -> bool {
