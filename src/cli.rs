@@ -134,7 +134,7 @@ pub struct Args {
     #[arg(short = 'q', help_heading = "Output")]
     pub quiet: bool,
 
-    /// Statistics at the end: conv,tcp[,FILTER] (tshark's layout), follow,tcp|tls,ascii|hex|raw|ebcdic|yaml,STREAM or ADDR:PORT,ADDR:PORT[,RANGE] (tshark's Follow TCP Stream), hs (per-stream handshakes), hs,summary
+    /// Statistics at the end: conv,tcp[,FILTER] (tshark's layout), expert[,LEVEL][,FILTER] (tshark's expert summary, TCP items), follow,tcp|tls,ascii|hex|raw|ebcdic|yaml,STREAM or ADDR:PORT,ADDR:PORT[,RANGE] (tshark's Follow TCP Stream), hs (per-stream handshakes), hs,summary, hs,io[,SECONDS], conn,zeek and conn,zeek-json (Zeek's conn.log, TCP rows)
     #[arg(short = 'z', value_name = "STAT", help_heading = "Output")]
     pub stats: Vec<String>,
 

@@ -21,3 +21,4 @@ pub mod pipeline;
 mod prefetch;
 pub mod track;
 pub mod tui;
+pub mod zeek;

@@ -110,6 +110,7 @@ impl Settings {
                 tap_order.push(TapSlot::Expert);
             }
         }
+        stats.zeek_max_conns = a.max_streams.max(1);
         // With -q and nothing else asked for, the handshake summary; a follow is enough.
         if a.quiet && !stats.keeps_rows() && follows.is_empty() {
             stats.summary = true;
@@ -132,7 +133,10 @@ impl Settings {
                 _ => bail!("invalid -o value '{v}' for {k}: use TRUE or FALSE"),
             };
             match k {
-                "tcp.check_checksum" => crate::decode::checksum::set_enabled(on),
+                "tcp.check_checksum" => {
+                    crate::decode::checksum::set_enabled(on);
+                    stats.zeek_checksums = Some(on);
+                }
                 "tcp.analyze_sequence_numbers" => analyze = on,
                 _ => bail!("unsupported preference '{k}'; supported: tcp.check_checksum, tcp.analyze_sequence_numbers"),
             }

@@ -79,11 +79,8 @@ const REQUIRED: &[&str] = &[
 
 /// Known, explained disagreements: (capture, frame, field, reason).
 const KNOWN: &[(&str, &str, &str, &str)] = &[
-    // hs-tui marks IP fragments but does not reassemble them; tshark (ip.defragment on)
-    // shows the whole TCP segment on the last fragment's frame.
-    // The issue asks for fragments to be marked, not reassembled; tshark (ip.defragment on) shows the
-    // segment on the last fragment's frame, and the following frames' analysis differs accordingly.
-    ("e7_frag.pcap", "*", "*", "IP fragments are not reassembled"),
+    // None today. (IP fragments are reassembled as tshark does: the segment is on the
+    // frame that completes its datagram.)
 ];
 
 fn known(capture: &str, frame: &str, field: &str) -> bool {

@@ -382,6 +382,8 @@ const ARGS: &[&[&str]] = &[
         "tcp.analysis.flags or tls or http or tcp contains \"a\"",
     ],
     &["-n", "-T", "ek"],
+    &["-q", "-z", "conn,zeek", "-o", "tcp.check_checksum:TRUE"],
+    &["-q", "-z", "conn,zeek-json"],
 ];
 
 #[test]

@@ -127,7 +127,15 @@ impl Batch {
         self.spans.clear();
     }
     /// Decode a frame straight into the batch (saves moving a 300-byte `Frame`).
-    fn push_decoded(&mut self, link: LinkType, number: u64, ts: i64, wire_len: u32, bytes: &[u8]) {
+    fn push_decoded(
+        &mut self,
+        defrag: &mut decode::frag::Defrag,
+        link: LinkType,
+        number: u64,
+        ts: i64,
+        wire_len: u32,
+        bytes: &[u8],
+    ) {
         self.spans
             .push((self.data.len() as u32, bytes.len() as u32));
         self.data.extend_from_slice(bytes);
@@ -135,6 +143,9 @@ impl Batch {
             .push(Frame::new(number, ts, wire_len, bytes.len() as u32, link));
         if let Some(f) = self.frames.last_mut() {
             decode::decode_into(f, bytes);
+            if f.problem == Some(decode::frag::NOTE) {
+                defrag.feed(f, bytes);
+            }
             // Hashed here, on the capture thread, so the tracker can prefetch.
             f.flow_hash = crate::track::flow_hash(f);
         }
@@ -547,6 +558,7 @@ fn read_loop<T: Activated + ?Sized>(
     let mut number: u64 = 0;
     // Byte offset of the next record in a classic pcap file (24-byte header, 16-byte record headers).
     let mut classic_offset: u64 = 24;
+    let mut defrag = decode::frag::Defrag::default();
     let send = |b: Batch| tx.send(Event::Batch(b)).is_ok();
     let result = loop {
         if stop.load(Ordering::Relaxed) {
@@ -583,7 +595,7 @@ fn read_loop<T: Activated + ?Sized>(
                 let ts = (h.ts.tv_sec as i64).clamp(-4_000_000_000, 4_000_000_000) * 1_000_000_000
                     + (h.ts.tv_usec as i64).clamp(0, 999_999_999);
                 classic_offset += 16 + h.caplen as u64;
-                batch.push_decoded(link, number, ts, h.len, pkt.data);
+                batch.push_decoded(&mut defrag, link, number, ts, h.len, pkt.data);
                 if batch.len() >= BATCH || (live && batch_started.elapsed() >= LIVE_FLUSH) {
                     if !send(std::mem::replace(&mut batch, fresh())) {
                         return;

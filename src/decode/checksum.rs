@@ -44,10 +44,20 @@ pub fn tcp_status(f: &Frame, bytes: &[u8]) -> u8 {
     if !enabled() {
         return UNVERIFIED;
     }
+    tcp_verify(f, bytes)
+}
+
+/// The TCP checksum verdict whether or not checking is on (for Zeek's conn.log,
+/// which checks by default).
+pub fn tcp_verify(f: &Frame, bytes: &[u8]) -> u8 {
     let (Some(t), Some(ip)) = (f.tcp.as_ref(), f.ip.as_ref()) else {
         return UNVERIFIED;
     };
-    let Some(len) = t.seg_len.filter(|_| !t.quoted) else {
+    // A reassembled segment's bytes are not in this frame.
+    let Some(len) = t
+        .seg_len
+        .filter(|_| !t.quoted && !f.has(super::proto::REASSEMBLED))
+    else {
         return UNVERIFIED;
     };
     let start = ip.offset as usize + ip.hdr_len as usize;
@@ -80,6 +90,11 @@ pub fn ipv4_status(f: &Frame, bytes: &[u8]) -> u8 {
     if !enabled() {
         return UNVERIFIED;
     }
+    ipv4_verify(f, bytes)
+}
+
+/// The IPv4 header checksum verdict whether or not checking is on.
+pub fn ipv4_verify(f: &Frame, bytes: &[u8]) -> u8 {
     let Some(ip) = f.ip.as_ref().filter(|i| !i.is_v6()) else {
         return UNVERIFIED;
     };

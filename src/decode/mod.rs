@@ -8,6 +8,7 @@
 //! NULL/loopback, and a TCP reader that tolerates truncation (see `tcp`).
 
 pub mod checksum;
+pub mod frag;
 pub mod tcp;
 
 use etherparse::LaxIpSlice;
@@ -83,6 +84,45 @@ pub mod proto {
     pub const UDP: u32 = 1 << 10;
     pub const RAW: u32 = 1 << 11;
     pub const IGMP: u32 = 1 << 12;
+    /// The transport header came from reassembled IPv4 fragments (`decode::frag`).
+    pub const REASSEMBLED: u32 = 1 << 13;
+}
+
+/// Encapsulation layers between the link header and IP (`Frame::layers`).
+pub mod layer {
+    /// 802.1Q tag (0x8100, 0x9100).
+    pub const VLAN: u8 = 1;
+    /// 802.1ad service tag (0x88a8).
+    pub const QINQ: u8 = 2;
+    /// An MPLS label stack (0x8847, 0x8848).
+    pub const MPLS: u8 = 3;
+    /// PPPoE session and its PPP header (0x8864).
+    pub const PPPOE: u8 = 4;
+    /// 802.1ah backbone service instance tag and the customer MAC header (0x88e7).
+    pub const PBB: u8 = 5;
+    /// Cisco VN-Tag (0x8926).
+    pub const VNTAG: u8 = 6;
+    /// Cisco FabricPath header and the inner Ethernet header (0x8903).
+    pub const CFP: u8 = 7;
+    /// MPLS pseudowire control word and the Ethernet frame it carries.
+    pub const PWETH: u8 = 8;
+    /// 802.1ah after an 802.1ad tag: Wireshark names no layer for it.
+    pub const PBB_IN_QINQ: u8 = 9;
+
+    /// The `frame.protocols` text of a layer (after the one before it).
+    pub fn name(code: u8) -> &'static str {
+        match code {
+            VLAN => "vlan:ethertype",
+            QINQ => "ieee8021ad:ethertype",
+            MPLS => "mpls",
+            PPPOE => "pppoes:ppp",
+            PBB => "ieee8021ah:ethertype",
+            VNTAG => "vntag:ethertype",
+            CFP => "cfp:eth:ethertype",
+            PWETH => "pwethheuristic:pwethcw:eth:ethertype",
+            _ => "",
+        }
+    }
 }
 
 /// An IP header, reduced to what the tracker, output and filters need.
@@ -187,6 +227,10 @@ pub struct Frame {
     pub ethertype: Option<u16>,
     pub vlan_tci: [u16; 3],
     pub vlan_count: u8,
+    /// The encapsulation layers between the link header and IP, in order:
+    /// up to 8 [`layer`] codes, one per 4 bits from the low end (0 ends the
+    /// list); `frame.protocols` names them. Packed so the frame stays small.
+    pub layers: u32,
     pub ip: Option<IpHeader>,
     /// The IP header quoted inside an ICMP error, if any.
     pub inner_ip: Option<IpHeader>,
@@ -220,6 +264,7 @@ impl Frame {
             ethertype: None,
             vlan_tci: [0; 3],
             vlan_count: 0,
+            layers: 0,
             ip: None,
             inner_ip: None,
             tcp: None,
@@ -252,6 +297,21 @@ impl Frame {
             (Some(t), Some(inner)) if t.quoted => Some(inner),
             _ => self.ip.as_ref(),
         }
+    }
+
+    fn push_layer(&mut self, code: u8) {
+        let n = self.layer_codes().count();
+        if n < 8 {
+            self.layers |= ((code & 0xf) as u32) << (4 * n);
+        }
+    }
+
+    /// The encapsulation layers, outermost first.
+    pub fn layer_codes(&self) -> impl Iterator<Item = u8> {
+        let l = self.layers;
+        (0..8)
+            .map(move |i| ((l >> (4 * i)) & 0xf) as u8)
+            .take_while(|&c| c != 0)
     }
 
     fn note(&mut self, problem: &'static str) {
@@ -338,9 +398,11 @@ pub fn decode_into(f: &mut Frame, data: &[u8]) {
 }
 
 /// What follows a link header with an ethertype: VLAN tags (802.1Q/QinQ),
-/// then IPv4, IPv6 or ARP. Other ethertypes are left undecoded.
+/// MPLS, PPPoE, 802.1ah, VN-Tag and Cisco FabricPath (as Wireshark and Zeek
+/// decode them), then IPv4, IPv6 or ARP. Other ethertypes are left undecoded.
 fn ether_payload(f: &mut Frame, base: usize, mut et: u16, mut data: &[u8]) {
-    loop {
+    // Bounded: every layer consumes bytes, and the layer list is bounded too.
+    for _ in 0..16 {
         match et {
             0x8100 | 0x88a8 | 0x9100 => {
                 if data.len() < 4 {
@@ -352,8 +414,86 @@ fn ether_payload(f: &mut Frame, base: usize, mut et: u16, mut data: &[u8]) {
                     f.vlan_tci[f.vlan_count as usize] = u16::from_be_bytes([data[0], data[1]]);
                     f.vlan_count += 1;
                 }
+                f.push_layer(if et == 0x88a8 {
+                    layer::QINQ
+                } else {
+                    layer::VLAN
+                });
                 et = u16::from_be_bytes([data[2], data[3]]);
                 data = &data[4..];
+            }
+            0x8847 | 0x8848 => {
+                // Labels until the bottom of the stack, then IP by its version
+                // nibble, or a pseudowire control word and an Ethernet frame.
+                f.push_layer(layer::MPLS);
+                loop {
+                    if data.len() < 4 {
+                        f.note("MPLS label truncated");
+                        return;
+                    }
+                    let bottom = data[2] & 1 != 0;
+                    data = &data[4..];
+                    if bottom {
+                        break;
+                    }
+                }
+                match data.first().map(|b| b >> 4) {
+                    Some(4) | Some(6) => return ip_only(f, base, data),
+                    Some(0) if data.len() >= 18 => {
+                        f.push_layer(layer::PWETH);
+                        et = u16::from_be_bytes([data[16], data[17]]);
+                        data = &data[18..];
+                    }
+                    _ => return,
+                }
+            }
+            0x8864 => {
+                // PPPoE session header (6 bytes), then the PPP protocol.
+                if data.len() < 8 {
+                    f.note("PPPoE header truncated");
+                    return;
+                }
+                f.push_layer(layer::PPPOE);
+                let ppp = u16::from_be_bytes([data[6], data[7]]);
+                data = &data[8..];
+                match ppp {
+                    0x0021 | 0x0057 => return ip_only(f, base, data),
+                    _ => return,
+                }
+            }
+            0x88e7 => {
+                // I-TAG (4 bytes), then the customer MAC header.
+                if data.len() < 18 {
+                    f.note("802.1ah header truncated");
+                    return;
+                }
+                let after_qinq = f.layer_codes().last() == Some(layer::QINQ);
+                f.push_layer(if after_qinq {
+                    layer::PBB_IN_QINQ
+                } else {
+                    layer::PBB
+                });
+                et = u16::from_be_bytes([data[16], data[17]]);
+                data = &data[18..];
+            }
+            0x8926 => {
+                if data.len() < 6 {
+                    f.note("VN-Tag truncated");
+                    return;
+                }
+                f.push_layer(layer::VNTAG);
+                et = u16::from_be_bytes([data[4], data[5]]);
+                data = &data[6..];
+            }
+            0x8903 => {
+                // FabricPath tag (2 bytes after the ethertype), then the inner Ethernet header.
+                if data.len() < 16 {
+                    f.note("FabricPath header truncated");
+                    return;
+                }
+                f.push_layer(layer::CFP);
+                et = u16::from_be_bytes([data[14], data[15]]);
+                data = &data[16..];
             }
             0x0800 | 0x86dd => return ip_only(f, base, data),
             0x0806 => {
@@ -495,6 +635,17 @@ fn fill_v6<'a>(
         len_field: plen,
         offset: offset_of(base, h.slice()),
     };
+    if pl.fragmented {
+        // The fragment header's offset, flag and (low 16 bits of the) identification,
+        // for `frag::Defrag`.
+        for ext in v6.extensions().clone() {
+            if let etherparse::Ipv6ExtensionSlice::Fragment(fh) = ext {
+                out.frag_offset = fh.fragment_offset().byte_offset();
+                out.more_fragments = fh.more_fragments();
+                out.id = fh.identification() as u16;
+            }
+        }
+    }
     (pl.payload, declared, pl.fragmented)
 }
 
@@ -511,9 +662,9 @@ fn transport(
     fragmented: bool,
 ) {
     if fragmented {
-        // Fragments are marked, not reassembled: Wireshark (which reassembles) shows
-        // no TCP on non-final fragments, and we show none on any fragment.
-        f.note("IP fragment (not reassembled)");
+        // Marked here; the capture thread's `frag::Defrag` puts IPv4 datagrams back
+        // together and decodes the transport on the frame that completes one.
+        f.note(frag::NOTE);
         return;
     }
     match ip_proto {

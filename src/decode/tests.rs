@@ -84,6 +84,88 @@ fn vlan_and_qinq() {
     );
 }
 
+/// Each encapsulation Wireshark and Zeek decode by default reaches the TCP
+/// header, and `frame.protocols` names the layers as tshark 4.0.17 does.
+#[test]
+fn encapsulations_reach_tcp() {
+    let ip = ipv4_syn();
+    let mac = [2u8, 0, 0, 0, 0, 3, 2, 0, 0, 0, 0, 4];
+    let cat = |parts: &[&[u8]]| parts.concat();
+    let pppoe = cat(&[
+        &[0x11, 0, 0, 1],
+        &(ip.len() as u16 + 2).to_be_bytes(),
+        &[0, 0x21],
+        &ip,
+    ]);
+    let cases: Vec<(&str, u16, Vec<u8>)> = vec![
+        (
+            "eth:ethertype:mpls:ip:tcp",
+            0x8847,
+            cat(&[&[0, 1, 1, 64], &ip]),
+        ),
+        (
+            "eth:ethertype:mpls:ip:tcp",
+            0x8847,
+            cat(&[&[0, 1, 0, 64, 0, 2, 1, 64], &ip]),
+        ),
+        (
+            "eth:ethertype:vlan:ethertype:mpls:ip:tcp",
+            0x8100,
+            cat(&[&[0, 5, 0x88, 0x47, 0, 1, 1, 64], &ip]),
+        ),
+        ("eth:ethertype:pppoes:ppp:ip:tcp", 0x8864, pppoe.clone()),
+        (
+            "eth:ethertype:ieee8021ad:ethertype:vlan:ethertype:pppoes:ppp:ip:tcp",
+            0x88a8,
+            cat(&[&[0, 5, 0x81, 0, 0, 6, 0x88, 0x64], &pppoe]),
+        ),
+        (
+            "eth:ethertype:ieee8021ah:ethertype:ip:tcp",
+            0x88e7,
+            cat(&[&[0, 0, 1, 0], &mac, &[8, 0], &ip]),
+        ),
+        (
+            "eth:ethertype:ieee8021ad:ethertype:ip:tcp",
+            0x88a8,
+            cat(&[&[0, 5, 0x88, 0xe7, 0, 0, 1, 0], &mac, &[8, 0], &ip]),
+        ),
+        (
+            "eth:ethertype:vntag:ethertype:ip:tcp",
+            0x8926,
+            cat(&[&[0, 1, 0, 2, 8, 0], &ip]),
+        ),
+        (
+            "eth:cfp:eth:ethertype:ip:tcp",
+            0x8903,
+            cat(&[&[0, 0], &mac, &[8, 0], &ip]),
+        ),
+        (
+            "eth:ethertype:mpls:pwethheuristic:pwethcw:eth:ethertype:ip:tcp",
+            0x8847,
+            cat(&[&[0, 1, 1, 64, 0, 0, 0, 0], &mac, &[8, 0], &ip]),
+        ),
+    ];
+    for (want, et, payload) in cases {
+        let f = dec(LinkType::Ethernet, &ether(et, &payload));
+        assert_syn(&f);
+        assert_eq!(crate::fields::info::protocols(&f), want);
+    }
+}
+
+#[test]
+fn encapsulation_truncation_points() {
+    for (et, payload, reason) in [
+        (0x8847u16, vec![0, 1, 0, 64], "MPLS label truncated"),
+        (0x8864, vec![0x11, 0, 0, 1, 0, 2], "PPPoE header truncated"),
+        (0x88e7, vec![0, 0, 1, 0, 2, 0], "802.1ah header truncated"),
+        (0x8926, vec![0, 1, 0], "VN-Tag truncated"),
+        (0x8903, vec![0, 0, 2], "FabricPath header truncated"),
+    ] {
+        let f = dec(LinkType::Ethernet, &ether(et, &payload));
+        assert_eq!((f.tcp, f.problem), (None, Some(reason)));
+    }
+}
+
 #[test]
 fn linux_cooked_v1_and_v2() {
     let mut sll = vec![0, 0, 0, 1, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0x08, 0x00];

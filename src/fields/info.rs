@@ -59,8 +59,18 @@ pub fn protocols(f: &Frame) -> String {
         LinkType::Raw | LinkType::Ipv4 | LinkType::Ipv6 => "raw",
         _ => "",
     });
-    for _ in 0..f.vlan_count {
-        s.push_str(":vlan:ethertype");
+    // FabricPath follows the outer Ethernet header without Wireshark's "ethertype" step.
+    if f.layer_codes().next() == Some(crate::decode::layer::CFP) {
+        if let Some(stripped) = s.strip_suffix(":ethertype") {
+            s = stripped.to_string();
+        }
+    }
+    for code in f.layer_codes() {
+        let name = crate::decode::layer::name(code);
+        if !name.is_empty() {
+            s.push(':');
+            s.push_str(name);
+        }
     }
     let mut push = |p: &str| {
         if !s.is_empty() {
@@ -73,6 +83,9 @@ pub fn protocols(f: &Frame) -> String {
     }
     if let Some(ip) = &f.ip {
         push(if ip.is_v6() { "ipv6" } else { "ip" });
+        if ip.is_v6() && ip.is_fragment() {
+            push("ipv6.fraghdr");
+        }
     }
     if let Some(icmp) = &f.icmp {
         push(if icmp.v6 { "icmpv6" } else { "icmp" });
@@ -84,6 +97,9 @@ pub fn protocols(f: &Frame) -> String {
         push("tcp");
     } else if f.udp.is_some() {
         push("udp");
+    } else if f.ip.is_some_and(|ip| ip.is_fragment()) && f.icmp.is_none() {
+        // A fragment that does not complete its datagram: Wireshark shows its bytes as data.
+        push("data");
     }
     s
 }

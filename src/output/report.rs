@@ -26,6 +26,15 @@ pub struct Stats {
     pub expert: Option<crate::output::expert::ExpertOptions>,
     /// `-z hs,io[,SECONDS]`: handshake outcomes per interval (ns).
     pub hs_io: Option<i64>,
+    /// `-z conn,zeek` / `-z conn,zeek-json`: Zeek's conn.log.
+    pub zeek: Option<crate::zeek::ZeekFormat>,
+    /// Connections the conn.log table may hold (`--max-streams`).
+    pub zeek_max_conns: usize,
+    /// `-o tcp.check_checksum:...` when given. conn.log verifies checksums only
+    /// when told TRUE (Zeek without `-C`); by default it trusts them as tshark
+    /// does, which is what Zeek's `-C` does: captures with checksum-offload
+    /// garbage are the ones Zeek is run with `-C` on.
+    pub zeek_checksums: Option<bool>,
 }
 
 impl Stats {
@@ -56,13 +65,21 @@ impl Stats {
             }
         } else if let Some(e) = crate::output::expert::ExpertOptions::parse(z) {
             self.expert = Some(e?);
+        } else if z == "conn,zeek" {
+            self.zeek = Some(crate::zeek::ZeekFormat::Tsv);
+        } else if z == "conn,zeek-json" {
+            self.zeek = Some(crate::zeek::ZeekFormat::Json);
         } else {
-            return Err(format!("invalid -z argument '{z}': supported are conv,tcp[,FILTER], expert[,LEVEL][,FILTER], follow,tcp|tls,ascii|hex|raw,STREAM (or ADDR:PORT,ADDR:PORT), hs (per-stream handshakes), hs,summary, hs,io[,SECONDS]"));
+            return Err(format!("invalid -z argument '{z}': supported are conv,tcp[,FILTER], expert[,LEVEL][,FILTER], follow,tcp|tls,ascii|hex|raw,STREAM (or ADDR:PORT,ADDR:PORT), hs (per-stream handshakes), hs,summary, hs,io[,SECONDS], conn,zeek, conn,zeek-json"));
         }
         Ok(())
     }
     pub fn keeps_rows(&self) -> bool {
-        self.conv_tcp.is_some() || self.hs_flows || self.expert.is_some() || self.hs_io.is_some()
+        self.conv_tcp.is_some()
+            || self.hs_flows
+            || self.expert.is_some()
+            || self.hs_io.is_some()
+            || self.zeek.is_some()
     }
 }
 
@@ -120,6 +137,8 @@ pub struct Reports {
     expert: crate::output::expert::ExpertTally,
     timeline: Option<crate::engine::timeline::Timeline>,
     expert_filter: Option<crate::filter::Filter>,
+    /// Zeek's conn.log table, when asked for.
+    zeek: Option<crate::zeek::ConnLog>,
 }
 
 impl Reports {
@@ -136,11 +155,19 @@ impl Reports {
             .as_ref()
             .and_then(|e| e.filter.as_deref())
             .and_then(|f| crate::filter::Filter::compile(f).ok());
+        let zeek = stats.zeek.map(|f| {
+            crate::zeek::ConnLog::new(
+                f,
+                stats.zeek_max_conns.max(1),
+                stats.zeek_checksums.unwrap_or(false),
+            )
+        });
         Reports {
             stats,
             alarms,
             conv_filter,
             expert_filter,
+            zeek,
             ..Reports::default()
         }
     }
@@ -161,6 +188,9 @@ impl Reports {
         }
         if self.stats.expert.is_some() && self.expert_filter.as_ref().is_none_or(|f| f.matches(v)) {
             self.expert.packet(v);
+        }
+        if let Some(z) = self.zeek.as_mut() {
+            z.packet(v.frame, v.bytes);
         }
         if self.stats.conv_tcp.is_none() {
             return;
@@ -283,6 +313,15 @@ impl Reports {
 
     /// The reports after tshark's (`-z hs,io`, the handshake summary).
     pub fn write_tail(&mut self, w: &mut dyn Write) -> io::Result<()> {
+        if let Some(z) = self.zeek.as_mut() {
+            z.write(w)?;
+            if z.evicted > 0 {
+                eprintln!(
+                    "hs-tui: conn,zeek: {} connections logged before Zeek would have ended them, to hold at most {} at once (--max-streams)",
+                    z.evicted, self.stats.zeek_max_conns
+                );
+            }
+        }
         if let Some(width) = self.stats.hs_io {
             self.write_hs_io(w, width)?;
         }

@@ -878,6 +878,7 @@ impl Store {
             ethertype: None,
             vlan_tci: [0; 3],
             vlan_count: 0,
+            layers: 0,
             ip: Some(ip),
             inner_ip: None,
             tcp: Some(tcp),
