@@ -492,3 +492,39 @@ fn follow_stream_hex_save_and_back() {
     p.keys(&["q"]);
     p.wait_for(&["EXIT=0"]);
 }
+
+#[test]
+fn timeline_columns_time_reference_and_apply_as_filter() {
+    if !have_tmux("timeline_columns_time_reference_and_apply_as_filter") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cmd = format!("HS_TUI_CONFIG_DIR={} {BIN} -r {HTTP}", dir.path().display());
+    let p = Pane::start("more", 200, 60, &cmd);
+    p.wait_for(&["Flows · 5"]);
+    // The timeline, then a filter to its first buckets.
+    p.keys(&["T"]);
+    p.wait_for(&["timeline ·", "completed", "iRTT p50"]);
+    p.keys(&["g", "Space", "Right", "Enter"]);
+    p.wait_for(&["Filter: hs.start >= 0.000000 && hs.start <"]);
+    p.keys(&["/", "C-u", "Enter"]);
+    p.wait_for(&["Flows · 5 "]);
+    // Columns: show the service column (the last line), then leave.
+    p.keys(&["C"]);
+    p.wait_for(&["flows columns", "[ ] service"]);
+    p.keys(&["G", "Space", "Escape"]);
+    p.wait_for(&["Service"]);
+    // Time reference on the third packet of the first flow.
+    p.keys(&["Enter", "j", "j", "C-t"]);
+    p.wait_for(&["*REF*", "Since ref"]);
+    // Apply a details line as a filter: the source port of that packet.
+    p.keys(&["Enter"]);
+    p.wait_for(&["Details · frame"]);
+    let s = p.wait_for(&["Source Port: "]);
+    assert!(s.contains("[Stream index: 0]"), "{s}");
+    p.keys(&["q"]);
+    p.wait_for(&["EXIT=0"]);
+    // The columns were remembered.
+    let saved = std::fs::read_to_string(dir.path().join("tui.json")).unwrap();
+    assert!(saved.contains("\"service\""), "{saved}");
+}

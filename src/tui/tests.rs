@@ -1652,3 +1652,13 @@ fn help_scrolls_at_80x24_to_its_last_line() {
     key(&mut app, KeyCode::Esc);
     assert_eq!((app.help, app.help_scroll), (false, 0));
 }
+
+#[test]
+fn shifted_letters_open_their_views() {
+    let mut app = load(HTTP);
+    app.on_key(KeyEvent::new(KeyCode::Char('C'), KeyModifiers::SHIFT));
+    assert!(app.column_picker.is_some());
+    key(&mut app, KeyCode::Esc);
+    app.on_key(KeyEvent::new(KeyCode::Char('T'), KeyModifiers::SHIFT));
+    assert!(app.timeline.is_some());
+}

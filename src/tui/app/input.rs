@@ -333,6 +333,8 @@ impl App {
             }
             (_, Some(Action::Up)) => p.selected = p.selected.saturating_sub(1),
             (_, Some(Action::Down)) => p.selected = (p.selected + 1).min(n.saturating_sub(1)),
+            (_, Some(Action::Top)) => p.selected = 0,
+            (_, Some(Action::Bottom)) => p.selected = n.saturating_sub(1),
             (KeyCode::Tab, _) => {
                 p.packets = !p.packets;
                 p.selected = 0;

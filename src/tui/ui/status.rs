@@ -426,9 +426,7 @@ pub fn draw_columns(
 ) {
     use crate::tui::columns::flow_key;
     let table = if p.packets { "packets" } else { "flows" };
-    let title = format!(
-        " columns of the {table} table · Space show/hide · < > move · Tab other table · Esc "
-    );
+    let title = format!(" {table} columns · Space show/hide · < > move · Tab other table · Esc ");
     let names: Vec<(String, bool)> = if p.packets {
         app.columns
             .packets
