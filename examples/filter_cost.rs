@@ -47,6 +47,7 @@ fn main() {
                 first_ts: 0,
                 prev_ts: 0,
                 app: None,
+                tls: None,
             };
             hits += filter.matches(&v) as u64;
         }

@@ -409,6 +409,7 @@ fn generated_filters_compile_or_fail_cleanly_and_evaluate() {
                                 first_ts: first,
                                 prev_ts: first,
                                 app: p.app,
+                                tls: None,
                             })
                         })
                         .count(),

@@ -260,6 +260,7 @@ proptest! {
             frame: &f, bytes: &b, meta: tracked.map(|x| x.0), flow: tracked.map(|x| x.1),
             first_ts: 0, prev_ts: 0,
             app: None,
+            tls: None,
         };
         let mut line = String::new();
         crate::output::text_line(&view, &mut line);

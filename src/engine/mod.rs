@@ -10,6 +10,7 @@
 //! the view: the order in which packets are evaluated never changes an answer.
 
 pub mod servers;
+pub mod tls;
 
 use crate::decode::Frame;
 use crate::fields::PacketView;
@@ -35,6 +36,8 @@ pub struct Engine {
     tracker: Tracker,
     /// Present when someone needs `tls`/`http` recognition.
     app: Option<AppState>,
+    /// TLS dissection (`tls.*` fields), on with `app`.
+    tls: Option<tls::TlsState>,
     prev_ts: Option<i64>,
     counts: EngineCounts,
 }
@@ -44,6 +47,7 @@ impl Engine {
         Engine {
             tracker: Tracker::new(budget),
             app: None,
+            tls: None,
             prev_ts: None,
             counts: EngineCounts::default(),
         }
@@ -59,12 +63,19 @@ impl Engine {
         self.tracker.set_analysis(on);
     }
 
-    /// Follow TLS and HTTP across segments (a filter tests `tls` or `http`).
+    /// Follow TLS and HTTP across segments and dissect TLS handshakes (a
+    /// filter or a printed field needs `tls`, `http` or a `tls.*` field).
     /// Off by default: it costs a hash lookup per segment with payload.
     pub fn track_app(&mut self, on: bool) {
         match (on, self.app.is_some()) {
-            (true, false) => self.app = Some(AppState::new()),
-            (false, true) => self.app = None,
+            (true, false) => {
+                self.app = Some(AppState::new());
+                self.tls = Some(tls::TlsState::new());
+            }
+            (false, true) => {
+                self.app = None;
+                self.tls = None;
+            }
             _ => {}
         }
     }
@@ -109,10 +120,15 @@ impl Engine {
             first_ts,
             prev_ts,
             app: None,
+            tls: None,
         };
         if let Some(state) = self.app.as_mut() {
             if AppState::needs(&view) {
                 view.app = Some(state.observe(&view));
+                if let Some(t) = self.tls.as_mut() {
+                    t.observe(&view);
+                    view.tls = t.last();
+                }
             }
         }
         view

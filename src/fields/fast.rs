@@ -341,6 +341,7 @@ mod tests {
                     first_ts: 1,
                     prev_ts: 1,
                     app: None,
+                    tls: None,
                 };
                 let mut vals = Vec::new();
                 for name in fast_names() {

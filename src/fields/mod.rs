@@ -5,9 +5,11 @@
 
 mod fast;
 pub mod info;
+mod tls;
 mod value;
 
 pub use fast::{fast_getter, fast_u64, FastGetter, FastU64, Scalars};
+pub use tls::needs_tls;
 pub use value::{write_mac, write_secs, FieldType, Value};
 
 use crate::decode::tcp::flags as fl;
@@ -34,6 +36,9 @@ pub struct PacketView<'a> {
     /// the segment alone, which gives the same answer for every segment the
     /// engine would not have looked at.
     pub app: Option<Option<crate::filter::protocols::AppProto>>,
+    /// What the engine's TLS dissector found in this frame (`None`: no TLS
+    /// record, or dissection off).
+    pub tls: Option<&'a crate::engine::tls::TlsFrame>,
 }
 
 impl<'a> PacketView<'a> {
@@ -886,6 +891,27 @@ pub static FIELDS: &[Field] = &[
         desc: "Both sides sent a SYN",
         get: |p, o| o.extend(p.flow.map(|f| Value::Bool(f.hs.simultaneous))),
     },
+    // ---- TLS (src/fields/tls.rs) ----
+    tls::HANDSHAKE,
+    tls::TYPE,
+    tls::VERSION,
+    tls::RECORD_VERSION,
+    tls::CONTENT_TYPE,
+    tls::OPAQUE_TYPE,
+    tls::SNI,
+    tls::ALPN,
+    tls::CIPHER,
+    tls::SUPPORTED_VERSION,
+    tls::SESSION_ID_LENGTH,
+    tls::RANDOM,
+    tls::EXTENSION_TYPE,
+    tls::CERTIFICATE,
+    tls::CERTIFICATE_LENGTH,
+    tls::ALERT,
+    tls::ALERT_LEVEL,
+    tls::ALERT_DESC,
+    tls::JA4,
+    tls::JA4_R,
     // ---- columns ----
     Field {
         name: "_ws.col.Info",
@@ -934,6 +960,10 @@ fn index() -> &'static HashMap<&'static str, usize> {
 
 /// Look a field up by its exact name.
 pub fn by_name(name: &str) -> Option<&'static Field> {
+    if let Some(rest) = name.strip_prefix("ssl.") {
+        // Wireshark registers `ssl.*` as aliases of `tls.*`.
+        return index().get(format!("tls.{rest}").as_str()).map(|&i| &FIELDS[i]);
+    }
     index().get(name).map(|&i| &FIELDS[i])
 }
 

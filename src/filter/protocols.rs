@@ -119,7 +119,7 @@ enum Class {
 /// The TCP payload Wireshark hands to a subdissector, if any: captured
 /// bytes, not a quoted header, not a retransmission or out-of-order segment
 /// (those are shown as "Retransmitted TCP segment data", never dissected again).
-fn tcp_payload<'a>(p: &PacketView<'a>) -> Option<&'a [u8]> {
+pub(crate) fn tcp_payload<'a>(p: &PacketView<'a>) -> Option<&'a [u8]> {
     let f = p.frame;
     let t = f.tcp.as_ref()?;
     if t.quoted || !t.has_fixed || t.bogus_hdr_len() || f.payload_cap == 0 {
@@ -673,6 +673,12 @@ fn tls_segment(
         // Not a record: on a TLS port Wireshark still shows the layer ("Ignored Unknown Record").
         return ((shown || owned && pos == 0).then_some(AppProto::Tls), None);
     }
+}
+
+/// Who owns a TCP port in tshark's table, as the TLS dissector needs to know:
+/// `Some(true)` TLS, `Some(false)` another dissector (`http`: HTTP), `None` nobody.
+pub(crate) fn tcp_port_owner(port: u16) -> Option<(bool, bool)> {
+    owner(TCP_PORTS, port).map(|o| (o == Owner::Tls, o == Owner::Http))
 }
 
 fn owner(table: &[(u16, Owner)], port: u16) -> Option<Owner> {

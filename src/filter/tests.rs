@@ -159,6 +159,7 @@ impl Packet {
             first_ts,
             prev_ts,
             app: self.app,
+            tls: None,
         }
     }
 }
@@ -1157,6 +1158,7 @@ fn stateless(filter: &str, cap: &[Packet]) -> Vec<u64> {
             // The segment alone: no reassembly answer from the engine.
             let view = PacketView {
                 app: None,
+                tls: None,
                 ..p.view(0, 0)
             };
             protocols::detect(&view) == Some(target)

@@ -649,6 +649,7 @@ mod tests {
                         first_ts: 0,
                         prev_ts: 0,
                         app: None,
+                        tls: None,
                     };
                     printer.packet(&view, &mut out).unwrap();
                 }

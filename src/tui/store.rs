@@ -910,6 +910,7 @@ impl Store {
             first_ts: self.counts.first_ts.unwrap_or(r.ts_ns),
             prev_ts: r.ts_ns - r.frame_delta_ns,
             app: None,
+            tls: None,
         };
         Some(k(&view))
     }
