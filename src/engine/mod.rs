@@ -38,6 +38,8 @@ pub struct Engine {
     app: Option<AppState>,
     /// TLS dissection (`tls.*` fields), on with `app`.
     tls: Option<tls::TlsState>,
+    /// A SOCKS tunnel started TLS: the next stream index is used up (see `Tracker::skip_index`).
+    skip_index: bool,
     prev_ts: Option<i64>,
     counts: EngineCounts,
 }
@@ -48,6 +50,7 @@ impl Engine {
             tracker: Tracker::new(budget),
             app: None,
             tls: None,
+            skip_index: false,
             prev_ts: None,
             counts: EngineCounts::default(),
         }
@@ -107,6 +110,9 @@ impl Engine {
         let first_ts = *c.first_ts.get_or_insert(f.ts_ns);
         c.last_ts = c.last_ts.max(f.ts_ns);
         let prev_ts = self.prev_ts.replace(f.ts_ns).unwrap_or(f.ts_ns);
+        if std::mem::take(&mut self.skip_index) {
+            self.tracker.skip_index();
+        }
         let (meta, flow) = match self.tracker.process(f) {
             Some((m, fl)) => (Some(m), Some(fl)),
             None => (None, None),
@@ -127,6 +133,8 @@ impl Engine {
                 view.app = Some(state.observe(&view));
                 if let Some(t) = self.tls.as_mut() {
                     t.observe(&view);
+                    // Applied before the next packet (the view borrows the tracker).
+                    self.skip_index = t.new_conversation();
                     view.tls = t.last();
                 }
             }

@@ -88,8 +88,8 @@ enum Mode {
     Tls,
     /// An application dissector that may hand over: the watch and its server port.
     Watch(Watch, u16),
-    /// A tunnel to this port: its table, else the heuristic.
-    Tunnel(u16),
+    /// A tunnel to this port: its table, else the heuristic; `socks`: a SOCKS tunnel.
+    Tunnel(u16, bool),
 }
 
 /// One direction of a TLS conversation.
@@ -133,6 +133,8 @@ impl Stream {
 pub struct TlsState {
     streams: FxHashMap<u32, Stream>,
     out: TlsFrame,
+    /// The last packet started TLS in a SOCKS tunnel (see [`TlsState::new_conversation`]).
+    new_conversation: bool,
 }
 
 /// What the ports say of a segment before any state.
@@ -178,6 +180,12 @@ impl TlsState {
         (!self.out.is_empty()).then_some(&self.out)
     }
 
+    /// Did the last packet start TLS inside a SOCKS tunnel? tshark then
+    /// creates a conversation that uses up a `tcp.stream` number.
+    pub fn new_conversation(&self) -> bool {
+        self.new_conversation
+    }
+
     /// Conversations held (TLS or watched for an upgrade).
     pub fn held(&self) -> usize {
         self.streams.len()
@@ -186,6 +194,7 @@ impl TlsState {
     /// One packet in capture order.
     pub fn observe(&mut self, p: &PacketView<'_>) {
         self.out.clear();
+        self.new_conversation = false;
         let Some(m) = p.meta.filter(|m| m.analyzed) else {
             return;
         };
@@ -225,14 +234,18 @@ impl TlsState {
                 s.mode = match step {
                     Step::Stay => Mode::Watch(w, port),
                     Step::Tls => Mode::Tls,
-                    Step::Tunnel(port) => Mode::Tunnel(port),
+                    Step::Tunnel(to) => Mode::Tunnel(to, port == 1080),
                 };
                 false
             }
-            Mode::Tunnel(port) => match tcp_port_owner(port) {
-                Some((tls, _)) => tls,
-                None => tls_record(payload),
-            },
+            Mode::Tunnel(port, socks) => {
+                let tls = match tcp_port_owner(port) {
+                    Some((tls, _)) => tls,
+                    None => tls_record(payload),
+                };
+                self.new_conversation = tls && socks;
+                tls
+            }
         };
         if !tls {
             if matches!(s.mode, Mode::Watch(Watch::Done, _)) {
