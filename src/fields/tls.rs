@@ -36,7 +36,6 @@ pub(super) const TYPE: Field = Field {
     desc: "Handshake message type (1 ClientHello, 2 ServerHello or HelloRetryRequest, 11 Certificate, ...), per complete message",
     get: |p, o| {
         o.extend(msgs(p).map(|m| u(m.ty)));
-        o.extend(p.tls.into_iter().flat_map(|t| t.v2_types.iter().map(|&t| u(t))));
     },
 };
 pub(super) const VERSION: Field = Field {
@@ -62,7 +61,7 @@ pub(super) const OPAQUE_TYPE: Field = Field {
     ty: FieldType::U8,
     desc: "Outer content type of a TLS 1.3 encrypted record",
     get: |p, o| {
-        o.extend(p.tls.into_iter().flat_map(|t| t.records.iter().filter(|r| r.content_type.is_none()).map(|_| u(23u8))))
+        o.extend(p.tls.into_iter().flat_map(|t| t.records.iter().filter(|r| r.opaque).map(|_| u(23u8))))
     },
 };
 pub(super) const SNI: Field = Field {

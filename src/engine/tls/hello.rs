@@ -209,17 +209,11 @@ fn extension(m: &mut HsMsg, ty: u16, data: &[u8]) -> Option<()> {
     Some(())
 }
 
-/// A string field as tshark prints it: ASCII kept, other bytes as `\xNN`.
+/// An ENC_ASCII string as tshark 4.0 reads it: bytes above 0x7f become U+FFFD.
 fn latin(b: &[u8]) -> String {
-    let mut s = String::with_capacity(b.len());
-    for &c in b {
-        if (0x20..0x7f).contains(&c) {
-            s.push(c as char);
-        } else {
-            s.push_str(&format!("\\x{c:02x}"));
-        }
-    }
-    s
+    b.iter()
+        .map(|&c| if c < 0x80 { c as char } else { '\u{fffd}' })
+        .collect()
 }
 
 fn certificate(m: &mut HsMsg, b: &[u8], tls13: bool) -> Option<()> {
@@ -305,6 +299,6 @@ mod tests {
     #[test]
     fn latin_escapes_non_ascii() {
         assert_eq!(latin(b"h2"), "h2");
-        assert_eq!(latin(&[0xba, 0xad]), "\\xba\\xad");
+        assert_eq!(latin(&[0xba, 0xad]), "\u{fffd}\u{fffd}");
     }
 }

@@ -49,9 +49,10 @@ pub const MAX_HANDSHAKE: usize = 64 * 1024;
 pub struct Record {
     /// `tls.record.version`.
     pub version: u16,
-    /// `tls.record.content_type` (`None`: TLS 1.3 application data, which
-    /// tshark shows as `tls.record.opaque_type`).
+    /// `tls.record.content_type` (`None`: SSLv2, or TLS 1.3 application data).
     pub content_type: Option<u8>,
+    /// TLS 1.3 application data, which tshark shows as `tls.record.opaque_type`.
+    pub opaque: bool,
 }
 
 /// What tshark's TLS dissector adds to one frame.
@@ -62,8 +63,6 @@ pub struct TlsFrame {
     pub handshake: bool,
     /// Complete handshake messages with a known type, in order.
     pub msgs: Vec<HsMsg>,
-    /// Types of SSLv2 handshake messages (no `tls.handshake` node).
-    pub v2_types: Vec<u8>,
     /// Alert records: (level, description) when readable (2 bytes), else `None` (encrypted).
     pub alerts: Vec<Option<(u8, u8)>>,
 }
@@ -73,11 +72,10 @@ impl TlsFrame {
         self.records.clear();
         self.handshake = false;
         self.msgs.clear();
-        self.v2_types.clear();
         self.alerts.clear();
     }
     fn is_empty(&self) -> bool {
-        self.records.is_empty() && !self.handshake && self.v2_types.is_empty()
+        self.records.is_empty() && !self.handshake
     }
 }
 
@@ -347,19 +345,62 @@ fn segment(s: &mut Stream, d: usize, payload: &[u8], gap: usize, frame: u64, out
             let version = u16::from_be_bytes([rest[1], rest[2]]);
             record(s, d, rest[0], version, &rest[5..5 + len], frame, out);
             pos += 5 + len;
-        } else if let Some((len, ty)) = looks_like_v2(rest) {
-            if matches!(ty, 1 | 4) {
-                out.v2_types.push(ty);
+        } else if s.version == 0x0002 || looks_like_v2(rest).is_some() {
+            // An SSLv2 record: 2-byte header (high bit) or 3-byte (padding).
+            let (hdr, len) = if rest[0] & 0x80 != 0 {
+                (2, ((rest[0] & 0x7f) as usize) << 8 | rest[1] as usize)
+            } else {
+                (3, ((rest[0] & 0x3f) as usize) << 8 | rest[1] as usize)
+            };
+            if rest.len() < hdr + len {
+                s.dirs[d].pending = rest.to_vec();
+                return;
             }
-            if ty == 4 {
-                s.version = 0x0002;
-            }
-            pos += len;
+            v2_record(s, &rest[hdr..hdr + len], out);
+            pos += hdr + len;
         } else {
             // "Continuation Data" / "Ignored Unknown Record": the rest of the segment.
             return;
         }
     }
+}
+
+/// An SSLv2 record (`dissect_ssl2_record`): `tls.record.version` 0x0002;
+/// a cleartext ClientHello (1), ClientMasterKey (2) or ServerHello (4) gives
+/// `tls.handshake.type` and its fields, but never `tls.handshake`.
+fn v2_record(s: &mut Stream, body: &[u8], out: &mut TlsFrame) {
+    out.records.push(Record {
+        version: 0x0002,
+        content_type: None,
+        opaque: false,
+    });
+    let Some(&ty) = body.first() else { return };
+    if s.version == 0 && (2..=8).contains(&ty) {
+        s.version = 0x0002;
+    }
+    let be16 = |i: usize| body.get(i..i + 2).map(|b| u16::from_be_bytes([b[0], b[1]]));
+    let valid_version = |v: Option<u16>| matches!(v, Some(0x0002 | 0x0300..=0x0304));
+    let mut m = HsMsg {
+        ty,
+        ..HsMsg::default()
+    };
+    match ty {
+        1 if valid_version(be16(1)) => {
+            m.version = be16(1);
+            m.session_id_len = be16(5).map(|n| n as u8);
+        }
+        4 if valid_version(be16(3)) => {
+            m.version = be16(3);
+            m.cert_lengths.extend(be16(5).map(u32::from));
+        }
+        2 if [4, 6, 8]
+            .iter()
+            .map(|&i| be16(i).map(usize::from))
+            .sum::<Option<usize>>()
+            .is_some_and(|n| n <= body.len()) => {}
+        _ => return,
+    }
+    out.msgs.push(m);
 }
 
 /// `ssl_is_v2_client_hello`: an SSLv2 ClientHello even once the version is known.
@@ -400,9 +441,11 @@ fn record(s: &mut Stream, d: usize, ct: u8, version: u16, body: &[u8], frame: u6
     out.records.push(Record {
         version,
         content_type: (!opaque).then_some(ct),
+        opaque,
     });
     match ct {
-        20 => s.dirs[d].ccs_frame = frame,
+        // A TLS 1.3 CCS is a dummy: tshark leaves the direction's state alone.
+        20 if s.version != 0x0304 => s.dirs[d].ccs_frame = frame,
         21 => out
             .alerts
             .push((body.len() == 2).then(|| (body[0], body[1]))),

@@ -86,7 +86,9 @@ fn sslv2_hello_has_a_type_but_no_handshake() {
     let mut s = Stream::new(Mode::Tls);
     let out = frame_of(&mut s, &[0x80, 0x2e, 1, 3, 1, 0, 0x15, 0, 0, 0, 16, 0, 0, 0], 1);
     assert!(!out.handshake);
-    assert_eq!(out.v2_types, vec![1]);
+    assert_eq!(out.msgs[0].ty, 1);
+    assert_eq!(out.msgs[0].version, Some(0x0301));
+    assert_eq!(out.records[0].version, 0x0002);
 }
 
 proptest::proptest! {
