@@ -493,6 +493,8 @@ pub struct Store {
     recs: Chunked<PacketRec>,
     base: u64,
     extras: FxHashMap<u64, Extra>,
+    /// What the TLS dissector found, per stored packet that has a TLS record.
+    tls: FxHashMap<u64, Box<crate::engine::tls::TlsFrame>>,
     /// Flow rows, boxed: growing the table moves pointers, not 500-byte rows
     /// (doubling 131k rows in place stalled a turn for 45 ms).
     pub flows: Vec<Box<FlowEntry>>,
@@ -516,6 +518,7 @@ impl Store {
             recs: Chunked::new(),
             base: 0,
             extras: FxHashMap::default(),
+            tls: FxHashMap::default(),
             flows: Vec::new(),
             limits,
             counts: Counts::default(),
@@ -682,6 +685,7 @@ impl Store {
         self.counts.source_bytes += 16 + bytes.len() as u64;
         // Fields apart from the engine's are updated while its view is borrowed.
         let view = self.engine.process(f, bytes);
+        let tls = view.tls.map(|t| Box::new(t.clone()));
         let frame_delta_ns = f.ts_ns - view.prev_ts;
         let matched = filter.is_some_and(|flt| flt.matches(&view));
         let (Some(&meta), Some(sum)) = (view.meta, view.flow) else {
@@ -722,6 +726,9 @@ impl Store {
         let (cm, extra) = CompactMeta::pack(&meta);
         if let Some(x) = extra {
             self.extras.insert(g, x);
+        }
+        if let Some(t) = tls {
+            self.tls.insert(g, t);
         }
         let mut bits = 0u8;
         if f.problem.is_some() {
@@ -810,6 +817,9 @@ impl Store {
             }
             if extra {
                 self.extras.remove(&g);
+            }
+            if !self.tls.is_empty() {
+                self.tls.remove(&g);
             }
             self.base += 1;
             self.counts.evicted += 1;
@@ -910,7 +920,7 @@ impl Store {
             first_ts: self.counts.first_ts.unwrap_or(r.ts_ns),
             prev_ts: r.ts_ns - r.frame_delta_ns,
             app: None,
-            tls: None,
+            tls: self.tls.get(&g).map(|t| &**t),
         };
         Some(k(&view))
     }

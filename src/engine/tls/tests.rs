@@ -84,7 +84,7 @@ fn message_split_over_records_and_encrypted_after_ccs() {
 #[test]
 fn sslv2_hello_has_a_type_but_no_handshake() {
     let mut s = Stream::new(Mode::Tls);
-    let out = frame_of(&mut s, &[0x80, 0x2e, 1, 3, 1, 0, 0x15, 0, 0, 0, 16, 0, 0, 0], 1);
+    let out = frame_of(&mut s, &[0x80, 12, 1, 3, 1, 0, 3, 0, 0, 0, 16, 0, 0, 0], 1);
     assert!(!out.handshake);
     assert_eq!(out.msgs[0].ty, 1);
     assert_eq!(out.msgs[0].version, Some(0x0301));
