@@ -206,7 +206,8 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
     engine.set_analysis(settings.analyze);
     // Printing a `tls.*` field (or every field, as JSON does without -e) needs the TLS dissection too.
     let print_tls = settings.fields.iter().any(|f| fields::needs_tls(f))
-        || matches!(settings.format, Format::Json | Format::Ek | Format::Ndjson) && settings.fields.is_empty();
+        || matches!(settings.format, Format::Json | Format::Ek | Format::Ndjson)
+            && settings.fields.is_empty();
     engine.track_app(
         settings.filter.as_ref().is_some_and(Filter::uses_app) || reports.uses_app() || print_tls,
     );

@@ -98,7 +98,19 @@ fn more_tls_fields_match_live_tshark() {
     for cap in &caps {
         let common = |filter: &str| -> Vec<String> {
             let mut a: Vec<String> = vec!["-r".into(), cap.display().to_string()];
-            a.extend(["-Y", filter, "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=,"].map(String::from));
+            a.extend(
+                [
+                    "-Y",
+                    filter,
+                    "-T",
+                    "fields",
+                    "-E",
+                    "occurrence=a",
+                    "-E",
+                    "aggregator=,",
+                ]
+                .map(String::from),
+            );
             a.extend(args.iter().cloned());
             a
         };
@@ -112,12 +124,23 @@ fn more_tls_fields_match_live_tshark() {
             .expect("run tshark");
         let ours = hs_tui(&a);
         assert_eq!(ours.code, Some(0), "{}", cap.display());
-        let (t, o) = (String::from_utf8_lossy(&theirs.stdout).into_owned(), ours.stdout);
+        let (t, o) = (
+            String::from_utf8_lossy(&theirs.stdout).into_owned(),
+            ours.stdout,
+        );
         for (x, y) in t.lines().zip(o.lines()) {
             if x != y {
-                let name = Path::new(cap).file_name().unwrap().to_string_lossy().into_owned();
+                let name = Path::new(cap)
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
                 let first = |s: &str| s.split('\t').next().unwrap_or("").to_string();
-                bad.push(format!("{name} frame tshark {} hs-tui {}", first(x), first(y)));
+                bad.push(format!(
+                    "{name} frame tshark {} hs-tui {}",
+                    first(x),
+                    first(y)
+                ));
                 break;
             }
         }
@@ -136,12 +159,31 @@ fn more_tls_fields_match_live_tshark() {
 #[test]
 fn ssl_names_alias_tls_and_json_carries_tls_fields() {
     let cap = "tests/conformance/tls/captures/zeek-tls-chrome-34-google.pcap";
-    let a = hs_tui(&["-r", cap, "-Y", "ssl.handshake.type == 1", "-T", "fields", "-e", "ssl.handshake.extensions_server_name", "-e", "tls.handshake.ja4"]);
+    let a = hs_tui(&[
+        "-r",
+        cap,
+        "-Y",
+        "ssl.handshake.type == 1",
+        "-T",
+        "fields",
+        "-e",
+        "ssl.handshake.extensions_server_name",
+        "-e",
+        "tls.handshake.ja4",
+    ]);
     assert_eq!(a.code, Some(0));
     let text = a.stdout;
     assert_eq!(text.lines().count(), 1);
-    assert!(text.starts_with("google.de\tt12d"), "{}", text.chars().take(80).collect::<String>());
+    assert!(
+        text.starts_with("google.de\tt12d"),
+        "{}",
+        text.chars().take(80).collect::<String>()
+    );
     let j = hs_tui(&["-r", cap, "-Y", "tls.handshake.type == 2", "-T", "json"]);
     let json = j.stdout;
-    assert!(json.contains("\"tls.handshake.ciphersuite\": \"0xc02f\"") || json.contains("\"tls.handshake.ciphersuite\":\"0xc02f\""), "no cipher in the JSON");
+    assert!(
+        json.contains("\"tls.handshake.ciphersuite\": \"0xc02f\"")
+            || json.contains("\"tls.handshake.ciphersuite\":\"0xc02f\""),
+        "no cipher in the JSON"
+    );
 }

@@ -962,7 +962,9 @@ fn index() -> &'static HashMap<&'static str, usize> {
 pub fn by_name(name: &str) -> Option<&'static Field> {
     if let Some(rest) = name.strip_prefix("ssl.") {
         // Wireshark registers `ssl.*` as aliases of `tls.*`.
-        return index().get(format!("tls.{rest}").as_str()).map(|&i| &FIELDS[i]);
+        return index()
+            .get(format!("tls.{rest}").as_str())
+            .map(|&i| &FIELDS[i]);
     }
     index().get(name).map(|&i| &FIELDS[i])
 }

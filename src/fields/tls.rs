@@ -48,20 +48,36 @@ pub(super) const RECORD_VERSION: Field = Field {
     name: "tls.record.version",
     ty: HEX4,
     desc: "Version of every TLS record dissected in the frame",
-    get: |p, o| o.extend(p.tls.into_iter().flat_map(|t| t.records.iter().map(|r| u(r.version)))),
+    get: |p, o| {
+        o.extend(
+            p.tls
+                .into_iter()
+                .flat_map(|t| t.records.iter().map(|r| u(r.version))),
+        )
+    },
 };
 pub(super) const CONTENT_TYPE: Field = Field {
     name: "tls.record.content_type",
     ty: FieldType::U8,
     desc: "Record content type (20 CCS, 21 alert, 22 handshake, 23 application data)",
-    get: |p, o| o.extend(p.tls.into_iter().flat_map(|t| t.records.iter().filter_map(|r| r.content_type.map(u)))),
+    get: |p, o| {
+        o.extend(
+            p.tls
+                .into_iter()
+                .flat_map(|t| t.records.iter().filter_map(|r| r.content_type.map(u))),
+        )
+    },
 };
 pub(super) const OPAQUE_TYPE: Field = Field {
     name: "tls.record.opaque_type",
     ty: FieldType::U8,
     desc: "Outer content type of a TLS 1.3 encrypted record",
     get: |p, o| {
-        o.extend(p.tls.into_iter().flat_map(|t| t.records.iter().filter(|r| r.opaque).map(|_| u(23u8))))
+        o.extend(
+            p.tls
+                .into_iter()
+                .flat_map(|t| t.records.iter().filter(|r| r.opaque).map(|_| u(23u8))),
+        )
     },
 };
 pub(super) const SNI: Field = Field {
@@ -98,7 +114,13 @@ pub(super) const RANDOM: Field = Field {
     name: "tls.handshake.random",
     ty: FieldType::Bytes,
     desc: "Client/ServerHello random (32 bytes; a HelloRetryRequest has the fixed RFC 8446 value)",
-    get: |p, o| o.extend(msgs(p).filter_map(|m| m.random.as_ref()).map(|r| Value::Bytes(Cow::Borrowed(&r[..])))),
+    get: |p, o| {
+        o.extend(
+            msgs(p)
+                .filter_map(|m| m.random.as_ref())
+                .map(|r| Value::Bytes(Cow::Borrowed(&r[..]))),
+        )
+    },
 };
 pub(super) const EXTENSION_TYPE: Field = Field {
     name: "tls.handshake.extension.type",
@@ -122,31 +144,61 @@ pub(super) const ALERT: Field = Field {
     name: "tls.alert_message",
     ty: FieldType::None,
     desc: "An alert record (readable or encrypted)",
-    get: |p, o| o.extend(p.tls.into_iter().flat_map(|t| t.alerts.iter().map(|_| Value::Present))),
+    get: |p, o| {
+        o.extend(
+            p.tls
+                .into_iter()
+                .flat_map(|t| t.alerts.iter().map(|_| Value::Present)),
+        )
+    },
 };
 pub(super) const ALERT_LEVEL: Field = Field {
     name: "tls.alert_message.level",
     ty: FieldType::U8,
     desc: "Alert level (1 warning, 2 fatal) of a cleartext alert",
-    get: |p, o| o.extend(p.tls.into_iter().flat_map(|t| t.alerts.iter().flatten().map(|a| u(a.0)))),
+    get: |p, o| {
+        o.extend(
+            p.tls
+                .into_iter()
+                .flat_map(|t| t.alerts.iter().flatten().map(|a| u(a.0))),
+        )
+    },
 };
 pub(super) const ALERT_DESC: Field = Field {
     name: "tls.alert_message.desc",
     ty: FieldType::U8,
     desc: "Alert description (0 close_notify, 40 handshake_failure, ...) of a cleartext alert",
-    get: |p, o| o.extend(p.tls.into_iter().flat_map(|t| t.alerts.iter().flatten().map(|a| u(a.1)))),
+    get: |p, o| {
+        o.extend(
+            p.tls
+                .into_iter()
+                .flat_map(|t| t.alerts.iter().flatten().map(|a| u(a.1))),
+        )
+    },
 };
 pub(super) const JA4: Field = Field {
     name: "tls.handshake.ja4",
     ty: FieldType::Str,
     desc: "JA4 fingerprint of a ClientHello (FoxIO's algorithm)",
-    get: |p, o| o.extend(msgs(p).filter_map(|m| m.ja4.as_ref()).map(|j| str_value(&j.0))),
+    get: |p, o| {
+        o.extend(
+            msgs(p)
+                .filter_map(|m| m.ja4.as_ref())
+                .map(|j| str_value(&j.0)),
+        )
+    },
 };
 pub(super) const JA4_R: Field = Field {
     name: "tls.handshake.ja4_r",
     ty: FieldType::Str,
     desc: "JA4 of a ClientHello, raw (sorted lists, not hashed)",
-    get: |p, o| o.extend(msgs(p).filter_map(|m| m.ja4.as_ref()).map(|j| str_value(&j.1))),
+    get: |p, o| {
+        o.extend(
+            msgs(p)
+                .filter_map(|m| m.ja4.as_ref())
+                .map(|j| str_value(&j.1)),
+        )
+    },
 };
 
 /// Does printing or testing this field need the engine's TLS dissection?

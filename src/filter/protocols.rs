@@ -48,7 +48,8 @@
 //! - **Conversations.** Wireshark follows protocol switches within a
 //!   conversation (SMTP/IMAP/POP STARTTLS hands the rest to TLS, HTTP
 //!   CONNECT or Upgrade, a QUIC connection known from its handshake); hs-tui
-//!   does not, so TLS after STARTTLS on port 25 is not `tls` here.
+//!   does not here, so TLS after STARTTLS on port 25 is not bare `tls`
+//!   (the `tls.*` fields do follow these hand-overs: `crate::engine::tls`).
 //! - DNS or other application data quoted in an ICMP error is dissected by
 //!   Wireshark; hs-tui does not look inside quoted payloads.
 

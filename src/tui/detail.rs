@@ -241,7 +241,11 @@ fn header_text(s: Section, p: &fields::PacketView<'_>, n_fields: usize) -> Strin
         Section::Tls => format!(
             "Transport Layer Security ({} record{})",
             p.tls.map_or(0, |t| t.records.len()),
-            if p.tls.map_or(0, |t| t.records.len()) == 1 { "" } else { "s" }
+            if p.tls.map_or(0, |t| t.records.len()) == 1 {
+                ""
+            } else {
+                "s"
+            }
         ),
         Section::Payload => format!("Data ({} bytes)", f.payload_cap),
     }

@@ -72,7 +72,12 @@ pub fn ja4(m: &HsMsg) -> (String, String) {
         .unwrap_or(0);
     let sni = if m.ext_types.contains(&0) { 'd' } else { 'i' };
     let mut ciphers: Vec<u16> = m.ciphers.iter().copied().filter(|&c| !grease(c)).collect();
-    let exts: Vec<u16> = m.ext_types.iter().copied().filter(|&e| !grease(e)).collect();
+    let exts: Vec<u16> = m
+        .ext_types
+        .iter()
+        .copied()
+        .filter(|&e| !grease(e))
+        .collect();
     let a = format!(
         "t{}{}{:02}{:02}{}",
         version_code(version),

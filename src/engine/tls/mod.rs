@@ -425,12 +425,22 @@ fn set_version(s: &mut Stream, v: u16) {
     }
 }
 
-fn record(s: &mut Stream, d: usize, ct: u8, version: u16, body: &[u8], frame: u64, out: &mut TlsFrame) {
+fn record(
+    s: &mut Stream,
+    d: usize,
+    ct: u8,
+    version: u16,
+    body: &[u8],
+    frame: u64,
+    out: &mut TlsFrame,
+) {
     if s.version == 0 {
         // Authoritative: anything but a ClientHello (ssl_try_set_version).
         let authoritative = match ct {
             20 | 21 | 23 => true,
-            22 => body.first().is_some_and(|&t| t != 1 && hello::known_type(t)),
+            22 => body
+                .first()
+                .is_some_and(|&t| t != 1 && hello::known_type(t)),
             _ => false,
         };
         if authoritative {

@@ -77,7 +77,15 @@ fn message_split_over_records_and_encrypted_after_ccs() {
     // CCS, then a handshake record in a later frame: encrypted.
     let out = frame_of(&mut s, &record_bytes(20, 0x0303, &[1]), 3);
     assert_eq!(out.records[0].content_type, Some(20));
-    let out = frame_of(&mut s, &record_bytes(22, 0x0303, &[0x14, 0, 0, 12, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]), 4);
+    let out = frame_of(
+        &mut s,
+        &record_bytes(
+            22,
+            0x0303,
+            &[0x14, 0, 0, 12, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12],
+        ),
+        4,
+    );
     assert!(out.handshake && out.msgs.is_empty());
 }
 

@@ -21,18 +21,36 @@
 /// What an application conversation does next.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Watch {
-    Smtp { asked: bool },
-    Imap { asked: bool },
-    Pop { asked: bool },
-    Ftp { asked: bool },
-    Xmpp { asked: bool },
-    Ldap { asked: bool },
+    Smtp {
+        asked: bool,
+    },
+    Imap {
+        asked: bool,
+    },
+    Pop {
+        asked: bool,
+    },
+    Ftp {
+        asked: bool,
+    },
+    Xmpp {
+        asked: bool,
+    },
+    Ldap {
+        asked: bool,
+    },
     Mysql,
-    Pgsql { asked: bool },
+    Pgsql {
+        asked: bool,
+    },
     /// SOCKS: the target port once the client asked to connect.
-    Socks { target: Option<u16> },
+    Socks {
+        target: Option<u16>,
+    },
     /// HTTP: the target port of a CONNECT request.
-    Http { target: Option<u16> },
+    Http {
+        target: Option<u16>,
+    },
     /// Nothing more to look for.
     Done,
 }
@@ -85,7 +103,12 @@ const LDAP_STARTTLS: &[u8] = b"1.3.6.1.4.1.1466.20037";
 pub fn step(w: Watch, from_client: bool, d: &[u8]) -> (Watch, Step) {
     use Watch::*;
     match (w, from_client) {
-        (Smtp { .. }, true) => (Smtp { asked: starts_ci(d, b"STARTTLS") }, Step::Stay),
+        (Smtp { .. }, true) => (
+            Smtp {
+                asked: starts_ci(d, b"STARTTLS"),
+            },
+            Step::Stay,
+        ),
         (Smtp { asked: true }, false) if d.starts_with(b"220") => (Done, Step::Tls),
         (Imap { .. }, true) => (
             Imap {
@@ -96,7 +119,12 @@ pub fn step(w: Watch, from_client: bool, d: &[u8]) -> (Watch, Step) {
         (Imap { asked: true }, false) if second_word(d).eq_ignore_ascii_case(b"OK") => {
             (Done, Step::Tls)
         }
-        (Pop { .. }, true) => (Pop { asked: starts_ci(d, b"STLS") }, Step::Stay),
+        (Pop { .. }, true) => (
+            Pop {
+                asked: starts_ci(d, b"STLS"),
+            },
+            Step::Stay,
+        ),
         (Pop { asked: true }, false) if d.starts_with(b"+OK") => (Done, Step::Tls),
         (Ftp { .. }, true) => (
             Ftp {
