@@ -31,6 +31,7 @@
 
 pub mod hello;
 pub mod ja4;
+pub mod ports;
 pub mod upgrade;
 
 pub use hello::HsMsg;
@@ -145,7 +146,8 @@ enum First {
     Heuristic,
 }
 
-fn first_look(p: &PacketView<'_>) -> First {
+fn first_look(p: &PacketView<'_>, payload: &[u8]) -> First {
+    let record = tls_record(payload);
     let Some(t) = p.frame.tcp.as_ref() else {
         return First::Never;
     };
@@ -153,6 +155,10 @@ fn first_look(p: &PacketView<'_>) -> First {
     let (lo, hi) = (t.src_port.min(t.dst_port), t.src_port.max(t.dst_port));
     for port in [server, Some(lo), Some(hi)].into_iter().flatten() {
         let watch = |http| upgrade::watch_for(port, http).map(|w| First::Watch(w, port));
+        if record && ports::rejects_tls(port) {
+            // That dissector turns a TLS record down: the next port, then the heuristics.
+            continue;
+        }
         match tcp_port_owner(port) {
             Some((true, _)) => return First::Tls,
             Some((false, http)) => return watch(http).unwrap_or(First::Never),
@@ -215,7 +221,7 @@ impl TlsState {
         let s = match self.streams.get_mut(&m.stream) {
             Some(s) => s,
             None => {
-                let mode = match first_look(p) {
+                let mode = match first_look(p, payload) {
                     First::Tls => Mode::Tls,
                     First::Watch(w, port) => Mode::Watch(w, port),
                     First::Never => return,
@@ -227,6 +233,7 @@ impl TlsState {
         };
         let tls = match s.mode {
             Mode::Tls => true,
+            Mode::Watch(_, port) if ports::rejects_tls(port) && tls_record(payload) => true,
             Mode::Watch(w, port) => {
                 let (w, step) = upgrade::step(w, t.dst_port == port, payload);
                 s.mode = match step {
