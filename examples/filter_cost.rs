@@ -48,6 +48,7 @@ fn main() {
                 prev_ts: 0,
                 app: None,
                 tls: None,
+                tls_stream: None,
             };
             hits += filter.matches(&v) as u64;
         }

@@ -410,6 +410,7 @@ fn generated_filters_compile_or_fail_cleanly_and_evaluate() {
                                 prev_ts: first,
                                 app: p.app,
                                 tls: None,
+                                tls_stream: None,
                             })
                         })
                         .count(),

@@ -187,3 +187,59 @@ fn ssl_names_alias_tls_and_json_carries_tls_fields() {
         "no cipher in the JSON"
     );
 }
+
+/// `hs.tls.*` and `hs.setup.tls` against the per-stream answers (`expected/*.streams.tsv`:
+/// SNI of the first ClientHello, negotiated version, cipher, ALPN, ClientHello to ServerHello).
+#[test]
+fn per_stream_tls_fields_match_the_streams_tables() {
+    let dir = Path::new("tests/conformance/tls");
+    let mut caps: Vec<_> = std::fs::read_dir(dir.join("captures"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    caps.sort();
+    let mut bad = Vec::new();
+    let mut checked = 0;
+    for cap in &caps {
+        let stem = cap.file_stem().unwrap().to_string_lossy().into_owned();
+        let table =
+            std::fs::read_to_string(dir.join(format!("expected/{stem}.streams.tsv"))).unwrap();
+        let out = hs_tui(&[
+            "-r",
+            &cap.display().to_string(),
+            "-T",
+            "fields",
+            "-e",
+            "tcp.stream",
+            "-e",
+            "hs.tls.sni",
+            "-e",
+            "hs.tls.version",
+            "-e",
+            "hs.tls.cipher",
+            "-e",
+            "hs.tls.alpn",
+            "-e",
+            "hs.setup.tls",
+        ]);
+        assert_eq!(out.code, Some(0), "{stem}");
+        // The last packet of each stream carries everything it negotiated.
+        let mut last = std::collections::HashMap::new();
+        for line in out.stdout.lines() {
+            let cols: Vec<&str> = line.split('\t').collect();
+            last.insert(cols[0].to_string(), cols[1..].join("\t"));
+        }
+        for row in table.lines().skip(1) {
+            let c: Vec<&str> = row.split('\t').collect();
+            // stream sni version cipher alpn client_hello_frame server_hello_frame ch_to_sh ...
+            let want = [c[1], c[2], c[3], c[4], c[7]].join("\t");
+            let got = last.get(c[0]).cloned().unwrap_or_default();
+            checked += 1;
+            if got != want {
+                bad.push(format!("{stem} stream {}: want [{want}] got [{got}]", c[0]));
+            }
+        }
+    }
+    assert!(checked >= 15, "{checked} streams");
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}

@@ -127,6 +127,7 @@ impl Engine {
             prev_ts,
             app: None,
             tls: None,
+            tls_stream: None,
         };
         if let Some(state) = self.app.as_mut() {
             if AppState::needs(&view) {
@@ -135,9 +136,12 @@ impl Engine {
                     t.observe(&view);
                     // Applied before the next packet (the view borrows the tracker).
                     self.skip_index = t.new_conversation();
-                    view.tls = t.last();
                 }
             }
+        }
+        if let (Some(t), Some(m)) = (self.tls.as_ref(), meta) {
+            view.tls = t.last().filter(|_| AppState::needs(&view));
+            view.tls_stream = t.summary(m.stream);
         }
         view
     }

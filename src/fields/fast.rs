@@ -342,6 +342,7 @@ mod tests {
                     prev_ts: 1,
                     app: None,
                     tls: None,
+                    tls_stream: None,
                 };
                 let mut vals = Vec::new();
                 for name in fast_names() {

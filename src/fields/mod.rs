@@ -39,6 +39,8 @@ pub struct PacketView<'a> {
     /// What the engine's TLS dissector found in this frame (`None`: no TLS
     /// record, or dissection off).
     pub tls: Option<&'a crate::engine::tls::TlsFrame>,
+    /// What the packet's TLS conversation negotiated so far (`hs.tls.*`).
+    pub tls_stream: Option<&'a crate::engine::tls::TlsSummary>,
 }
 
 impl<'a> PacketView<'a> {
@@ -912,6 +914,13 @@ pub static FIELDS: &[Field] = &[
     tls::ALERT_DESC,
     tls::JA4,
     tls::JA4_R,
+    tls::HS_SNI,
+    tls::HS_VERSION,
+    tls::HS_CIPHER,
+    tls::HS_ALPN,
+    tls::HS_JA4,
+    tls::HS_SETUP_TCP,
+    tls::HS_SETUP_TLS,
     // ---- columns ----
     Field {
         name: "_ws.col.Info",

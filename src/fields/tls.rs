@@ -201,7 +201,59 @@ pub(super) const JA4_R: Field = Field {
     },
 };
 
+// ---- per stream (hs-tui's own, on every packet of the TCP stream once known) ----
+
+pub(super) const HS_SNI: Field = Field {
+    name: "hs.tls.sni",
+    ty: FieldType::Str,
+    desc: "TLS: server name of the stream's first ClientHello",
+    get: |p, o| o.extend(p.tls_stream.and_then(|s| s.sni.as_deref()).map(str_value)),
+};
+pub(super) const HS_VERSION: Field = Field {
+    name: "hs.tls.version",
+    ty: HEX4,
+    desc:
+        "TLS: negotiated version (the ServerHello's supported_version, else its handshake version)",
+    get: |p, o| o.extend(p.tls_stream.and_then(|s| s.version).map(|v| u(v))),
+};
+pub(super) const HS_CIPHER: Field = Field {
+    name: "hs.tls.cipher",
+    ty: HEX4,
+    desc: "TLS: cipher suite the ServerHello chose",
+    get: |p, o| o.extend(p.tls_stream.and_then(|s| s.cipher).map(|v| u(v))),
+};
+pub(super) const HS_ALPN: Field = Field {
+    name: "hs.tls.alpn",
+    ty: FieldType::Str,
+    desc: "TLS: ALPN protocol the ServerHello chose (none in TLS 1.3: it is encrypted)",
+    get: |p, o| o.extend(p.tls_stream.and_then(|s| s.alpn.as_deref()).map(str_value)),
+};
+pub(super) const HS_JA4: Field = Field {
+    name: "hs.tls.ja4",
+    ty: FieldType::Str,
+    desc: "TLS: JA4 of the stream's first ClientHello",
+    get: |p, o| o.extend(p.tls_stream.and_then(|s| s.ja4.as_deref()).map(str_value)),
+};
+pub(super) const HS_SETUP_TCP: Field = Field {
+    name: "hs.setup.tcp",
+    ty: FieldType::RelTime,
+    desc: "Set-up: first SYN to the handshake's ACK",
+    get: |p, o| {
+        o.extend(
+            p.flow
+                .and_then(|f| Some(f.hs.ack_ts? - f.hs.syn_first_ts?))
+                .map(Value::Time),
+        )
+    },
+};
+pub(super) const HS_SETUP_TLS: Field = Field {
+    name: "hs.setup.tls",
+    ty: FieldType::RelTime,
+    desc: "Set-up: first ClientHello to the first ServerHello that is not a HelloRetryRequest",
+    get: |p, o| o.extend(p.tls_stream.and_then(|s| s.ch_to_sh()).map(Value::Time)),
+};
+
 /// Does printing or testing this field need the engine's TLS dissection?
 pub fn needs_tls(f: &Field) -> bool {
-    f.name.starts_with("tls.")
+    f.name.starts_with("tls.") || f.name.starts_with("hs.tls.") || f.name == "hs.setup.tls"
 }

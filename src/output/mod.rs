@@ -650,6 +650,7 @@ mod tests {
                         prev_ts: 0,
                         app: None,
                         tls: None,
+                        tls_stream: None,
                     };
                     printer.packet(&view, &mut out).unwrap();
                 }

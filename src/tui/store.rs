@@ -921,6 +921,7 @@ impl Store {
             prev_ts: r.ts_ns - r.frame_delta_ns,
             app: None,
             tls: self.tls.get(&g).map(|t| &**t),
+            tls_stream: None,
         };
         Some(k(&view))
     }

@@ -80,6 +80,68 @@ impl TlsFrame {
     }
 }
 
+/// What a TLS conversation negotiated so far (the `hs.tls.*` fields).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TlsSummary {
+    /// SNI of the first ClientHello.
+    pub sni: Option<String>,
+    /// JA4 of the first ClientHello.
+    pub ja4: Option<String>,
+    /// The first ServerHello that is not a HelloRetryRequest: its
+    /// supported_version, else its handshake version; cipher suite; ALPN.
+    pub version: Option<u16>,
+    pub cipher: Option<u16>,
+    pub alpn: Option<String>,
+    /// Time and frame of the first ClientHello and that ServerHello.
+    pub ch_ts: Option<i64>,
+    pub ch_frame: Option<u64>,
+    pub sh_ts: Option<i64>,
+    pub sh_frame: Option<u64>,
+    /// ClientHellos and ServerHellos seen (HelloRetryRequests included).
+    pub client_hellos: u32,
+    pub server_hellos: u32,
+    pub hrr_frame: Option<u64>,
+}
+
+impl TlsSummary {
+    fn update(&mut self, out: &TlsFrame, frame: u64, ts: i64) {
+        if !out.handshake {
+            return; // SSLv2 hellos have no tls.handshake
+        }
+        for m in &out.msgs {
+            match m.ty {
+                1 => {
+                    self.client_hellos += 1;
+                    if self.ch_frame.is_none() {
+                        self.ch_frame = Some(frame);
+                        self.ch_ts = Some(ts);
+                        self.sni = m.sni.first().cloned();
+                        self.ja4 = m.ja4.as_ref().map(|j| j.0.clone());
+                    }
+                }
+                2 => {
+                    self.server_hellos += 1;
+                    if m.hrr {
+                        self.hrr_frame.get_or_insert(frame);
+                    } else if self.sh_frame.is_none() {
+                        self.sh_frame = Some(frame);
+                        self.sh_ts = Some(ts);
+                        self.version = m.supported_versions.first().copied().or(m.version);
+                        self.cipher = m.ciphers.first().copied();
+                        self.alpn = m.alpn.first().cloned();
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// ClientHello to ServerHello.
+    pub fn ch_to_sh(&self) -> Option<i64> {
+        Some(self.sh_ts? - self.ch_ts?)
+    }
+}
+
 /// Who decides what a conversation's bytes are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Mode {
@@ -114,6 +176,7 @@ struct Stream {
     version: u16,
     draft: u8,
     dirs: [Dir; 2],
+    summary: TlsSummary,
 }
 
 impl Stream {
@@ -123,6 +186,7 @@ impl Stream {
             version: 0,
             draft: 0,
             dirs: [Dir::default(), Dir::default()],
+            summary: TlsSummary::default(),
         }
     }
 }
@@ -265,6 +329,15 @@ impl TlsState {
         };
         s.dirs[d].nxt = Some(m.seq.wrapping_add(payload.len() as u32));
         segment(s, d, payload, gap, p.frame.number, &mut self.out);
+        s.summary.update(&self.out, p.frame.number, p.frame.ts_ns);
+    }
+
+    /// What this conversation negotiated so far, once it has a ClientHello or ServerHello.
+    pub fn summary(&self, stream: u32) -> Option<&TlsSummary> {
+        self.streams
+            .get(&stream)
+            .map(|s| &s.summary)
+            .filter(|s| s.client_hellos + s.server_hellos > 0)
     }
 }
 
