@@ -243,3 +243,50 @@ fn per_stream_tls_fields_match_the_streams_tables() {
     assert!(checked >= 15, "{checked} streams");
     assert!(bad.is_empty(), "{}", bad.join("\n"));
 }
+
+/// The bare `tls` test follows the TLS dissector's hand-overs (STARTTLS, tunnels, ports
+/// whose dissector turns TLS down): the same frames as tshark's `-Y tls`.
+#[test]
+fn bare_tls_matches_live_tshark_on_tls_captures() {
+    const TEST: &str = "bare_tls_matches_live_tshark_on_tls_captures";
+    if !require_tool("tshark", TEST) {
+        return;
+    }
+    let config = tempfile::tempdir().unwrap();
+    let mut bad = Vec::new();
+    for dir in [
+        "tests/conformance/tls/captures",
+        "tests/conformance/ja4/captures",
+    ] {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let cap = e.unwrap().path();
+            if cap.to_string_lossy().contains("quic")
+                || cap.to_string_lossy().contains("foxio-tls-handshake")
+            {
+                continue; // TLS inside QUIC is not dissected
+            }
+            let a = [
+                "-r",
+                &cap.display().to_string(),
+                "-Y",
+                "tls",
+                "-T",
+                "fields",
+                "-e",
+                "frame.number",
+            ]
+            .map(String::from);
+            let theirs = Command::new("tshark")
+                .arg("-n")
+                .args(&a)
+                .env("WIRESHARK_CONFIG_DIR", config.path())
+                .output()
+                .expect("run tshark");
+            let ours = hs_tui(&a);
+            if String::from_utf8_lossy(&theirs.stdout) != ours.stdout {
+                bad.push(cap.display().to_string());
+            }
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}

@@ -131,12 +131,20 @@ impl Engine {
         };
         if let Some(state) = self.app.as_mut() {
             if AppState::needs(&view) {
-                view.app = Some(state.observe(&view));
+                let mut tls_segment = false;
                 if let Some(t) = self.tls.as_mut() {
                     t.observe(&view);
                     // Applied before the next packet (the view borrows the tracker).
                     self.skip_index = t.new_conversation();
+                    tls_segment = t.segment_was_tls();
                 }
+                // A segment the TLS dissector took (after STARTTLS, in a tunnel, on a port
+                // whose dissector turns TLS down) is `tls` for the bare test too.
+                let mut app = state.observe_tls(&view, tls_segment);
+                if tls_segment && self.tls.as_ref().is_some_and(|t| t.last().is_some()) {
+                    app = Some(crate::filter::protocols::AppProto::Tls);
+                }
+                view.app = Some(app);
             }
         }
         if let (Some(t), Some(m)) = (self.tls.as_ref(), meta) {

@@ -46,10 +46,11 @@
 //!   reassembled (every segment with payload counts), and Wireshark's
 //!   header-line heuristics on binary mid-stream data are only approximated.
 //! - **Conversations.** Wireshark follows protocol switches within a
-//!   conversation (SMTP/IMAP/POP STARTTLS hands the rest to TLS, HTTP
-//!   CONNECT or Upgrade, a QUIC connection known from its handshake); hs-tui
-//!   does not here, so TLS after STARTTLS on port 25 is not bare `tls`
-//!   (the `tls.*` fields do follow these hand-overs: `crate::engine::tls`).
+//!   conversation. For TLS the engine's TLS dissector (`crate::engine::tls`)
+//!   follows STARTTLS-style upgrades, SOCKS and HTTP CONNECT tunnels and
+//!   ports whose dissector turns TLS down, and tells [`AppState`] which
+//!   segments are TLS ([`AppState::observe_tls`]); HTTP Upgrade and QUIC
+//!   connections known from their handshake are not followed.
 //! - DNS or other application data quoted in an ICMP error is dissected by
 //!   Wireshark; hs-tui does not look inside quoted payloads.
 
@@ -271,10 +272,17 @@ impl AppState {
 
     /// The application protocol of the next frame in capture order (one of ours), updating the reassembly state.
     pub fn observe(&mut self, p: &PacketView<'_>) -> Option<AppProto> {
-        self.judge(p)
+        self.judge(p, false)
     }
 
-    fn judge(&mut self, p: &PacketView<'_>) -> Option<AppProto> {
+    /// [`AppState::observe`] for a segment of a conversation the TLS
+    /// dissector already owns (a STARTTLS-style upgrade, a tunnel, or a port
+    /// whose dissector turns TLS down): its bytes are TLS whatever the ports say.
+    pub fn observe_tls(&mut self, p: &PacketView<'_>, tls: bool) -> Option<AppProto> {
+        self.judge(p, tls)
+    }
+
+    fn judge(&mut self, p: &PacketView<'_>, tls: bool) -> Option<AppProto> {
         if p.frame.tcp.is_none() {
             return detect_udp(p);
         }
@@ -302,7 +310,11 @@ impl AppState {
         if self.pending.get(&key) == Some(&Pending::Stalled) {
             return None;
         }
-        let class = classify_tcp(p, payload);
+        let class = if tls {
+            Class::Tls { owned: true }
+        } else {
+            classify_tcp(p, payload)
+        };
         let pending = self.pending.remove(&key);
         let tls_pending = matches!(pending, Some(Pending::TlsRecord(_) | Pending::TlsHeader(_)));
         let (shown, next) = match class {

@@ -198,6 +198,8 @@ pub struct TlsState {
     out: TlsFrame,
     /// The last packet started TLS in a SOCKS tunnel (see [`TlsState::new_conversation`]).
     new_conversation: bool,
+    /// The last packet went to the TLS dissector.
+    tls_segment: bool,
 }
 
 /// What the ports say of a segment before any state.
@@ -263,6 +265,7 @@ impl TlsState {
     pub fn observe(&mut self, p: &PacketView<'_>) {
         self.out.clear();
         self.new_conversation = false;
+        self.tls_segment = false;
         let Some(m) = p.meta.filter(|m| m.analyzed) else {
             return;
         };
@@ -323,6 +326,7 @@ impl TlsState {
             return;
         }
         s.mode = Mode::Tls;
+        self.tls_segment = true;
         let gap = match s.dirs[d].nxt {
             Some(n) if lost => (m.seq.wrapping_sub(n) as i32).max(0) as usize,
             _ => 0,
@@ -330,6 +334,11 @@ impl TlsState {
         s.dirs[d].nxt = Some(m.seq.wrapping_add(payload.len() as u32));
         segment(s, d, payload, gap, p.frame.number, &mut self.out);
         s.summary.update(&self.out, p.frame.number, p.frame.ts_ns);
+    }
+
+    /// Did the last packet go to the TLS dissector?
+    pub fn segment_was_tls(&self) -> bool {
+        self.tls_segment
     }
 
     /// What this conversation negotiated so far, once it has a ClientHello or ServerHello.
