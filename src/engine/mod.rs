@@ -156,7 +156,14 @@ impl Engine {
 
     /// Streams the tracker let go of (port reuse, budget, idle timeout) since the last call.
     pub fn take_retired(&mut self) -> Vec<FlowSummary> {
-        self.tracker.take_retired()
+        let retired = self.tracker.take_retired();
+        // A retired stream's TLS state goes with it (the tracker's budget bounds both).
+        if let Some(t) = self.tls.as_mut() {
+            for s in &retired {
+                t.forget(s.stream);
+            }
+        }
+        retired
     }
     pub fn has_retired(&self) -> bool {
         self.tracker.has_retired()

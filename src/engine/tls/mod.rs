@@ -26,7 +26,8 @@
 //! record (a record is < 64 KiB + 5 bytes) and one incomplete handshake
 //! message, capped at 64 KiB (a larger message, e.g. a certificate chain over
 //! 64 KiB, is abandoned and never reported: tshark would report it). Only
-//! conversations that are TLS or may become TLS (an upgrade watch) are held;
+//! conversations that are TLS or may become TLS (an upgrade watch) are held,
+//! and only while the tracker holds the stream (its `--max-streams` budget);
 //! a FIN or RST frees that direction's buffers.
 
 pub mod hello;
@@ -334,6 +335,11 @@ impl TlsState {
         s.dirs[d].nxt = Some(m.seq.wrapping_add(payload.len() as u32));
         segment(s, d, payload, gap, p.frame.number, &mut self.out);
         s.summary.update(&self.out, p.frame.number, p.frame.ts_ns);
+    }
+
+    /// Drop a stream's state (the tracker retired it).
+    pub fn forget(&mut self, stream: u32) {
+        self.streams.remove(&stream);
     }
 
     /// Did the last packet go to the TLS dissector?
