@@ -48,6 +48,8 @@ fn main() {
                 prev_ts: 0,
                 app: None,
                 diff: None,
+                tls: None,
+                tls_stream: None,
             };
             hits += filter.matches(&v) as u64;
         }

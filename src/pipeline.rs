@@ -249,7 +249,13 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
     let mut reports = Reports::new(settings.stats.clone());
     let mut engine = Engine::new(settings.budget);
     engine.set_analysis(settings.analyze);
-    engine.track_app(settings.filter.as_ref().is_some_and(Filter::uses_app) || reports.uses_app());
+    // Printing a `tls.*` field (or every field, as JSON does without -e) needs the TLS dissection too.
+    let print_tls = settings.fields.iter().any(|f| fields::needs_tls(f))
+        || matches!(settings.format, Format::Json | Format::Ek | Format::Ndjson)
+            && settings.fields.is_empty();
+    engine.track_app(
+        settings.filter.as_ref().is_some_and(Filter::uses_app) || reports.uses_app() || print_tls,
+    );
     let want_reports = reports.wanted();
     // TLS follows print no payload (no keys): only TCP ones are fed.
     let mut followers: Vec<Follower> = settings

@@ -410,6 +410,8 @@ fn generated_filters_compile_or_fail_cleanly_and_evaluate() {
                                 prev_ts: first,
                                 app: p.app,
                                 diff: None,
+                                tls: None,
+                                tls_stream: None,
                             })
                         })
                         .count(),

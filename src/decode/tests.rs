@@ -349,6 +349,8 @@ proptest! {
             first_ts: 0, prev_ts: 0,
             app: None,
             diff: None,
+            tls: None,
+            tls_stream: None,
         };
         let mut line = String::new();
         crate::output::text_line(&view, &mut line);

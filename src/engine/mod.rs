@@ -11,6 +11,7 @@
 
 pub mod servers;
 pub mod timeline;
+pub mod tls;
 
 use crate::decode::Frame;
 use crate::fields::PacketView;
@@ -36,6 +37,10 @@ pub struct Engine {
     tracker: Tracker,
     /// Present when someone needs `tls`/`http` recognition.
     app: Option<AppState>,
+    /// TLS dissection (`tls.*` fields), on with `app`.
+    tls: Option<tls::TlsState>,
+    /// A SOCKS tunnel started TLS: the next stream index is used up (see `Tracker::skip_index`).
+    skip_index: bool,
     prev_ts: Option<i64>,
     counts: EngineCounts,
 }
@@ -45,6 +50,8 @@ impl Engine {
         Engine {
             tracker: Tracker::new(budget),
             app: None,
+            tls: None,
+            skip_index: false,
             prev_ts: None,
             counts: EngineCounts::default(),
         }
@@ -60,12 +67,19 @@ impl Engine {
         self.tracker.set_analysis(on);
     }
 
-    /// Follow TLS and HTTP across segments (a filter tests `tls` or `http`).
+    /// Follow TLS and HTTP across segments and dissect TLS handshakes (a
+    /// filter or a printed field needs `tls`, `http` or a `tls.*` field).
     /// Off by default: it costs a hash lookup per segment with payload.
     pub fn track_app(&mut self, on: bool) {
         match (on, self.app.is_some()) {
-            (true, false) => self.app = Some(AppState::new()),
-            (false, true) => self.app = None,
+            (true, false) => {
+                self.app = Some(AppState::new());
+                self.tls = Some(tls::TlsState::new());
+            }
+            (false, true) => {
+                self.app = None;
+                self.tls = None;
+            }
             _ => {}
         }
     }
@@ -97,6 +111,9 @@ impl Engine {
         let first_ts = *c.first_ts.get_or_insert(f.ts_ns);
         c.last_ts = c.last_ts.max(f.ts_ns);
         let prev_ts = self.prev_ts.replace(f.ts_ns).unwrap_or(f.ts_ns);
+        if std::mem::take(&mut self.skip_index) {
+            self.tracker.skip_index();
+        }
         let (meta, flow) = match self.tracker.process(f) {
             Some((m, fl)) => (Some(m), Some(fl)),
             None => (None, None),
@@ -111,18 +128,44 @@ impl Engine {
             prev_ts,
             app: None,
             diff: None,
+            tls: None,
+            tls_stream: None,
         };
         if let Some(state) = self.app.as_mut() {
             if AppState::needs(&view) {
-                view.app = Some(state.observe(&view));
+                let mut tls_segment = false;
+                if let Some(t) = self.tls.as_mut() {
+                    t.observe(&view);
+                    // Applied before the next packet (the view borrows the tracker).
+                    self.skip_index = t.new_conversation();
+                    tls_segment = t.segment_was_tls();
+                }
+                // A segment the TLS dissector took (after STARTTLS, in a tunnel, on a port
+                // whose dissector turns TLS down) is `tls` for the bare test too.
+                let mut app = state.observe_tls(&view, tls_segment);
+                if tls_segment && self.tls.as_ref().is_some_and(|t| t.last().is_some()) {
+                    app = Some(crate::filter::protocols::AppProto::Tls);
+                }
+                view.app = Some(app);
             }
+        }
+        if let (Some(t), Some(m)) = (self.tls.as_ref(), meta) {
+            view.tls = t.last().filter(|_| AppState::needs(&view));
+            view.tls_stream = t.summary(m.stream);
         }
         view
     }
 
     /// Streams the tracker let go of (port reuse, budget, idle timeout) since the last call.
     pub fn take_retired(&mut self) -> Vec<FlowSummary> {
-        self.tracker.take_retired()
+        let retired = self.tracker.take_retired();
+        // A retired stream's TLS state goes with it (the tracker's budget bounds both).
+        if let Some(t) = self.tls.as_mut() {
+            for s in &retired {
+                t.forget(s.stream);
+            }
+        }
+        retired
     }
     pub fn has_retired(&self) -> bool {
         self.tracker.has_retired()

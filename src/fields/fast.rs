@@ -342,6 +342,8 @@ mod tests {
                     prev_ts: 1,
                     app: None,
                     diff: None,
+                    tls: None,
+                    tls_stream: None,
                 };
                 let mut vals = Vec::new();
                 for name in fast_names() {

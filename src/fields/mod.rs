@@ -6,9 +6,11 @@
 mod fast;
 pub mod info;
 mod labels;
+mod tls;
 mod value;
 
 pub use fast::{fast_getter, fast_u64, FastGetter, FastU64, Scalars};
+pub use tls::needs_tls;
 pub use value::{write_mac, write_secs, FieldType, Value};
 
 use crate::decode::tcp::flags as fl;
@@ -37,6 +39,11 @@ pub struct PacketView<'a> {
     pub app: Option<Option<crate::filter::protocols::AppProto>>,
     /// The two-point diff's annotation (`hs-tui diff` only; `None` elsewhere).
     pub diff: Option<&'a crate::diff::DiffView<'a>>,
+    /// What the engine's TLS dissector found in this frame (`None`: no TLS
+    /// record, or dissection off).
+    pub tls: Option<&'a crate::engine::tls::TlsFrame>,
+    /// What the packet's TLS conversation negotiated so far (`hs.tls.*`).
+    pub tls_stream: Option<&'a crate::engine::tls::TlsSummary>,
 }
 
 impl<'a> PacketView<'a> {
@@ -959,6 +966,34 @@ pub static FIELDS: &[Field] = &[
     Field { name: "hs.diff.synack_lost", ty: FieldType::U32, desc: "Two-point diff: the connection's SYN-ACKs lost on the way", get: crate::diff::view::synack_lost },
     Field { name: "hs.diff.client_wait", ty: FieldType::RelTime, desc: "Two-point diff: at the client's point, first SYN to the first SYN-ACK received (seconds)", get: crate::diff::view::client_wait },
     Field { name: "hs.diff.server_wait", ty: FieldType::RelTime, desc: "Two-point diff: at the server's point, first SYN-ACK to the first packet acknowledging it (seconds)", get: crate::diff::view::server_wait },
+    // ---- TLS (src/fields/tls.rs) ----
+    tls::HANDSHAKE,
+    tls::TYPE,
+    tls::VERSION,
+    tls::RECORD_VERSION,
+    tls::CONTENT_TYPE,
+    tls::OPAQUE_TYPE,
+    tls::SNI,
+    tls::ALPN,
+    tls::CIPHER,
+    tls::SUPPORTED_VERSION,
+    tls::SESSION_ID_LENGTH,
+    tls::RANDOM,
+    tls::EXTENSION_TYPE,
+    tls::CERTIFICATE,
+    tls::CERTIFICATE_LENGTH,
+    tls::ALERT,
+    tls::ALERT_LEVEL,
+    tls::ALERT_DESC,
+    tls::JA4,
+    tls::JA4_R,
+    tls::HS_SNI,
+    tls::HS_VERSION,
+    tls::HS_CIPHER,
+    tls::HS_ALPN,
+    tls::HS_JA4,
+    tls::HS_SETUP_TCP,
+    tls::HS_SETUP_TLS,
     // ---- columns ----
     Field {
         name: "_ws.col.Info",
@@ -1007,6 +1042,12 @@ fn index() -> &'static HashMap<&'static str, usize> {
 
 /// Look a field up by its exact name.
 pub fn by_name(name: &str) -> Option<&'static Field> {
+    if let Some(rest) = name.strip_prefix("ssl.") {
+        // Wireshark registers `ssl.*` as aliases of `tls.*`.
+        return index()
+            .get(format!("tls.{rest}").as_str())
+            .map(|&i| &FIELDS[i]);
+    }
     index().get(name).map(|&i| &FIELDS[i])
 }
 

@@ -553,7 +553,9 @@ impl Src {
         match self {
             // Only TLS and HTTP need reassembly state; the others are judged per packet.
             Src::App(a) => matches!(a, AppProto::Tls | AppProto::Http),
-            Src::Field(_) | Src::Layer(_) => false,
+            // `tls.*` fields read the engine's TLS dissection.
+            Src::Field(f) => crate::fields::needs_tls(f),
+            Src::Layer(_) => false,
             Src::Slice(s, _)
             | Src::Mask(s, _)
             | Src::Len(s, _)

@@ -46,9 +46,11 @@
 //!   reassembled (every segment with payload counts), and Wireshark's
 //!   header-line heuristics on binary mid-stream data are only approximated.
 //! - **Conversations.** Wireshark follows protocol switches within a
-//!   conversation (SMTP/IMAP/POP STARTTLS hands the rest to TLS, HTTP
-//!   CONNECT or Upgrade, a QUIC connection known from its handshake); hs-tui
-//!   does not, so TLS after STARTTLS on port 25 is not `tls` here.
+//!   conversation. For TLS the engine's TLS dissector (`crate::engine::tls`)
+//!   follows STARTTLS-style upgrades, SOCKS and HTTP CONNECT tunnels and
+//!   ports whose dissector turns TLS down, and tells [`AppState`] which
+//!   segments are TLS ([`AppState::observe_tls`]); HTTP Upgrade and QUIC
+//!   connections known from their handshake are not followed.
 //! - DNS or other application data quoted in an ICMP error is dissected by
 //!   Wireshark; hs-tui does not look inside quoted payloads.
 
@@ -119,7 +121,7 @@ enum Class {
 /// The TCP payload Wireshark hands to a subdissector, if any: captured
 /// bytes, not a quoted header, not a retransmission or out-of-order segment
 /// (those are shown as "Retransmitted TCP segment data", never dissected again).
-fn tcp_payload<'a>(p: &PacketView<'a>) -> Option<&'a [u8]> {
+pub(crate) fn tcp_payload<'a>(p: &PacketView<'a>) -> Option<&'a [u8]> {
     let f = p.frame;
     let t = f.tcp.as_ref()?;
     if t.quoted || !t.has_fixed || t.bogus_hdr_len() || f.payload_cap == 0 {
@@ -270,10 +272,17 @@ impl AppState {
 
     /// The application protocol of the next frame in capture order (one of ours), updating the reassembly state.
     pub fn observe(&mut self, p: &PacketView<'_>) -> Option<AppProto> {
-        self.judge(p)
+        self.judge(p, false)
     }
 
-    fn judge(&mut self, p: &PacketView<'_>) -> Option<AppProto> {
+    /// [`AppState::observe`] for a segment of a conversation the TLS
+    /// dissector already owns (a STARTTLS-style upgrade, a tunnel, or a port
+    /// whose dissector turns TLS down): its bytes are TLS whatever the ports say.
+    pub fn observe_tls(&mut self, p: &PacketView<'_>, tls: bool) -> Option<AppProto> {
+        self.judge(p, tls)
+    }
+
+    fn judge(&mut self, p: &PacketView<'_>, tls: bool) -> Option<AppProto> {
         if p.frame.tcp.is_none() {
             return detect_udp(p);
         }
@@ -301,7 +310,11 @@ impl AppState {
         if self.pending.get(&key) == Some(&Pending::Stalled) {
             return None;
         }
-        let class = classify_tcp(p, payload);
+        let class = if tls {
+            Class::Tls { owned: true }
+        } else {
+            classify_tcp(p, payload)
+        };
         let pending = self.pending.remove(&key);
         let tls_pending = matches!(pending, Some(Pending::TlsRecord(_) | Pending::TlsHeader(_)));
         let (shown, next) = match class {
@@ -673,6 +686,12 @@ fn tls_segment(
         // Not a record: on a TLS port Wireshark still shows the layer ("Ignored Unknown Record").
         return ((shown || owned && pos == 0).then_some(AppProto::Tls), None);
     }
+}
+
+/// Who owns a TCP port in tshark's table, as the TLS dissector needs to know:
+/// `Some(true)` TLS, `Some(false)` another dissector (`http`: HTTP), `None` nobody.
+pub(crate) fn tcp_port_owner(port: u16) -> Option<(bool, bool)> {
+    owner(TCP_PORTS, port).map(|o| (o == Owner::Tls, o == Owner::Http))
 }
 
 fn owner(table: &[(u16, Owner)], port: u16) -> Option<Owner> {

@@ -160,6 +160,8 @@ impl Packet {
             prev_ts,
             app: self.app,
             diff: None,
+            tls: None,
+            tls_stream: None,
         }
     }
 }
@@ -1159,6 +1161,8 @@ fn stateless(filter: &str, cap: &[Packet]) -> Vec<u64> {
             let view = PacketView {
                 app: None,
                 diff: None,
+                tls: None,
+                tls_stream: None,
                 ..p.view(0, 0)
             };
             protocols::detect(&view) == Some(target)

@@ -651,6 +651,8 @@ mod tests {
                         prev_ts: 0,
                         app: None,
                         diff: None,
+                        tls: None,
+                        tls_stream: None,
                     };
                     printer.packet(&view, &mut out).unwrap();
                 }

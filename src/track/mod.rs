@@ -366,6 +366,13 @@ impl Tracker {
 
     /// Wireshark's `tcp.analyze_sequence_numbers`: off leaves relative numbers
     /// and handshakes, without the `tcp.analysis.*` findings.
+    /// Use up one stream index: tshark's SOCKS tunnel makes a conversation of
+    /// its own when the tunnelled protocol is first dissected, and that
+    /// conversation takes the next `tcp.stream` number.
+    pub fn skip_index(&mut self) {
+        self.next_index = self.next_index.wrapping_add(1);
+    }
+
     /// Room for `n` streams up front (see `Table::reserve`).
     pub fn reserve_streams(&mut self, n: usize) {
         self.streams.reserve(n);

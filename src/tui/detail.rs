@@ -20,10 +20,11 @@ pub enum Section {
     Options,
     Analysis,
     Handshake,
+    Tls,
     Payload,
 }
 
-pub const SECTIONS: [Section; 10] = [
+pub const SECTIONS: [Section; 11] = [
     Section::Frame,
     Section::Link,
     Section::Ip,
@@ -33,6 +34,7 @@ pub const SECTIONS: [Section; 10] = [
     Section::Options,
     Section::Analysis,
     Section::Handshake,
+    Section::Tls,
     Section::Payload,
 ];
 
@@ -67,6 +69,7 @@ pub fn section_of(name: &str) -> Option<Section> {
         "tcp" if name == "tcp.payload" => Section::Payload,
         "tcp" => Section::Tcp,
         "hs" => Section::Handshake,
+        "tls" => Section::Tls,
         _ => return None,
     })
 }
@@ -256,7 +259,7 @@ fn section_span(s: Section, f: &Frame, o: &Offsets) -> Option<(usize, usize)> {
             .tcp
             .map(|(s, l)| (s + 20, l.saturating_sub(20)))
             .filter(|x| x.1 > 0),
-        Section::Payload => {
+        Section::Payload | Section::Tls => {
             (f.payload_cap > 0).then_some((f.payload_off as usize, f.payload_cap as usize))
         }
         Section::Analysis | Section::Handshake => None,
@@ -333,6 +336,15 @@ fn header_text(s: Section, p: &fields::PacketView<'_>, n_fields: usize) -> Strin
             ),
             None => "hs-tui handshake".into(),
         },
+        Section::Tls => format!(
+            "Transport Layer Security ({} record{})",
+            p.tls.map_or(0, |t| t.records.len()),
+            if p.tls.map_or(0, |t| t.records.len()) == 1 {
+                ""
+            } else {
+                "s"
+            }
+        ),
         Section::Payload => format!("Data ({} bytes)", f.payload_cap),
     }
 }

@@ -390,6 +390,8 @@ pub struct FlowEntry {
     /// "client -> server", lower case, for the quick filter.
     pub label: Box<str>,
     label_client: Option<u8>,
+    /// What the stream's TLS negotiated so far (`hs.tls.*`).
+    pub tls: Option<Box<crate::engine::tls::TlsSummary>>,
 }
 
 impl FlowEntry {
@@ -402,6 +404,7 @@ impl FlowEntry {
             matched: 0,
             quick: true,
             label,
+            tls: None,
         }
     }
 
@@ -493,6 +496,8 @@ pub struct Store {
     recs: Chunked<PacketRec>,
     base: u64,
     extras: FxHashMap<u64, Extra>,
+    /// What the TLS dissector found, per stored packet that has a TLS record.
+    tls: FxHashMap<u64, Box<crate::engine::tls::TlsFrame>>,
     /// Flow rows, boxed: growing the table moves pointers, not 500-byte rows
     /// (doubling 131k rows in place stalled a turn for 45 ms).
     pub flows: Vec<Box<FlowEntry>>,
@@ -518,6 +523,7 @@ impl Store {
             recs: Chunked::new(),
             base: 0,
             extras: FxHashMap::default(),
+            tls: FxHashMap::default(),
             flows: Vec::new(),
             limits,
             counts: Counts::default(),
@@ -686,6 +692,20 @@ impl Store {
         // Fields apart from the engine's are updated while its view is borrowed.
         let view = self.engine.process(f, bytes);
         self.expert.packet(&view);
+        let tls = view.tls.map(|t| Box::new(t.clone()));
+        // The stream's TLS summary, copied only when it changed.
+        let tls_sum = match (view.tls_stream, view.meta) {
+            (Some(s), Some(m))
+                if self
+                    .flows
+                    .get(m.stream as usize)
+                    .and_then(|e| e.tls.as_deref())
+                    != Some(s) =>
+            {
+                Some(Box::new(s.clone()))
+            }
+            _ => None,
+        };
         let frame_delta_ns = f.ts_ns - view.prev_ts;
         let matched = filter.is_some_and(|flt| flt.matches(&view));
         let (Some(&meta), Some(sum)) = (view.meta, view.flow) else {
@@ -726,6 +746,12 @@ impl Store {
         let (cm, extra) = CompactMeta::pack(&meta);
         if let Some(x) = extra {
             self.extras.insert(g, x);
+        }
+        if let Some(t) = tls {
+            self.tls.insert(g, t);
+        }
+        if let Some(t) = tls_sum {
+            self.flows[idx].tls = Some(t);
         }
         let mut bits = 0u8;
         if f.problem.is_some() {
@@ -814,6 +840,9 @@ impl Store {
             }
             if extra {
                 self.extras.remove(&g);
+            }
+            if !self.tls.is_empty() {
+                self.tls.remove(&g);
             }
             self.base += 1;
             self.counts.evicted += 1;
@@ -916,6 +945,8 @@ impl Store {
             prev_ts: r.ts_ns - r.frame_delta_ns,
             app: None,
             diff: None,
+            tls: self.tls.get(&g).map(|t| &**t),
+            tls_stream: flow.tls.as_deref(),
         };
         Some(k(&view))
     }
@@ -979,6 +1010,29 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn details_see_the_tls_dissection_and_the_stream_summary() {
+        let frames = read("tests/conformance/tls/captures/zeek-tls-chrome-34-google.pcap");
+        let mut store = Store::new(LinkType::Ethernet, Budget::default(), Limits::default());
+        for (f, b) in &frames {
+            store.ingest(f, b, None, None, None);
+        }
+        store.flush_spool();
+        let g = (store.base()..store.end())
+            .find(|&g| store.get(g).unwrap().number == 4)
+            .unwrap();
+        let (ty, sni) = store
+            .with_view(g, |p| {
+                (
+                    p.tls.map(|t| t.msgs[0].ty),
+                    p.tls_stream.and_then(|s| s.sni.clone()),
+                )
+            })
+            .unwrap();
+        assert_eq!(ty, Some(1));
+        assert_eq!(sni.as_deref(), Some("google.de"));
     }
 
     #[test]
