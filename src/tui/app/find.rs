@@ -150,10 +150,8 @@ impl App {
                     p.kind = PromptKind::Find(m.next());
                 }
             }
-            KeyCode::Char(c) if !ctrl => {
-                if p.kind != PromptKind::GoTo || c.is_ascii_digit() {
-                    p.input.push(c);
-                }
+            KeyCode::Char(c) if !ctrl && (p.kind != PromptKind::GoTo || c.is_ascii_digit()) => {
+                p.input.push(c);
             }
             KeyCode::Enter => {
                 let Some(p) = self.prompt.take() else { return };
