@@ -66,6 +66,8 @@ pub fn flow_key(c: SortKey) -> &'static str {
         SortKey::Duration => "duration",
         SortKey::LastSeen => "last_seen",
         SortKey::Service => "service",
+        SortKey::Sni => "sni",
+        SortKey::TlsVersion => "tls_version",
     }
 }
 

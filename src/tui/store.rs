@@ -498,6 +498,8 @@ pub struct Store {
     extras: FxHashMap<u64, Extra>,
     /// What the TLS dissector found, per stored packet that has a TLS record.
     tls: FxHashMap<u64, Box<crate::engine::tls::TlsFrame>>,
+    /// Some flow negotiated TLS (the SNI and TLS columns show only then).
+    pub has_tls: bool,
     /// Flow rows, boxed: growing the table moves pointers, not 500-byte rows
     /// (doubling 131k rows in place stalled a turn for 45 ms).
     pub flows: Vec<Box<FlowEntry>>,
@@ -524,6 +526,7 @@ impl Store {
             base: 0,
             extras: FxHashMap::default(),
             tls: FxHashMap::default(),
+            has_tls: false,
             flows: Vec::new(),
             limits,
             counts: Counts::default(),
@@ -752,6 +755,7 @@ impl Store {
         }
         if let Some(t) = tls_sum {
             self.flows[idx].tls = Some(t);
+            self.has_tls = true;
         }
         let mut bits = 0u8;
         if f.problem.is_some() {

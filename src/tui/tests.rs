@@ -1662,3 +1662,16 @@ fn shifted_letters_open_their_views() {
     app.on_key(KeyEvent::new(KeyCode::Char('T'), KeyModifiers::SHIFT));
     assert!(app.timeline.is_some());
 }
+
+#[test]
+fn tls_flows_show_their_server_name_and_version() {
+    let mut app = load("tests/conformance/tls/captures/zeek-tls-chrome-34-google.pcap");
+    assert!(app.store.has_tls);
+    let s = screen(&mut app, 200, 60);
+    assert!(s.contains("SNI") && s.contains("TLS"), "{s}");
+    assert!(s.contains("google.de"), "{s}");
+    assert!(s.contains("1.2"), "{s}");
+    // A capture without TLS keeps the columns out of the way.
+    let mut plain = load(HTTP);
+    assert!(!screen(&mut plain, 200, 60).contains("SNI"));
+}

@@ -57,10 +57,13 @@ pub enum SortKey {
     LastSeen,
     /// The server port's service name (from /etc/services).
     Service,
+    /// The TLS server name the client asked for, and the version the server chose.
+    Sni,
+    TlsVersion,
 }
 
 impl SortKey {
-    pub const ALL: [SortKey; 10] = [
+    pub const ALL: [SortKey; 12] = [
         SortKey::Stream,
         SortKey::Flow,
         SortKey::State,
@@ -71,6 +74,8 @@ impl SortKey {
         SortKey::Duration,
         SortKey::LastSeen,
         SortKey::Service,
+        SortKey::Sni,
+        SortKey::TlsVersion,
     ];
     /// The next of `shown` (the columns on screen) after this one.
     pub fn next_of(self, shown: &[SortKey]) -> SortKey {
@@ -84,7 +89,7 @@ impl SortKey {
     pub fn default_desc(self) -> bool {
         !matches!(
             self,
-            SortKey::Stream | SortKey::Flow | SortKey::State | SortKey::Service
+            SortKey::Stream | SortKey::Flow | SortKey::State | SortKey::Service | SortKey::Sni
         )
     }
     pub fn name(self) -> &'static str {
@@ -99,6 +104,8 @@ impl SortKey {
             SortKey::Duration => "duration",
             SortKey::LastSeen => "last seen",
             SortKey::Service => "service",
+            SortKey::Sni => "TLS server name",
+            SortKey::TlsVersion => "TLS version",
         }
     }
 }

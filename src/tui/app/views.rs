@@ -10,6 +10,15 @@ impl App {
         let k: i128 = match self.sort {
             SortKey::Stream | SortKey::Flow => 0,
             SortKey::Service => s.server().map_or(-1, |e| e.1 as i128),
+            SortKey::TlsVersion => e
+                .tls
+                .as_ref()
+                .and_then(|t| t.version)
+                .map_or(-1, |v| v as i128),
+            // By the name's first 15 bytes (ties keep stream order).
+            SortKey::Sni => e.tls.as_ref().and_then(|t| t.sni.as_ref()).map_or(-1, |n| {
+                n.bytes().take(15).fold(0i128, |a, b| a * 256 + b as i128)
+            }),
             SortKey::State => crate::tui::store::state_index(s.hs.state) as i128,
             SortKey::Irtt => s.handshake_rtt().map(|v| v as i128).unwrap_or(-1),
             SortKey::SynRtx => s.hs.syn_retransmissions() as i128,

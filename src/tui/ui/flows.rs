@@ -43,6 +43,8 @@ fn columns(
             Col::Duration => (c, 9, "Duration"),
             Col::LastSeen => (c, 10, "Last seen"),
             Col::Service => (c, 10, "Service"),
+            Col::Sni => (c, 24, "SNI"),
+            Col::TlsVersion => (c, 7, "TLS"),
         }
     };
     let mut cols: Vec<(Col, u16, &str)> = shown.iter().map(|&c| spec(c)).collect();
@@ -83,6 +85,19 @@ fn fit_label(s: &crate::track::FlowSummary, w: usize) -> String {
     fmt::fit(&format!("→ {srv}"), w)
 }
 
+/// A TLS version as people say it (`1.3`), drafts and SSL included.
+fn tls_version_name(v: u16) -> String {
+    match v {
+        0x0300 => "SSL3".into(),
+        0x0301 => "1.0".into(),
+        0x0302 => "1.1".into(),
+        0x0303 => "1.2".into(),
+        0x0304 => "1.3".into(),
+        0x7f00..=0x7fff => format!("1.3d{}", v & 0xff),
+        _ => format!("{v:#06x}"),
+    }
+}
+
 fn cell(app: &App, e: &FlowEntry, c: Col, w: u16) -> Cell<'static> {
     let s = &e.sum;
     let right = |t: String| Cell::from(Line::from(t).right_aligned());
@@ -96,6 +111,20 @@ fn cell(app: &App, e: &FlowEntry, c: Col, w: u16) -> Cell<'static> {
                 .unwrap_or_else(|| "—".into()),
         ),
         Col::SynRtx => right(s.hs.syn_retransmissions().to_string()),
+        Col::Sni => Cell::from(
+            e.tls
+                .as_ref()
+                .and_then(|t| t.sni.as_deref())
+                .map(|n| fmt::fit(&crate::tui::detail::escape(n), w as usize))
+                .unwrap_or_default(),
+        ),
+        Col::TlsVersion => Cell::from(
+            e.tls
+                .as_ref()
+                .and_then(|t| t.version)
+                .map(tls_version_name)
+                .unwrap_or_default(),
+        ),
         Col::Service => Cell::from(match s.server() {
             Some(e) => {
                 crate::tui::columns::service(e.1).map_or_else(|| e.1.to_string(), str::to_string)
@@ -137,7 +166,12 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
     let body = table_body(area);
     let inner_w = area.width.saturating_sub(2);
     let max_stream = app.store.flows.len().saturating_sub(1).to_string().len() as u16;
-    let shown: Vec<Col> = app.columns.shown_flows().collect();
+    // The TLS columns only once some flow negotiated TLS.
+    let shown: Vec<Col> = app
+        .columns
+        .shown_flows()
+        .filter(|c| app.store.has_tls || !matches!(c, Col::Sni | Col::TlsVersion))
+        .collect();
     let cols = columns(
         inner_w,
         max_stream,
@@ -171,7 +205,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
             t.push_str(dir);
         }
         match c {
-            Col::Flow | Col::State | Col::Service => Cell::from(t),
+            Col::Flow | Col::State | Col::Service | Col::Sni | Col::TlsVersion => Cell::from(t),
             _ => Cell::from(Line::from(t).right_aligned()),
         }
     }));
