@@ -16,6 +16,7 @@ pub mod engine;
 pub mod fields;
 pub mod filter;
 pub mod output;
+pub mod many;
 pub mod pipeline;
 mod prefetch;
 pub mod track;
