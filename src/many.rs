@@ -277,7 +277,8 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
                 }
                 Msg::Done { index, result } => {
                     if let Err(e) = result {
-                        failures.push(format!("{}: {e}", files[index].display()));
+                        let name = files[index].display().to_string();
+                        failures.push(if e.contains(&name) { e } else { format!("{name}: {e}") });
                     }
                 }
             }

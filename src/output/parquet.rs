@@ -71,9 +71,8 @@ pub const PACKET_FIELDS: &[&str] = &[
 ];
 
 /// The stream table: registry fields evaluated on the stream's final summary, after
-/// `frame_file`; `hs.rtt` is named `tcp_analysis_initial_rtt` here (it is the same value).
+/// `frame_file` and `tcp_stream`; `hs.rtt` is named `tcp_analysis_initial_rtt` here (it is the same value).
 pub const STREAM_FIELDS: &[&str] = &[
-    "tcp.stream",
     "hs.client",
     "hs.client_port",
     "hs.server",
@@ -401,8 +400,9 @@ impl ParquetSink {
         })?;
         let (packet_cols, mut pschema) = registry_cols(PACKET_FIELDS, 1);
         pschema.insert(0, ("frame_file".into(), Kind::Str));
-        let (stream_cols, mut sschema) = registry_cols(STREAM_FIELDS, 1);
+        let (stream_cols, mut sschema) = registry_cols(STREAM_FIELDS, 2);
         sschema.insert(0, ("frame_file".into(), Kind::Str));
+        sschema.insert(1, ("tcp_stream".into(), Kind::I64));
         for s in sschema.iter_mut() {
             if s.0 == "hs_rtt" {
                 s.0 = "tcp_analysis_initial_rtt".into();
@@ -456,12 +456,13 @@ impl ParquetSink {
         };
         let t = &mut self.streams;
         t.builders[0].push_str(Some(&self.file_label));
+        t.builders[1].push(Some(&Value::UInt(f.stream.into())), &mut self.scratch);
         let mut values: Vec<Value<'_>> = Vec::new();
         for c in &self.stream_cols {
             c.field.values(&view, &mut values);
             t.builders[c.at].push(values.first(), &mut self.scratch);
         }
-        let n = 1 + self.stream_cols.len();
+        let n = 2 + self.stream_cols.len();
         let outcome = crate::engine::servers::Outcome::of(f);
         t.builders[n].push_str(Some(outcome_name(outcome)));
         let server = f.server().map(crate::output::report::endpoint);
