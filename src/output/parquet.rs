@@ -215,6 +215,18 @@ impl Builder {
             })),
             Builder::Str(b) => match v {
                 Some(Value::Str(s)) => b.append_value(s),
+                Some(Value::V4(a)) => {
+                    // Display for Ipv4Addr goes through the formatter: slow at millions of rows.
+                    scratch.clear();
+                    let mut n = itoa::Buffer::new();
+                    for (i, o) in a.octets().iter().enumerate() {
+                        if i > 0 {
+                            scratch.push('.');
+                        }
+                        scratch.push_str(n.format(*o));
+                    }
+                    b.append_value(&*scratch);
+                }
                 Some(v) => {
                     scratch.clear();
                     v.write(FieldType::Str, scratch);
@@ -249,15 +261,20 @@ impl Builder {
     }
 }
 
-/// One Parquet file being written: its columns' builders and the writer.
+/// One Parquet file being written: its columns' builders here, and a thread of its own that
+/// encodes and compresses the batches (so the export uses a second core).
 struct Table {
     path: PathBuf,
     schema: SchemaRef,
     builders: Vec<Builder>,
     rows: usize,
     total: u64,
-    writer: Option<ArrowWriter<File>>,
+    tx: Option<crossbeam_channel::Sender<RecordBatch>>,
+    writer: Option<std::thread::JoinHandle<Result<File, parquet::errors::ParquetError>>>,
 }
+
+/// Columns whose values are mostly distinct: a dictionary only costs time there.
+const NO_DICTIONARY: &[&str] = &["frame_number", "frame_time", "tcp_seq", "tcp_ack", "hs_start", "hs_end"];
 
 impl Table {
     fn create(path: PathBuf, columns: &[(String, Kind)]) -> Result<Table, ParquetError> {
@@ -278,13 +295,32 @@ impl Table {
                 path: path.clone(),
                 source,
             })?;
-        let props = WriterProperties::builder()
+        let mut props = WriterProperties::builder()
+            .set_statistics_enabled(parquet::file::properties::EnabledStatistics::Chunk);
+        for c in NO_DICTIONARY {
+            props = props.set_column_dictionary_enabled(parquet::schema::types::ColumnPath::from(*c), false);
+        }
+        let props = props
             .set_compression(Compression::SNAPPY)
             .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
             .set_created_by(format!("hs-tui {}", env!("CARGO_PKG_VERSION")))
             .build();
-        let writer = ArrowWriter::try_new(file, schema.clone(), Some(props))
+        let mut writer = ArrowWriter::try_new(file, schema.clone(), Some(props))
             .map_err(|source| ParquetError::Write {
+                path: path.clone(),
+                source,
+            })?;
+        // Two batches in flight at most: memory stays flat when the disk is slow.
+        let (tx, rx) = crossbeam_channel::bounded::<RecordBatch>(2);
+        let handle = std::thread::Builder::new()
+            .name("hs-tui parquet".into())
+            .spawn(move || {
+                for batch in rx {
+                    writer.write(&batch)?;
+                }
+                writer.into_inner()
+            })
+            .map_err(|source| ParquetError::Create {
                 path: path.clone(),
                 source,
             })?;
@@ -294,7 +330,8 @@ impl Table {
             builders: columns.iter().map(|(_, k)| Builder::new(*k)).collect(),
             rows: 0,
             total: 0,
-            writer: Some(writer),
+            tx: Some(tx),
+            writer: Some(handle),
         })
     }
 
@@ -323,26 +360,35 @@ impl Table {
         let arrays: Vec<ArrayRef> = self.builders.iter_mut().map(Builder::finish).collect();
         let batch = RecordBatch::try_new(self.schema.clone(), arrays)
             .map_err(|e| self.err(e.into()))?;
-        let Some(w) = self.writer.as_mut() else {
-            return Err(self.err(parquet::errors::ParquetError::General(
-                "an earlier write failed".into(),
-            )));
-        };
-        if let Err(e) = w.write(&batch) {
-            self.writer = None;
-            return Err(self.err(e));
+        let sent = self.tx.as_ref().is_some_and(|tx| tx.send(batch).is_ok());
+        if sent {
+            Ok(())
+        } else {
+            // The writer thread stopped: its error says why.
+            Err(self.join().err().unwrap_or_else(|| {
+                self.err(parquet::errors::ParquetError::General("the writer stopped".into()))
+            }))
         }
-        Ok(())
+    }
+
+    /// Wait for the writer thread; the finished file.
+    fn join(&mut self) -> Result<File, ParquetError> {
+        self.tx = None;
+        match self.writer.take().map(|h| h.join()) {
+            Some(Ok(Ok(file))) => Ok(file),
+            Some(Ok(Err(e))) => Err(self.err(e)),
+            Some(Err(_)) => Err(self.err(parquet::errors::ParquetError::General(
+                "the writer thread panicked".into(),
+            ))),
+            None => Err(self.err(parquet::errors::ParquetError::General(
+                "an earlier write failed".into(),
+            ))),
+        }
     }
 
     fn finish(mut self) -> Result<u64, ParquetError> {
         self.flush_batch()?;
-        let Some(w) = self.writer.take() else {
-            return Err(self.err(parquet::errors::ParquetError::General(
-                "an earlier write failed".into(),
-            )));
-        };
-        let file = w.into_inner().map_err(|e| self.err(e))?;
+        let file = self.join()?;
         file.sync_data()
             .map_err(|e| self.err(parquet::errors::ParquetError::External(Box::new(e))))?;
         Ok(self.total)
