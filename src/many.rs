@@ -382,7 +382,8 @@ fn one(
     drop(running);
     let rest: Vec<FlowSummary> = engine.summaries().cloned().collect();
     let frames = engine.counts().frames;
-    std::mem::forget(engine);
+    // Dropped, not forgotten as a single -r does at exit: the next capture needs the memory.
+    drop(engine);
     if let Err(e) = export(&mut sink, &rest) {
         error.get_or_insert(e.to_string());
         sink = None;
