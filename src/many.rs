@@ -168,14 +168,23 @@ pub fn partition_names(files: &[PathBuf]) -> Vec<String> {
     files
         .iter()
         .map(|f| {
-            let name = f.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+            let name = f
+                .file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default();
             let stem = match name.rsplit_once('.') {
                 Some((s, ext)) if EXTENSIONS.contains(&ext) && !s.is_empty() => s,
                 _ => &name,
             };
             let clean: String = stem
                 .chars()
-                .map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' })
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
                 .collect();
             let clean = if clean.is_empty() || clean.starts_with('.') {
                 format!("_{clean}")
@@ -278,7 +287,11 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
                 Msg::Done { index, result } => {
                     if let Err(e) = result {
                         let name = files[index].display().to_string();
-                        failures.push(if e.contains(&name) { e } else { format!("{name}: {e}") });
+                        failures.push(if e.contains(&name) {
+                            e
+                        } else {
+                            format!("{name}: {e}")
+                        });
                     }
                 }
             }
@@ -312,8 +325,11 @@ fn one(
 ) -> Result<u64, String> {
     let mut sink = match &settings.parquet {
         Some(dir) => Some(
-            ParquetSink::create(&dir.join(format!("capture={name}")), &file.display().to_string())
-                .map_err(|e| e.to_string())?,
+            ParquetSink::create(
+                &dir.join(format!("capture={name}")),
+                &file.display().to_string(),
+            )
+            .map_err(|e| e.to_string())?,
         ),
         None => None,
     };
@@ -347,7 +363,11 @@ fn one(
                     engine.prefetch(&batch.frames, i);
                     let view = engine.process(f, bytes);
                     if let Some(p) = sink.as_mut() {
-                        if settings.filter.as_ref().is_none_or(|flt| flt.matches(&view)) {
+                        if settings
+                            .filter
+                            .as_ref()
+                            .is_none_or(|flt| flt.matches(&view))
+                        {
                             if let Err(e) = p.packet(&view) {
                                 error = Some(e.to_string());
                                 sink = None;

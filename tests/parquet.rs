@@ -70,7 +70,9 @@ fn assert_same_servers(engine: &str, rows: &[Value], q: &Value) {
             let want = s["initial_rtt_ms"][p].as_f64();
             let got = row[format!("{p}_ms")].as_f64();
             match (want, got) {
-                (Some(w), Some(g)) => assert!((w - g).abs() < 1e-6, "{engine}: {name} {p}: {g} vs {w}"),
+                (Some(w), Some(g)) => {
+                    assert!((w - g).abs() < 1e-6, "{engine}: {name} {p}: {g} vs {w}")
+                }
                 (None, None) => {}
                 _ => panic!("{engine}: {name} {p}: {got:?} vs {want:?}"),
             }
@@ -115,7 +117,14 @@ fn packet_rows_match_fields_output() {
     let d = dir.path().to_str().unwrap();
     let http = sample("http-get.pcap");
     let reset = sample("reset.pcap");
-    let o = hs_tui(&["-r", http.to_str().unwrap(), "-r", reset.to_str().unwrap(), "--parquet", d]);
+    let o = hs_tui(&[
+        "-r",
+        http.to_str().unwrap(),
+        "-r",
+        reset.to_str().unwrap(),
+        "--parquet",
+        d,
+    ]);
     assert_eq!(o.code, Some(0), "{}", o.stderr);
     assert!(o.stdout.is_empty(), "--parquet prints no packets");
     let sql = dir.path().join("q.sql");
@@ -160,14 +169,25 @@ fn packet_rows_match_fields_output() {
                 v => v.to_string().trim_matches('"').to_string(),
             };
             assert_eq!(
-                [cell("frame_number"), cell("tcp_stream"), cell("tcp_seq"), cell("tcp_ack"), cell("hs_state")],
+                [
+                    cell("frame_number"),
+                    cell("tcp_stream"),
+                    cell("tcp_seq"),
+                    cell("tcp_ack"),
+                    cell("hs_state")
+                ],
                 [f[0], f[1], f[2], f[3], f[4]],
                 "{cap} frame {}",
                 f[0]
             );
             let rtt = r["tcp_analysis_initial_rtt"].as_f64();
             let want_rtt = f[5].parse::<f64>().ok();
-            assert_eq!(rtt.is_some(), want_rtt.is_some(), "{cap} frame {} iRTT", f[0]);
+            assert_eq!(
+                rtt.is_some(),
+                want_rtt.is_some(),
+                "{cap} frame {} iRTT",
+                f[0]
+            );
             if let (Some(a), Some(b)) = (rtt, want_rtt) {
                 assert!((a - b).abs() < 1e-9);
             }
@@ -179,7 +199,12 @@ fn packet_rows_match_fields_output() {
 /// Several captures: one summary whose per-server counts are the sums of each capture's.
 #[test]
 fn merged_summary_sums_the_captures() {
-    let caps = ["refused.pcap", "reset.pcap", "many-short.pcap", "half-open.pcap"];
+    let caps = [
+        "refused.pcap",
+        "reset.pcap",
+        "many-short.pcap",
+        "half-open.pcap",
+    ];
     let mut args: Vec<String> = Vec::new();
     let mut want: std::collections::BTreeMap<String, [u64; 5]> = Default::default();
     let keys = ["attempts", "completed", "refused", "half_open", "reset"];
@@ -189,7 +214,9 @@ fn merged_summary_sums_the_captures() {
         assert_eq!(o.code, Some(0), "{}", o.stderr);
         let v: Value = serde_json::from_str(&o.stdout).unwrap();
         for s in v["servers"].as_array().unwrap() {
-            let e = want.entry(s["server"].as_str().unwrap().to_string()).or_default();
+            let e = want
+                .entry(s["server"].as_str().unwrap().to_string())
+                .or_default();
             for (i, k) in keys.iter().enumerate() {
                 e[i] += s[k].as_u64().unwrap();
             }
@@ -202,7 +229,9 @@ fn merged_summary_sums_the_captures() {
     let v: Value = serde_json::from_str(&o.stdout).unwrap();
     let mut got: std::collections::BTreeMap<String, [u64; 5]> = Default::default();
     for s in v["servers"].as_array().unwrap() {
-        let e = got.entry(s["server"].as_str().unwrap().to_string()).or_default();
+        let e = got
+            .entry(s["server"].as_str().unwrap().to_string())
+            .or_default();
         for (i, k) in keys.iter().enumerate() {
             e[i] += s[k].as_u64().unwrap();
         }
