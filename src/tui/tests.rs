@@ -1168,7 +1168,7 @@ fn go_to_selects_the_packet_in_its_flow() {
     assert!(screen(&mut app, 120, 40).contains("Go to packet ▸"));
     typed(&mut app, "4x01"); // letters are ignored
     key(&mut app, KeyCode::Enter);
-    assert_eq!(app.prompt.is_none(), true);
+    assert!(app.prompt.is_none());
     assert_eq!(selected_number(&app), Some(401));
     assert_eq!(app.focus, Focus::Packets);
     let stream = app

@@ -37,7 +37,7 @@ impl App {
     pub(super) fn refresh_timeline(&mut self, force: bool) {
         let Some(v) = &self.timeline else { return };
         let arriving = !self.loaded() || self.source.live;
-        if !force && !(arriving && v.built.elapsed() >= REFRESH_EVERY) {
+        if !(force || arriving && v.built.elapsed() >= REFRESH_EVERY) {
             return;
         }
         let start = self.timeline_start();
