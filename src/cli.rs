@@ -18,14 +18,16 @@ tshark-compatible batch output.",
 hs-tui -r capture.pcap -q -z conv,tcp\n  sudo hs-tui -i eth0 port 443\n  hs-tui -D\n  hs-tui diff client.pcap server.pcap -q   (two captures of one path; see hs-tui diff --help)"
 )]
 pub struct Args {
-    /// Read packets from a pcap or pcapng file ("-" for standard input)
+    /// Read packets from a pcap or pcapng file ("-" for standard input). Repeat it, or give a
+    /// directory or a glob ('caps/*.pcap'), to read several captures at once, each by its own
+    /// worker (with -q and/or --parquet)
     #[arg(
         short = 'r',
         long = "read-file",
         value_name = "FILE",
         help_heading = "Capture"
     )]
-    pub read: Option<String>,
+    pub read: Vec<String>,
 
     /// Capture live from this interface (needs root or CAP_NET_RAW)
     #[arg(
@@ -129,6 +131,11 @@ pub struct Args {
     /// -T fields option: header=y|n, separator=/t|/s|C, occurrence=f|l|a, aggregator=C, quote=d|s|n
     #[arg(short = 'E', value_name = "KEY=VALUE", help_heading = "Output")]
     pub field_options: Vec<String>,
+
+    /// Export to Parquet: DIR/packets.parquet (one row per TCP packet) and DIR/streams.parquet
+    /// (one row per stream); with several captures, DIR/capture=NAME/... (Hive partitions)
+    #[arg(long = "parquet", value_name = "DIR", help_heading = "Output")]
+    pub parquet: Option<PathBuf>,
 
     /// Print no per-packet output, only the end-of-run summary and -z statistics
     #[arg(short = 'q', help_heading = "Output")]
@@ -272,10 +279,17 @@ mod tests {
             "-c",
             "5",
         ]);
-        assert_eq!(a.read.as_deref(), Some("x.pcap"));
+        assert_eq!(a.read, ["x.pcap"]);
         assert_eq!(a.format, Some(Format::Fields));
         assert_eq!(a.fields, ["tcp.stream", "tcp.seq"]);
         assert_eq!(a.count, Some(5));
+    }
+
+    #[test]
+    fn several_captures_and_parquet() {
+        let a = parse(&["-r", "a.pcap", "-r", "b.pcap", "--parquet", "out", "-q"]);
+        assert_eq!(a.read, ["a.pcap", "b.pcap"]);
+        assert_eq!(a.parquet.as_deref(), Some(std::path::Path::new("out")));
     }
 
     #[test]

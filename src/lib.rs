@@ -16,6 +16,7 @@ pub mod engine;
 pub mod fields;
 pub mod filter;
 pub mod follow;
+pub mod many;
 pub mod output;
 pub mod pipeline;
 mod prefetch;

@@ -93,6 +93,9 @@ fn run(args: &Args) -> anyhow::Result<ExitCode> {
     capture::privileges::set_run_as(args.run_as.clone());
     let settings = pipeline::Settings::from_args(args)?;
     if hs_tui::tui::wanted(args) {
+        if !settings.many.is_empty() || settings.parquet.is_some() {
+            anyhow::bail!("the interactive view reads one capture, without --parquet");
+        }
         return hs_tui::tui::run(settings, hs_tui::tui::Options::from_args(args));
     }
     pipeline::run(settings)

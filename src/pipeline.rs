@@ -7,6 +7,7 @@ use crate::engine::Engine;
 use crate::fields;
 use crate::filter::Filter;
 use crate::follow::{self, FollowSpec, Follower};
+use crate::output::parquet::{ParquetError, ParquetSink};
 use crate::output::pcap_file::{Create, PcapWriter, WriteError};
 use crate::output::report::{Reports, Stats};
 use crate::output::{FieldsOptions, Format, Printer};
@@ -39,6 +40,10 @@ pub struct Settings {
     pub follows: Vec<FollowSpec>,
     /// tshark's reports in the order of their `-z`: it prints them last first.
     pub tap_order: Vec<TapSlot>,
+    /// `--parquet DIR`.
+    pub parquet: Option<std::path::PathBuf>,
+    /// Several captures (`-r` repeated, a directory or a glob): each read by its own worker.
+    pub many: Vec<std::path::PathBuf>,
 }
 
 /// A report tshark prints in reverse order of its `-z` argument.
@@ -52,8 +57,10 @@ pub enum TapSlot {
 
 impl Settings {
     pub fn from_args(a: &Args) -> anyhow::Result<Settings> {
-        let source = match (&a.read, &a.interface) {
+        let many = crate::many::expand(&a.read)?;
+        let source = match (a.read.first(), &a.interface) {
             (Some(_), Some(_)) => bail!("use either -r FILE or -i IFACE, not both"),
+            (Some(_), None) if !many.is_empty() => SourceSpec::File(many[0].clone()),
             (Some(r), None) if r == "-" => SourceSpec::Stdin,
             (Some(r), None) => SourceSpec::File(r.into()),
             (None, Some(i)) => SourceSpec::Live(LiveOptions {
@@ -169,7 +176,23 @@ impl Settings {
             filter,
             follows,
             tap_order,
+            parquet: a.parquet.clone(),
+            many,
         })
+    }
+}
+
+/// Add a stream to the Parquet export; on an error keep it and stop exporting.
+fn parquet_stream(
+    sink: &mut Option<ParquetSink>,
+    error: &mut Option<ParquetError>,
+    f: &crate::track::FlowSummary,
+) {
+    if let Some(p) = sink.as_mut() {
+        if let Err(e) = p.stream(f) {
+            *error = Some(e);
+            *sink = None;
+        }
     }
 }
 
@@ -202,6 +225,11 @@ pub fn set_stdout_closed(closed: bool) {
     STDOUT_CLOSED.store(closed, Ordering::Relaxed);
 }
 
+/// Was standard output closed when the process started?
+pub fn stdout_is_closed() -> bool {
+    stdout_closed()
+}
+
 fn stdout_closed() -> bool {
     STDOUT_CLOSED.load(Ordering::Relaxed)
 }
@@ -212,6 +240,9 @@ fn is_broken_pipe(e: &io::Error) -> bool {
 
 /// Run batch mode. Returns the exit code; errors that stop before reading are `Err`.
 pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
+    if !settings.many.is_empty() {
+        return crate::many::run(settings);
+    }
     let stop = install_signal_flag();
     let opened = capture::open(&settings.source)?;
     if settings.source.is_live() {
@@ -227,6 +258,11 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
         )?),
         None => None,
     };
+    let mut parquet = match &settings.parquet {
+        Some(dir) => Some(ParquetSink::create(dir, &settings.source.describe())?),
+        None => None,
+    };
+    let mut parquet_error: Option<ParquetError> = None;
     let running = capture::spawn(opened, settings.read.clone());
     let cap_stop = running.stop_flag();
 
@@ -235,8 +271,9 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
         || matches!(settings.source, capture::SourceSpec::Stdin)
         || std::io::IsTerminal::is_terminal(&stdout);
     let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
-    // As tshark: -w prints nothing unless -P.
-    let print_packets = !settings.quiet && (settings.write.is_none() || settings.print_with_write);
+    // As tshark: -w prints nothing unless -P; nor does --parquet.
+    let print_packets = !settings.quiet
+        && ((settings.write.is_none() && settings.parquet.is_none()) || settings.print_with_write);
     let mut write_error: Option<WriteError> = None;
     let mut printer = Printer::new(
         settings.format,
@@ -310,6 +347,13 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
                             if print_packets {
                                 printer.packet(&view, &mut out)?;
                             }
+                            if let Some(p) = parquet.as_mut() {
+                                if let Err(e) = p.packet(&view) {
+                                    parquet_error = Some(e);
+                                    parquet = None;
+                                    cap_stop.store(true, Ordering::Relaxed);
+                                }
+                            }
                             if let Some(w) = writer.as_mut() {
                                 if let Err(e) = w.write(f.ts_ns, f.wire_len, bytes) {
                                     // Stop reading: nothing more can be saved.
@@ -319,13 +363,16 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
                                 }
                             }
                         }
-                        if want_reports && engine.has_retired() {
+                        if (want_reports || parquet.is_some()) && engine.has_retired() {
                             for s in engine.take_retired() {
-                                reports.add(&s);
+                                if want_reports {
+                                    reports.add(&s);
+                                }
+                                parquet_stream(&mut parquet, &mut parquet_error, &s);
                             }
                         }
                     }
-                    if !want_reports && engine.has_retired() {
+                    if !want_reports && parquet.is_none() && engine.has_retired() {
                         engine.take_retired();
                     }
                     if let Some(t) = engine.counts().first_ts {
@@ -349,10 +396,18 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
         if print_packets {
             printer.end(&mut out)?;
         }
-        if want_reports {
-            for s in engine.summaries() {
+        for s in engine.summaries() {
+            if want_reports {
                 reports.add(s);
             }
+            parquet_stream(&mut parquet, &mut parquet_error, s);
+        }
+        if let Some(p) = parquet.take() {
+            if let Err(e) = p.finish() {
+                parquet_error = Some(e);
+            }
+        }
+        if want_reports {
             reports.write_head(&mut out)?;
         }
         // tshark prints its reports in reverse order of their -z.
@@ -382,6 +437,10 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
         }
     }
     if let Some(e) = write_error {
+        eprintln!("hs-tui: {e}");
+        return Ok(ExitCode::from(2));
+    }
+    if let Some(e) = parquet_error {
         eprintln!("hs-tui: {e}");
         return Ok(ExitCode::from(2));
     }

@@ -429,7 +429,14 @@ fn bad_input_gets_one_line_and_status_2() {
             vec!["-r".into(), "/nonexistent/x.pcap".into()],
             "no such file",
         ),
-        (vec!["-r".into(), "/tmp".into()], "it is a directory"),
+        // A directory is read as several captures (issue #11); one without any is an error.
+        (
+            vec![
+                "-r".into(),
+                concat!(env!("CARGO_MANIFEST_DIR"), "/src").into(),
+            ],
+            "no capture (*.pcap, *.pcapng, *.cap) in the directory",
+        ),
         (vec![], "nothing to read"),
         (
             vec![

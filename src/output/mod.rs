@@ -4,6 +4,7 @@
 //! matches on the format itself.
 
 pub mod expert;
+pub mod parquet;
 pub mod pcap_file;
 pub mod report;
 

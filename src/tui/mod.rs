@@ -93,6 +93,8 @@ pub fn wanted(a: &Args) -> bool {
                 && a.fields.is_empty()
                 && a.stats.is_empty()
                 && a.write.is_none()
+                && a.parquet.is_none()
+                && a.read.len() <= 1
                 && io::stdout().is_terminal()
         }
     }

@@ -138,3 +138,20 @@ pub fn tshark_cmd(cmd: &mut Command) -> String {
     );
     String::from_utf8(out.stdout).expect("tshark output is UTF-8")
 }
+
+/// Whether `python3` can import `module` (duckdb, pyspark); if not, record a skip for
+/// `test` (under CI: fail, naming the module).
+pub fn require_python_module(module: &str, test: &str) -> bool {
+    let ok = Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .stdin(Stdio::null())
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        skip(
+            test,
+            &format!("the Python module {module} is missing (scripts/deps test installs it)"),
+        );
+    }
+    ok
+}

@@ -133,6 +133,7 @@ impl App {
         self.prompt = Some(Prompt { kind, input });
     }
 
+    #[allow(clippy::collapsible_match)] // a GoTo prompt ignores a non-digit; it must not fall to the next arm
     pub(super) fn on_prompt_key(&mut self, ev: KeyEvent) {
         let Some(p) = self.prompt.as_mut() else {
             return;

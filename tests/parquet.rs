@@ -1,0 +1,287 @@
+//! `--parquet DIR` and several captures at once (issue #11, parts 3-5): the export is read
+//! by the engines themselves, DuckDB and Spark, and their answer to the `-q` question (per
+//! server: attempts, completed, refused, half-open, reset, initial-RTT percentiles) must be
+//! `-q`'s answer.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+fn engines_dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/engines")
+}
+
+/// Run `tests/engines/query.py ENGINE DATASET SQL`; rows as JSON objects.
+fn query(engine: &str, dataset: &Path, sql: &Path) -> Vec<Value> {
+    let out = Command::new("python3")
+        .arg(engines_dir().join("query.py"))
+        .arg(engine)
+        .arg(dataset)
+        .arg(sql)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run python3");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "query.py {engine} failed: {}",
+        &stderr[stderr.len().saturating_sub(2000)..]
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("query.py prints JSON lines"))
+        .collect()
+}
+
+/// Export the sample captures (several, so a Hive-partitioned dataset) and return -q's JSON.
+fn export_samples(dir: &Path) -> Value {
+    let o = hs_tui(&[
+        "-r",
+        sample("").to_str().unwrap(),
+        "--parquet",
+        dir.to_str().unwrap(),
+        "-q",
+        "-T",
+        "json",
+    ]);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    serde_json::from_str(&o.stdout).expect("-q -T json is JSON")
+}
+
+/// The engine's rows equal -q's servers: same set of servers, same counts, percentiles
+/// within rounding (-q's are nanoseconds, the export's seconds as doubles).
+fn assert_same_servers(engine: &str, rows: &[Value], q: &Value) {
+    let servers = q["servers"].as_array().expect("servers");
+    assert!(servers.len() >= 5, "the samples have several servers");
+    assert_eq!(rows.len(), servers.len(), "{engine}: number of servers");
+    for s in servers {
+        let name = s["server"].as_str().unwrap();
+        let row = rows
+            .iter()
+            .find(|r| r["server"] == s["server"])
+            .unwrap_or_else(|| panic!("{engine} has no row for {name}"));
+        for k in ["attempts", "completed", "refused", "half_open", "reset"] {
+            assert_eq!(row[k].as_u64(), s[k].as_u64(), "{engine}: {name} {k}");
+        }
+        for p in ["p50", "p90", "p99", "max"] {
+            let want = s["initial_rtt_ms"][p].as_f64();
+            let got = row[format!("{p}_ms")].as_f64();
+            match (want, got) {
+                (Some(w), Some(g)) => {
+                    assert!((w - g).abs() < 1e-6, "{engine}: {name} {p}: {g} vs {w}")
+                }
+                (None, None) => {}
+                _ => panic!("{engine}: {name} {p}: {got:?} vs {want:?}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn duckdb_reproduces_q_over_several_captures() {
+    if !require_python_module("duckdb", "duckdb_reproduces_q_over_several_captures") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let q = export_samples(dir.path());
+    let n = std::fs::read_dir(dir.path()).unwrap().count();
+    assert_eq!(n, 8, "one partition per sample capture");
+    assert!(dir.path().join("capture=refused/streams.parquet").is_file());
+    let rows = query("duckdb", dir.path(), &engines_dir().join("servers.sql"));
+    assert_same_servers("duckdb", &rows, &q);
+}
+
+#[test]
+fn spark_reproduces_q_over_several_captures() {
+    let test = "spark_reproduces_q_over_several_captures";
+    if !require_python_module("pyspark", test) || !require_tool("java", test) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let q = export_samples(dir.path());
+    let rows = query("spark", dir.path(), &engines_dir().join("servers.sql"));
+    assert_same_servers("spark", &rows, &q);
+}
+
+/// The packet table holds one row per TCP packet with the values `-T fields` prints, and
+/// the partition column tells the captures apart.
+#[test]
+fn packet_rows_match_fields_output() {
+    if !require_python_module("duckdb", "packet_rows_match_fields_output") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let http = sample("http-get.pcap");
+    let reset = sample("reset.pcap");
+    let o = hs_tui(&[
+        "-r",
+        http.to_str().unwrap(),
+        "-r",
+        reset.to_str().unwrap(),
+        "--parquet",
+        d,
+    ]);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    assert!(o.stdout.is_empty(), "--parquet prints no packets");
+    let sql = dir.path().join("q.sql");
+    std::fs::write(
+        &sql,
+        "SELECT capture, frame_file, frame_number, tcp_stream, tcp_seq, tcp_ack, hs_state, \
+         tcp_analysis_initial_rtt, CAST(frame_time AS VARCHAR) AS t FROM packets \
+         ORDER BY capture, frame_number",
+    )
+    .unwrap();
+    let rows = query("duckdb", dir.path(), &sql);
+    for (cap, path) in [("http-get", &http), ("reset", &reset)] {
+        let want = hs_tui(&[
+            "-r",
+            path.to_str().unwrap(),
+            "-Y",
+            "tcp",
+            "-T",
+            "fields",
+            "-e",
+            "frame.number",
+            "-e",
+            "tcp.stream",
+            "-e",
+            "tcp.seq",
+            "-e",
+            "tcp.ack",
+            "-e",
+            "hs.state",
+            "-e",
+            "tcp.analysis.initial_rtt",
+        ]);
+        let got: Vec<&Value> = rows.iter().filter(|r| r["capture"] == cap).collect();
+        let lines: Vec<&str> = want.stdout.lines().collect();
+        assert!(!lines.is_empty());
+        assert_eq!(got.len(), lines.len(), "{cap}: one row per TCP packet");
+        for (r, line) in got.iter().zip(lines) {
+            let f: Vec<&str> = line.split('\t').collect();
+            assert_eq!(r["frame_file"].as_str(), path.to_str(), "frame_file");
+            let cell = |k: &str| match &r[k] {
+                Value::Null => String::new(),
+                v => v.to_string().trim_matches('"').to_string(),
+            };
+            assert_eq!(
+                [
+                    cell("frame_number"),
+                    cell("tcp_stream"),
+                    cell("tcp_seq"),
+                    cell("tcp_ack"),
+                    cell("hs_state")
+                ],
+                [f[0], f[1], f[2], f[3], f[4]],
+                "{cap} frame {}",
+                f[0]
+            );
+            let rtt = r["tcp_analysis_initial_rtt"].as_f64();
+            let want_rtt = f[5].parse::<f64>().ok();
+            assert_eq!(
+                rtt.is_some(),
+                want_rtt.is_some(),
+                "{cap} frame {} iRTT",
+                f[0]
+            );
+            if let (Some(a), Some(b)) = (rtt, want_rtt) {
+                assert!((a - b).abs() < 1e-9);
+            }
+            assert!(cell("t").starts_with("20"), "frame_time is a timestamp");
+        }
+    }
+}
+
+/// Several captures: one summary whose per-server counts are the sums of each capture's.
+#[test]
+fn merged_summary_sums_the_captures() {
+    let caps = [
+        "refused.pcap",
+        "reset.pcap",
+        "many-short.pcap",
+        "half-open.pcap",
+    ];
+    let mut args: Vec<String> = Vec::new();
+    let mut want: std::collections::BTreeMap<String, [u64; 5]> = Default::default();
+    let keys = ["attempts", "completed", "refused", "half_open", "reset"];
+    for c in caps {
+        let p = sample(c).to_str().unwrap().to_string();
+        let o = hs_tui(&["-r", &p, "-q", "-T", "json"]);
+        assert_eq!(o.code, Some(0), "{}", o.stderr);
+        let v: Value = serde_json::from_str(&o.stdout).unwrap();
+        for s in v["servers"].as_array().unwrap() {
+            let e = want
+                .entry(s["server"].as_str().unwrap().to_string())
+                .or_default();
+            for (i, k) in keys.iter().enumerate() {
+                e[i] += s[k].as_u64().unwrap();
+            }
+        }
+        args.extend(["-r".to_string(), p]);
+    }
+    args.extend(["-q", "-T", "json"].map(String::from));
+    let o = hs_tui(&args);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let v: Value = serde_json::from_str(&o.stdout).unwrap();
+    let mut got: std::collections::BTreeMap<String, [u64; 5]> = Default::default();
+    for s in v["servers"].as_array().unwrap() {
+        let e = got
+            .entry(s["server"].as_str().unwrap().to_string())
+            .or_default();
+        for (i, k) in keys.iter().enumerate() {
+            e[i] += s[k].as_u64().unwrap();
+        }
+    }
+    assert_eq!(got, want);
+}
+
+#[test]
+fn several_captures_need_q_or_parquet_and_a_bad_one_is_named() {
+    let a = sample("reset.pcap");
+    let b = sample("refused.pcap");
+    let o = hs_tui(&["-r", a.to_str().unwrap(), "-r", b.to_str().unwrap()]);
+    assert_eq!(o.code, Some(2));
+    assert!(o.stderr.contains("-q"), "{}", o.stderr);
+    let o = hs_tui(&["-r", a.to_str().unwrap(), "-r", "/nonexistent/x.pcap", "-q"]);
+    assert_eq!(o.code, Some(2));
+    assert!(o.stderr.contains("/nonexistent/x.pcap"), "{}", o.stderr);
+    let o = hs_tui(&["-r", &format!("{}/*.nothing", sample("").display()), "-q"]);
+    assert_eq!(o.code, Some(2));
+    assert!(o.stderr.contains("no file matches"), "{}", o.stderr);
+}
+
+#[test]
+fn unwritable_parquet_dir_is_an_error_naming_it() {
+    let o = hs_tui(&[
+        "-r",
+        sample("reset.pcap").to_str().unwrap(),
+        "--parquet",
+        "/proc/hs-tui-parquet",
+    ]);
+    assert_eq!(o.code, Some(2));
+    assert!(o.stderr.contains("/proc/hs-tui-parquet"), "{}", o.stderr);
+}
+
+/// A table file that is a symlink (here to /dev/full) is refused, as -w refuses one: the
+/// error names the file and the exit status is 2.
+#[test]
+fn symlinked_table_file_is_refused() {
+    if !Path::new("/dev/full").exists() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // packets.parquet is a symlink to /dev/full: refused (O_NOFOLLOW), as -w refuses.
+    std::os::unix::fs::symlink("/dev/full", dir.path().join("packets.parquet")).unwrap();
+    let o = hs_tui(&[
+        "-r",
+        sample("many-short.pcap").to_str().unwrap(),
+        "--parquet",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(o.code, Some(2));
+    assert!(o.stderr.contains("packets.parquet"), "{}", o.stderr);
+}
