@@ -40,6 +40,16 @@ impl Severity {
             Severity::Comment => "Comments",
         }
     }
+    /// As Wireshark's tree says it: `[Expert Info (Warning/Sequence): ...]`.
+    pub fn tree_name(self) -> &'static str {
+        match self {
+            Severity::Error => "Error",
+            Severity::Warn => "Warning",
+            Severity::Note => "Note",
+            Severity::Chat => "Chat",
+            Severity::Comment => "Comment",
+        }
+    }
     /// The level word of `-z expert,LEVEL` and of the TUI overlay.
     pub fn word(self) -> &'static str {
         match self {

@@ -429,14 +429,12 @@ pub fn build(store: &Store, g: u64, expanded: &[bool; SECTIONS.len()]) -> Vec<Tr
                 let field = fields::by_name(name).map(|f| f.name);
                 let sec = section_of(name).unwrap_or(Section::Tcp);
                 let sev = k.severity();
-                let word = match sev {
-                    S::Error => "Error",
-                    S::Warn => "Warning",
-                    S::Note => "Note",
-                    S::Chat => "Chat",
-                    S::Comment => "Comment",
-                };
-                let pretty = format!("[Expert Info ({word}/{}): {}]", k.group(), k.summary());
+                let pretty = format!(
+                    "[Expert Info ({}/{}): {}]",
+                    sev.tree_name(),
+                    k.group(),
+                    k.summary()
+                );
                 per[sec.index()].push(TreeLine {
                     section: sec,
                     depth: sec.depth() + 1,

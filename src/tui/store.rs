@@ -537,6 +537,21 @@ impl Store {
         }
     }
 
+    /// The global index of frame `number`'s record, if it is held
+    /// (records are in frame order: a binary search).
+    pub fn find_number(&self, number: u64) -> Option<u64> {
+        let (mut lo, mut hi) = (self.base, self.end());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if self.get(mid).is_some_and(|r| r.number < number) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        self.get(lo).filter(|r| r.number == number).map(|_| lo)
+    }
+
     /// Global index of the oldest stored record.
     pub fn base(&self) -> u64 {
         self.base

@@ -183,18 +183,12 @@ impl App {
 
     /// Select packet `number` in its flow, without changing the filter. True when shown.
     pub fn go_to(&mut self, number: u64) -> bool {
-        let (base, end) = (self.store.base(), self.store.end());
-        // Records are in frame order: binary search by number.
-        let (mut lo, mut hi) = (base, end);
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            if self.store.get(mid).is_some_and(|r| r.number < number) {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        let Some(rec) = self.store.get(lo).filter(|r| r.number == number) else {
+        let base = self.store.base();
+        let Some((lo, rec)) = self
+            .store
+            .find_number(number)
+            .and_then(|g| Some((g, self.store.get(g)?)))
+        else {
             let why = if number == 0 || number > self.store.counts.frames {
                 format!(
                     "no packet {number}: the capture has {} so far",

@@ -340,6 +340,10 @@ impl TimelineView {
         for f in flows {
             t.add(f);
         }
+        // Sorted once here, so drawing reads the percentiles directly.
+        for b in &mut t.buckets {
+            b.irtt.sort_unstable();
+        }
         t
     }
 

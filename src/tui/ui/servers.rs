@@ -21,7 +21,7 @@ const BUCKETS: [(i64, &str); 7] = [
     (i64::MAX, ">= 1s"),
 ];
 
-fn pct(v: &[i64], p: f64) -> Option<i64> {
+pub(super) fn pct(v: &[i64], p: f64) -> Option<i64> {
     if v.is_empty() {
         return None;
     }

@@ -3,6 +3,7 @@
 //! and below, the bucket's initial-RTT p50 and p99. A cursor column and an
 //! optional range are highlighted; Enter filters the flows to them.
 
+use super::servers::pct;
 use super::theme;
 use crate::engine::servers::ServerTally;
 use crate::tui::app::{App, TimelineView};
@@ -27,19 +28,9 @@ fn counts(b: &ServerTally) -> [u64; 5] {
     [b.completed, b.refused, b.reset, b.half_open, b.mid_stream]
 }
 
-fn pct(sorted: &[i64], p: f64) -> Option<i64> {
-    if sorted.is_empty() {
-        return None;
-    }
-    let i = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1;
-    Some(sorted[i])
-}
-
-/// (p50, p99) of a bucket's initial RTTs.
+/// (p50, p99) of a bucket's initial RTTs (sorted when the timeline was built).
 fn rtts(b: &ServerTally) -> (Option<i64>, Option<i64>) {
-    let mut v = b.irtt.clone();
-    v.sort_unstable();
-    (pct(&v, 0.5), pct(&v, 0.99))
+    (pct(&b.irtt, 0.5), pct(&b.irtt, 0.99))
 }
 
 /// The first bucket shown, so that the cursor stays in view.
@@ -78,6 +69,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App, v: &TimelineView) {
         sum.mid_stream += t.mid_stream;
         sum.irtt.extend_from_slice(&t.irtt);
     }
+    sum.irtt.sort_unstable();
     let (p50, p99) = rtts(&sum);
     let rtt = |x: Option<i64>| x.map(fmt::duration).unwrap_or_else(|| "—".into());
     let head = format!(
