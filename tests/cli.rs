@@ -584,3 +584,28 @@ fn hs_io_counts_every_handshake_once_per_interval() {
     assert_eq!(bad.code, Some(2));
     assert!(bad.stderr.contains("interval"), "{}", bad.stderr);
 }
+
+/// A fuzzed capture whose damaged IPv6 extension chain once made etherparse's
+/// extension iterator read past its slice (an abort in debug builds).
+#[test]
+fn a_damaged_ipv6_extension_chain_is_an_error_not_a_crash() {
+    let cap = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/fuzz-ipv6-ext-overrun.pcap");
+    let out = hs_tui(&[
+        "-r",
+        cap.to_str().unwrap(),
+        "-T",
+        "fields",
+        "-e",
+        "tcp.stream",
+        "-e",
+        "ip.addr",
+    ]);
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("read error after 2 packets"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+}

@@ -638,15 +638,38 @@ fn fill_v6<'a>(
     if pl.fragmented {
         // The fragment header's offset, flag and (low 16 bits of the) identification,
         // for `frag::Defrag`.
-        for ext in v6.extensions().clone() {
-            if let etherparse::Ipv6ExtensionSlice::Fragment(fh) = ext {
-                out.frag_offset = fh.fragment_offset().byte_offset();
-                out.more_fragments = fh.more_fragments();
-                out.id = fh.identification() as u16;
-            }
+        // Walked here with bounds checks: etherparse's extension iterator
+        // trusts the slice, which a lax parse of a damaged header does not
+        // guarantee (a fuzzed capture made it read past the end).
+        if let Some((off, more, id)) =
+            v6_fragment_header(h.next_header().0, v6.extensions().slice())
+        {
+            out.frag_offset = off;
+            out.more_fragments = more;
+            out.id = id as u16;
         }
     }
     (pl.payload, declared, pl.fragmented)
+}
+
+/// The fragment header among IPv6 extension headers `ext` (the first one's
+/// type is `next`): byte offset, more-fragments flag and identification.
+fn v6_fragment_header(mut next: u8, mut ext: &[u8]) -> Option<(u16, bool, u32)> {
+    loop {
+        let len = match next {
+            44 => {
+                let b = ext.get(..8)?;
+                let field = u16::from_be_bytes([b[2], b[3]]);
+                let id = u32::from_be_bytes([b[4], b[5], b[6], b[7]]);
+                return Some((field & 0xfff8, field & 1 != 0, id));
+            }
+            0 | 43 | 60 => (*ext.get(1)? as usize + 1) * 8,
+            51 => (*ext.get(1)? as usize + 2) * 4,
+            _ => return None,
+        };
+        next = *ext.first()?;
+        ext = ext.get(len..)?;
+    }
 }
 
 fn offset_of(base: usize, s: &[u8]) -> u32 {

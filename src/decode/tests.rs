@@ -360,3 +360,15 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn ipv6_fragment_header_is_found_with_bounds_checks() {
+    use super::v6_fragment_header;
+    // Hop-by-hop (8 bytes, next = fragment), then the fragment header: offset 1448, MF, id 7.
+    let ext = [44, 0, 1, 4, 0, 0, 0, 0, 6, 0, 0x05, 0xa9, 0, 0, 0, 7];
+    assert_eq!(v6_fragment_header(0, &ext), Some((1448, true, 7)));
+    // A damaged chain that claims more than it has ends in None, never out of bounds.
+    assert_eq!(v6_fragment_header(0, &[44, 200, 0, 0]), None);
+    assert_eq!(v6_fragment_header(44, &[6, 0, 0]), None);
+    assert_eq!(v6_fragment_header(6, &ext), None);
+}
