@@ -590,7 +590,7 @@ fn hs_io_counts_every_handshake_once_per_interval() {
 #[test]
 fn a_damaged_ipv6_extension_chain_is_an_error_not_a_crash() {
     let cap = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/fuzz-ipv6-ext-overrun.pcap");
+        .join("tests/data/fuzz-ipv6-ext-overrun-cut.pcap");
     let out = hs_tui(&[
         "-r",
         cap.to_str().unwrap(),
