@@ -394,8 +394,25 @@ fn live_capture_on_loopback() {
         }
     });
     let filter = format!("tcp port {port} or tcp port {closed} or udp port {tick_port}");
-    let p = Pane::start("live", 120, 40, &cmd(&format!("-i lo {filter}")));
-    p.wait_for(&["● LIVE", "waiting for TCP packets"]);
+    // Root's settings, which the view (become nobody, who has no home) can neither read
+    // nor write: it must keep quiet about them instead of showing "Permission denied".
+    let home = tempfile::tempdir().unwrap();
+    let conf = home.path().join(".config/hs-tui");
+    std::fs::create_dir_all(&conf).unwrap();
+    std::fs::write(conf.join("tui.json"), "{}").unwrap();
+    std::fs::set_permissions(
+        home.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .unwrap();
+    let live = format!(
+        "env -u XDG_CONFIG_HOME -u HS_TUI_CONFIG_DIR -u SUDO_USER HOME={} {}",
+        home.path().display(),
+        cmd(&format!("-i lo {filter}"))
+    );
+    let p = Pane::start("live", 120, 40, &live);
+    let s = p.wait_for(&["● LIVE", "waiting for TCP packets"]);
+    assert!(!s.contains("settings"), "{s}");
     std::thread::sleep(Duration::from_millis(500));
     let accept = std::thread::spawn(move || {
         for _ in 0..3 {
@@ -425,7 +442,8 @@ fn live_capture_on_loopback() {
     p.keys(&["p"]);
     p.wait_for(&["Flows · 5", "2 refused"]);
     p.keys(&["q"]);
-    p.wait_for(&["EXIT=0"]);
+    let s = p.wait_for(&["EXIT=0"]);
+    assert!(!s.contains("settings"), "{s}");
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     tick.join().unwrap();
 }

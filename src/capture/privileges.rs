@@ -7,7 +7,8 @@
 //! root is parsed as root unless `-Z` is given (as tcpdump).
 
 use super::CaptureError;
-use std::ffi::CString;
+use std::ffi::{CStr, CString};
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 /// The user of `-Z`, set once from the command line before the capture opens.
@@ -23,6 +24,16 @@ pub fn set_run_as(user: Option<String>) {
 
 fn run_as() -> Option<&'static str> {
     RUN_AS.get().and_then(|u| u.as_deref())
+}
+
+/// The home directory of the user the process became, once it switched.
+static BECAME_HOME: OnceLock<PathBuf> = OnceLock::new();
+
+/// After a switch of user: that user's home directory. Settings are read from
+/// there, not from the `$HOME` of the root account that started the process
+/// (which the new user cannot read).
+pub fn became_home() -> Option<&'static Path> {
+    BECAME_HOME.get().map(PathBuf::as_path)
 }
 
 /// The user to become, for a process whose effective user is root: `-Z`, else (live
@@ -70,12 +81,17 @@ fn become_user(user: &str) -> Result<(), CaptureError> {
     };
     let cname = CString::new(user).map_err(|_| err("bad user name".into()))?;
     // SAFETY: plain libc calls; getpwnam's result is copied before any other call.
-    unsafe {
+    let home = unsafe {
         let pw = libc::getpwnam(cname.as_ptr());
         if pw.is_null() {
             return Err(err("no such user".into()));
         }
         let (uid, gid) = ((*pw).pw_uid, (*pw).pw_gid);
+        let home = if (*pw).pw_dir.is_null() {
+            PathBuf::new()
+        } else {
+            PathBuf::from(CStr::from_ptr((*pw).pw_dir).to_string_lossy().into_owned())
+        };
         if libc::initgroups(cname.as_ptr(), gid) != 0 {
             return Err(err(std::io::Error::last_os_error().to_string()));
         }
@@ -86,7 +102,9 @@ fn become_user(user: &str) -> Result<(), CaptureError> {
         if uid != 0 && libc::setuid(0) == 0 {
             return Err(err("could still regain root".into()));
         }
-    }
+        home
+    };
+    let _ = BECAME_HOME.set(home);
     Ok(())
 }
 

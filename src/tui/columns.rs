@@ -150,10 +150,14 @@ fn parse_services(text: &str) -> HashMap<u16, String> {
     m
 }
 
-/// The user's configuration directory for hs-tui.
+/// The user's configuration directory for hs-tui. After a live capture run as
+/// root switched to another user, that user's; none if it has no home (`nobody`).
 pub fn config_dir() -> Option<PathBuf> {
     if let Some(d) = std::env::var_os("HS_TUI_CONFIG_DIR") {
         return Some(PathBuf::from(d));
+    }
+    if let Some(home) = crate::capture::privileges::became_home() {
+        return home.is_dir().then(|| home.join(".config/hs-tui"));
     }
     if let Some(d) = std::env::var_os("XDG_CONFIG_HOME").filter(|d| !d.is_empty()) {
         return Some(PathBuf::from(d).join("hs-tui"));

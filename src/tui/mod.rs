@@ -133,11 +133,12 @@ pub fn run(settings: Settings, opts: Options) -> anyhow::Result<ExitCode> {
         opts.compiler,
     );
     app.alarm_cfg = settings.stats.alarms;
-    // Columns and filter history from the last run.
+    // Columns and filter history from the last run, of the user the view runs as
+    // (a user without a home, such as nobody, has none and keeps none).
     let (remembered, problem) = columns::Remembered::load();
     app.columns = remembered.columns;
     app.filter.history = remembered.history;
-    app.config_enabled = true;
+    app.config_enabled = columns::config_dir().is_some();
     if let Some(p) = problem {
         app.message = Some((app::Severity::Error, format!("settings not read: {p}")));
     }
