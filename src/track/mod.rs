@@ -339,6 +339,8 @@ pub struct Tracker {
     last_ts: i64,
     sweeps_ts: i64,
     analyze: bool,
+    /// The next new stream began by port reuse (see `start_as_reused`).
+    replay_reused: bool,
     /// The last frame's results (see `process`).
     meta: TcpMeta,
 }
@@ -360,8 +362,18 @@ impl Tracker {
             last_ts: 0,
             sweeps_ts: 0,
             analyze: true,
+            replay_reused: false,
             meta: TcpMeta::default(),
         }
+    }
+
+    /// Replaying one stream on its own (the TUI re-derives a stream's
+    /// results from the file): the stream began when a SYN with a new ISN
+    /// reused a known four-tuple, so its first frame must be treated as
+    /// that SYN was in the full run (not a new conversation; flagged
+    /// `tcp.analysis.reused_ports`).
+    pub fn start_as_reused(&mut self) {
+        self.replay_reused = true;
     }
 
     /// Wireshark's `tcp.analyze_sequence_numbers`: off leaves relative numbers
@@ -508,6 +520,7 @@ impl Tracker {
             retired,
             totals,
             meta,
+            replay_reused,
             ..
         } = self;
         let mut new_stream = || {
@@ -520,9 +533,15 @@ impl Tracker {
         let mut reused = false;
         let st: &mut Stream = match streams.find(hash, &key) {
             Err(at) => {
-                is_new = true;
                 let idx = streams.insert(at, new_stream());
-                streams.get_mut(idx)
+                let st = streams.get_mut(idx);
+                if std::mem::take(replay_reused) && pure_syn {
+                    reused = true;
+                    st.sum.completeness = completeness::SYN;
+                } else {
+                    is_new = true;
+                }
+                st
             }
             Ok(idx) => {
                 let st = streams.get_mut(idx);

@@ -695,7 +695,7 @@ fn record_budget_is_said_and_bytes_come_from_the_file() {
     // Bytes are read back from the capture file by offset.
     let want = crate::engine::tests::frames(HTTP)
         .into_iter()
-        .find(|(f, _)| f.number == app.store.get(g).unwrap().number)
+        .find(|(f, _)| f.number == app.store.get(g).unwrap().number())
         .unwrap()
         .1;
     assert_eq!(app.store.bytes(g), Some(want));
@@ -721,7 +721,7 @@ fn tui_matches(app: &App) -> Vec<u64> {
     (app.store.base()..app.store.end())
         .filter_map(|g| app.store.get(g))
         .filter(|r| r.matched())
-        .map(|r| r.number)
+        .map(|r| r.number())
         .collect()
 }
 
@@ -1144,7 +1144,7 @@ fn selected_number(app: &App) -> Option<u64> {
     app.packets
         .selected()
         .and_then(|g| app.store.get(g))
-        .map(|r| r.number)
+        .map(|r| r.number())
 }
 
 #[test]
@@ -1307,13 +1307,13 @@ fn time_reference_is_time_zero_and_toggles() {
     }
     ctrl_key(&mut app, 't');
     let r4 = app.store.get(app.packets.selected().unwrap()).unwrap();
-    let (n4, ts4) = (r4.number, r4.ts_ns);
+    let (n4, ts4) = (r4.number(), r4.ts_ns);
     assert_eq!(app.time_ref, Some((n4, ts4)));
     let s = screen(&mut app, 120, 40);
     assert!(s.contains("*REF*") && s.contains("Since ref"), "{s}");
     // Packet 1 is before the reference: a negative time.
     let r1 = app.store.get(app.packets.rows[0]).unwrap();
-    let t1 = crate::tui::ui::time_text(&app, r1);
+    let t1 = crate::tui::ui::time_text(&app, app.packets.rows[0], r1);
     assert_eq!(t1, crate::tui::fmt::secs(r1.ts_ns - ts4));
     assert!(t1.starts_with('-'), "{t1}");
     ctrl_key(&mut app, 't');

@@ -259,10 +259,10 @@ impl App {
     /// frame order; `cursor` only moves forward). Non-TCP frames have none.
     pub(super) fn mark_matched(&mut self, cursor: &mut u64, number: u64) {
         *cursor = (*cursor).max(self.store.base());
-        while self.store.get(*cursor).is_some_and(|r| r.number < number) {
+        while self.store.get(*cursor).is_some_and(|r| r.number() < number) {
             *cursor += 1;
         }
-        if let Some(r) = self.store.get_mut(*cursor).filter(|r| r.number == number) {
+        if let Some(r) = self.store.get_mut(*cursor).filter(|r| r.number() == number) {
             if !r.matched() {
                 r.set_matched(true);
                 let stream = r.meta.stream as usize;
