@@ -1675,3 +1675,57 @@ fn tls_flows_show_their_server_name_and_version() {
     let mut plain = load(HTTP);
     assert!(!screen(&mut plain, 200, 60).contains("SNI"));
 }
+
+#[test]
+fn flow_field_filters_select_flows_by_the_state_the_table_shows() {
+    use crate::track::HsState;
+    let compile = |s: &str| super::filter::default_compiler().unwrap()(s).unwrap();
+    assert!(compile("hs.state == \"established\"").flow_level());
+    assert!(
+        compile("hs.conn_state in {\"SF\", \"S0\"} and not hs.history contains \"R\"").flow_level()
+    );
+    assert!(compile("tcp.stream == 3 or hs.packets > 10").flow_level());
+    assert!(!compile("hs.state == \"established\" and tcp.len > 0").flow_level());
+    assert!(!compile("tcp").flow_level());
+    assert!(!compile("http").flow_level());
+    assert!(!compile("tcp.port == 80").flow_level());
+    let mut some_but_not_all = 0;
+    for path in [
+        HTTP,
+        "sample-captures/http-get.pcap",
+        "sample-captures/many-short.pcap",
+        RST,
+    ] {
+        for state in [
+            HsState::Established,
+            HsState::Closed,
+            HsState::Refused,
+            HsState::Reset,
+        ] {
+            let filter = format!("hs.state == \"{}\"", state.name());
+            for apply_at in [0, 1, 1000] {
+                let mut app = load_filtered(path, &filter, apply_at, Limits::default());
+                let total = app.store.flows.len();
+                let mut want: Vec<u32> = (0..total as u32)
+                    .filter(|&s| app.store.flow(s).unwrap().sum.hs.state == state)
+                    .collect();
+                let mut rows = app.flows.rows.clone();
+                rows.sort_unstable();
+                want.sort_unstable();
+                assert_eq!(rows, want, "{path} {filter} applied after batch {apply_at}");
+                // The packet list keeps batch -Y semantics.
+                assert_eq!(
+                    tui_matches(&app),
+                    batch_matches(path, &filter),
+                    "{path} {filter}"
+                );
+                if !want.is_empty() && want.len() < total {
+                    some_but_not_all += 1;
+                    let s = screen(&mut app, 160, 40);
+                    assert!(s.contains(&format!("{} of {total}", want.len())), "{s}");
+                }
+            }
+        }
+    }
+    assert!(some_but_not_all > 0);
+}

@@ -20,7 +20,7 @@ pub use state::*;
 
 use super::detail::{self, TreeLine, SECTIONS};
 use super::filter::PacketFilter;
-use super::filter::{CompiledFilter, Compiler, QuickFilter};
+use super::filter::{flow_matches, CompiledFilter, Compiler, QuickFilter};
 use super::jobs::{Scan, ScanMsg, ScanSpec, StreamSet};
 use super::keys::{self, Action};
 use super::store::{FlowEntry, Limits, PacketRec, Store};
@@ -261,6 +261,7 @@ impl App {
         let mut new_pkts: Vec<u64> = Vec::new();
         let mut dirty = false;
         let active = &self.filter.active;
+        let flow_level = self.filter.flow_level;
         let flows_before = self.store.flows.len();
         let compiled = match active {
             Active::Compiled(f) => Some(&**f as &dyn PacketFilter),
@@ -277,6 +278,15 @@ impl App {
                     let was = e.quick;
                     e.quick = q.matches(e);
                     (was, e.quick, true)
+                }
+                Active::Compiled(f) if flow_level => {
+                    // Flows by their summary; packets as batch `-Y` judged them.
+                    let m = r.matched();
+                    let (link, t0) = (store.link, store.counts.first_ts.unwrap_or(0));
+                    let e = &mut store.flows[stream as usize];
+                    let was = e.quick;
+                    e.quick = flow_matches(&**f, e, link, t0);
+                    (was, e.quick, m)
                 }
                 Active::Compiled(_) => {
                     // The store evaluated the filter on the engine's view and counted it.
