@@ -335,6 +335,10 @@ pub struct Tracker {
     next_index: u32,
     budget: Budget,
     retired: Vec<FlowSummary>,
+    /// Without summaries (`keep_retired_summaries(false)`): only the
+    /// indexes of the streams retired since the last `take_retired_streams`.
+    retired_ids: Vec<u32>,
+    keep_summaries: bool,
     totals: Totals,
     last_ts: i64,
     sweeps_ts: i64,
@@ -358,6 +362,8 @@ impl Tracker {
             next_index: 0,
             budget,
             retired: Vec::new(),
+            retired_ids: Vec::new(),
+            keep_summaries: true,
             totals: Totals::default(),
             last_ts: 0,
             sweeps_ts: 0,
@@ -406,9 +412,29 @@ impl Tracker {
         std::mem::take(&mut self.retired)
     }
 
-    /// Whether any retired summaries are waiting.
+    /// Whether any retired summaries (or, without summaries, indexes) are waiting.
     pub fn has_retired(&self) -> bool {
-        !self.retired.is_empty()
+        !self.retired.is_empty() || !self.retired_ids.is_empty()
+    }
+
+    /// Off: a retired stream leaves only its index (`take_retired_streams`),
+    /// for a caller that keeps every summary itself (the interactive view):
+    /// a budget sweep then copies no summary.
+    pub fn keep_retired_summaries(&mut self, on: bool) {
+        self.keep_summaries = on;
+    }
+
+    /// Indexes of the streams retired since the last call, without summaries
+    /// (see `keep_retired_summaries`).
+    pub fn take_retired_streams(&mut self) -> Vec<u32> {
+        std::mem::take(&mut self.retired_ids)
+    }
+
+    /// Whether a budget sweep may come within the next `packets` packets
+    /// (each may start a stream), so an interactive caller can begin a turn
+    /// with it instead of ending one with it.
+    pub fn sweep_near(&self, packets: usize) -> bool {
+        self.streams.len() + packets > self.budget.max_streams
     }
 
     /// Every stream's summary, retired ones first, then the live ones in order of creation.
@@ -470,7 +496,11 @@ impl Tracker {
         let (mut kept, mut gone) = (Vec::with_capacity(seen.len()), Vec::new());
         for &(idx, hash, last_ts) in &seen {
             if last_ts <= cutoff {
-                self.retired.push(self.streams.get(idx).sum.clone());
+                if self.keep_summaries {
+                    self.retired.push(self.streams.get(idx).sum.clone());
+                } else {
+                    self.retired_ids.push(self.streams.get(idx).sum.stream);
+                }
                 gone.push(idx);
             } else {
                 kept.push((idx, hash));
@@ -518,6 +548,8 @@ impl Tracker {
             streams,
             next_index,
             retired,
+            retired_ids,
+            keep_summaries,
             totals,
             meta,
             replay_reused,
@@ -553,7 +585,11 @@ impl Tracker {
                         if tcp.seq != base {
                             reused = true;
                             let old = std::mem::replace(st, new_stream());
-                            retired.push(old.sum);
+                            if *keep_summaries {
+                                retired.push(old.sum);
+                            } else {
+                                retired_ids.push(old.sum.stream);
+                            }
                             st.sum.completeness = completeness::SYN;
                         } else {
                             st.flows[d].reset_nextseq_for_syn();

@@ -533,6 +533,8 @@ impl Store {
         let mut engine = Engine::new(budget);
         // A filter may test tls/http at any time: follow them from the first packet.
         engine.track_app(true);
+        // The flow rows keep every summary: a budget sweep need not copy them.
+        engine.keep_retired_summaries(false);
         Store {
             link,
             engine,
@@ -779,7 +781,7 @@ impl Store {
         self.counts.completed += self.flows[idx].sum.hs.ack_ts.is_some() as u64;
         if self.engine.has_retired() {
             // The summaries are already in the table (as of each stream's last packet).
-            self.engine.take_retired();
+            self.engine.take_retired_streams();
         }
         let extra = Extra::of(&meta);
         let cm = CompactMeta::pack(&meta);
@@ -877,6 +879,11 @@ impl Store {
     pub fn expect_file(&mut self, bytes: u64) {
         self.engine
             .reserve_streams(((bytes / 600) as usize).min(1 << 22));
+    }
+
+    /// Whether the engine's stream budget may sweep within `packets` packets.
+    pub fn sweep_near(&self, packets: usize) -> bool {
+        self.engine.sweep_near(packets)
     }
 
     /// The status bar's counters follow the engine's.

@@ -188,11 +188,20 @@ impl App {
     /// instead (a file stops being read, a live capture keeps being drained
     /// so the kernel drops nothing). Returns true if more may be waiting.
     pub fn pump(&mut self, rx: &Receiver<Event>, deadline: Instant) -> bool {
+        // A batch that may set off the tracker's budget sweep (tens of ms)
+        // waits for the next turn to begin with it, rather than end this one.
+        let mut took = false;
         loop {
             if !self.paused {
-                if let Some(b) = self.pending.pop_front() {
-                    self.pending_packets -= b.len() as u64;
-                    self.ingest(&b);
+                if let Some(n) = self.pending.front().map(|b| b.len()) {
+                    if took && self.store.sweep_near(n) {
+                        return true;
+                    }
+                    if let Some(b) = self.pending.pop_front() {
+                        self.pending_packets -= b.len() as u64;
+                        self.ingest(&b);
+                        took = true;
+                    }
                     if Instant::now() >= deadline {
                         return true;
                     }
@@ -202,7 +211,15 @@ impl App {
                 return false;
             }
             match rx.try_recv() {
-                Ok(ev) => self.on_event(ev),
+                Ok(Event::Batch(b)) if !self.paused && took && self.store.sweep_near(b.len()) => {
+                    self.pending_packets += b.len() as u64;
+                    self.pending.push_back(b);
+                    return true;
+                }
+                Ok(ev) => {
+                    took |= matches!(ev, Event::Batch(_)) && !self.paused;
+                    self.on_event(ev);
+                }
                 Err(TryRecvError::Empty) => return false,
                 Err(TryRecvError::Disconnected) => {
                     // The capture thread always says Done: gone without it, it crashed.
