@@ -3,20 +3,22 @@
 //!
 //! # Memory budget
 //!
-//! A record is about 136 bytes (`PacketRec`): the header fields the packet
-//! list and the ladder show, the engine's per-packet results packed into
-//! `CompactMeta` (rare analysis values live in a side table), and where the
-//! frame's bytes are. Bytes are never held in memory: they are read back
-//! from the capture file by offset (Wireshark's design) or, for a live
-//! capture or standard input, from a spool file the store writes as packets
-//! arrive (bounded by `Limits::spool_bytes`, 4 GiB by default).
+//! A record is 56 bytes (`PacketRec`): what the packet list and the ladder
+//! draw, the stream it belongs to and a link to the stream's next stored
+//! record (so a flow's packet list costs no more), and where the frame's
+//! bytes are. Bytes are never held in memory: they are read back from the
+//! capture file by offset (Wireshark's design) or, for a live capture or
+//! standard input, from a spool file the store writes as packets arrive
+//! (bounded by `Limits::spool_bytes`, 4 GiB by default). The rest of the
+//! tracker's results for a packet are replayed from the file when asked
+//! (`Store::meta`): the stream alone, through a fresh tracker.
 //!
 //! * at most `Limits::max_packets` records (`--tui-max-packets`, default
 //!   20,000,000); beyond it the oldest records leave memory (the status bar
 //!   counts them). Filters and saves re-read the file, so for a file they
 //!   still cover every packet.
 //!
-//! Flow summaries are never dropped (about 750 bytes per flow here, plus the
+//! Flow summaries are never dropped (about 600 bytes per flow here, plus the
 //! tracker's own state per live stream, which `--max-streams` bounds).
 //! Non-TCP frames are counted, not stored.
 
