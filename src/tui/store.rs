@@ -43,6 +43,9 @@ struct Replay {
     /// The range of records the replay covered (asking again within it
     /// does not replay again, even where it stopped early).
     tried: (u64, u64),
+    /// It stopped before the end of its range (bytes not readable, or a
+    /// packet that did not agree with its record).
+    stopped: bool,
     gs: Vec<u64>,
     metas: Vec<TcpMeta>,
 }
@@ -709,6 +712,12 @@ impl Store {
 
     /// Push spooled frames to disk so they can be read back (once per event-loop turn).
     pub fn flush_spool(&mut self) {
+        if let Backing::Spool(_) = &self.backing {
+            // More of the spool is readable: a replay that stopped early may go further.
+            if self.replay.get_mut().as_ref().is_some_and(|r| r.stopped) {
+                *self.replay.get_mut() = None;
+            }
+        }
         if let Backing::Spool(sp) = &mut self.backing {
             if sp.stopped.is_none() {
                 if let Err(e) = sp.writer.flush() {
@@ -866,9 +875,10 @@ impl Store {
             .replay
             .get_mut()
             .as_ref()
-            .is_some_and(|r| r.stream == meta.stream)
+            .is_some_and(|r| r.stream == meta.stream && r.stopped)
         {
-            // The replayed window may end before this packet: replay again when asked.
+            // A replay that stopped early (bytes not on disk yet) may go further now.
+            // A complete one stays valid: later packets are past its range.
             *self.replay.get_mut() = None;
         }
         self.enforce_limits();
@@ -964,14 +974,6 @@ impl Store {
                     self.prev_ts.entry(self.base).or_insert(ts);
                 }
             }
-            if self
-                .replay
-                .get_mut()
-                .as_ref()
-                .is_some_and(|r| r.stream == stream)
-            {
-                *self.replay.get_mut() = None;
-            }
             self.counts.evicted += 1;
         }
     }
@@ -1035,6 +1037,7 @@ impl Store {
         let mut rp = Replay {
             stream,
             tried: (0, u64::MAX),
+            stopped: true,
             gs: Vec::new(),
             metas: Vec::new(),
         };
@@ -1089,6 +1092,9 @@ impl Store {
             if i >= lo {
                 rp.gs.push(x);
                 rp.metas.push(m);
+            }
+            if i + 1 == hi {
+                rp.stopped = false;
             }
         }
         rp
@@ -1371,6 +1377,31 @@ mod tests {
             idle_timeout_ns: 0,
         };
         replay_matches_full_run(&format!("{dir}/tests/data/lo-http-refused.pcap"), tiny);
+    }
+
+    #[test]
+    fn a_replay_cut_short_by_an_unflushed_spool_is_done_again_after_the_flush() {
+        let frames = read("sample-captures/http-get.pcap");
+        let mut tracker = crate::track::Tracker::new(Budget::default());
+        let mut store = Store::new(LinkType::Ethernet, Budget::default(), Limits::default());
+        let mut want = Vec::new();
+        for (f, b) in &frames {
+            let m = tracker.process(f).map(|(m, _)| *m);
+            if let (Some(m), Some(g)) = (m, store.ingest(f, b, None, None, None)) {
+                want.push((g, m));
+            }
+        }
+        let &(g, m) = want.last().unwrap();
+        // Nothing on disk yet: what the record holds, no more.
+        let early = store.meta(g).unwrap();
+        assert_eq!(
+            (early.seq, early.ack, early.stream),
+            (m.seq, m.ack, m.stream)
+        );
+        store.flush_spool();
+        for &(g, m) in &want {
+            assert_eq!(store.meta(g), Some(m));
+        }
     }
 
     #[test]
