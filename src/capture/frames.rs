@@ -63,19 +63,34 @@ impl FrameFile {
 
     /// The captured bytes of the packet at `offset`, into `out` (replaced).
     pub fn read(&self, offset: u64, out: &mut Vec<u8>) -> io::Result<()> {
-        let (at, len) = match self.layout {
+        self.read_frame(offset, out).map(|_| ())
+    }
+
+    /// As `read`, and the frame's length on the wire (the record's original
+    /// length; a simple packet block's, which is all it has).
+    pub fn read_frame(&self, offset: u64, out: &mut Vec<u8>) -> io::Result<u32> {
+        let (at, len, wire_at) = match self.layout {
             Layout::Classic { big } => {
                 let caplen = self.u32_at(offset + 8, big)?;
                 if caplen > MAX_BLOCK {
                     return Err(bad("record length out of range"));
                 }
-                (offset + 16, caplen)
+                (offset + 16, caplen, Some((offset + 12, big)))
             }
-            Layout::Ng { big } => self.ng_packet(offset, big)?,
+            Layout::Ng { big } => {
+                let (at, len) = self.ng_packet(offset, big)?;
+                // Enhanced and obsolete packet blocks: origlen 4 bytes before the data.
+                (at, len, (at >= 4).then_some((at - 4, big)))
+            }
         };
         out.clear();
         out.resize(len as usize, 0);
-        self.file.read_exact_at(out, at)
+        self.file.read_exact_at(out, at)?;
+        let wire = match wire_at {
+            Some((w, big)) => self.u32_at(w, big)?,
+            None => len,
+        };
+        Ok(wire)
     }
 
     /// Walk blocks from `offset` to the first packet block: where its data
@@ -135,9 +150,10 @@ mod tests {
             match ev {
                 Event::Batch(b) => {
                     assert_eq!(b.offsets.len(), b.len(), "{path}");
-                    for (i, (_, bytes)) in b.iter().enumerate() {
-                        ff.read(b.offsets[i], &mut buf).unwrap();
+                    for (i, (f, bytes)) in b.iter().enumerate() {
+                        let wire = ff.read_frame(b.offsets[i], &mut buf).unwrap();
                         assert_eq!(buf, bytes, "{path} frame {}", n + 1);
+                        assert_eq!(wire, f.wire_len, "{path} frame {}", n + 1);
                         n += 1;
                     }
                 }

@@ -170,6 +170,25 @@ impl Engine {
     pub fn has_retired(&self) -> bool {
         self.tracker.has_retired()
     }
+    /// See `Tracker::keep_retired_summaries`.
+    pub fn keep_retired_summaries(&mut self, on: bool) {
+        self.tracker.keep_retired_summaries(on);
+    }
+    /// Streams the tracker let go of, by index only (see
+    /// `Tracker::keep_retired_summaries`); their TLS state goes with them.
+    pub fn take_retired_streams(&mut self) -> Vec<u32> {
+        let retired = self.tracker.take_retired_streams();
+        if let Some(t) = self.tls.as_mut() {
+            for &s in &retired {
+                t.forget(s);
+            }
+        }
+        retired
+    }
+    /// See `Tracker::sweep_near`.
+    pub fn sweep_near(&self, packets: usize) -> bool {
+        self.tracker.sweep_near(packets)
+    }
     /// The streams still held.
     pub fn summaries(&self) -> impl Iterator<Item = &FlowSummary> {
         self.tracker.summaries()

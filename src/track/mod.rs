@@ -335,10 +335,16 @@ pub struct Tracker {
     next_index: u32,
     budget: Budget,
     retired: Vec<FlowSummary>,
+    /// Without summaries (`keep_retired_summaries(false)`): only the
+    /// indexes of the streams retired since the last `take_retired_streams`.
+    retired_ids: Vec<u32>,
+    keep_summaries: bool,
     totals: Totals,
     last_ts: i64,
     sweeps_ts: i64,
     analyze: bool,
+    /// The next new stream began by port reuse (see `start_as_reused`).
+    replay_reused: bool,
     /// The last frame's results (see `process`).
     meta: TcpMeta,
 }
@@ -356,12 +362,24 @@ impl Tracker {
             next_index: 0,
             budget,
             retired: Vec::new(),
+            retired_ids: Vec::new(),
+            keep_summaries: true,
             totals: Totals::default(),
             last_ts: 0,
             sweeps_ts: 0,
             analyze: true,
+            replay_reused: false,
             meta: TcpMeta::default(),
         }
+    }
+
+    /// Replaying one stream on its own (the TUI re-derives a stream's
+    /// results from the file): the stream began when a SYN with a new ISN
+    /// reused a known four-tuple, so its first frame must be treated as
+    /// that SYN was in the full run (not a new conversation; flagged
+    /// `tcp.analysis.reused_ports`).
+    pub fn start_as_reused(&mut self) {
+        self.replay_reused = true;
     }
 
     /// Wireshark's `tcp.analyze_sequence_numbers`: off leaves relative numbers
@@ -394,9 +412,29 @@ impl Tracker {
         std::mem::take(&mut self.retired)
     }
 
-    /// Whether any retired summaries are waiting.
+    /// Whether any retired summaries (or, without summaries, indexes) are waiting.
     pub fn has_retired(&self) -> bool {
-        !self.retired.is_empty()
+        !self.retired.is_empty() || !self.retired_ids.is_empty()
+    }
+
+    /// Off: a retired stream leaves only its index (`take_retired_streams`),
+    /// for a caller that keeps every summary itself (the interactive view):
+    /// a budget sweep then copies no summary.
+    pub fn keep_retired_summaries(&mut self, on: bool) {
+        self.keep_summaries = on;
+    }
+
+    /// Indexes of the streams retired since the last call, without summaries
+    /// (see `keep_retired_summaries`).
+    pub fn take_retired_streams(&mut self) -> Vec<u32> {
+        std::mem::take(&mut self.retired_ids)
+    }
+
+    /// Whether a budget sweep may come within the next `packets` packets
+    /// (each may start a stream), so an interactive caller can begin a turn
+    /// with it instead of ending one with it.
+    pub fn sweep_near(&self, packets: usize) -> bool {
+        self.streams.len() + packets > self.budget.max_streams
     }
 
     /// Every stream's summary, retired ones first, then the live ones in order of creation.
@@ -458,7 +496,11 @@ impl Tracker {
         let (mut kept, mut gone) = (Vec::with_capacity(seen.len()), Vec::new());
         for &(idx, hash, last_ts) in &seen {
             if last_ts <= cutoff {
-                self.retired.push(self.streams.get(idx).sum.clone());
+                if self.keep_summaries {
+                    self.retired.push(self.streams.get(idx).sum.clone());
+                } else {
+                    self.retired_ids.push(self.streams.get(idx).sum.stream);
+                }
                 gone.push(idx);
             } else {
                 kept.push((idx, hash));
@@ -506,8 +548,11 @@ impl Tracker {
             streams,
             next_index,
             retired,
+            retired_ids,
+            keep_summaries,
             totals,
             meta,
+            replay_reused,
             ..
         } = self;
         let mut new_stream = || {
@@ -520,9 +565,15 @@ impl Tracker {
         let mut reused = false;
         let st: &mut Stream = match streams.find(hash, &key) {
             Err(at) => {
-                is_new = true;
                 let idx = streams.insert(at, new_stream());
-                streams.get_mut(idx)
+                let st = streams.get_mut(idx);
+                if std::mem::take(replay_reused) && pure_syn {
+                    reused = true;
+                    st.sum.completeness = completeness::SYN;
+                } else {
+                    is_new = true;
+                }
+                st
             }
             Ok(idx) => {
                 let st = streams.get_mut(idx);
@@ -534,7 +585,11 @@ impl Tracker {
                         if tcp.seq != base {
                             reused = true;
                             let old = std::mem::replace(st, new_stream());
-                            retired.push(old.sum);
+                            if *keep_summaries {
+                                retired.push(old.sum);
+                            } else {
+                                retired_ids.push(old.sum.stream);
+                            }
                             st.sum.completeness = completeness::SYN;
                         } else {
                             st.flows[d].reset_nextseq_for_syn();

@@ -195,9 +195,28 @@ impl Table {
     /// hash and `key` of it. A sweep reads each stream once this way (the
     /// streams are scattered: every read is a cache miss).
     pub fn scan<K>(&self, key: impl Fn(&Stream) -> K) -> Vec<(usize, u64, K)> {
-        self.live_indexes()
-            .into_iter()
-            .map(|i| {
+        // The live streams are the slab's entries not on the free list, in
+        // slab order (as `live_indexes`, without reading every slot).
+        let mut free = vec![false; self.streams.len()];
+        for &i in &self.free {
+            if let Some(f) = free.get_mut(i as usize) {
+                *f = true;
+            }
+        }
+        let live: Vec<usize> = (0..self.streams.len()).filter(|&i| !free[i]).collect();
+        // Each read is a cache miss: fetch a few streams ahead.
+        const AHEAD: usize = 8;
+        let warm = |i: usize| {
+            let p = (&self.streams[i] as *const Stream).cast::<u8>();
+            crate::prefetch::span(p, 256.min(std::mem::size_of::<Stream>()));
+        };
+        live.iter().take(AHEAD).for_each(|&i| warm(i));
+        live.iter()
+            .enumerate()
+            .map(|(n, &i)| {
+                if let Some(&j) = live.get(n + AHEAD) {
+                    warm(j);
+                }
                 let s = &self.streams[i];
                 (i, s.hash, key(s))
             })

@@ -18,6 +18,117 @@ use crate::fields::PacketView;
 /// A compiled display filter.
 pub trait PacketFilter: Send + Sync {
     fn matches(&self, p: &PacketView<'_>) -> bool;
+    /// Every field the filter tests is a property of the whole flow (its
+    /// state, endpoints, Zeek state and history, handshake figures): the
+    /// flows pane then selects flows by the summary the flows table shows
+    /// (`flow_matches`), while the packet list keeps batch `-Y` semantics.
+    fn flow_level(&self) -> bool {
+        false
+    }
+}
+
+/// Fields with one value per flow, as the flows table shows it: the
+/// stream, its state, and the "hs-tui flow fields" of the registry.
+pub fn is_flow_field(name: &str) -> bool {
+    const FLOW: &[&str] = &[
+        "tcp.stream",
+        "hs.state",
+        "hs.client",
+        "hs.server",
+        "hs.client_port",
+        "hs.server_port",
+        "hs.rtt",
+        "hs.rtt.syn_synack",
+        "hs.rtt.synack_ack",
+        "hs.rtt.syn_rst",
+        "hs.rtt.syn_data",
+        "hs.syn_retransmissions",
+        "hs.synack_retransmissions",
+        "hs.wrong_ack",
+        "hs.conn_state",
+        "hs.history",
+        "hs.completeness",
+        "hs.packets",
+        "hs.bytes",
+        "hs.duration",
+        "hs.start",
+        "hs.mss.client",
+        "hs.mss.server",
+        "hs.wscale.client",
+        "hs.wscale.server",
+        "hs.sack_permitted",
+        "hs.timestamps",
+        "hs.tfo",
+        "hs.ecn",
+        "hs.simultaneous_open",
+    ];
+    FLOW.contains(&name)
+}
+
+fn expr_is_flow_level(e: &crate::filter::ast::Expr) -> bool {
+    use crate::filter::ast::{Expr, SetItem};
+    match e {
+        Expr::Or(v) | Expr::And(v) => v.iter().all(expr_is_flow_level),
+        Expr::Not(a) => expr_is_flow_level(a),
+        Expr::Test(o) => operand_is_flow_level(o),
+        Expr::Compare { lhs, rhs, .. }
+        | Expr::Contains { lhs, rhs, .. }
+        | Expr::Matches { lhs, rhs, .. } => {
+            operand_is_flow_level(lhs) && operand_is_flow_level(rhs)
+        }
+        Expr::In { lhs, items, .. } => {
+            operand_is_flow_level(lhs)
+                && items.iter().all(|i| match i {
+                    SetItem::One(o) => operand_is_flow_level(o),
+                    SetItem::Range(a, b) => operand_is_flow_level(a) && operand_is_flow_level(b),
+                })
+        }
+    }
+}
+
+/// A field of the flow, or a literal (a word that names no field).
+fn operand_is_flow_level(o: &crate::filter::ast::Operand) -> bool {
+    use crate::filter::ast::Operand;
+    match o {
+        Operand::Word(w, _) => match crate::fields::by_name(w) {
+            Some(f) => is_flow_field(f.name),
+            None => crate::filter::protocols::lookup(w).is_none(),
+        },
+        Operand::Str(..) | Operand::Char(..) => true,
+        Operand::Slice(a, _, _) => operand_is_flow_level(a),
+        Operand::BitAnd(a, b, _) => operand_is_flow_level(a) && operand_is_flow_level(b),
+        Operand::Call(_, args, _) => args.iter().all(operand_is_flow_level),
+    }
+}
+
+/// Whether `f` matches the flow as the flows table shows it (its current
+/// summary and state), for a [`PacketFilter::flow_level`] filter.
+/// `first_ts` is the capture's first frame's time (`hs.start` counts from it).
+pub fn flow_matches(
+    f: &dyn PacketFilter,
+    e: &FlowEntry,
+    link: crate::decode::LinkType,
+    first_ts: i64,
+) -> bool {
+    let frame = crate::decode::Frame::new(e.sum.last_frame, e.sum.last_ts, 0, 0, link);
+    let meta = crate::track::TcpMeta {
+        stream: e.sum.stream,
+        hs_state: e.sum.hs.state,
+        ..Default::default()
+    };
+    let view = PacketView {
+        frame: &frame,
+        bytes: &[],
+        meta: Some(&meta),
+        flow: Some(&e.sum),
+        first_ts,
+        prev_ts: e.sum.last_ts,
+        app: None,
+        diff: None,
+        tls: None,
+        tls_stream: e.tls.as_deref(),
+    };
+    f.matches(&view)
 }
 
 /// Shared with the background jobs that re-read the capture.
@@ -57,6 +168,9 @@ pub fn one_line_error(e: &crate::filter::FilterError) -> String {
 impl PacketFilter for crate::filter::Filter {
     fn matches(&self, p: &PacketView<'_>) -> bool {
         crate::filter::Filter::matches(self, p)
+    }
+    fn flow_level(&self) -> bool {
+        self.ast().is_some_and(expr_is_flow_level)
     }
 }
 

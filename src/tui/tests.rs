@@ -695,7 +695,7 @@ fn record_budget_is_said_and_bytes_come_from_the_file() {
     // Bytes are read back from the capture file by offset.
     let want = crate::engine::tests::frames(HTTP)
         .into_iter()
-        .find(|(f, _)| f.number == app.store.get(g).unwrap().number)
+        .find(|(f, _)| f.number == app.store.get(g).unwrap().number())
         .unwrap()
         .1;
     assert_eq!(app.store.bytes(g), Some(want));
@@ -721,7 +721,7 @@ fn tui_matches(app: &App) -> Vec<u64> {
     (app.store.base()..app.store.end())
         .filter_map(|g| app.store.get(g))
         .filter(|r| r.matched())
-        .map(|r| r.number)
+        .map(|r| r.number())
         .collect()
 }
 
@@ -1144,7 +1144,7 @@ fn selected_number(app: &App) -> Option<u64> {
     app.packets
         .selected()
         .and_then(|g| app.store.get(g))
-        .map(|r| r.number)
+        .map(|r| r.number())
 }
 
 #[test]
@@ -1307,13 +1307,13 @@ fn time_reference_is_time_zero_and_toggles() {
     }
     ctrl_key(&mut app, 't');
     let r4 = app.store.get(app.packets.selected().unwrap()).unwrap();
-    let (n4, ts4) = (r4.number, r4.ts_ns);
+    let (n4, ts4) = (r4.number(), r4.ts_ns);
     assert_eq!(app.time_ref, Some((n4, ts4)));
     let s = screen(&mut app, 120, 40);
     assert!(s.contains("*REF*") && s.contains("Since ref"), "{s}");
     // Packet 1 is before the reference: a negative time.
     let r1 = app.store.get(app.packets.rows[0]).unwrap();
-    let t1 = crate::tui::ui::time_text(&app, r1);
+    let t1 = crate::tui::ui::time_text(&app, app.packets.rows[0], r1);
     assert_eq!(t1, crate::tui::fmt::secs(r1.ts_ns - ts4));
     assert!(t1.starts_with('-'), "{t1}");
     ctrl_key(&mut app, 't');
@@ -1674,4 +1674,58 @@ fn tls_flows_show_their_server_name_and_version() {
     // A capture without TLS keeps the columns out of the way.
     let mut plain = load(HTTP);
     assert!(!screen(&mut plain, 200, 60).contains("SNI"));
+}
+
+#[test]
+fn flow_field_filters_select_flows_by_the_state_the_table_shows() {
+    use crate::track::HsState;
+    let compile = |s: &str| super::filter::default_compiler().unwrap()(s).unwrap();
+    assert!(compile("hs.state == \"established\"").flow_level());
+    assert!(
+        compile("hs.conn_state in {\"SF\", \"S0\"} and not hs.history contains \"R\"").flow_level()
+    );
+    assert!(compile("tcp.stream == 3 or hs.packets > 10").flow_level());
+    assert!(!compile("hs.state == \"established\" and tcp.len > 0").flow_level());
+    assert!(!compile("tcp").flow_level());
+    assert!(!compile("http").flow_level());
+    assert!(!compile("tcp.port == 80").flow_level());
+    let mut some_but_not_all = 0;
+    for path in [
+        HTTP,
+        "sample-captures/http-get.pcap",
+        "sample-captures/many-short.pcap",
+        RST,
+    ] {
+        for state in [
+            HsState::Established,
+            HsState::Closed,
+            HsState::Refused,
+            HsState::Reset,
+        ] {
+            let filter = format!("hs.state == \"{}\"", state.name());
+            for apply_at in [0, 1, 1000] {
+                let mut app = load_filtered(path, &filter, apply_at, Limits::default());
+                let total = app.store.flows.len();
+                let mut want: Vec<u32> = (0..total as u32)
+                    .filter(|&s| app.store.flow(s).unwrap().sum.hs.state == state)
+                    .collect();
+                let mut rows = app.flows.rows.clone();
+                rows.sort_unstable();
+                want.sort_unstable();
+                assert_eq!(rows, want, "{path} {filter} applied after batch {apply_at}");
+                // The packet list keeps batch -Y semantics.
+                assert_eq!(
+                    tui_matches(&app),
+                    batch_matches(path, &filter),
+                    "{path} {filter}"
+                );
+                if !want.is_empty() && want.len() < total {
+                    some_but_not_all += 1;
+                    let s = screen(&mut app, 160, 40);
+                    assert!(s.contains(&format!("{} of {total}", want.len())), "{s}");
+                }
+            }
+        }
+    }
+    assert!(some_but_not_all > 0);
 }

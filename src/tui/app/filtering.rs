@@ -21,6 +21,10 @@ pub enum FilterJob {
         cursor: u64,
         read: u64,
         horizon: u64,
+        /// A flow-level filter also judges every flow by its summary: the
+        /// next flow to judge (up to `flows_end`).
+        flows_next: u64,
+        flows_end: u64,
     },
 }
 
@@ -28,7 +32,13 @@ impl FilterJob {
     pub fn progress(&self) -> f64 {
         let (done, total) = match self {
             FilterJob::Flows { next, end } => (*next, *end),
-            FilterJob::Packets { read, horizon, .. } => (*read, *horizon),
+            FilterJob::Packets {
+                read,
+                horizon,
+                flows_next,
+                flows_end,
+                ..
+            } => (*read + *flows_next, *horizon + *flows_end),
         };
         done as f64 / total.max(1) as f64
     }
@@ -55,6 +65,9 @@ pub struct FilterBar {
     check_due: bool,
     pub compiler: Option<Compiler>,
     pub active: Active,
+    /// The compiled filter in force tests only flow fields: the flows pane
+    /// shows the flows whose summary matches ([`FlowEntry::quick`] holds it).
+    pub flow_level: bool,
     pub job: Option<FilterJob>,
     /// How long the last filter took to apply.
     pub last_run: Option<Duration>,
@@ -74,6 +87,7 @@ impl FilterBar {
             check_due: false,
             compiler,
             active: Active::None,
+            flow_level: false,
             job: None,
             last_run: None,
             job_started: None,
@@ -106,6 +120,7 @@ impl App {
         match &self.filter.active {
             Active::None => true,
             Active::Quick(_) => e.quick,
+            Active::Compiled(_) if self.filter.flow_level => e.quick,
             Active::Compiled(_) => e.matched > 0,
         }
     }
@@ -146,6 +161,7 @@ impl App {
             self.message = None;
         }
         self.filter.applied = text;
+        self.filter.flow_level = matches!(&active, Active::Compiled(f) if f.flow_level());
         self.filter.active = active;
         self.filter.job_started = Some(Instant::now());
         self.filter.job = match &self.filter.active {
@@ -163,7 +179,13 @@ impl App {
             Active::Compiled(f) => {
                 for e in &mut self.store.flows {
                     e.matched = 0;
+                    e.quick = false;
                 }
+                let flows_end = if self.filter.flow_level {
+                    self.store.flows.len() as u64
+                } else {
+                    0
+                };
                 for g in self.store.base()..self.store.end() {
                     if let Some(r) = self.store.get_mut(g) {
                         r.set_matched(false);
@@ -183,8 +205,17 @@ impl App {
                         cursor: self.store.base(),
                         read: 0,
                         horizon,
+                        flows_next: 0,
+                        flows_end,
                     }),
-                    _ => None,
+                    _ => {
+                        // Nothing to re-read: flows are still judged by their summaries.
+                        let (link, t0) = (self.store.link, self.store.counts.first_ts.unwrap_or(0));
+                        for e in &mut self.store.flows {
+                            e.quick = self.filter.flow_level && flow_matches(&**f, e, link, t0);
+                        }
+                        None
+                    }
                 }
             }
         };
@@ -216,8 +247,28 @@ impl App {
                 *next >= *end
             }
             FilterJob::Packets {
-                scan, cursor, read, ..
+                scan,
+                cursor,
+                read,
+                flows_next,
+                flows_end,
+                ..
             } => {
+                if let Active::Compiled(f) = &self.filter.active {
+                    // Flows first, by their summaries (a flow-level filter only).
+                    let (link, t0) = (self.store.link, self.store.counts.first_ts.unwrap_or(0));
+                    let mut n = 0u32;
+                    while *flows_next < *flows_end {
+                        if let Some(e) = self.store.flows.get_mut(*flows_next as usize) {
+                            e.quick = flow_matches(&**f, e, link, t0);
+                        }
+                        *flows_next += 1;
+                        n += 1;
+                        if n % 1024 == 0 && Instant::now() >= deadline {
+                            break;
+                        }
+                    }
+                }
                 let mut finished = false;
                 // Matches are applied until the turn's deadline; the rest wait in the channel.
                 while let Some(msg) = (!finished && Instant::now() < deadline)
@@ -259,10 +310,10 @@ impl App {
     /// frame order; `cursor` only moves forward). Non-TCP frames have none.
     pub(super) fn mark_matched(&mut self, cursor: &mut u64, number: u64) {
         *cursor = (*cursor).max(self.store.base());
-        while self.store.get(*cursor).is_some_and(|r| r.number < number) {
+        while self.store.get(*cursor).is_some_and(|r| r.number() < number) {
             *cursor += 1;
         }
-        if let Some(r) = self.store.get_mut(*cursor).filter(|r| r.number == number) {
+        if let Some(r) = self.store.get_mut(*cursor).filter(|r| r.number() == number) {
             if !r.matched() {
                 r.set_matched(true);
                 let stream = r.meta.stream as usize;

@@ -178,7 +178,7 @@ impl App {
         self.packets
             .selected()
             .and_then(|g| self.store.get(g))
-            .map_or(0, |r| r.number)
+            .map_or(0, |r| r.number())
     }
 
     /// Select packet `number` in its flow, without changing the filter. True when shown.
@@ -194,7 +194,7 @@ impl App {
                     "no packet {number}: the capture has {} so far",
                     self.store.counts.frames
                 )
-            } else if base > 0 && self.store.get(base).is_some_and(|r| number < r.number) {
+            } else if base > 0 && self.store.get(base).is_some_and(|r| number < r.number()) {
                 format!("packet {number} left memory (--tui-max-packets); a filter or w still reaches it")
             } else {
                 format!("packet {number} is not a TCP packet")

@@ -247,8 +247,8 @@ impl App {
             Action::TimeRef => {
                 let sel = self.packets.selected().and_then(|g| self.store.get(g));
                 self.time_ref = match (sel, self.time_ref) {
-                    (Some(r), Some((n, _))) if n == r.number => None,
-                    (Some(r), _) => Some((r.number, r.ts_ns)),
+                    (Some(r), Some((n, _))) if n == r.number() => None,
+                    (Some(r), _) => Some((r.number(), r.ts_ns)),
                     (None, _) => None,
                 };
                 if self.time_ref.is_some()

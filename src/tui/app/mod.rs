@@ -20,7 +20,7 @@ pub use state::*;
 
 use super::detail::{self, TreeLine, SECTIONS};
 use super::filter::PacketFilter;
-use super::filter::{CompiledFilter, Compiler, QuickFilter};
+use super::filter::{flow_matches, CompiledFilter, Compiler, QuickFilter};
 use super::jobs::{Scan, ScanMsg, ScanSpec, StreamSet};
 use super::keys::{self, Action};
 use super::store::{FlowEntry, Limits, PacketRec, Store};
@@ -188,11 +188,20 @@ impl App {
     /// instead (a file stops being read, a live capture keeps being drained
     /// so the kernel drops nothing). Returns true if more may be waiting.
     pub fn pump(&mut self, rx: &Receiver<Event>, deadline: Instant) -> bool {
+        // A batch that may set off the tracker's budget sweep (tens of ms)
+        // waits for the next turn to begin with it, rather than end this one.
+        let mut took = false;
         loop {
             if !self.paused {
-                if let Some(b) = self.pending.pop_front() {
-                    self.pending_packets -= b.len() as u64;
-                    self.ingest(&b);
+                if let Some(n) = self.pending.front().map(|b| b.len()) {
+                    if took && self.store.sweep_near(n) {
+                        return true;
+                    }
+                    if let Some(b) = self.pending.pop_front() {
+                        self.pending_packets -= b.len() as u64;
+                        self.ingest(&b);
+                        took = true;
+                    }
                     if Instant::now() >= deadline {
                         return true;
                     }
@@ -202,7 +211,15 @@ impl App {
                 return false;
             }
             match rx.try_recv() {
-                Ok(ev) => self.on_event(ev),
+                Ok(Event::Batch(b)) if !self.paused && took && self.store.sweep_near(b.len()) => {
+                    self.pending_packets += b.len() as u64;
+                    self.pending.push_back(b);
+                    return true;
+                }
+                Ok(ev) => {
+                    took |= matches!(ev, Event::Batch(_)) && !self.paused;
+                    self.on_event(ev);
+                }
                 Err(TryRecvError::Empty) => return false,
                 Err(TryRecvError::Disconnected) => {
                     // The capture thread always says Done: gone without it, it crashed.
@@ -261,6 +278,7 @@ impl App {
         let mut new_pkts: Vec<u64> = Vec::new();
         let mut dirty = false;
         let active = &self.filter.active;
+        let flow_level = self.filter.flow_level;
         let flows_before = self.store.flows.len();
         let compiled = match active {
             Active::Compiled(f) => Some(&**f as &dyn PacketFilter),
@@ -277,6 +295,15 @@ impl App {
                     let was = e.quick;
                     e.quick = q.matches(e);
                     (was, e.quick, true)
+                }
+                Active::Compiled(f) if flow_level => {
+                    // Flows by their summary; packets as batch `-Y` judged them.
+                    let m = r.matched();
+                    let (link, t0) = (store.link, store.counts.first_ts.unwrap_or(0));
+                    let e = &mut store.flows[stream as usize];
+                    let was = e.quick;
+                    e.quick = flow_matches(&**f, e, link, t0);
+                    (was, e.quick, m)
                 }
                 Active::Compiled(_) => {
                     // The store evaluated the filter on the engine's view and counted it.

@@ -100,10 +100,9 @@ impl App {
         let keep = if same { self.packets.selected() } else { None };
         self.packets.stream = stream;
         self.packets.rows = match stream.and_then(|s| self.store.flow(s)) {
-            Some(e) => e
-                .packets
-                .iter()
-                .copied()
+            Some(_) => self
+                .store
+                .stream_packets(stream.unwrap_or_default())
                 .filter(|&g| self.store.get(g).is_some_and(|r| self.packet_visible(r)))
                 .collect(),
             None => Vec::new(),
@@ -196,8 +195,8 @@ impl App {
     pub(super) fn hex_rows(&self) -> usize {
         self.packets
             .selected()
-            .and_then(|g| self.store.get(g))
-            .map_or(0, |r| (r.cap_len as usize).div_ceil(16))
+            .and_then(|g| self.store.bytes(g))
+            .map_or(0, |b| b.len().div_ceil(16))
     }
 
     pub(super) fn current(&self, pane: Focus) -> i64 {

@@ -112,8 +112,8 @@ pub fn draw(frame: &mut Frame<'_>, a: &Areas, app: &App) {
         .and_then(|l| l.field)
         .filter(|_| focused);
     let extra = match (rec, field) {
-        (Some(r), Some(f)) => format!("frame {} · {f} · = filter · + edit · v names", r.number),
-        (Some(r), None) => format!("frame {}", r.number),
+        (Some(r), Some(f)) => format!("frame {} · {f} · = filter · + edit · v names", r.number()),
+        (Some(r), None) => format!("frame {}", r.number()),
         _ => String::new(),
     };
     // The tree block spans from the details' top to the tree body's bottom.

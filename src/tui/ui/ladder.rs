@@ -17,8 +17,8 @@ use ratatui::widgets::{Block, Paragraph};
 use ratatui::Frame;
 
 /// Text on the arrow.
-fn label(app: &App, r: &PacketRec) -> String {
-    let (seq, ack) = seq_ack(app, r);
+fn label(app: &App, g: u64, r: &PacketRec) -> String {
+    let (seq, ack) = seq_ack(app, g, r);
     let mut s = format!("{} Seq={seq}", fmt::flags(r.flags));
     if !ack.is_empty() {
         s.push_str(&format!(" Ack={ack}"));
@@ -153,7 +153,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
         .iter()
         .filter_map(|&g| app.store.get(g).map(|r| (g, r)))
         .collect();
-    let times: Vec<String> = rows.iter().map(|(_, r)| time_text(app, r)).collect();
+    let times: Vec<String> = rows.iter().map(|&(g, r)| time_text(app, g, r)).collect();
     let tw = times
         .iter()
         .map(|t| t.len())
@@ -185,7 +185,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
     for (i, ((g, r), t)) in rows.iter().zip(times).enumerate() {
         let selected = start + i == v.list.sel;
         let to_server = arrow(r) == "→";
-        let arrow_s = arrow_text(to_server, &label(app, r), lanes);
+        let arrow_s = arrow_text(to_server, &label(app, *g, r), lanes);
         let rem = remarks(app, *g, r);
         let rem_w = w.saturating_sub(tw + 3 + lanes + 1);
         let mut spans = vec![

@@ -14,7 +14,7 @@ use ratatui::widgets::{Block, Cell, Row, Table};
 use ratatui::Frame;
 
 /// The time column of a packet, in the chosen format.
-pub fn time_text(app: &App, r: &PacketRec) -> String {
+pub fn time_text(app: &App, g: u64, r: &PacketRec) -> String {
     let flow_start = app
         .store
         .flow(r.meta.stream)
@@ -22,7 +22,7 @@ pub fn time_text(app: &App, r: &PacketRec) -> String {
         .unwrap_or(r.ts_ns);
     // A time reference (Ctrl-T) is time zero for the flow and capture columns, as in Wireshark.
     if let (Some((n, ts)), TimeFormat::Flow | TimeFormat::Capture) = (app.time_ref, app.time) {
-        return if r.number == n {
+        return if r.number() == n {
             "*REF*".into()
         } else {
             fmt::secs(r.ts_ns - ts)
@@ -32,7 +32,7 @@ pub fn time_text(app: &App, r: &PacketRec) -> String {
         TimeFormat::Flow => fmt::secs(r.ts_ns - flow_start),
         TimeFormat::Capture => fmt::secs(r.ts_ns - app.store.counts.first_ts.unwrap_or(r.ts_ns)),
         TimeFormat::Clock => fmt::clock(r.ts_ns, app.utc),
-        TimeFormat::Delta => fmt::secs(r.meta.time_delta_ns()),
+        TimeFormat::Delta => fmt::secs(app.store.time_delta_ns(g)),
     }
 }
 
@@ -51,7 +51,7 @@ pub fn time_header(app: &App) -> &'static str {
 
 /// → for client to server, ← back (A→B when no handshake told who the client is).
 pub fn arrow(r: &PacketRec) -> &'static str {
-    let to_server = r.meta.from_client().unwrap_or(r.meta.dir == 0);
+    let to_server = r.meta.from_client().unwrap_or(r.meta.dir() == 0);
     if to_server {
         "→"
     } else {
@@ -60,12 +60,13 @@ pub fn arrow(r: &PacketRec) -> &'static str {
 }
 
 /// Sequence and acknowledgment numbers as shown (relative or raw).
-pub fn seq_ack(app: &App, r: &PacketRec) -> (String, String) {
+pub fn seq_ack(app: &App, g: u64, r: &PacketRec) -> (String, String) {
     let ackf = r.flags & crate::decode::tcp::flags::ACK != 0;
-    let (s, a) = if app.raw_seq {
-        (r.seq_raw, r.ack_raw)
-    } else {
-        (r.meta.seq, r.meta.ack)
+    // Raw numbers are read back from the frame (records keep the displayed ones).
+    let raw = app.raw_seq.then(|| app.store.frame(g)).flatten();
+    let (s, a) = match raw.as_ref().and_then(|f| f.tcp.as_ref()) {
+        Some(t) => (t.seq, t.ack),
+        None => (r.meta.seq, r.meta.ack),
     };
     (
         s.to_string(),
@@ -95,10 +96,7 @@ pub fn analysis_notes(app: &App, g: u64, r: &PacketRec) -> Vec<String> {
     for (bit, _, label) in flag::ALL.iter().rev() {
         if r.meta.analysis & bit != 0 {
             if *bit == flag::DUPLICATE_ACK {
-                let m = app.store.meta(g);
-                let (f, n) = m
-                    .map(|m| (m.analysis.dup_ack_frame, m.analysis.dup_ack_num))
-                    .unwrap_or((0, 0));
+                let (f, n) = app.store.dup_ack(g);
                 parts.push(format!("Dup ACK {f}#{n}"));
             } else {
                 parts.push(label.trim_start_matches("TCP ").to_string());
@@ -179,10 +177,10 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
     let texts: Vec<RowText> = visible
         .iter()
         .map(|&(g, r)| {
-            let (seq, ack) = seq_ack(app, r);
+            let (seq, ack) = seq_ack(app, g, r);
             RowText {
-                no: r.number.to_string(),
-                time: time_text(app, r),
+                no: r.number().to_string(),
+                time: time_text(app, g, r),
                 dir: arrow(r),
                 flags: fmt::flags(r.flags),
                 seq,
@@ -280,7 +278,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
     if v.rows.is_empty() {
         let note = match (v.stream, flow) {
             (None, _) => " select a flow above ",
-            (Some(_), Some(e)) if e.packets.is_empty() => {
+            (Some(_), Some(e)) if e.stored == 0 => {
                 " this flow's packets were dropped from memory (--tui-max-packets) "
             }
             _ => " no packet of this flow matches the filter ",
