@@ -212,11 +212,14 @@ enum Msg {
     },
 }
 
-/// How many workers: one per core, never more than captures.
-fn workers(files: usize) -> usize {
-    let cores = std::env::var("HS_TUI_WORKERS")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
+/// How many workers: `--jobs`, else one per core; never more than captures.
+fn workers(files: usize, jobs: Option<usize>) -> usize {
+    let cores = jobs
+        .or_else(|| {
+            std::env::var("HS_TUI_WORKERS")
+                .ok()
+                .and_then(|v| v.parse::<usize>().ok())
+        })
         .filter(|&n| n > 0)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     cores.min(files).max(1)
@@ -254,7 +257,7 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
     let mut reports = Reports::new(settings.stats.clone());
     let want_reports = settings.quiet;
     let mut failures: Vec<String> = Vec::new();
-    let n_workers = workers(files.len());
+    let n_workers = workers(files.len(), settings.jobs);
     std::thread::scope(|scope| {
         for w in 0..n_workers {
             let tx = tx.clone();

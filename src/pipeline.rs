@@ -44,6 +44,8 @@ pub struct Settings {
     pub parquet: Option<std::path::PathBuf>,
     /// Several captures (`-r` repeated, a directory or a glob): each read by its own worker.
     pub many: Vec<std::path::PathBuf>,
+    /// `--jobs N`: workers for several captures (`None`: one per core).
+    pub jobs: Option<usize>,
 }
 
 /// A report tshark prints in reverse order of its `-z` argument.
@@ -178,6 +180,7 @@ impl Settings {
             tap_order,
             parquet: a.parquet.clone(),
             many,
+            jobs: a.jobs.map(usize::from),
         })
     }
 }

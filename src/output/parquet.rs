@@ -135,6 +135,8 @@ enum Kind {
     /// Every occurrence of a multi-valued field (the `tls.*` ones), in order.
     I64List,
     StrList,
+    /// The same string in every row (`frame_file`): dictionary-encoded, nothing per row.
+    ConstStr,
 }
 
 impl Kind {
@@ -174,6 +176,9 @@ impl Kind {
             Kind::StrList => {
                 DataType::List(Arc::new(ArrowField::new("item", DataType::Utf8, true)))
             }
+            Kind::ConstStr => {
+                DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8))
+            }
         }
     }
 }
@@ -187,6 +192,7 @@ enum Builder {
     Str(StringBuilder),
     I64List(ListBuilder<Int64Builder>),
     StrList(ListBuilder<StringBuilder>),
+    Const(Option<Arc<str>>, usize),
 }
 
 impl Builder {
@@ -206,6 +212,7 @@ impl Builder {
             Kind::StrList => {
                 Builder::StrList(ListBuilder::with_capacity(StringBuilder::new(), BATCH_ROWS))
             }
+            Kind::ConstStr => Builder::Const(None, 0),
         }
     }
 
@@ -262,6 +269,7 @@ impl Builder {
             Builder::I64List(_) | Builder::StrList(_) => {
                 self.push_all(v.map(std::slice::from_ref), scratch)
             }
+            Builder::Const(_, rows) => *rows += 1,
         }
     }
 
@@ -319,12 +327,20 @@ impl Builder {
             Builder::Str(b) => b.append_nulls(n),
             Builder::I64List(b) => b.append_nulls(n),
             Builder::StrList(b) => b.append_nulls(n),
+            Builder::Const(_, rows) => *rows += n,
         }
     }
 
     fn push_str(&mut self, s: Option<&str>) {
-        if let Builder::Str(b) = self {
-            b.append_option(s);
+        match self {
+            Builder::Str(b) => b.append_option(s),
+            Builder::Const(v, rows) => {
+                if v.is_none() {
+                    *v = s.map(Arc::from);
+                }
+                *rows += 1;
+            }
+            _ => {}
         }
     }
 
@@ -344,6 +360,12 @@ impl Builder {
             Builder::Str(b) => Arc::new(b.finish()),
             Builder::I64List(b) => Arc::new(b.finish()),
             Builder::StrList(b) => Arc::new(b.finish()),
+            Builder::Const(v, n) => {
+                let rows = std::mem::take(n);
+                let keys = arrow_array::Int32Array::from(vec![0; rows]);
+                let values = arrow_array::StringArray::from(vec![v.as_deref().unwrap_or("")]);
+                Arc::new(arrow_array::DictionaryArray::new(keys, Arc::new(values)))
+            }
         }
     }
 }
@@ -813,9 +835,9 @@ impl ParquetSink {
             source,
         })?;
         let (packet_cols, mut pschema) = registry_cols(&packet_fields(), 1, true, &["tls."]);
-        pschema.insert(0, ("frame_file".into(), Kind::Str));
+        pschema.insert(0, ("frame_file".into(), Kind::ConstStr));
         let (stream_cols, mut sschema) = registry_cols(&stream_fields(), 2, false, &[]);
-        sschema.insert(0, ("frame_file".into(), Kind::Str));
+        sschema.insert(0, ("frame_file".into(), Kind::ConstStr));
         sschema.insert(1, ("tcp_stream".into(), Kind::I64));
         for s in sschema.iter_mut() {
             if s.0 == "hs_rtt" {
