@@ -285,3 +285,95 @@ fn symlinked_table_file_is_refused() {
     assert_eq!(o.code, Some(2));
     assert!(o.stderr.contains("packets.parquet"), "{}", o.stderr);
 }
+
+/// A capture of `n` TCP packets (SYN, SYN-ACK, ACK, then data segments), streams of 8
+/// packets between varied addresses and ports, so the export does not compress to nothing.
+fn synthetic_capture(path: &Path, n: u32) {
+    let mut out = Vec::with_capacity(24 + n as usize * 80);
+    out.extend_from_slice(&[0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0]);
+    out.extend_from_slice(&[0; 8]);
+    out.extend_from_slice(&65535u32.to_le_bytes());
+    out.extend_from_slice(&1u32.to_le_bytes());
+    for i in 0..n {
+        let s = i / 8;
+        let k = i % 8;
+        let client = [10, (s >> 16) as u8, (s >> 8) as u8, s as u8];
+        let server = [192, 168, 0, (s % 7) as u8 + 1];
+        let cport = 1024 + (s % 60000) as u16;
+        let from_client = k != 1 && k % 2 == 0;
+        let (src, dst, sp, dp) = if from_client {
+            (client, server, cport, 443)
+        } else {
+            (server, client, 443, cport)
+        };
+        let flags: u8 = match k {
+            0 => 0x02,
+            1 => 0x12,
+            2 => 0x10,
+            _ => 0x18,
+        };
+        let payload: &[u8] = if k >= 3 { b"0123456789abcdef" } else { b"" };
+        let mut f = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 0];
+        let total = 40 + payload.len() as u16;
+        f.extend_from_slice(&[0x45, 0]);
+        f.extend_from_slice(&total.to_be_bytes());
+        f.extend_from_slice(&[0, 0, 0x40, 0, 64, 6, 0, 0]);
+        f.extend_from_slice(&src);
+        f.extend_from_slice(&dst);
+        f.extend_from_slice(&sp.to_be_bytes());
+        f.extend_from_slice(&dp.to_be_bytes());
+        f.extend_from_slice(&(s.wrapping_mul(2654435761) + k * 100).to_be_bytes());
+        f.extend_from_slice(&(s.wrapping_mul(40503) + k).to_be_bytes());
+        f.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+        f.extend_from_slice(payload);
+        out.extend_from_slice(&(1_700_000_000 + i / 1000).to_le_bytes());
+        out.extend_from_slice(&((i % 1000) * 1000).to_le_bytes());
+        out.extend_from_slice(&(f.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(f.len() as u32).to_le_bytes());
+        out.extend_from_slice(&f);
+    }
+    std::fs::write(path, out).unwrap();
+}
+
+/// A full disk (a 200 kB tmpfs, mounted as root): the run fails with exit status 2 and an
+/// error naming the file and "No space left on device", and says the file is unreadable.
+#[test]
+fn full_disk_is_an_error_naming_the_file() {
+    if !require_root("full_disk_is_an_error_naming_the_file") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cap = dir.path().join("big.pcap");
+    synthetic_capture(&cap, 200_000);
+    let mnt = dir.path().join("full");
+    std::fs::create_dir(&mnt).unwrap();
+    let mount = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=200k", "tmpfs"])
+        .arg(&mnt)
+        .output();
+    if !mount.as_ref().is_ok_and(|o| o.status.success()) {
+        skip(
+            "full_disk_is_an_error_naming_the_file",
+            &format!("cannot mount a tmpfs: {mount:?}"),
+        );
+        return;
+    }
+    let out = mnt.join("export");
+    let o = hs_tui(&[
+        "-r",
+        cap.to_str().unwrap(),
+        "--parquet",
+        out.to_str().unwrap(),
+    ]);
+    let _ = std::process::Command::new("umount").arg(&mnt).status();
+    assert_eq!(o.code, Some(2), "{}", o.stderr);
+    assert!(o.stderr.contains("No space left on device"), "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains(&format!("{}/packets.parquet", out.display())),
+        "{}",
+        o.stderr
+    );
+    assert!(o.stderr.contains("unreadable"), "{}", o.stderr);
+    assert!(!o.stderr.contains("panicked"), "{}", o.stderr);
+}
