@@ -377,3 +377,73 @@ fn full_disk_is_an_error_naming_the_file() {
     assert!(o.stderr.contains("unreadable"), "{}", o.stderr);
     assert!(!o.stderr.contains("panicked"), "{}", o.stderr);
 }
+
+/// streams.parquet carries each stream's TLS handshake: per stream, `hs_tls_sni` and
+/// `hs_tls_ja4` are what `-T fields -e hs.tls.sni -e hs.tls.ja4` says at the ClientHello;
+/// packets.parquet lists the handshake types of each packet.
+#[test]
+fn tls_columns_match_fields_output() {
+    if !require_python_module("duckdb", "tls_columns_match_fields_output") {
+        return;
+    }
+    let caps = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/tls/captures");
+    let cap = caps.join("zeek-tls-fragmented-handshake.pcap");
+    let dir = tempfile::tempdir().unwrap();
+    let o = hs_tui(&[
+        "-r",
+        cap.to_str().unwrap(),
+        "--parquet",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let want = hs_tui(&[
+        "-r",
+        cap.to_str().unwrap(),
+        "-Y",
+        "tls.handshake.type == 1",
+        "-T",
+        "fields",
+        "-e",
+        "tcp.stream",
+        "-e",
+        "hs.tls.sni",
+        "-e",
+        "hs.tls.ja4",
+    ]);
+    let mut want: Vec<String> = want.stdout.lines().map(String::from).collect();
+    want.sort();
+    want.dedup();
+    assert!(!want.is_empty());
+    let sql = dir.path().join("q.sql");
+    std::fs::write(
+        &sql,
+        "SELECT tcp_stream, hs_tls_sni, hs_tls_ja4, hs_tls_version, hs_tls_cipher, hs_setup_tls \
+         FROM streams WHERE hs_tls_ja4 IS NOT NULL ORDER BY tcp_stream",
+    )
+    .unwrap();
+    let rows = query("duckdb", dir.path(), &sql);
+    let cell = |v: &Value| match v {
+        Value::Null => String::new(),
+        v => v.to_string().trim_matches('"').to_string(),
+    };
+    let got: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            format!(
+                "{}\t{}\t{}",
+                cell(&r["tcp_stream"]),
+                cell(&r["hs_tls_sni"]),
+                cell(&r["hs_tls_ja4"])
+            )
+        })
+        .collect();
+    assert_eq!(got, want);
+    assert!(rows.iter().all(|r| !r["hs_tls_version"].is_null()));
+    std::fs::write(
+        &sql,
+        "SELECT count(*) AS n FROM packets WHERE list_contains(tls_handshake_type, 1)",
+    )
+    .unwrap();
+    let n = query("duckdb", dir.path(), &sql);
+    assert_eq!(n[0]["n"].as_u64(), Some(want.len() as u64), "{n:?}");
+}
