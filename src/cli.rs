@@ -137,6 +137,11 @@ pub struct Args {
     #[arg(long = "parquet", value_name = "DIR", help_heading = "Output")]
     pub parquet: Option<PathBuf>,
 
+    /// With several captures: how many are read at once (default: one per core)
+    #[arg(long = "jobs", value_name = "N", help_heading = "Capture",
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
+
     /// Print no per-packet output, only the end-of-run summary and -z statistics
     #[arg(short = 'q', help_heading = "Output")]
     pub quiet: bool,
@@ -290,6 +295,7 @@ mod tests {
         let a = parse(&["-r", "a.pcap", "-r", "b.pcap", "--parquet", "out", "-q"]);
         assert_eq!(a.read, ["a.pcap", "b.pcap"]);
         assert_eq!(a.parquet.as_deref(), Some(std::path::Path::new("out")));
+        assert_eq!(parse(&["-r", "d", "-q", "--jobs", "2"]).jobs, Some(2));
     }
 
     #[test]

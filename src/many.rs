@@ -9,6 +9,7 @@
 //! capture.
 
 use crate::capture::{self, Event, SourceSpec};
+use crate::engine::tls::TlsSummary;
 use crate::engine::Engine;
 use crate::output::parquet::{ParquetError, ParquetSink};
 use crate::output::report::Reports;
@@ -211,11 +212,14 @@ enum Msg {
     },
 }
 
-/// How many workers: one per core, never more than captures.
-fn workers(files: usize) -> usize {
-    let cores = std::env::var("HS_TUI_WORKERS")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
+/// How many workers: `--jobs`, else one per core; never more than captures.
+fn workers(files: usize, jobs: Option<usize>) -> usize {
+    let cores = jobs
+        .or_else(|| {
+            std::env::var("HS_TUI_WORKERS")
+                .ok()
+                .and_then(|v| v.parse::<usize>().ok())
+        })
         .filter(|&n| n > 0)
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     cores.min(files).max(1)
@@ -253,7 +257,7 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
     let mut reports = Reports::new(settings.stats.clone());
     let want_reports = settings.quiet;
     let mut failures: Vec<String> = Vec::new();
-    let n_workers = workers(files.len());
+    let n_workers = workers(files.len(), settings.jobs);
     std::thread::scope(|scope| {
         for w in 0..n_workers {
             let tx = tx.clone();
@@ -338,15 +342,20 @@ fn one(
     let mut engine = Engine::new(settings.budget);
     engine.set_analysis(settings.analyze);
     engine.track_app(settings.filter.as_ref().is_some_and(|f| f.uses_app()));
+    // The export's TLS columns need the TLS dissection (only).
+    engine.track_tls(sink.is_some());
     let mut error: Option<String> = None;
-    let export = |sink: &mut Option<ParquetSink>, s: &[FlowSummary]| -> Result<(), ParquetError> {
+    fn export<'a>(
+        sink: &mut Option<ParquetSink>,
+        streams: impl Iterator<Item = (&'a FlowSummary, Option<&'a TlsSummary>)>,
+    ) -> Result<(), ParquetError> {
         if let Some(p) = sink.as_mut() {
-            for f in s {
-                p.stream(f)?;
+            for (f, tls) in streams {
+                p.stream(f, tls)?;
             }
         }
         Ok(())
-    };
+    }
     let mut died = true;
     loop {
         if stop.load(Ordering::Relaxed) {
@@ -377,8 +386,12 @@ fn one(
                     }
                 }
                 if engine.has_retired() {
-                    let retired = engine.take_retired();
-                    if let Err(e) = export(&mut sink, &retired) {
+                    let (retired, tls): (Vec<FlowSummary>, Vec<Option<TlsSummary>>) =
+                        engine.take_retired_with_tls().into_iter().unzip();
+                    if let Err(e) = export(
+                        &mut sink,
+                        retired.iter().zip(tls.iter().map(Option::as_ref)),
+                    ) {
                         error = Some(e.to_string());
                         sink = None;
                         cap_stop.store(true, Ordering::Relaxed);
@@ -402,12 +415,15 @@ fn one(
     drop(running);
     let rest: Vec<FlowSummary> = engine.summaries().cloned().collect();
     let frames = engine.counts().frames;
-    // Dropped, not forgotten as a single -r does at exit: the next capture needs the memory.
-    drop(engine);
-    if let Err(e) = export(&mut sink, &rest) {
+    if let Err(e) = export(
+        &mut sink,
+        rest.iter().map(|f| (f, engine.tls_summary(f.stream))),
+    ) {
         error.get_or_insert(e.to_string());
         sink = None;
     }
+    // Dropped, not forgotten as a single -r does at exit: the next capture needs the memory.
+    drop(engine);
     if let Some(p) = sink.take() {
         if let Err(e) = p.finish() {
             error.get_or_insert(e.to_string());

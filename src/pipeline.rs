@@ -44,6 +44,8 @@ pub struct Settings {
     pub parquet: Option<std::path::PathBuf>,
     /// Several captures (`-r` repeated, a directory or a glob): each read by its own worker.
     pub many: Vec<std::path::PathBuf>,
+    /// `--jobs N`: workers for several captures (`None`: one per core).
+    pub jobs: Option<usize>,
 }
 
 /// A report tshark prints in reverse order of its `-z` argument.
@@ -178,6 +180,7 @@ impl Settings {
             tap_order,
             parquet: a.parquet.clone(),
             many,
+            jobs: a.jobs.map(usize::from),
         })
     }
 }
@@ -187,9 +190,10 @@ fn parquet_stream(
     sink: &mut Option<ParquetSink>,
     error: &mut Option<ParquetError>,
     f: &crate::track::FlowSummary,
+    tls: Option<&crate::engine::tls::TlsSummary>,
 ) {
     if let Some(p) = sink.as_mut() {
-        if let Err(e) = p.stream(f) {
+        if let Err(e) = p.stream(f, tls) {
             *error = Some(e);
             *sink = None;
         }
@@ -293,6 +297,8 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
     engine.track_app(
         settings.filter.as_ref().is_some_and(Filter::uses_app) || reports.uses_app() || print_tls,
     );
+    // The export's TLS columns need the TLS dissection (only).
+    engine.track_tls(parquet.is_some());
     let want_reports = reports.wanted();
     // TLS follows print no payload (no keys): only TCP ones are fed.
     let mut followers: Vec<Follower> = settings
@@ -364,11 +370,11 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
                             }
                         }
                         if (want_reports || parquet.is_some()) && engine.has_retired() {
-                            for s in engine.take_retired() {
+                            for (s, tls) in engine.take_retired_with_tls() {
                                 if want_reports {
                                     reports.add(&s);
                                 }
-                                parquet_stream(&mut parquet, &mut parquet_error, &s);
+                                parquet_stream(&mut parquet, &mut parquet_error, &s, tls.as_ref());
                             }
                         }
                     }
@@ -400,7 +406,12 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
             if want_reports {
                 reports.add(s);
             }
-            parquet_stream(&mut parquet, &mut parquet_error, s);
+            parquet_stream(
+                &mut parquet,
+                &mut parquet_error,
+                s,
+                engine.tls_summary(s.stream),
+            );
         }
         if let Some(p) = parquet.take() {
             if let Err(e) = p.finish() {

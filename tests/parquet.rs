@@ -285,3 +285,165 @@ fn symlinked_table_file_is_refused() {
     assert_eq!(o.code, Some(2));
     assert!(o.stderr.contains("packets.parquet"), "{}", o.stderr);
 }
+
+/// A capture of `n` TCP packets (SYN, SYN-ACK, ACK, then data segments), streams of 8
+/// packets between varied addresses and ports, so the export does not compress to nothing.
+fn synthetic_capture(path: &Path, n: u32) {
+    let mut out = Vec::with_capacity(24 + n as usize * 80);
+    out.extend_from_slice(&[0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0]);
+    out.extend_from_slice(&[0; 8]);
+    out.extend_from_slice(&65535u32.to_le_bytes());
+    out.extend_from_slice(&1u32.to_le_bytes());
+    for i in 0..n {
+        let s = i / 8;
+        let k = i % 8;
+        let client = [10, (s >> 16) as u8, (s >> 8) as u8, s as u8];
+        let server = [192, 168, 0, (s % 7) as u8 + 1];
+        let cport = 1024 + (s % 60000) as u16;
+        let from_client = k != 1 && k % 2 == 0;
+        let (src, dst, sp, dp) = if from_client {
+            (client, server, cport, 443)
+        } else {
+            (server, client, 443, cport)
+        };
+        let flags: u8 = match k {
+            0 => 0x02,
+            1 => 0x12,
+            2 => 0x10,
+            _ => 0x18,
+        };
+        let payload: &[u8] = if k >= 3 { b"0123456789abcdef" } else { b"" };
+        let mut f = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 0];
+        let total = 40 + payload.len() as u16;
+        f.extend_from_slice(&[0x45, 0]);
+        f.extend_from_slice(&total.to_be_bytes());
+        f.extend_from_slice(&[0, 0, 0x40, 0, 64, 6, 0, 0]);
+        f.extend_from_slice(&src);
+        f.extend_from_slice(&dst);
+        f.extend_from_slice(&sp.to_be_bytes());
+        f.extend_from_slice(&dp.to_be_bytes());
+        f.extend_from_slice(&(s.wrapping_mul(2654435761) + k * 100).to_be_bytes());
+        f.extend_from_slice(&(s.wrapping_mul(40503) + k).to_be_bytes());
+        f.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+        f.extend_from_slice(payload);
+        out.extend_from_slice(&(1_700_000_000 + i / 1000).to_le_bytes());
+        out.extend_from_slice(&((i % 1000) * 1000).to_le_bytes());
+        out.extend_from_slice(&(f.len() as u32).to_le_bytes());
+        out.extend_from_slice(&(f.len() as u32).to_le_bytes());
+        out.extend_from_slice(&f);
+    }
+    std::fs::write(path, out).unwrap();
+}
+
+/// A full disk (a 200 kB tmpfs, mounted as root): the run fails with exit status 2 and an
+/// error naming the file and "No space left on device", and says the file is unreadable.
+#[test]
+fn full_disk_is_an_error_naming_the_file() {
+    if !require_root("full_disk_is_an_error_naming_the_file") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cap = dir.path().join("big.pcap");
+    synthetic_capture(&cap, 200_000);
+    let mnt = dir.path().join("full");
+    std::fs::create_dir(&mnt).unwrap();
+    let mount = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=200k", "tmpfs"])
+        .arg(&mnt)
+        .output();
+    if !mount.as_ref().is_ok_and(|o| o.status.success()) {
+        skip(
+            "full_disk_is_an_error_naming_the_file",
+            &format!("cannot mount a tmpfs: {mount:?}"),
+        );
+        return;
+    }
+    let out = mnt.join("export");
+    let o = hs_tui(&[
+        "-r",
+        cap.to_str().unwrap(),
+        "--parquet",
+        out.to_str().unwrap(),
+    ]);
+    let _ = std::process::Command::new("umount").arg(&mnt).status();
+    assert_eq!(o.code, Some(2), "{}", o.stderr);
+    assert!(o.stderr.contains("No space left on device"), "{}", o.stderr);
+    assert!(
+        o.stderr
+            .contains(&format!("{}/packets.parquet", out.display())),
+        "{}",
+        o.stderr
+    );
+    assert!(o.stderr.contains("unreadable"), "{}", o.stderr);
+    assert!(!o.stderr.contains("panicked"), "{}", o.stderr);
+}
+
+/// streams.parquet carries each stream's TLS handshake: per stream, `hs_tls_sni` and
+/// `hs_tls_ja4` are what `-T fields -e hs.tls.sni -e hs.tls.ja4` says at the ClientHello;
+/// packets.parquet lists the handshake types of each packet.
+#[test]
+fn tls_columns_match_fields_output() {
+    if !require_python_module("duckdb", "tls_columns_match_fields_output") {
+        return;
+    }
+    let caps = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/tls/captures");
+    let cap = caps.join("zeek-tls-fragmented-handshake.pcap");
+    let dir = tempfile::tempdir().unwrap();
+    let o = hs_tui(&[
+        "-r",
+        cap.to_str().unwrap(),
+        "--parquet",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let want = hs_tui(&[
+        "-r",
+        cap.to_str().unwrap(),
+        "-Y",
+        "tls.handshake.type == 1",
+        "-T",
+        "fields",
+        "-e",
+        "tcp.stream",
+        "-e",
+        "hs.tls.sni",
+        "-e",
+        "hs.tls.ja4",
+    ]);
+    let mut want: Vec<String> = want.stdout.lines().map(String::from).collect();
+    want.sort();
+    want.dedup();
+    assert!(!want.is_empty());
+    let sql = dir.path().join("q.sql");
+    std::fs::write(
+        &sql,
+        "SELECT tcp_stream, hs_tls_sni, hs_tls_ja4, hs_tls_version, hs_tls_cipher, hs_setup_tls \
+         FROM streams WHERE hs_tls_ja4 IS NOT NULL ORDER BY tcp_stream",
+    )
+    .unwrap();
+    let rows = query("duckdb", dir.path(), &sql);
+    let cell = |v: &Value| match v {
+        Value::Null => String::new(),
+        v => v.to_string().trim_matches('"').to_string(),
+    };
+    let got: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            format!(
+                "{}\t{}\t{}",
+                cell(&r["tcp_stream"]),
+                cell(&r["hs_tls_sni"]),
+                cell(&r["hs_tls_ja4"])
+            )
+        })
+        .collect();
+    assert_eq!(got, want);
+    assert!(rows.iter().all(|r| !r["hs_tls_version"].is_null()));
+    std::fs::write(
+        &sql,
+        "SELECT count(*) AS n FROM packets WHERE list_contains(tls_handshake_type, 1)",
+    )
+    .unwrap();
+    let n = query("duckdb", dir.path(), &sql);
+    assert_eq!(n[0]["n"].as_u64(), Some(want.len() as u64), "{n:?}");
+}

@@ -84,6 +84,15 @@ impl Engine {
         }
     }
 
+    /// Dissect TLS handshakes (`tls.*` fields, the per-stream TLS summary) without
+    /// the rest of [`Engine::track_app`]: cheaper, for the Parquet export's TLS columns.
+    /// `track_app` implies it.
+    pub fn track_tls(&mut self, on: bool) {
+        if self.app.is_none() {
+            self.tls = on.then(tls::TlsState::new);
+        }
+    }
+
     pub fn counts(&self) -> &EngineCounts {
         &self.counts
     }
@@ -148,6 +157,13 @@ impl Engine {
                 }
                 view.app = Some(app);
             }
+        } else if let Some(t) = self.tls.as_mut() {
+            // TLS dissection alone (`track_tls`): the same dissector, without the
+            // recognition of other application protocols.
+            if AppState::needs(&view) {
+                t.observe(&view);
+                self.skip_index = t.new_conversation();
+            }
         }
         if let (Some(t), Some(m)) = (self.tls.as_ref(), meta) {
             view.tls = t.last().filter(|_| AppState::needs(&view));
@@ -166,6 +182,22 @@ impl Engine {
             }
         }
         retired
+    }
+    /// [`Engine::take_retired`], each stream with its TLS handshake summary (taken out
+    /// of the TLS state, which forgets it as `take_retired` does).
+    pub fn take_retired_with_tls(&mut self) -> Vec<(FlowSummary, Option<tls::TlsSummary>)> {
+        let retired = self.tracker.take_retired();
+        retired
+            .into_iter()
+            .map(|s| {
+                let t = self.tls.as_mut().and_then(|t| t.take(s.stream));
+                (s, t)
+            })
+            .collect()
+    }
+    /// The TLS handshake summary of a stream still held (`None` without one).
+    pub fn tls_summary(&self, stream: u32) -> Option<&tls::TlsSummary> {
+        self.tls.as_ref().and_then(|t| t.summary(stream))
     }
     pub fn has_retired(&self) -> bool {
         self.tracker.has_retired()

@@ -16,7 +16,7 @@
 use crate::fields::{self, FieldType, PacketView, Value};
 use crate::track::FlowSummary;
 use arrow_array::builder::{
-    BooleanBuilder, Float64Builder, Int32Builder, Int64Builder, StringBuilder,
+    BooleanBuilder, Float64Builder, Int32Builder, Int64Builder, ListBuilder, StringBuilder,
     TimestampMicrosecondBuilder,
 };
 use arrow_array::{ArrayRef, RecordBatch};
@@ -132,9 +132,22 @@ enum Kind {
     Bool,
     Timestamp,
     Str,
+    /// Every occurrence of a multi-valued field (the `tls.*` ones), in order.
+    I64List,
+    StrList,
+    /// The same string in every row (`frame_file`): dictionary-encoded, nothing per row.
+    ConstStr,
 }
 
 impl Kind {
+    /// A column of every occurrence: integers (and booleans) as `list<int64>`, the rest
+    /// as `list<string>`.
+    fn list_of(ty: FieldType) -> Kind {
+        match Kind::of(ty) {
+            Kind::I32 | Kind::I64 => Kind::I64List,
+            _ => Kind::StrList,
+        }
+    }
     fn of(ty: FieldType) -> Kind {
         match ty {
             FieldType::UInt { max, .. } if max <= u16::MAX as u64 => Kind::I32,
@@ -157,6 +170,15 @@ impl Kind {
             Kind::Bool => DataType::Boolean,
             Kind::Timestamp => DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
             Kind::Str => DataType::Utf8,
+            Kind::I64List => {
+                DataType::List(Arc::new(ArrowField::new("item", DataType::Int64, true)))
+            }
+            Kind::StrList => {
+                DataType::List(Arc::new(ArrowField::new("item", DataType::Utf8, true)))
+            }
+            Kind::ConstStr => {
+                DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8))
+            }
         }
     }
 }
@@ -168,6 +190,9 @@ enum Builder {
     Bool(BooleanBuilder),
     Ts(TimestampMicrosecondBuilder),
     Str(StringBuilder),
+    I64List(ListBuilder<Int64Builder>),
+    StrList(ListBuilder<StringBuilder>),
+    Const(Option<Arc<str>>, usize),
 }
 
 impl Builder {
@@ -181,6 +206,13 @@ impl Builder {
                 TimestampMicrosecondBuilder::with_capacity(BATCH_ROWS).with_timezone("UTC"),
             ),
             Kind::Str => Builder::Str(StringBuilder::with_capacity(BATCH_ROWS, BATCH_ROWS * 8)),
+            Kind::I64List => {
+                Builder::I64List(ListBuilder::with_capacity(Int64Builder::new(), BATCH_ROWS))
+            }
+            Kind::StrList => {
+                Builder::StrList(ListBuilder::with_capacity(StringBuilder::new(), BATCH_ROWS))
+            }
+            Kind::ConstStr => Builder::Const(None, 0),
         }
     }
 
@@ -234,6 +266,43 @@ impl Builder {
                 }
                 None => b.append_null(),
             },
+            Builder::I64List(_) | Builder::StrList(_) => {
+                self.push_all(v.map(std::slice::from_ref), scratch)
+            }
+            Builder::Const(_, rows) => *rows += 1,
+        }
+    }
+
+    /// Append every occurrence (`None`: the field's layer is absent, a null list).
+    fn push_all(&mut self, vs: Option<&[Value<'_>]>, scratch: &mut String) {
+        match self {
+            Builder::I64List(b) => match vs {
+                Some(vs) => {
+                    for v in vs {
+                        b.values().append_option(match v {
+                            Value::UInt(x) => i64::try_from(*x).ok(),
+                            Value::Int(x) => Some(*x),
+                            Value::Bool(x) => Some(*x as i64),
+                            Value::Present => Some(1),
+                            _ => None,
+                        });
+                    }
+                    b.append(true);
+                }
+                None => b.append(false),
+            },
+            Builder::StrList(b) => match vs {
+                Some(vs) => {
+                    for v in vs {
+                        scratch.clear();
+                        v.write(FieldType::Str, scratch);
+                        b.values().append_value(&*scratch);
+                    }
+                    b.append(true);
+                }
+                None => b.append(false),
+            },
+            _ => self.push(vs.and_then(|v| v.first()), scratch),
         }
     }
 
@@ -247,9 +316,31 @@ impl Builder {
         }
     }
 
+    /// `n` cells of an absent field (null; false in a presence column).
+    fn push_absent(&mut self, n: usize) {
+        match self {
+            Builder::I32(b) => b.append_nulls(n),
+            Builder::I64(b) => b.append_nulls(n),
+            Builder::F64(b) => b.append_nulls(n),
+            Builder::Bool(b) => b.append_n(n, false),
+            Builder::Ts(b) => b.append_nulls(n),
+            Builder::Str(b) => b.append_nulls(n),
+            Builder::I64List(b) => b.append_nulls(n),
+            Builder::StrList(b) => b.append_nulls(n),
+            Builder::Const(_, rows) => *rows += n,
+        }
+    }
+
     fn push_str(&mut self, s: Option<&str>) {
-        if let Builder::Str(b) = self {
-            b.append_option(s);
+        match self {
+            Builder::Str(b) => b.append_option(s),
+            Builder::Const(v, rows) => {
+                if v.is_none() {
+                    *v = s.map(Arc::from);
+                }
+                *rows += 1;
+            }
+            _ => {}
         }
     }
 
@@ -267,6 +358,14 @@ impl Builder {
             Builder::Bool(b) => Arc::new(b.finish()),
             Builder::Ts(b) => Arc::new(b.finish()),
             Builder::Str(b) => Arc::new(b.finish()),
+            Builder::I64List(b) => Arc::new(b.finish()),
+            Builder::StrList(b) => Arc::new(b.finish()),
+            Builder::Const(v, n) => {
+                let rows = std::mem::take(n);
+                let keys = arrow_array::Int32Array::from(vec![0; rows]);
+                let values = arrow_array::StringArray::from(vec![v.as_deref().unwrap_or("")]);
+                Arc::new(arrow_array::DictionaryArray::new(keys, Arc::new(values)))
+            }
         }
     }
 }
@@ -277,6 +376,7 @@ struct Table {
     path: PathBuf,
     schema: SchemaRef,
     builders: Vec<Builder>,
+    kinds: Vec<Kind>,
     rows: usize,
     total: u64,
     tx: Option<crossbeam_channel::Sender<RecordBatch>>,
@@ -348,6 +448,7 @@ impl Table {
             path,
             schema,
             builders: columns.iter().map(|(_, k)| Builder::new(*k)).collect(),
+            kinds: columns.iter().map(|(_, k)| *k).collect(),
             rows: 0,
             total: 0,
             tx: Some(tx),
@@ -377,7 +478,14 @@ impl Table {
             return Ok(());
         }
         self.rows = 0;
-        let arrays: Vec<ArrayRef> = self.builders.iter_mut().map(Builder::finish).collect();
+        // Fresh builders with their full capacity: a finished builder starts again from
+        // nothing, and growing it back row by row costs reallocations and copies.
+        let arrays: Vec<ArrayRef> = self
+            .builders
+            .iter_mut()
+            .zip(&self.kinds)
+            .map(|(b, k)| std::mem::replace(b, Builder::new(*k)).finish())
+            .collect();
         let batch =
             RecordBatch::try_new(self.schema.clone(), arrays).map_err(|e| self.err(e.into()))?;
         let sent = self.tx.as_ref().is_some_and(|tx| tx.send(batch).is_ok());
@@ -417,15 +525,104 @@ impl Table {
     }
 }
 
-/// A registry field and the builder index it fills; `fast` is the registry's fast getter
-/// for the hottest integer fields (the same values, checked by the registry's tests).
+/// How a column's cell is read from a packet. `Generic` goes through the registry's getter
+/// (every field can); the others are the same values read straight from the packet, for the
+/// hottest columns: no `Value`, no allocation, no formatting per row. A test checks them
+/// against the registry cell by cell on every sample capture.
+#[derive(Clone, Copy)]
+enum Get {
+    Generic,
+    /// Every occurrence, for a list column.
+    All,
+    U64(fields::FastU64),
+    Flag(fn(&PacketView<'_>) -> bool),
+    /// Nanoseconds: a timestamp or a duration, as the column's kind says.
+    Time(fn(&PacketView<'_>) -> Option<i64>),
+    Str(for<'a> fn(&PacketView<'a>) -> Option<&'a str>),
+    /// The first IPv4 (or IPv6) header's source or destination.
+    Ip {
+        v6: bool,
+        dst: bool,
+    },
+    FlagsStr,
+}
+
+fn fast_get(name: &str, kind: Kind) -> Get {
+    use fields::FastGetter;
+    if let Some(g) = fields::fast_u64(name) {
+        if matches!(kind, Kind::I32 | Kind::I64) {
+            return Get::U64(g);
+        }
+    }
+    if kind == Kind::Bool {
+        if let Some(FastGetter::Flag(g)) = fields::fast_getter(name) {
+            return Get::Flag(g);
+        }
+    }
+    match name {
+        "frame.time_epoch" => Get::Time(|p| Some(p.frame.ts_ns)),
+        "ip.src" => Get::Ip {
+            v6: false,
+            dst: false,
+        },
+        "ip.dst" => Get::Ip {
+            v6: false,
+            dst: true,
+        },
+        "ipv6.src" => Get::Ip {
+            v6: true,
+            dst: false,
+        },
+        "ipv6.dst" => Get::Ip {
+            v6: true,
+            dst: true,
+        },
+        "tcp.flags" => Get::U64(|p| {
+            p.tcpf()
+                .filter(|t| !t.bogus_hdr_len())
+                .map(|t| t.flags as u64)
+        }),
+        "tcp.flags.str" => Get::FlagsStr,
+        "tcp.window_size" => Get::U64(|p| {
+            p.meta
+                .filter(|_| p.tcpf().is_some_and(|t| !t.bogus_hdr_len()))
+                .map(|m| m.window as u64)
+        }),
+        "tcp.analysis.initial_rtt" => Get::Time(|p| p.meta.and_then(|m| m.irtt_ns)),
+        "tcp.analysis.ack_rtt" => Get::Time(|p| p.meta.and_then(|m| m.analysis.ack_rtt_ns)),
+        "hs.rtt.syn_synack" => Get::Time(|p| p.flow.and_then(|f| f.hs.syn_to_synack())),
+        "hs.rtt.synack_ack" => Get::Time(|p| p.flow.and_then(|f| f.hs.synack_to_ack())),
+        "hs.rtt.syn_rst" => Get::Time(|p| p.flow.and_then(|f| f.hs.syn_to_rst())),
+        "hs.rtt.syn_data" => Get::Time(|p| p.flow.and_then(|f| f.hs.syn_to_data())),
+        "hs.phase" => Get::Str(|p| p.analyzed().map(|m| m.phase.name())),
+        "hs.role" => Get::Str(|p| {
+            p.meta
+                .and_then(|m| m.from_client)
+                .map(|c| if c { "client" } else { "server" })
+        }),
+        "hs.state" => Get::Str(|p| p.meta.map(|m| m.hs_state.name())),
+        "hs.conn_state" => Get::Str(|p| p.flow.map(|f| f.zeek.conn_state())),
+        "hs.history" => Get::Str(|p| p.flow.map(|f| f.zeek.history())),
+        _ => Get::Generic,
+    }
+}
+
+/// A registry field, how it is read and the builder index it fills.
 struct Col {
     field: &'static fields::Field,
-    fast: Option<fields::FastU64>,
+    get: Get,
     at: usize,
 }
 
-fn registry_cols(names: &[&str], first_index: usize) -> (Vec<Col>, Vec<(String, Kind)>) {
+/// Columns for `names`, in order, starting at builder `first_index`. `fast`: use the fast
+/// getters (packets; streams go through the registry). Fields whose name starts with one
+/// of `lists` are list columns of every occurrence.
+fn registry_cols(
+    names: &[&str],
+    first_index: usize,
+    fast: bool,
+    lists: &[&str],
+) -> (Vec<Col>, Vec<(String, Kind)>) {
     let mut cols = Vec::new();
     let mut schema = Vec::new();
     for name in names {
@@ -433,14 +630,163 @@ fn registry_cols(names: &[&str], first_index: usize) -> (Vec<Col>, Vec<(String, 
         let Some(field) = fields::by_name(name) else {
             continue;
         };
+        let list = lists.iter().any(|l| name.starts_with(l))
+            && !matches!(field.ty, FieldType::None | FieldType::Protocol);
+        let kind = if list {
+            Kind::list_of(field.ty)
+        } else {
+            Kind::of(field.ty)
+        };
+        let get = match (list, fast) {
+            (true, _) => Get::All,
+            (false, true) => fast_get(name, kind),
+            (false, false) => Get::Generic,
+        };
         cols.push(Col {
             field,
-            fast: fields::fast_u64(name),
+            get,
             at: first_index + schema.len(),
         });
-        schema.push((column_name(name), Kind::of(field.ty)));
+        schema.push((column_name(name), kind));
     }
     (cols, schema)
+}
+
+/// Registry fields whose name starts with one of `prefixes` and that `skip` does not
+/// hold, in registry order: the columns that follow the fixed lists, so that a field
+/// added to the registry under such a prefix becomes a column without touching this file.
+pub fn registry_fields(prefixes: &[&str], skip: &[&str]) -> Vec<&'static str> {
+    fields::FIELDS
+        .iter()
+        .map(|f| f.name)
+        .filter(|n| prefixes.iter().any(|p| n.starts_with(p)) && !skip.contains(n))
+        .collect()
+}
+
+/// `tls.*` fields of the packet table: every one but the raw bytes (random, certificates).
+fn packet_tls_fields() -> Vec<&'static str> {
+    registry_fields(&["tls."], &[])
+        .into_iter()
+        .filter(|n| fields::by_name(n).is_some_and(|f| f.ty != FieldType::Bytes))
+        .filter(|n| !n.starts_with("tls.handshake.ja4_r"))
+        .collect()
+}
+
+/// Formatted IPv4 addresses, by address: formatting each one per row costs more than
+/// the rest of the row. Direct-mapped, so a miss costs one formatting.
+struct AddrCache {
+    slots: Vec<(u32, String)>,
+}
+
+impl AddrCache {
+    const SLOTS: usize = 1024;
+    fn new() -> AddrCache {
+        // An empty string: an empty slot.
+        AddrCache {
+            slots: vec![(0, String::new()); Self::SLOTS],
+        }
+    }
+    #[inline]
+    fn get(&mut self, a: std::net::Ipv4Addr) -> &str {
+        let bits = u32::from(a);
+        let i = (bits.wrapping_mul(0x9E37_79B9) >> 22) as usize % Self::SLOTS;
+        let slot = &mut self.slots[i];
+        if slot.0 != bits || slot.1.is_empty() {
+            slot.0 = bits;
+            slot.1.clear();
+            let mut n = itoa::Buffer::new();
+            for (k, o) in a.octets().iter().enumerate() {
+                if k > 0 {
+                    slot.1.push('.');
+                }
+                slot.1.push_str(n.format(*o));
+            }
+        }
+        &slot.1
+    }
+}
+
+/// Rows' reusable state: formatted addresses and flags, a values buffer.
+struct Scratch {
+    text: String,
+    addrs: AddrCache,
+    flags: Vec<Option<Box<str>>>,
+    /// Emptied after each use; only its allocation is kept (see [`ParquetSink::packet`]).
+    values: Vec<Value<'static>>,
+}
+
+impl Scratch {
+    fn new() -> Scratch {
+        Scratch {
+            text: String::new(),
+            addrs: AddrCache::new(),
+            flags: vec![None; 1 << 12],
+            values: Vec::with_capacity(8),
+        }
+    }
+    #[inline]
+    fn flags_str(&mut self, flags: u16) -> Option<&str> {
+        let slot = self.flags.get_mut(flags as usize)?;
+        Some(slot.get_or_insert_with(|| fields::info::flags_str(flags).into_boxed_str()))
+    }
+}
+
+/// Fill one cell of column `c` from packet `v`.
+#[inline]
+fn cell<'a>(
+    c: &Col,
+    b: &mut Builder,
+    v: &PacketView<'a>,
+    scratch: &mut Scratch,
+    values: &mut Vec<Value<'a>>,
+) {
+    match c.get {
+        Get::U64(g) => b.push_u64(g(v)),
+        Get::Flag(g) => {
+            if let Builder::Bool(b) = b {
+                b.append_value(g(v))
+            }
+        }
+        Get::Time(g) => match b {
+            Builder::Ts(b) => b.append_option(g(v).map(|ns| ns.div_euclid(1000))),
+            Builder::F64(b) => b.append_option(g(v).map(|ns| ns as f64 / 1e9)),
+            _ => {}
+        },
+        Get::Str(g) => b.push_str(g(v)),
+        Get::Ip { v6, dst } => {
+            let ip = v.ips().find(|i| i.is_v6() == v6);
+            match ip.map(|i| if dst { i.dst } else { i.src }) {
+                Some(std::net::IpAddr::V4(a)) => b.push_str(Some(scratch.addrs.get(a))),
+                Some(a) => {
+                    scratch.text.clear();
+                    use std::fmt::Write as _;
+                    let _ = write!(scratch.text, "{a}");
+                    b.push_str(Some(&scratch.text));
+                }
+                None => b.push_str(None),
+            }
+        }
+        Get::FlagsStr => {
+            let flags = v.tcpf().filter(|t| !t.bogus_hdr_len()).map(|t| t.flags);
+            match flags {
+                Some(f) if (f as usize) < scratch.flags.len() => b.push_str(scratch.flags_str(f)),
+                Some(f) => b.push_str(Some(&fields::info::flags_str(f))),
+                None => b.push_str(None),
+            }
+        }
+        Get::All => {
+            if v.tls.is_none() && c.field.name.starts_with("tls.") {
+                b.push_all(None, &mut scratch.text);
+            } else {
+                c.field.values(v, values);
+                b.push_all(Some(values), &mut scratch.text);
+            }
+        }
+        Get::Generic => {
+            c.field.values(v, values);
+            b.push(values.first(), &mut scratch.text);
+        }
+    }
 }
 
 /// The two tables of one capture.
@@ -448,9 +794,13 @@ pub struct ParquetSink {
     file_label: String,
     packets: Table,
     packet_cols: Vec<Col>,
+    /// `packet_cols[tls_from..]` are the `tls.*` columns: empty in most rows, so rows
+    /// without TLS leave them out and `tls_pending` counts them, filled at once later.
+    tls_from: usize,
+    tls_pending: usize,
     streams: Table,
     stream_cols: Vec<Col>,
-    scratch: String,
+    scratch: Scratch,
 }
 
 /// Columns of the stream table that are not registry fields.
@@ -461,6 +811,21 @@ const STREAM_EXTRA: &[(&str, Kind)] = &[
     ("hs_end", Kind::Timestamp),
 ];
 
+/// The packet table's registry fields: [`PACKET_FIELDS`], then every `tls.*` field.
+pub fn packet_fields() -> Vec<&'static str> {
+    let mut v = PACKET_FIELDS.to_vec();
+    v.extend(packet_tls_fields());
+    v
+}
+
+/// The stream table's registry fields: [`STREAM_FIELDS`], then every `hs.tls.*` and
+/// `hs.setup.*` field of the registry (a field added there is a column here).
+pub fn stream_fields() -> Vec<&'static str> {
+    let mut v = STREAM_FIELDS.to_vec();
+    v.extend(registry_fields(&["hs.tls.", "hs.setup."], STREAM_FIELDS));
+    v
+}
+
 impl ParquetSink {
     /// Create `dir` (and its parents) and the two files in it. `file_label` is written in
     /// every row's `frame_file`.
@@ -469,10 +834,10 @@ impl ParquetSink {
             path: dir.to_path_buf(),
             source,
         })?;
-        let (packet_cols, mut pschema) = registry_cols(PACKET_FIELDS, 1);
-        pschema.insert(0, ("frame_file".into(), Kind::Str));
-        let (stream_cols, mut sschema) = registry_cols(STREAM_FIELDS, 2);
-        sschema.insert(0, ("frame_file".into(), Kind::Str));
+        let (packet_cols, mut pschema) = registry_cols(&packet_fields(), 1, true, &["tls."]);
+        pschema.insert(0, ("frame_file".into(), Kind::ConstStr));
+        let (stream_cols, mut sschema) = registry_cols(&stream_fields(), 2, false, &[]);
+        sschema.insert(0, ("frame_file".into(), Kind::ConstStr));
         sschema.insert(1, ("tcp_stream".into(), Kind::I64));
         for s in sschema.iter_mut() {
             if s.0 == "hs_rtt" {
@@ -482,13 +847,19 @@ impl ParquetSink {
         sschema.extend(STREAM_EXTRA.iter().map(|(n, k)| (n.to_string(), *k)));
         let packets = Table::create(dir.join("packets.parquet"), &pschema)?;
         let streams = Table::create(dir.join("streams.parquet"), &sschema)?;
+        let tls_from = packet_cols
+            .iter()
+            .position(|c| c.field.name.starts_with("tls."))
+            .unwrap_or(packet_cols.len());
         Ok(ParquetSink {
             file_label: file_label.to_string(),
             packets,
             packet_cols,
+            tls_from,
+            tls_pending: 0,
             streams,
             stream_cols,
-            scratch: String::new(),
+            scratch: Scratch::new(),
         })
     }
 
@@ -498,21 +869,49 @@ impl ParquetSink {
             return Ok(());
         }
         self.packets.builders[0].push_str(Some(&self.file_label));
-        let mut values: Vec<Value<'_>> = Vec::with_capacity(4);
-        for c in &self.packet_cols {
-            let b = &mut self.packets.builders[c.at];
-            if let Some(fast) = c.fast {
-                b.push_u64(fast(v));
-                continue;
-            }
-            c.field.values(v, &mut values);
-            b.push(values.first(), &mut self.scratch);
+        // The buffer's allocation is reused from row to row: collecting the emptied vector
+        // back into one of `'static` values keeps its allocation (in-place iteration).
+        let mut values: Vec<Value<'_>> = std::mem::take(&mut self.scratch.values);
+        let cols = if v.tls.is_none() {
+            self.tls_pending += 1;
+            &self.packet_cols[..self.tls_from]
+        } else {
+            self.fill_tls();
+            &self.packet_cols[..]
+        };
+        for c in cols {
+            cell(
+                c,
+                &mut self.packets.builders[c.at],
+                v,
+                &mut self.scratch,
+                &mut values,
+            );
+        }
+        values.clear();
+        self.scratch.values = values.into_iter().map(|_| Value::Present).collect();
+        if self.packets.rows + 1 >= BATCH_ROWS {
+            self.fill_tls();
         }
         self.packets.row_done()
     }
 
-    /// One stream, in its final state.
-    pub fn stream(&mut self, f: &FlowSummary) -> Result<(), ParquetError> {
+    /// The `tls.*` cells of the rows without TLS since the last call.
+    fn fill_tls(&mut self) {
+        let n = std::mem::take(&mut self.tls_pending);
+        if n > 0 {
+            for c in &self.packet_cols[self.tls_from..] {
+                self.packets.builders[c.at].push_absent(n);
+            }
+        }
+    }
+
+    /// One stream, in its final state, and its TLS handshake if it had one.
+    pub fn stream(
+        &mut self,
+        f: &FlowSummary,
+        tls: Option<&crate::engine::tls::TlsSummary>,
+    ) -> Result<(), ParquetError> {
         let frame = crate::decode::Frame::new(
             f.first_frame,
             f.first_ts,
@@ -530,15 +929,16 @@ impl ParquetSink {
             app: None,
             diff: None,
             tls: None,
-            tls_stream: None,
+            tls_stream: tls,
         };
         let t = &mut self.streams;
+        let sc = &mut self.scratch.text;
         t.builders[0].push_str(Some(&self.file_label));
-        t.builders[1].push(Some(&Value::UInt(f.stream.into())), &mut self.scratch);
+        t.builders[1].push(Some(&Value::UInt(f.stream.into())), sc);
         let mut values: Vec<Value<'_>> = Vec::new();
         for c in &self.stream_cols {
             c.field.values(&view, &mut values);
-            t.builders[c.at].push(values.first(), &mut self.scratch);
+            t.builders[c.at].push(values.first(), sc);
         }
         let n = 2 + self.stream_cols.len();
         let outcome = crate::engine::servers::Outcome::of(f);
@@ -551,7 +951,8 @@ impl ParquetSink {
     }
 
     /// Write the last rows and the footers. Returns (packets, streams) written.
-    pub fn finish(self) -> Result<(u64, u64), ParquetError> {
+    pub fn finish(mut self) -> Result<(u64, u64), ParquetError> {
+        self.fill_tls();
         let p = self.packets.finish()?;
         let s = self.streams.finish()?;
         Ok((p, s))
@@ -579,6 +980,101 @@ mod tests {
         for name in PACKET_FIELDS.iter().chain(STREAM_FIELDS) {
             assert!(fields::by_name(name).is_some(), "{name} is not a field");
         }
+    }
+
+    /// Every fast cell equals the registry's cell, packet by packet, on every sample
+    /// capture (and the TLS ones, so the list columns see handshakes).
+    #[test]
+    fn fast_cells_agree_with_the_registry() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        for dir in [
+            "sample-captures",
+            "tests/data",
+            "tests/conformance",
+            "tests/conformance/tls/captures",
+        ] {
+            if let Ok(rd) = std::fs::read_dir(root.join(dir)) {
+                files.extend(
+                    rd.flatten()
+                        .map(|e| e.path())
+                        .filter(|p| p.extension().is_some_and(|x| x == "pcap" || x == "pcapng")),
+                );
+            }
+        }
+        let names = packet_fields();
+        let (fast, schema) = registry_cols(&names, 0, true, &["tls."]);
+        let (slow, _) = registry_cols(&names, 0, false, &["tls."]);
+        assert!(
+            fast.iter()
+                .filter(|c| !matches!(c.get, Get::Generic | Get::All))
+                .count()
+                >= 25
+        );
+        let mut rows = 0;
+        let mut tls_rows = 0;
+        for file in files {
+            // Damaged and non-captures are other tests' business.
+            if crate::capture::open(&crate::capture::SourceSpec::File(file.clone())).is_err() {
+                continue;
+            }
+            let frames = crate::engine::tests::frames(file.to_str().unwrap());
+            let mut engine = crate::engine::Engine::new(Default::default());
+            engine.set_analysis(true);
+            engine.track_tls(true);
+            let mut a: Vec<Builder> = schema.iter().map(|(_, k)| Builder::new(*k)).collect();
+            let mut b: Vec<Builder> = schema.iter().map(|(_, k)| Builder::new(*k)).collect();
+            let mut scratch = Scratch::new();
+            for (f, bytes) in &frames {
+                let v = engine.process(f, bytes);
+                let mut values = Vec::new();
+                tls_rows += v.tls.is_some() as usize;
+                for (cf, cs) in fast.iter().zip(&slow) {
+                    cell(cf, &mut a[cf.at], &v, &mut scratch, &mut values);
+                    cell(cs, &mut b[cs.at], &v, &mut scratch, &mut values);
+                }
+                rows += 1;
+            }
+            for (i, (x, y)) in a.iter_mut().zip(b.iter_mut()).enumerate() {
+                assert_eq!(
+                    x.finish().to_data(),
+                    y.finish().to_data(),
+                    "{}: column {}",
+                    file.display(),
+                    schema[i].0
+                );
+            }
+        }
+        assert!(rows > 10_000, "{rows} rows");
+        assert!(tls_rows > 100, "{tls_rows} rows with TLS");
+    }
+
+    #[test]
+    fn stream_table_has_the_tls_and_setup_columns() {
+        let f = stream_fields();
+        for n in [
+            "hs.tls.sni",
+            "hs.tls.version",
+            "hs.tls.cipher",
+            "hs.tls.alpn",
+            "hs.tls.ja4",
+            "hs.setup.tcp",
+            "hs.setup.tls",
+        ] {
+            assert!(f.contains(&n), "{n}");
+        }
+        let p = packet_fields();
+        for n in [
+            "tls.handshake.type",
+            "tls.handshake.extensions_server_name",
+            "tls.record.content_type",
+        ] {
+            assert!(p.contains(&n), "{n}");
+        }
+        assert!(
+            !p.contains(&"tls.handshake.random"),
+            "raw bytes are not exported"
+        );
     }
 
     #[test]

@@ -346,6 +346,14 @@ impl TlsState {
         self.streams.remove(&stream);
     }
 
+    /// Forget a stream, returning its summary when it saw a hello (as [`Self::summary`]).
+    pub fn take(&mut self, stream: u32) -> Option<TlsSummary> {
+        self.streams
+            .remove(&stream)
+            .map(|s| s.summary)
+            .filter(|s| s.client_hellos + s.server_hellos > 0)
+    }
+
     /// Did the last packet go to the TLS dissector?
     pub fn segment_was_tls(&self) -> bool {
         self.tls_segment
