@@ -9,6 +9,7 @@
 //! capture order. That keeps a compiled display filter a pure function of
 //! the view: the order in which packets are evaluated never changes an answer.
 
+pub mod legs;
 pub mod servers;
 pub mod timeline;
 pub mod tls;
@@ -166,6 +167,22 @@ impl Engine {
             }
         }
         retired
+    }
+    /// As [`Engine::take_retired`], with what each stream's TLS negotiated
+    /// (its set-up legs and failure words need it).
+    pub fn take_retired_tls(&mut self) -> Vec<(FlowSummary, Option<tls::TlsSummary>)> {
+        let retired = self.tracker.take_retired();
+        retired
+            .into_iter()
+            .map(|s| {
+                let t = self.tls.as_mut().and_then(|t| t.take_summary(s.stream));
+                (s, t)
+            })
+            .collect()
+    }
+    /// What a stream still held negotiated in TLS, if it is TLS.
+    pub fn tls_summary(&self, stream: u32) -> Option<&tls::TlsSummary> {
+        self.tls.as_ref().and_then(|t| t.summary(stream))
     }
     pub fn has_retired(&self) -> bool {
         self.tracker.has_retired()

@@ -104,6 +104,9 @@ pub struct Handshake {
     pub synack_ts: Option<i64>,
     pub ack_ts: Option<i64>,
     pub first_data_ts: Option<i64>,
+    /// The client's first payload byte, and the server's first after it (plain-TCP time to first byte).
+    pub req_ts: Option<i64>,
+    pub resp_ts: Option<i64>,
     pub end_ts: Option<i64>,
     /// Pure SYNs seen; all but the first with the same ISN are retransmissions.
     pub syns: u32,
@@ -265,6 +268,13 @@ impl Handshake {
                     _ => HsState::Reset,
                 };
                 self.end_ts.get_or_insert(ts);
+            }
+        }
+        if len > 0 && !syn && !rst && self.resp_ts.is_none() {
+            if from_client {
+                self.req_ts.get_or_insert(ts);
+            } else if self.req_ts.is_some() {
+                self.resp_ts = Some(ts);
             }
         }
         phase

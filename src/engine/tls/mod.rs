@@ -102,13 +102,23 @@ pub struct TlsSummary {
     pub client_hellos: u32,
     pub server_hellos: u32,
     pub hrr_frame: Option<u64>,
+    /// What came after the hellos: the server's flight, Finished, first
+    /// application data each way, the first alert (the set-up legs).
+    pub times: crate::engine::legs::TlsTimes,
 }
 
 impl TlsSummary {
-    fn update(&mut self, out: &TlsFrame, frame: u64, ts: i64) {
-        if !out.handshake {
-            return; // SSLv2 hellos have no tls.handshake
+    fn update(&mut self, out: &TlsFrame, dir: u8, frame: u64, ts: i64) {
+        if out.handshake {
+            self.hellos(out, frame, ts); // SSLv2 hellos have no tls.handshake
         }
+        if !out.is_empty() {
+            let tls13 = self.version == Some(0x0304);
+            self.times.update(self.sh_ts, tls13, out, dir, frame, ts);
+        }
+    }
+
+    fn hellos(&mut self, out: &TlsFrame, frame: u64, ts: i64) {
         for m in &out.msgs {
             match m.ty {
                 1 => {
@@ -334,7 +344,16 @@ impl TlsState {
         };
         s.dirs[d].nxt = Some(m.seq.wrapping_add(payload.len() as u32));
         segment(s, d, payload, gap, p.frame.number, &mut self.out);
-        s.summary.update(&self.out, p.frame.number, p.frame.ts_ns);
+        s.summary
+            .update(&self.out, m.dir, p.frame.number, p.frame.ts_ns);
+    }
+
+    /// Drop a stream's state and hand back what it negotiated (see [`TlsState::summary`]).
+    pub fn take_summary(&mut self, stream: u32) -> Option<TlsSummary> {
+        self.streams
+            .remove(&stream)
+            .map(|s| s.summary)
+            .filter(|s| s.client_hellos + s.server_hellos > 0)
     }
 
     /// Drop a stream's state (the tracker retired it).
