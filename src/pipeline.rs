@@ -291,8 +291,13 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
         || matches!(settings.format, Format::Json | Format::Ek | Format::Ndjson)
             && settings.fields.is_empty();
     engine.track_app(
-        settings.filter.as_ref().is_some_and(Filter::uses_app) || reports.uses_app() || print_tls,
+        settings.filter.as_ref().is_some_and(Filter::uses_app)
+            || reports.uses_app()
+            || print_tls,
     );
+    if reports.wants_tls() {
+        engine.track_tls_lite();
+    }
     let want_reports = reports.wanted();
     // TLS follows print no payload (no keys): only TCP ones are fed.
     let mut followers: Vec<Follower> = settings
@@ -364,9 +369,9 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
                             }
                         }
                         if (want_reports || parquet.is_some()) && engine.has_retired() {
-                            for s in engine.take_retired() {
+                            for (s, tls) in engine.take_retired_tls() {
                                 if want_reports {
-                                    reports.add(&s);
+                                    reports.add_tls(&s, tls.as_ref());
                                 }
                                 parquet_stream(&mut parquet, &mut parquet_error, &s);
                             }
@@ -398,7 +403,7 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
         }
         for s in engine.summaries() {
             if want_reports {
-                reports.add(s);
+                reports.add_tls(s, engine.tls_summary(s.stream));
             }
             parquet_stream(&mut parquet, &mut parquet_error, s);
         }

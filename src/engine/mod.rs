@@ -85,6 +85,15 @@ impl Engine {
         }
     }
 
+    /// TLS dissection for the reports' set-up legs, without `tls`/`http`
+    /// recognition for filters: only streams whose first payload starts TLS
+    /// (see [`tls::TlsState::new_lite`]). [`Engine::track_app`] supersedes it.
+    pub fn track_tls_lite(&mut self) {
+        if self.tls.is_none() {
+            self.tls = Some(tls::TlsState::new_lite());
+        }
+    }
+
     pub fn counts(&self) -> &EngineCounts {
         &self.counts
     }
@@ -148,6 +157,11 @@ impl Engine {
                     app = Some(crate::filter::protocols::AppProto::Tls);
                 }
                 view.app = Some(app);
+            }
+        } else if let Some(t) = self.tls.as_mut() {
+            if AppState::needs(&view) {
+                t.observe(&view);
+                self.skip_index = t.new_conversation();
             }
         }
         if let (Some(t), Some(m)) = (self.tls.as_ref(), meta) {

@@ -1,8 +1,7 @@
 //! The one per-server tally: the `-q` summary, its JSON and the TUI's
 //! servers view all count a stream's handshake outcome here.
 
-use crate::engine::legs::{failure, Legs};
-use crate::engine::tls::TlsSummary;
+use crate::engine::legs::Legs;
 use crate::track::{Endpoint, FlowSummary, HsState};
 
 /// How a stream's handshake ended, as the per-server tallies count it.
@@ -60,10 +59,18 @@ pub const MAX_SAMPLES: usize = 100_000;
 
 /// Keep a bounded, evenly thinned sample.
 pub fn push_sample(v: &mut Vec<i64>, x: i64) {
-    if v.len() < MAX_SAMPLES {
+    push_sample_max(v, x, MAX_SAMPLES)
+}
+
+/// Samples kept per set-up leg and server, and of lifetimes per client→server pair.
+pub const LEG_SAMPLES: usize = 20_000;
+
+/// [`push_sample`] with its bound.
+pub fn push_sample_max(v: &mut Vec<i64>, x: i64, max: usize) {
+    if v.len() < max {
         v.push(x);
     } else {
-        let i = (x.unsigned_abs() as usize) % MAX_SAMPLES;
+        let i = (x.unsigned_abs() as usize) % max;
         v[i] = x;
     }
 }
@@ -88,22 +95,21 @@ impl ServerTally {
 }
 
 impl ServerTally {
-    /// A stream's set-up legs, SNI and failure (its TLS summary when it is TLS).
-    pub fn add_setup(&mut self, f: &FlowSummary, t: Option<&TlsSummary>) {
-        let legs = Legs::of(f, t);
+    /// A stream's set-up legs, SNI and whether its set-up failed.
+    pub fn add_setup(&mut self, legs: &Legs, sni: Option<&str>, failed: bool) {
         for (i, v) in self.legs.iter_mut().enumerate() {
             if let Some(x) = legs.get(i) {
-                push_sample(v, x);
+                push_sample_max(v, x, LEG_SAMPLES);
             }
         }
-        if let Some(sni) = t.and_then(|t| t.sni.as_deref()) {
+        if let Some(sni) = sni {
             match self.snis.iter().position(|(s, _)| s == sni) {
                 Some(i) => self.snis[i].1 += 1,
                 None if self.snis.len() < MAX_SNIS => self.snis.push((sni.to_string(), 1)),
                 None => {}
             }
         }
-        self.failed += failure(f, t, true).is_some() as u64;
+        self.failed += failed as u64;
     }
     /// The SNIs, most asked first, as one short text.
     pub fn sni_text(&self) -> String {
@@ -130,12 +136,13 @@ pub struct PairTally {
 pub type Pair = (std::net::IpAddr, Endpoint);
 
 impl PairTally {
-    pub fn add(&mut self, f: &FlowSummary, t: Option<&TlsSummary>) {
+    /// A connection and its set-up time ([`Legs::setup`]).
+    pub fn add(&mut self, f: &FlowSummary, setup: Option<i64>) {
         self.conns += 1;
         let life = f.duration_ns().max(0);
-        push_sample(&mut self.life, life);
+        push_sample_max(&mut self.life, life, LEG_SAMPLES);
         self.life_max = self.life_max.max(life);
-        if let Some(setup) = Legs::of(f, t).setup(f, t) {
+        if let Some(setup) = setup {
             self.setup_sum += setup;
             self.setup_life_sum += life.max(setup);
         }
@@ -150,8 +157,8 @@ impl PairTally {
         if v.is_empty() {
             return None;
         }
-        v.sort_unstable();
-        Some((v[(v.len() - 1) / 2], self.life_max))
+        let mid = (v.len() - 1) / 2;
+        Some((*v.select_nth_unstable(mid).1, self.life_max))
     }
 }
 
