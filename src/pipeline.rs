@@ -291,9 +291,7 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
         || matches!(settings.format, Format::Json | Format::Ek | Format::Ndjson)
             && settings.fields.is_empty();
     engine.track_app(
-        settings.filter.as_ref().is_some_and(Filter::uses_app)
-            || reports.uses_app()
-            || print_tls,
+        settings.filter.as_ref().is_some_and(Filter::uses_app) || reports.uses_app() || print_tls,
     );
     if reports.wants_tls() {
         engine.track_tls_lite();

@@ -197,7 +197,13 @@ impl Legs {
     }
     pub fn get(&self, i: usize) -> Option<i64> {
         [
-            self.tcp, self.ch, self.sh, self.flight, self.tls, self.ttfb, self.total,
+            self.tcp,
+            self.ch,
+            self.sh,
+            self.flight,
+            self.tls,
+            self.ttfb,
+            self.total,
         ]
         .get(i)
         .copied()

@@ -115,7 +115,10 @@ impl ServerTally {
     pub fn sni_text(&self) -> String {
         let mut v: Vec<&(String, u64)> = self.snis.iter().collect();
         v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        v.iter().map(|(s, _)| s.as_str()).collect::<Vec<_>>().join(",")
+        v.iter()
+            .map(|(s, _)| s.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
     }
 }
 
@@ -149,7 +152,8 @@ impl PairTally {
     }
     /// Share of the measured connections' lifetime spent in set-up, in percent.
     pub fn setup_percent(&self) -> Option<f64> {
-        (self.setup_life_sum > 0).then(|| 100.0 * self.setup_sum as f64 / self.setup_life_sum as f64)
+        (self.setup_life_sum > 0)
+            .then(|| 100.0 * self.setup_sum as f64 / self.setup_life_sum as f64)
     }
     /// (median, max) lifetime.
     pub fn life_median_max(&self) -> Option<(i64, i64)> {

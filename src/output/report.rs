@@ -256,8 +256,7 @@ impl Reports {
         let setup_row = (self.stats.summary || self.stats.hs_flows)
             .then(|| crate::output::setup_report::SetupRow::of(f, t));
         if let Some(r) = setup_row.as_ref().filter(|_| self.stats.summary) {
-            self.setup
-                .add(f, r.legs.setup(f, t), r.failure.as_deref());
+            self.setup.add(f, r.legs.setup(f, t), r.failure.as_deref());
         }
         if let Some(width) = self.stats.hs_io {
             let start = self.capture_first_ts.unwrap_or(f.first_ts);

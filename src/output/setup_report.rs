@@ -51,7 +51,10 @@ impl SetupTally {
     /// The `-q` sections: legs per server, failures, reuse.
     pub fn write(&self, s: &mut String, servers: &FoldMap<Endpoint, ServerTally>) {
         let servers = ranked(servers);
-        if servers.iter().any(|(_, t)| t.legs.iter().any(|v| !v.is_empty())) {
+        if servers
+            .iter()
+            .any(|(_, t)| t.legs.iter().any(|v| !v.is_empty()))
+        {
             let _ = writeln!(
                 s,
                 "Set-up legs per server, ms as p50/p90/p99 (top 20; README: set-up legs):"
@@ -92,7 +95,10 @@ impl SetupTally {
         }
         let pairs = ranked_pairs(&self.pairs);
         if !pairs.is_empty() {
-            let _ = writeln!(s, "Connection reuse (top 10 client -> server by connections):");
+            let _ = writeln!(
+                s,
+                "Connection reuse (top 10 client -> server by connections):"
+            );
             let _ = writeln!(
                 s,
                 "  {:<39} {:<22} {:>7} {:>10} {:>10} {:>7}",

@@ -409,7 +409,10 @@ fn http_by_port(p: &PacketView<'_>) -> bool {
         match tcp_port_owner(port) {
             Some((true, _)) => return false,
             Some((false, http)) => {
-                return matches!(upgrade::watch_for(port, http), None | Some(Watch::Http { .. }))
+                return matches!(
+                    upgrade::watch_for(port, http),
+                    None | Some(Watch::Http { .. })
+                )
             }
             None if upgrade::watch_for(port, false).is_some() => return false,
             None => {}
@@ -421,8 +424,7 @@ fn http_by_port(p: &PacketView<'_>) -> bool {
 /// Is this the first segment with payload of its stream (or a segment without payload)?
 fn first_payload(p: &PacketView<'_>) -> bool {
     let len = p.meta.and_then(|m| m.len).unwrap_or(0) as u64;
-    p.flow
-        .is_some_and(|f| f.payload[0] + f.payload[1] <= len)
+    p.flow.is_some_and(|f| f.payload[0] + f.payload[1] <= len)
 }
 
 /// Valid record content types (`ssl_is_valid_content_type`).
