@@ -313,9 +313,7 @@ pub fn failure(f: &FlowSummary, t: Option<&TlsSummary>, at_end: bool) -> Option<
             _ => {}
         }
     }
-    if t.ch_ts.is_none() {
-        return None;
-    }
+    t.ch_ts?;
     if t.sh_ts.is_none() {
         let after = if t.hrr_frame.is_some() {
             "its HelloRetryRequest"

@@ -59,7 +59,7 @@ impl SetupTally {
                 s,
                 "Set-up legs per server, ms as p50/p90/p99 (top 20; README: set-up legs):"
             );
-            let _ = writeln!(s, "  {:<28} {:<6} {}", "Server", "Leg", "p50/p90/p99");
+            let _ = writeln!(s, "  {:<28} {:<6} p50/p90/p99", "Server", "Leg");
             for (ep, st) in servers.iter().take(20) {
                 let mut first = true;
                 for (i, name) in LEG_NAMES.iter().enumerate() {
