@@ -197,10 +197,7 @@ impl App {
             Action::Save => self.start_save(),
             Action::Servers => {
                 self.servers = Some(ServersView::build(
-                    self.store
-                        .flows
-                        .iter()
-                        .map(|f| (&f.sum, f.tls.as_deref())),
+                    self.store.flows.iter().map(|f| (&f.sum, f.tls.as_deref())),
                 ));
             }
             Action::Presets => {

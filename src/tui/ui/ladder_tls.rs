@@ -37,9 +37,8 @@ pub fn messages(t: &TlsFrame) -> String {
         .iter()
         .map(|m| msg_name(m.ty, m.hrr).to_string())
         .collect();
-    let count = |f: &dyn Fn(&crate::engine::tls::Record) -> bool| {
-        t.records.iter().filter(|r| f(r)).count()
-    };
+    let count =
+        |f: &dyn Fn(&crate::engine::tls::Record) -> bool| t.records.iter().filter(|r| f(r)).count();
     if count(&|r| r.content_type == Some(20)) > 0 {
         parts.push("CCS".into());
     }
