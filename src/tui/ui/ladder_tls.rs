@@ -77,9 +77,7 @@ pub fn remarks(f: &FlowSummary, t: &TlsSummary, number: u64) -> Vec<String> {
     }
     let tls13 = t.version == Some(0x0304);
     let done = x.done_ts(tls13);
-    let done_frame = if tls13 {
-        x.client_fin_frame
-    } else if x.client_fin_ts >= x.server_fin_ts {
+    let done_frame = if tls13 || x.client_fin_ts >= x.server_fin_ts {
         x.client_fin_frame
     } else {
         x.server_fin_frame
