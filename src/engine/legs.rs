@@ -189,7 +189,7 @@ impl Legs {
                 l.tls = d(t.ch_ts, x.done_ts(tls13));
                 (x.client_data_ts, x.server_data_ts)
             }
-            None => (h.req_ts, h.resp_ts),
+            None => (h.req_ts(), h.resp_ts()),
         };
         l.ttfb = d(req, resp);
         l.total = d(h.syn_first_ts, resp.filter(|_| l.ttfb.is_some()));
