@@ -297,8 +297,12 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
     engine.track_app(
         settings.filter.as_ref().is_some_and(Filter::uses_app) || reports.uses_app() || print_tls,
     );
-    // The export's TLS columns need the TLS dissection (only).
+    // The export's TLS columns need the TLS dissection (only); the reports' set-up
+    // legs make do with the cheaper one that follows streams which begin with TLS.
     engine.track_tls(parquet.is_some());
+    if reports.wants_tls() {
+        engine.track_tls_lite();
+    }
     let want_reports = reports.wanted();
     // TLS follows print no payload (no keys): only TCP ones are fed.
     let mut followers: Vec<Follower> = settings
@@ -372,7 +376,7 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
                         if (want_reports || parquet.is_some()) && engine.has_retired() {
                             for (s, tls) in engine.take_retired_with_tls() {
                                 if want_reports {
-                                    reports.add(&s);
+                                    reports.add_tls(&s, tls.as_ref());
                                 }
                                 parquet_stream(&mut parquet, &mut parquet_error, &s, tls.as_ref());
                             }
@@ -404,7 +408,7 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
         }
         for s in engine.summaries() {
             if want_reports {
-                reports.add(s);
+                reports.add_tls(s, engine.tls_summary(s.stream));
             }
             parquet_stream(
                 &mut parquet,

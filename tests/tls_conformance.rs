@@ -188,7 +188,7 @@ fn ssl_names_alias_tls_and_json_carries_tls_fields() {
     );
 }
 
-/// `hs.tls.*` and `hs.setup.tls` against the per-stream answers (`expected/*.streams.tsv`:
+/// `hs.tls.*` and `hs.setup.sh` against the per-stream answers (`expected/*.streams.tsv`:
 /// SNI of the first ClientHello, negotiated version, cipher, ALPN, ClientHello to ServerHello).
 #[test]
 fn per_stream_tls_fields_match_the_streams_tables() {
@@ -220,7 +220,7 @@ fn per_stream_tls_fields_match_the_streams_tables() {
             "-e",
             "hs.tls.alpn",
             "-e",
-            "hs.setup.tls",
+            "hs.setup.sh",
         ]);
         assert_eq!(out.code, Some(0), "{stem}");
         // The last packet of each stream carries everything it negotiated.

@@ -9,6 +9,7 @@
 //! capture order. That keeps a compiled display filter a pure function of
 //! the view: the order in which packets are evaluated never changes an answer.
 
+pub mod legs;
 pub mod servers;
 pub mod timeline;
 pub mod tls;
@@ -90,6 +91,15 @@ impl Engine {
     pub fn track_tls(&mut self, on: bool) {
         if self.app.is_none() {
             self.tls = on.then(tls::TlsState::new);
+        }
+    }
+
+    /// TLS dissection for the reports' set-up legs, without `tls`/`http`
+    /// recognition for filters: only streams whose first payload starts TLS
+    /// (see [`tls::TlsState::new_lite`]). [`Engine::track_app`] supersedes it.
+    pub fn track_tls_lite(&mut self) {
+        if self.tls.is_none() {
+            self.tls = Some(tls::TlsState::new_lite());
         }
     }
 

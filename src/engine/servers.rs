@@ -1,6 +1,7 @@
 //! The one per-server tally: the `-q` summary, its JSON and the TUI's
 //! servers view all count a stream's handshake outcome here.
 
+use crate::engine::legs::Legs;
 use crate::track::{Endpoint, FlowSummary, HsState};
 
 /// How a stream's handshake ended, as the per-server tallies count it.
@@ -42,17 +43,34 @@ pub struct ServerTally {
     pub mid_stream: u64,
     /// Initial RTTs in nanoseconds, a bounded sample (see [`push_sample`]).
     pub irtt: Vec<i64>,
+    /// Samples of each set-up leg ([`crate::engine::legs::LEG_NAMES`] order).
+    pub legs: [Vec<i64>; 7],
+    /// Server names the clients asked for (SNI), with counts: the first [`MAX_SNIS`].
+    pub snis: Vec<(String, u64)>,
+    /// Connections whose set-up failed ([`crate::engine::legs::failure`]).
+    pub failed: u64,
 }
+
+/// Distinct SNIs kept per server.
+pub const MAX_SNIS: usize = 8;
 
 /// Initial-RTT samples kept per tally.
 pub const MAX_SAMPLES: usize = 100_000;
 
 /// Keep a bounded, evenly thinned sample.
 pub fn push_sample(v: &mut Vec<i64>, x: i64) {
-    if v.len() < MAX_SAMPLES {
+    push_sample_max(v, x, MAX_SAMPLES)
+}
+
+/// Samples kept per set-up leg and server, and of lifetimes per client→server pair.
+pub const LEG_SAMPLES: usize = 20_000;
+
+/// [`push_sample`] with its bound.
+pub fn push_sample_max(v: &mut Vec<i64>, x: i64, max: usize) {
+    if v.len() < max {
         v.push(x);
     } else {
-        let i = (x.unsigned_abs() as usize) % MAX_SAMPLES;
+        let i = (x.unsigned_abs() as usize) % max;
         v[i] = x;
     }
 }
@@ -74,6 +92,96 @@ impl ServerTally {
             push_sample(&mut self.irtt, r);
         }
     }
+}
+
+impl ServerTally {
+    /// A stream's set-up legs, SNI and whether its set-up failed.
+    pub fn add_setup(&mut self, legs: &Legs, sni: Option<&str>, failed: bool) {
+        for (i, v) in self.legs.iter_mut().enumerate() {
+            if let Some(x) = legs.get(i) {
+                push_sample_max(v, x, LEG_SAMPLES);
+            }
+        }
+        if let Some(sni) = sni {
+            match self.snis.iter().position(|(s, _)| s == sni) {
+                Some(i) => self.snis[i].1 += 1,
+                None if self.snis.len() < MAX_SNIS => self.snis.push((sni.to_string(), 1)),
+                None => {}
+            }
+        }
+        self.failed += failed as u64;
+    }
+    /// The SNIs, most asked first, as one short text.
+    pub fn sni_text(&self) -> String {
+        let mut v: Vec<&(String, u64)> = self.snis.iter().collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        v.iter()
+            .map(|(s, _)| s.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+/// Connection reuse of one client (address) to one server (address, port).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PairTally {
+    /// Connections opened (a handshake seen).
+    pub conns: u64,
+    /// Lifetimes (first to last packet), a bounded sample, and their sum.
+    pub life: Vec<i64>,
+    pub life_max: i64,
+    /// Over the connections whose set-up was measured: set-up time and lifetime summed.
+    pub setup_sum: i64,
+    pub setup_life_sum: i64,
+}
+
+/// A client address and the server it connects to.
+pub type Pair = (std::net::IpAddr, Endpoint);
+
+impl PairTally {
+    /// A connection and its set-up time ([`Legs::setup`]).
+    pub fn add(&mut self, f: &FlowSummary, setup: Option<i64>) {
+        self.conns += 1;
+        let life = f.duration_ns().max(0);
+        push_sample_max(&mut self.life, life, LEG_SAMPLES);
+        self.life_max = self.life_max.max(life);
+        if let Some(setup) = setup {
+            self.setup_sum += setup;
+            self.setup_life_sum += life.max(setup);
+        }
+    }
+    /// Share of the measured connections' lifetime spent in set-up, in percent.
+    pub fn setup_percent(&self) -> Option<f64> {
+        (self.setup_life_sum > 0)
+            .then(|| 100.0 * self.setup_sum as f64 / self.setup_life_sum as f64)
+    }
+    /// (median, max) lifetime.
+    pub fn life_median_max(&self) -> Option<(i64, i64)> {
+        let mut v = self.life.clone();
+        if v.is_empty() {
+            return None;
+        }
+        let mid = (v.len() - 1) / 2;
+        Some((*v.select_nth_unstable(mid).1, self.life_max))
+    }
+}
+
+/// The pair of a stream with a handshake (client address, server).
+pub fn pair_of(f: &FlowSummary) -> Option<Pair> {
+    if Outcome::of(f) == Outcome::MidStream {
+        return None;
+    }
+    Some((f.client()?.0, f.server()?))
+}
+
+/// Pairs by connections opened, most first (then by address).
+pub fn ranked_pairs<'a, I>(pairs: I) -> Vec<(Pair, &'a PairTally)>
+where
+    I: IntoIterator<Item = (&'a Pair, &'a PairTally)>,
+{
+    let mut v: Vec<(Pair, &PairTally)> = pairs.into_iter().map(|(p, t)| (*p, t)).collect();
+    v.sort_by(|a, b| b.1.conns.cmp(&a.1.conns).then(a.0.cmp(&b.0)));
+    v
 }
 
 /// Servers and their tallies, heaviest first (then by address).

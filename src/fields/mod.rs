@@ -993,7 +993,13 @@ pub static FIELDS: &[Field] = &[
     tls::HS_ALPN,
     tls::HS_JA4,
     tls::HS_SETUP_TCP,
+    tls::HS_SETUP_CH,
+    tls::HS_SETUP_SH,
+    tls::HS_SETUP_FLIGHT,
     tls::HS_SETUP_TLS,
+    tls::HS_SETUP_TTFB,
+    tls::HS_SETUP_TOTAL,
+    tls::HS_FAILURE,
     // ---- columns ----
     Field {
         name: "_ws.col.Info",

@@ -4,6 +4,7 @@
 //! it, in message order; `ssl.*` names are aliases (see [`super::by_name`]).
 
 use super::{u, Field, FieldType, PacketView, Value, HEX4};
+use crate::engine::legs::{failure, Legs};
 use crate::engine::tls::HsMsg;
 use std::borrow::Cow;
 
@@ -246,14 +247,75 @@ pub(super) const HS_SETUP_TCP: Field = Field {
         )
     },
 };
-pub(super) const HS_SETUP_TLS: Field = Field {
-    name: "hs.setup.tls",
-    ty: FieldType::RelTime,
-    desc: "Set-up: first ClientHello to the first ServerHello that is not a HelloRetryRequest",
-    get: |p, o| o.extend(p.tls_stream.and_then(|s| s.ch_to_sh()).map(Value::Time)),
+macro_rules! leg_field {
+    ($id:ident, $name:literal, $leg:ident, $desc:literal) => {
+        pub(super) const $id: Field = Field {
+            name: $name,
+            ty: FieldType::RelTime,
+            desc: $desc,
+            get: |p, o| {
+                o.extend(
+                    p.flow
+                        .and_then(|f| Legs::of(f, p.tls_stream).$leg)
+                        .map(Value::Time),
+                )
+            },
+        };
+    };
+}
+leg_field!(
+    HS_SETUP_CH,
+    "hs.setup.ch",
+    ch,
+    "Set-up: the handshake's ACK to the first ClientHello"
+);
+leg_field!(
+    HS_SETUP_SH,
+    "hs.setup.sh",
+    sh,
+    "Set-up: first ClientHello to the first ServerHello that is not a HelloRetryRequest"
+);
+leg_field!(
+    HS_SETUP_FLIGHT,
+    "hs.setup.flight",
+    flight,
+    "Set-up: ServerHello to the last record of the server's first flight (before the client's next record)"
+);
+leg_field!(
+    HS_SETUP_TLS,
+    "hs.setup.tls",
+    tls,
+    "Set-up: first ClientHello to the end of the TLS handshake (TLS 1.3: the client's Finished; earlier: the later Finished)"
+);
+leg_field!(
+    HS_SETUP_TTFB,
+    "hs.setup.ttfb",
+    ttfb,
+    "Time to first byte: the client's first application data (plain TCP: payload byte) to the server's first after it"
+);
+leg_field!(
+    HS_SETUP_TOTAL,
+    "hs.setup.total",
+    total,
+    "Set-up: first SYN to the server's first application data (payload) byte after the client's"
+);
+pub(super) const HS_FAILURE: Field = Field {
+    name: "hs.failure",
+    ty: FieldType::Str,
+    desc: "What went wrong with the set-up so far, in plain words (TLS alert, reset after ClientHello, refused, ...)",
+    get: |p, o| {
+        o.extend(
+            p.flow
+                .and_then(|f| failure(f, p.tls_stream, false))
+                .map(|s| Value::Str(Cow::Owned(s))),
+        )
+    },
 };
 
 /// Does printing or testing this field need the engine's TLS dissection?
 pub fn needs_tls(f: &Field) -> bool {
-    f.name.starts_with("tls.") || f.name.starts_with("hs.tls.") || f.name == "hs.setup.tls"
+    f.name.starts_with("tls.")
+        || f.name.starts_with("hs.tls.")
+        || f.name.starts_with("hs.setup.") && f.name != "hs.setup.tcp"
+        || f.name == "hs.failure"
 }

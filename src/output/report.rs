@@ -100,6 +100,7 @@ struct Row {
     syn_synack: Option<i64>,
     synack_ack: Option<i64>,
     syn_rtx: u32,
+    setup: crate::output::setup_report::SetupRow,
 }
 
 const MAX_SERVERS: usize = 100_000;
@@ -139,6 +140,8 @@ pub struct Reports {
     expert_filter: Option<crate::filter::Filter>,
     /// Zeek's conn.log table, when asked for.
     zeek: Option<crate::zeek::ConnLog>,
+    /// Set-up failures and connection reuse (the summary).
+    setup: crate::output::setup_report::SetupTally,
 }
 
 impl Reports {
@@ -237,8 +240,24 @@ impl Reports {
         self.stats.keeps_rows() || self.stats.summary
     }
 
+    /// Does a report need the TLS dissection (set-up legs, SNIs, failures)?
+    pub fn wants_tls(&self) -> bool {
+        self.stats.summary || self.stats.hs_flows
+    }
+
     pub fn add(&mut self, f: &FlowSummary) {
+        self.add_tls(f, None)
+    }
+
+    /// A stream and what its TLS negotiated (`None`: not TLS, or not dissected).
+    pub fn add_tls(&mut self, f: &FlowSummary, t: Option<&crate::engine::tls::TlsSummary>) {
         self.streams += 1;
+        // One stream's legs and failure words, computed once for every table.
+        let setup_row = (self.stats.summary || self.stats.hs_flows)
+            .then(|| crate::output::setup_report::SetupRow::of(f, t));
+        if let Some(r) = setup_row.as_ref().filter(|_| self.stats.summary) {
+            self.setup.add(f, r.legs.setup(f, t), r.failure.as_deref());
+        }
         if let Some(width) = self.stats.hs_io {
             let start = self.capture_first_ts.unwrap_or(f.first_ts);
             self.timeline
@@ -254,7 +273,11 @@ impl Reports {
         if let Some(server) = f.server() {
             let n = self.servers.len();
             if n < MAX_SERVERS || self.servers.contains_key(&server) {
-                self.servers.entry(server).or_default().add(f);
+                let st = self.servers.entry(server).or_default();
+                st.add(f);
+                if let Some(r) = setup_row.as_ref().filter(|_| self.stats.summary) {
+                    st.add_setup(&r.legs, r.sni.as_deref(), r.failure.is_some());
+                }
             } else {
                 self.servers_dropped += 1;
             }
@@ -275,6 +298,7 @@ impl Reports {
                 syn_synack: f.hs.syn_to_synack(),
                 synack_ack: f.hs.synack_to_ack(),
                 syn_rtx: f.hs.syn_retransmissions(),
+                setup: setup_row.unwrap_or_else(|| crate::output::setup_report::SetupRow::of(f, t)),
             });
         }
     }
@@ -474,6 +498,10 @@ impl Reports {
             );
         }
         let _ = writeln!(s, "{rule}");
+        crate::output::setup_report::write_rows(
+            &mut s,
+            self.rows.iter().map(|r| (r.stream, &r.setup)),
+        );
         w.write_all(s.as_bytes())
     }
 
@@ -526,6 +554,7 @@ impl Reports {
                 );
             }
         }
+        self.setup.write(&mut s, &self.servers);
         let alarms = self.alarms.raised();
         if alarms.is_empty() {
             let _ = writeln!(s, "Alarms: none");
@@ -554,7 +583,9 @@ impl Reports {
             .into_iter()
             .map(|(ep, st)| {
                 json!({"server": endpoint(ep), "attempts": st.attempts, "completed": st.completed, "refused": st.refused,
-                       "half_open": st.half_open, "reset": st.reset, "initial_rtt_ms": ms(percentiles(&mut st.irtt.clone()))})
+                       "half_open": st.half_open, "reset": st.reset, "initial_rtt_ms": ms(percentiles(&mut st.irtt.clone())),
+                       "setup_ms": crate::output::setup_report::legs_json(st), "sni": st.snis.iter().map(|(n, c)| json!({"name": n, "connections": c})).collect::<Vec<_>>(),
+                       "failed": st.failed})
             })
             .collect();
         let alarms: Vec<serde_json::Value> = self
@@ -577,6 +608,7 @@ impl Reports {
             "initial_rtt_ms": ms(percentiles(&mut self.irtt)),
             "servers": servers,
             "alarms": alarms,
+            "setup": self.setup.json(),
         });
         writeln!(
             w,

@@ -103,7 +103,12 @@ pub struct Handshake {
     pub syn_last_ts: Option<i64>,
     pub synack_ts: Option<i64>,
     pub ack_ts: Option<i64>,
-    pub first_data_ts: Option<i64>,
+    /// The first payload byte either way (8 bytes: a time of exactly 0 ns is kept as 1 ns).
+    pub first_data: Option<std::num::NonZeroI64>,
+    /// The client's first payload byte, and the server's first after it (plain-TCP time
+    /// to first byte): 8 bytes each (a time of exactly 0 ns is kept as 1 ns).
+    pub req: Option<std::num::NonZeroI64>,
+    pub resp: Option<std::num::NonZeroI64>,
     pub end_ts: Option<i64>,
     /// Pure SYNs seen; all but the first with the same ISN are retransmissions.
     pub syns: u32,
@@ -119,7 +124,25 @@ pub struct Handshake {
     pub rst_from: [bool; 2],
 }
 
+const ONE: std::num::NonZeroI64 = match std::num::NonZeroI64::new(1) {
+    Some(n) => n,
+    None => unreachable!(),
+};
+
+/// A time as 8 bytes in an `Option` (0 ns, never a real capture's, becomes 1 ns).
+fn nz(ts: i64) -> std::num::NonZeroI64 {
+    std::num::NonZeroI64::new(ts).unwrap_or(ONE)
+}
+
 impl Handshake {
+    /// The client's first payload byte (plain TCP's request).
+    pub fn req_ts(&self) -> Option<i64> {
+        self.req.map(|t| t.get())
+    }
+    /// The server's first payload byte after the client's.
+    pub fn resp_ts(&self) -> Option<i64> {
+        self.resp.map(|t| t.get())
+    }
     pub fn syn_retransmissions(&self) -> u32 {
         self.syns.saturating_sub(1)
     }
@@ -144,7 +167,7 @@ impl Handshake {
     }
     /// First SYN to the first payload byte.
     pub fn syn_to_data(&self) -> Option<i64> {
-        Some(self.first_data_ts? - self.syn_first_ts?)
+        Some(self.first_data?.get() - self.syn_first_ts?)
     }
     /// The state to report once the capture is over: an unanswered SYN is half-open.
     pub fn final_name(&self) -> &'static str {
@@ -224,12 +247,12 @@ impl Handshake {
                 self.ack_ts = Some(ts);
                 self.state = HsState::Established;
                 if len > 0 {
-                    self.first_data_ts.get_or_insert(ts);
+                    self.first_data.get_or_insert(nz(ts));
                 }
             }
             Phase::Data | Phase::Ack => {
                 if len > 0 {
-                    self.first_data_ts.get_or_insert(ts);
+                    self.first_data.get_or_insert(nz(ts));
                 }
                 // Simultaneous open completes on the peer's ACK, too.
                 if self.state == HsState::SynReceived && ackf {
@@ -239,7 +262,7 @@ impl Handshake {
             }
             Phase::Fin => {
                 if len > 0 {
-                    self.first_data_ts.get_or_insert(ts);
+                    self.first_data.get_or_insert(nz(ts));
                 }
                 self.fin_from[dir as usize] = true;
                 if self.state == HsState::SynReceived && ackf && from_client {
@@ -265,6 +288,13 @@ impl Handshake {
                     _ => HsState::Reset,
                 };
                 self.end_ts.get_or_insert(ts);
+            }
+        }
+        if len > 0 && !syn && !rst && self.resp.is_none() {
+            if from_client {
+                self.req.get_or_insert(nz(ts));
+            } else if self.req.is_some() {
+                self.resp = Some(nz(ts));
             }
         }
         phase

@@ -29,6 +29,8 @@ pub mod ui;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_legs;
 
 pub use app::App;
 

@@ -603,6 +603,10 @@ impl Store {
     pub fn flow(&self, stream: u32) -> Option<&FlowEntry> {
         self.flows.get(stream as usize).map(|e| &**e)
     }
+    /// What the TLS dissector found in a stored packet (the ladder's TLS messages).
+    pub fn tls_frame(&self, g: u64) -> Option<&crate::engine::tls::TlsFrame> {
+        self.tls.get(&g).map(|t| &**t)
+    }
 
     /// The file a filter or save job re-reads, with the frames it holds.
     /// `None` when there is none (a spool that could not be created).

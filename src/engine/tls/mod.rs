@@ -102,13 +102,23 @@ pub struct TlsSummary {
     pub client_hellos: u32,
     pub server_hellos: u32,
     pub hrr_frame: Option<u64>,
+    /// What came after the hellos: the server's flight, Finished, first
+    /// application data each way, the first alert (the set-up legs).
+    pub times: crate::engine::legs::TlsTimes,
 }
 
 impl TlsSummary {
-    fn update(&mut self, out: &TlsFrame, frame: u64, ts: i64) {
-        if !out.handshake {
-            return; // SSLv2 hellos have no tls.handshake
+    fn update(&mut self, out: &TlsFrame, dir: u8, frame: u64, ts: i64) {
+        if out.handshake {
+            self.hellos(out, frame, ts); // SSLv2 hellos have no tls.handshake
         }
+        if !out.is_empty() {
+            let tls13 = self.version == Some(0x0304);
+            self.times.update(self.sh_ts, tls13, out, dir, frame, ts);
+        }
+    }
+
+    fn hellos(&mut self, out: &TlsFrame, frame: u64, ts: i64) {
         for m in &out.msgs {
             match m.ty {
                 1 => {
@@ -203,6 +213,9 @@ pub struct TlsState {
     new_conversation: bool,
     /// The last packet went to the TLS dissector.
     tls_segment: bool,
+    /// Only streams whose first payload segment starts TLS (by port, a STARTTLS-style
+    /// watch other than HTTP's, or the record heuristic) are followed: the reports' cheap mode.
+    lite: bool,
 }
 
 /// What the ports say of a segment before any state.
@@ -248,6 +261,16 @@ impl TlsState {
         TlsState::default()
     }
 
+    /// The reports' mode: a stream is TLS (or watched for an upgrade) only
+    /// from its first payload segment on, so a TLS-free capture costs almost
+    /// nothing (no state for streams that began otherwise).
+    pub fn new_lite() -> TlsState {
+        TlsState {
+            lite: true,
+            ..TlsState::default()
+        }
+    }
+
     /// What the last [`TlsState::observe`] found (`None`: no TLS in that frame).
     pub fn last(&self) -> Option<&TlsFrame> {
         (!self.out.is_empty()).then_some(&self.out)
@@ -269,6 +292,9 @@ impl TlsState {
         self.out.clear();
         self.new_conversation = false;
         self.tls_segment = false;
+        if self.lite && self.streams.is_empty() && !first_payload(p) {
+            return; // the reports' mode on a capture without TLS so far: nothing to do
+        }
         let Some(m) = p.meta.filter(|m| m.analyzed) else {
             return;
         };
@@ -290,9 +316,12 @@ impl TlsState {
         let lost = m.analysis.flags & flag::LOST_SEGMENT != 0;
         let s = match self.streams.get_mut(&m.stream) {
             Some(s) => s,
+            None if self.lite && (!first_payload(p) || http_by_port(p)) => return,
             None => {
                 let mode = match first_look(p, payload) {
                     First::Tls => Mode::Tls,
+                    // The reports' mode leaves HTTP (CONNECT, Upgrade) alone: it is most traffic.
+                    First::Watch(Watch::Http { .. }, _) if self.lite => return,
                     First::Watch(w, port) => Mode::Watch(w, port),
                     First::Never => return,
                     First::Heuristic if tls_record(payload) => Mode::Tls,
@@ -338,7 +367,8 @@ impl TlsState {
         };
         s.dirs[d].nxt = Some(m.seq.wrapping_add(payload.len() as u32));
         segment(s, d, payload, gap, p.frame.number, &mut self.out);
-        s.summary.update(&self.out, p.frame.number, p.frame.ts_ns);
+        s.summary
+            .update(&self.out, m.dir, p.frame.number, p.frame.ts_ns);
     }
 
     /// Drop a stream's state (the tracker retired it).
@@ -366,6 +396,39 @@ impl TlsState {
             .map(|s| &s.summary)
             .filter(|s| s.client_hellos + s.server_hellos > 0)
     }
+}
+
+/// Does the port table alone give this conversation to HTTP (what the reports'
+/// mode leaves alone), without reading its payload (a cache miss per stream)?
+fn http_by_port(p: &PacketView<'_>) -> bool {
+    let Some(t) = p.frame.tcp.as_ref() else {
+        return false;
+    };
+    let server = p.flow.and_then(|fl| fl.server()).map(|e| e.1);
+    let (lo, hi) = (t.src_port.min(t.dst_port), t.src_port.max(t.dst_port));
+    for port in [server, Some(lo), Some(hi)].into_iter().flatten() {
+        if ports::rejects_tls(port) {
+            return false;
+        }
+        match tcp_port_owner(port) {
+            Some((true, _)) => return false,
+            Some((false, http)) => {
+                return matches!(
+                    upgrade::watch_for(port, http),
+                    None | Some(Watch::Http { .. })
+                )
+            }
+            None if upgrade::watch_for(port, false).is_some() => return false,
+            None => {}
+        }
+    }
+    false
+}
+
+/// Is this the first segment with payload of its stream (or a segment without payload)?
+fn first_payload(p: &PacketView<'_>) -> bool {
+    let len = p.meta.and_then(|m| m.len).unwrap_or(0) as u64;
+    p.flow.is_some_and(|f| f.payload[0] + f.payload[1] <= len)
 }
 
 /// Valid record content types (`ssl_is_valid_content_type`).

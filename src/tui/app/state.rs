@@ -228,10 +228,12 @@ pub struct CaptureStatus {
 }
 
 /// One server's handshakes, for the servers view (`i`): the tally the `-q`
-/// summary counts, its initial RTTs sorted.
+/// summary counts, its initial RTTs and set-up legs sorted, and its clients'
+/// connection reuse (most connections first).
 pub struct ServerRow {
     pub server: crate::track::Endpoint,
     pub tally: crate::engine::servers::ServerTally,
+    pub clients: Vec<(std::net::IpAddr, crate::engine::servers::PairTally)>,
 }
 
 /// Per-server handshake statistics and an initial-RTT histogram.
@@ -241,22 +243,55 @@ pub struct ServersView {
 }
 
 impl ServersView {
-    /// Built from the flows' latest summaries (streams without a handshake are left out).
-    pub fn build<'a>(flows: impl Iterator<Item = &'a crate::track::FlowSummary>) -> ServersView {
-        use crate::engine::servers::{ranked, ServerTally};
+    /// Built from the flows' latest summaries and TLS summaries (streams without a handshake are left out).
+    pub fn build<'a>(
+        flows: impl Iterator<
+            Item = (
+                &'a crate::track::FlowSummary,
+                Option<&'a crate::engine::tls::TlsSummary>,
+            ),
+        >,
+    ) -> ServersView {
+        use crate::engine::legs::{failure, Legs};
+        use crate::engine::servers::{pair_of, ranked, PairTally, ServerTally};
         let mut by: std::collections::HashMap<crate::track::Endpoint, ServerTally> =
             Default::default();
-        for f in flows {
+        let mut pairs: std::collections::HashMap<crate::engine::servers::Pair, PairTally> =
+            Default::default();
+        for (f, t) in flows {
             if let Some(server) = f.server() {
-                by.entry(server).or_default().add(f);
+                let legs = Legs::of(f, t);
+                let st = by.entry(server).or_default();
+                st.add(f);
+                let sni = t.and_then(|t| t.sni.as_deref());
+                st.add_setup(&legs, sni, failure(f, t, true).is_some());
+                if let Some(p) = pair_of(f) {
+                    pairs.entry(p).or_default().add(f, legs.setup(f, t));
+                }
             }
+        }
+        let mut clients: std::collections::HashMap<
+            crate::track::Endpoint,
+            Vec<(std::net::IpAddr, PairTally)>,
+        > = Default::default();
+        for ((c, s), t) in pairs {
+            clients.entry(s).or_default().push((c, t));
         }
         let rows = ranked(&by)
             .into_iter()
             .map(|(server, t)| {
                 let mut tally = t.clone();
                 tally.irtt.sort_unstable();
-                ServerRow { server, tally }
+                for v in &mut tally.legs {
+                    v.sort_unstable();
+                }
+                let mut clients = clients.remove(&server).unwrap_or_default();
+                clients.sort_by(|a, b| b.1.conns.cmp(&a.1.conns).then(a.0.cmp(&b.0)));
+                ServerRow {
+                    server,
+                    tally,
+                    clients,
+                }
             })
             .collect();
         ServersView { rows, selected: 0 }

@@ -19,7 +19,12 @@ use ratatui::Frame;
 /// Text on the arrow.
 fn label(app: &App, g: u64, r: &PacketRec) -> String {
     let (seq, ack) = seq_ack(app, g, r);
-    let mut s = format!("{} Seq={seq}", fmt::flags(r.flags));
+    // TLS messages first: they are what the set-up is waiting for.
+    let mut s = match app.store.tls_frame(g).map(super::ladder_tls::messages) {
+        Some(t) if !t.is_empty() => format!("{t} · "),
+        _ => String::new(),
+    };
+    s.push_str(&format!("{} Seq={seq}", fmt::flags(r.flags)));
     if !ack.is_empty() {
         s.push_str(&format!(" Ack={ack}"));
     }
@@ -69,6 +74,9 @@ fn remarks(app: &App, g: u64, r: &PacketRec) -> String {
             _ => {}
         }
     }
+    if let Some(t) = e.tls.as_deref() {
+        parts.extend(super::ladder_tls::remarks(&e.sum, t, r.number()));
+    }
     parts.extend(analysis_notes(app, g, r));
     parts.join(" · ")
 }
@@ -111,6 +119,7 @@ fn handshake_summary(app: &App, stream: u32) -> String {
     if let Some(rtt) = e.sum.irtt_ns {
         s.push_str(&format!(" · iRTT {}", fmt::duration(rtt)));
     }
+    s.push_str(&super::ladder_tls::title_legs(&e.sum, e.tls.as_deref()));
     if hs.syn_retransmissions() > 0 {
         s.push_str(&format!(
             " · {} SYN retransmissions",

@@ -24,6 +24,7 @@ mod flows;
 mod follow;
 mod help;
 mod ladder;
+mod ladder_tls;
 mod packets;
 mod servers;
 mod status;
