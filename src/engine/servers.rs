@@ -127,7 +127,9 @@ impl ServerTally {
 pub struct PairTally {
     /// Connections opened (a handshake seen).
     pub conns: u64,
-    /// Lifetimes (first to last packet), a bounded sample, and their sum.
+    /// Lifetimes (first to last packet): the first connection's inline, a bounded
+    /// sample once there is a second (most pairs have one: no allocation for them).
+    pub first_life: i64,
     pub life: Vec<i64>,
     pub life_max: i64,
     /// Over the connections whose set-up was measured: set-up time and lifetime summed.
@@ -143,7 +145,14 @@ impl PairTally {
     pub fn add(&mut self, f: &FlowSummary, setup: Option<i64>) {
         self.conns += 1;
         let life = f.duration_ns().max(0);
-        push_sample_max(&mut self.life, life, LEG_SAMPLES);
+        if self.conns == 1 {
+            self.first_life = life;
+        } else {
+            if self.life.is_empty() {
+                self.life.push(self.first_life);
+            }
+            push_sample_max(&mut self.life, life, LEG_SAMPLES);
+        }
         self.life_max = self.life_max.max(life);
         if let Some(setup) = setup {
             self.setup_sum += setup;
@@ -157,6 +166,9 @@ impl PairTally {
     }
     /// (median, max) lifetime.
     pub fn life_median_max(&self) -> Option<(i64, i64)> {
+        if self.conns == 1 {
+            return Some((self.first_life, self.life_max));
+        }
         let mut v = self.life.clone();
         if v.is_empty() {
             return None;
@@ -174,13 +186,21 @@ pub fn pair_of(f: &FlowSummary) -> Option<Pair> {
     Some((f.client()?.0, f.server()?))
 }
 
-/// Pairs by connections opened, most first (then by address).
-pub fn ranked_pairs<'a, I>(pairs: I) -> Vec<(Pair, &'a PairTally)>
+/// The `top` pairs by connections opened, most first (then by address). Only those
+/// are sorted: a capture of one-off clients has as many pairs as connections.
+pub fn ranked_pairs<'a, I>(pairs: I, top: usize) -> Vec<(Pair, &'a PairTally)>
 where
     I: IntoIterator<Item = (&'a Pair, &'a PairTally)>,
 {
+    let order = |a: &(Pair, &PairTally), b: &(Pair, &PairTally)| {
+        b.1.conns.cmp(&a.1.conns).then(a.0.cmp(&b.0))
+    };
     let mut v: Vec<(Pair, &PairTally)> = pairs.into_iter().map(|(p, t)| (*p, t)).collect();
-    v.sort_by(|a, b| b.1.conns.cmp(&a.1.conns).then(a.0.cmp(&b.0)));
+    if v.len() > top && top > 0 {
+        v.select_nth_unstable_by(top - 1, order);
+    }
+    v.truncate(top);
+    v.sort_by(order);
     v
 }
 
@@ -224,5 +244,24 @@ mod tests {
         let mut mid = all[0].clone();
         mid.hs.state = HsState::MidStream;
         assert_eq!(Outcome::of(&mid), Outcome::MidStream);
+    }
+
+    #[test]
+    fn pair_lifetimes_median_and_max() {
+        let all = crate::engine::tests::summaries("sample-captures/many-short.pcap");
+        assert!(all.len() >= 3);
+        let mut one = PairTally::default();
+        one.add(&all[0], None);
+        let l0 = all[0].duration_ns();
+        assert_eq!(one.life_median_max(), Some((l0, l0)));
+        assert!(one.life.is_empty(), "one connection allocates nothing");
+        let mut three = PairTally::default();
+        let mut lives: Vec<i64> = all[..3].iter().map(|f| f.duration_ns()).collect();
+        for f in &all[..3] {
+            three.add(f, Some(1));
+        }
+        lives.sort();
+        assert_eq!(three.life_median_max(), Some((lives[1], lives[2])));
+        assert_eq!(three.conns, 3);
     }
 }

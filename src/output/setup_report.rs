@@ -93,7 +93,7 @@ impl SetupTally {
                 let _ = writeln!(s, "  {n:>8}  {text} (first: stream {first})");
             }
         }
-        let pairs = ranked_pairs(&self.pairs);
+        let pairs = ranked_pairs(&self.pairs, 10);
         if !pairs.is_empty() {
             let _ = writeln!(
                 s,
@@ -104,7 +104,7 @@ impl SetupTally {
                 "  {:<39} {:<22} {:>7} {:>10} {:>10} {:>7}",
                 "Client", "Server", "Conns", "Life p50 s", "Life max s", "Set-up%"
             );
-            for ((client, server), t) in pairs.into_iter().take(10) {
+            for ((client, server), t) in pairs {
                 let (med, max) = t.life_median_max().unwrap_or((0, 0));
                 let _ = writeln!(
                     s,
@@ -133,9 +133,8 @@ impl SetupTally {
         use serde_json::json;
         let mut fails: Vec<(&String, &(u64, u32))> = self.failures.iter().collect();
         fails.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(b.0)));
-        let pairs: Vec<serde_json::Value> = ranked_pairs(&self.pairs)
+        let pairs: Vec<serde_json::Value> = ranked_pairs(&self.pairs, 100)
             .into_iter()
-            .take(100)
             .map(|((c, sv), t)| {
                 let (med, max) = t.life_median_max().unwrap_or((0, 0));
                 json!({"client": c.to_string(), "server": endpoint(sv), "connections": t.conns,
