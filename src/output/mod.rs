@@ -7,6 +7,7 @@ pub mod expert;
 pub mod parquet;
 pub mod pcap_file;
 pub mod report;
+pub mod ring;
 
 use crate::fields::{self, Field, FieldType, PacketView, Value};
 use std::io::{self, Write};
