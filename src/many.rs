@@ -329,6 +329,7 @@ fn one(
     stop: &Arc<AtomicBool>,
 ) -> Result<u64, String> {
     let label = file.display().to_string();
+    crate::fields::set_capture_file(Some(&file.to_string_lossy()));
     let mut sink = match &settings.parquet {
         Some(dir) => {
             let base = dir.join(format!("capture={name}"));

@@ -302,11 +302,36 @@ fn is_broken_pipe(e: &io::Error) -> bool {
 }
 
 /// Run batch mode. Returns the exit code; errors that stop before reading are `Err`.
-pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
+pub fn run(mut settings: Settings) -> anyhow::Result<ExitCode> {
     if !settings.many.is_empty() {
-        return crate::many::run(settings);
+        if settings.quiet || settings.parquet.is_some() {
+            return crate::many::run(settings);
+        }
+        // Per-packet output of several captures: one after another, each as if read alone
+        // (its own numbering, its own -z reports); `frame.file` tells them apart.
+        if settings.write.is_some() {
+            bail!("-w cannot be used with several captures");
+        }
+        let mut code = ExitCode::SUCCESS;
+        for f in std::mem::take(&mut settings.many) {
+            settings.source = SourceSpec::File(f);
+            let c = run_one(&settings)?;
+            if c != ExitCode::SUCCESS {
+                code = c;
+            }
+        }
+        return Ok(code);
     }
+    run_one(&settings)
+}
+
+/// Read one capture (a file, standard input or an interface).
+fn run_one(settings: &Settings) -> anyhow::Result<ExitCode> {
     let stop = install_signal_flag();
+    match &settings.source {
+        SourceSpec::File(p) => fields::set_capture_file(Some(&p.to_string_lossy())),
+        _ => fields::set_capture_file(None),
+    }
     let opened = capture::open(&settings.source)?;
     if settings.source.is_live() {
         capture::privileges::drop_to_invoking_user()?;
@@ -322,7 +347,7 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let mut parquet = match &settings.parquet {
-        Some(dir) => Some(open_export(&settings, dir)?),
+        Some(dir) => Some(open_export(settings, dir)?),
         None => None,
     };
     let mut parquet_error: Option<ParquetError> = None;
