@@ -137,6 +137,18 @@ pub struct Args {
     #[arg(long = "parquet", value_name = "DIR", help_heading = "Output")]
     pub parquet: Option<PathBuf>,
 
+    /// With --parquet: rotate the export into time partitions, as tshark's ring buffer:
+    /// duration:SECONDS (periods aligned on multiples of it), filesize:KB (packet bytes per
+    /// period, as -w would write them), files:N (keep the last N pairs). Layout:
+    /// DIR/capture=NAME/date=YYYY-MM-DD/hour=HH/{packets,streams}-EPOCH.parquet
+    #[arg(
+        short = 'b',
+        long = "ring-buffer",
+        value_name = "duration:SECONDS|filesize:KB|files:N",
+        help_heading = "Output"
+    )]
+    pub ring: Vec<String>,
+
     /// With several captures: how many are read at once (default: one per core)
     #[arg(long = "jobs", value_name = "N", help_heading = "Capture",
           value_parser = clap::value_parser!(u16).range(1..))]

@@ -11,8 +11,9 @@
 use crate::capture::{self, Event, SourceSpec};
 use crate::engine::tls::TlsSummary;
 use crate::engine::Engine;
-use crate::output::parquet::{ParquetError, ParquetSink};
+use crate::output::parquet::ParquetError;
 use crate::output::report::Reports;
+use crate::output::ring::Export;
 use crate::pipeline::Settings;
 use crate::track::FlowSummary;
 use anyhow::{bail, Context};
@@ -327,14 +328,19 @@ fn one(
     want_reports: bool,
     stop: &Arc<AtomicBool>,
 ) -> Result<u64, String> {
+    let label = file.display().to_string();
+    crate::fields::set_capture_file(Some(&file.to_string_lossy()));
     let mut sink = match &settings.parquet {
-        Some(dir) => Some(
-            ParquetSink::create(
-                &dir.join(format!("capture={name}")),
-                &file.display().to_string(),
+        Some(dir) => {
+            let base = dir.join(format!("capture={name}"));
+            Some(
+                match &settings.ring {
+                    Some(spec) => Export::ring(&base, &label, spec.clone()),
+                    None => Export::single(&base, &label),
+                }
+                .map_err(|e| e.to_string())?,
             )
-            .map_err(|e| e.to_string())?,
-        ),
+        }
         None => None,
     };
     let running = capture::spawn(opened, settings.read.clone());
@@ -346,7 +352,7 @@ fn one(
     engine.track_tls(sink.is_some());
     let mut error: Option<String> = None;
     fn export<'a>(
-        sink: &mut Option<ParquetSink>,
+        sink: &mut Option<Export>,
         streams: impl Iterator<Item = (&'a FlowSummary, Option<&'a TlsSummary>)>,
     ) -> Result<(), ParquetError> {
         if let Some(p) = sink.as_mut() {
@@ -370,6 +376,34 @@ fn one(
             Event::Batch(batch) => {
                 for (i, (f, bytes)) in batch.iter().enumerate() {
                     engine.prefetch(&batch.frames, i);
+                    if sink.as_ref().is_some_and(|p| p.due(f.ts_ns)) {
+                        // Streams let go of before the rotation belong to the closing period.
+                        if engine.has_retired() {
+                            let (retired, tls): (Vec<FlowSummary>, Vec<Option<TlsSummary>>) =
+                                engine.take_retired_with_tls().into_iter().unzip();
+                            if let Err(e) = export(
+                                &mut sink,
+                                retired.iter().zip(tls.iter().map(Option::as_ref)),
+                            ) {
+                                error = Some(e.to_string());
+                                sink = None;
+                                cap_stop.store(true, Ordering::Relaxed);
+                            }
+                            if want_reports && tx.send(Msg::Streams(retired)).is_err() {
+                                cap_stop.store(true, Ordering::Relaxed);
+                            }
+                        }
+                        if let Some(p) = sink.as_mut() {
+                            let streams = engine
+                                .summaries()
+                                .map(|s| (s, engine.tls_summary(s.stream)));
+                            if let Err(e) = p.rotate(streams) {
+                                error = Some(e.to_string());
+                                sink = None;
+                                cap_stop.store(true, Ordering::Relaxed);
+                            }
+                        }
+                    }
                     let view = engine.process(f, bytes);
                     if let Some(p) = sink.as_mut() {
                         if settings

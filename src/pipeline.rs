@@ -7,9 +7,10 @@ use crate::engine::Engine;
 use crate::fields;
 use crate::filter::Filter;
 use crate::follow::{self, FollowSpec, Follower};
-use crate::output::parquet::{ParquetError, ParquetSink};
+use crate::output::parquet::ParquetError;
 use crate::output::pcap_file::{Create, PcapWriter, WriteError};
 use crate::output::report::{Reports, Stats};
+use crate::output::ring::Export;
 use crate::output::{FieldsOptions, Format, Printer};
 use crate::track::Budget;
 use anyhow::{anyhow, bail, Context};
@@ -42,6 +43,8 @@ pub struct Settings {
     pub tap_order: Vec<TapSlot>,
     /// `--parquet DIR`.
     pub parquet: Option<std::path::PathBuf>,
+    /// `-b`: rotate the Parquet export.
+    pub ring: Option<crate::output::ring::RingSpec>,
     /// Several captures (`-r` repeated, a directory or a glob): each read by its own worker.
     pub many: Vec<std::path::PathBuf>,
     /// `--jobs N`: workers for several captures (`None`: one per core).
@@ -156,6 +159,10 @@ impl Settings {
             None => None,
         };
         let duration = a.duration().map_err(|e| anyhow!(e))?;
+        let ring = crate::output::ring::RingSpec::parse(&a.ring).map_err(|e| anyhow!(e))?;
+        if ring.is_some() && a.parquet.is_none() {
+            bail!("-b rotates the --parquet export (give --parquet DIR); -w ring buffers are not supported");
+        }
         Ok(Settings {
             source,
             format,
@@ -179,6 +186,7 @@ impl Settings {
             follows,
             tap_order,
             parquet: a.parquet.clone(),
+            ring,
             many,
             jobs: a.jobs.map(usize::from),
         })
@@ -187,7 +195,7 @@ impl Settings {
 
 /// Add a stream to the Parquet export; on an error keep it and stop exporting.
 fn parquet_stream(
-    sink: &mut Option<ParquetSink>,
+    sink: &mut Option<Export>,
     error: &mut Option<ParquetError>,
     f: &crate::track::FlowSummary,
     tls: Option<&crate::engine::tls::TlsSummary>,
@@ -196,6 +204,57 @@ fn parquet_stream(
         if let Err(e) = p.stream(f, tls) {
             *error = Some(e);
             *sink = None;
+        }
+    }
+}
+
+/// The export of a single capture: `DIR/{packets,streams}.parquet`, or with `-b` rotating
+/// pairs under `DIR/capture=NAME/` (NAME: the file's name without its extension, or for a
+/// live capture HOST-IFACE).
+fn open_export(settings: &Settings, dir: &std::path::Path) -> Result<Export, ParquetError> {
+    let label = settings.source.describe();
+    match &settings.ring {
+        None => Export::single(dir, &label),
+        Some(spec) => {
+            let name = match &settings.source {
+                SourceSpec::File(p) => crate::many::partition_names(std::slice::from_ref(p))
+                    .pop()
+                    .unwrap_or_else(|| "capture".into()),
+                SourceSpec::Stdin => "stdin".into(),
+                SourceSpec::Live(l) => crate::output::ring::partition_value(&format!(
+                    "{}-{}",
+                    crate::output::ring::hostname(),
+                    l.interface
+                )),
+            };
+            Export::ring(&dir.join(format!("capture={name}")), &label, spec.clone())
+        }
+    }
+}
+
+/// The clock, nanoseconds since the epoch.
+fn now_ns() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i64)
+}
+
+/// Close the export's period if `ts_ns` is past it; on an error keep it and stop exporting.
+fn rotate_if_due(
+    sink: &mut Option<Export>,
+    error: &mut Option<ParquetError>,
+    engine: &Engine,
+    ts_ns: i64,
+) {
+    if let Some(p) = sink.as_mut() {
+        if p.due(ts_ns) {
+            let streams = engine
+                .summaries()
+                .map(|s| (s, engine.tls_summary(s.stream)));
+            if let Err(e) = p.rotate(streams) {
+                *error = Some(e);
+                *sink = None;
+            }
         }
     }
 }
@@ -243,11 +302,36 @@ fn is_broken_pipe(e: &io::Error) -> bool {
 }
 
 /// Run batch mode. Returns the exit code; errors that stop before reading are `Err`.
-pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
+pub fn run(mut settings: Settings) -> anyhow::Result<ExitCode> {
     if !settings.many.is_empty() {
-        return crate::many::run(settings);
+        if settings.quiet || settings.parquet.is_some() {
+            return crate::many::run(settings);
+        }
+        // Per-packet output of several captures: one after another, each as if read alone
+        // (its own numbering, its own -z reports); `frame.file` tells them apart.
+        if settings.write.is_some() {
+            bail!("-w cannot be used with several captures");
+        }
+        let mut code = ExitCode::SUCCESS;
+        for f in std::mem::take(&mut settings.many) {
+            settings.source = SourceSpec::File(f);
+            let c = run_one(&settings)?;
+            if c != ExitCode::SUCCESS {
+                code = c;
+            }
+        }
+        return Ok(code);
     }
+    run_one(&settings)
+}
+
+/// Read one capture (a file, standard input or an interface).
+fn run_one(settings: &Settings) -> anyhow::Result<ExitCode> {
     let stop = install_signal_flag();
+    match &settings.source {
+        SourceSpec::File(p) => fields::set_capture_file(Some(&p.to_string_lossy())),
+        _ => fields::set_capture_file(None),
+    }
     let opened = capture::open(&settings.source)?;
     if settings.source.is_live() {
         capture::privileges::drop_to_invoking_user()?;
@@ -263,7 +347,7 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let mut parquet = match &settings.parquet {
-        Some(dir) => Some(ParquetSink::create(dir, &settings.source.describe())?),
+        Some(dir) => Some(open_export(settings, dir)?),
         None => None,
     };
     let mut parquet_error: Option<ParquetError> = None;
@@ -332,7 +416,13 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
             }
             let ev = match running.events.recv_timeout(Duration::from_millis(200)) {
                 Ok(ev) => ev,
-                Err(crossbeam_channel::RecvTimeoutError::Timeout) => continue,
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
+                    // A live capture's period ends by the clock too, packets or not.
+                    if settings.source.is_live() {
+                        rotate_if_due(&mut parquet, &mut parquet_error, &engine, now_ns());
+                    }
+                    continue;
+                }
                 // The capture thread always says Done: gone without it, it crashed.
                 Err(crossbeam_channel::RecvTimeoutError::Disconnected) => {
                     thread_died = true;
@@ -343,6 +433,12 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
                 Event::Batch(batch) => {
                     for (i, (f, bytes)) in batch.iter().enumerate() {
                         engine.prefetch(&batch.frames, i);
+                        if parquet.as_ref().is_some_and(|p| p.due(f.ts_ns)) {
+                            rotate_if_due(&mut parquet, &mut parquet_error, &engine, f.ts_ns);
+                            if parquet.is_none() {
+                                cap_stop.store(true, Ordering::Relaxed);
+                            }
+                        }
                         let view = engine.process(f, bytes);
                         reports.packet(&view);
                         if follow_tcp {
@@ -396,7 +492,12 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
                         out.flush()?;
                     }
                 }
-                Event::Stats(s) => stats = Some(s),
+                Event::Stats(s) => {
+                    stats = Some(s);
+                    if settings.source.is_live() {
+                        rotate_if_due(&mut parquet, &mut parquet_error, &engine, now_ns());
+                    }
+                }
                 Event::Done(e) => {
                     error = e;
                     break;

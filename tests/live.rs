@@ -300,3 +300,78 @@ fn file_read_with_z_is_parsed_as_that_user() {
     assert!(out.stdout.is_empty());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-user-hs-tui"));
 }
+
+/// `--parquet DIR -b duration:1` on a live capture (issue #11, item 4): connections made
+/// over three seconds land in at least two periods, every pair is complete (DuckDB reads
+/// them all), no temporary file is left, and the rows are the packets captured.
+#[test]
+fn live_parquet_rotates_by_the_clock() {
+    let test = "live_parquet_rotates_by_the_clock";
+    if !can_capture(test) || !common::require_python_module("duckdb", test) {
+        return;
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for mut c in listener.incoming().flatten().take(6) {
+            let mut buf = [0u8; 512];
+            let _ = c.read(&mut buf);
+            let _ = c.write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let child = Command::new(bin())
+        .args(["-i", "lo", "-f", &format!("tcp port {port}"), "-Z", "root"])
+        .args(["--parquet", dir.path().to_str().unwrap()])
+        .args(["-b", "duration:1", "-a", "duration:4"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+    for _ in 0..6 {
+        let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        c.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+        let mut s = String::new();
+        let _ = c.read_to_string(&mut s);
+        std::thread::sleep(Duration::from_millis(450));
+    }
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let captured: u64 = stderr
+        .lines()
+        .find_map(|l| l.strip_suffix(" malformed"))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count: {stderr}"));
+    assert!(captured >= 6 * 8, "{stderr}");
+    let mut files = Vec::new();
+    let mut stack = vec![dir.path().to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            if e.path().is_dir() {
+                stack.push(e.path());
+            } else {
+                files.push(e.file_name().to_string_lossy().to_string());
+            }
+        }
+    }
+    assert!(files.iter().all(|f| !f.starts_with('.')), "{files:?}");
+    let pairs = files.iter().filter(|f| f.starts_with("packets-")).count();
+    assert!(pairs >= 2, "{files:?}");
+    assert_eq!(files.len(), 2 * pairs, "{files:?}");
+    let script = format!(
+        "import duckdb\nc = duckdb.connect()\nd = {:?}\nprint(c.execute(f\"SELECT count(*) FROM read_parquet('{{d}}/**/packets-*.parquet', hive_partitioning=true)\").fetchone()[0])\nprint(c.execute(f\"SELECT count(*) FROM read_parquet('{{d}}/**/streams-*.parquet', hive_partitioning=true) WHERE NOT hs_open_at_rotation\").fetchone()[0])",
+        dir.path().to_str().unwrap()
+    );
+    let q = Command::new("python3")
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    let qout = String::from_utf8_lossy(&q.stdout);
+    assert!(q.status.success(), "{}", String::from_utf8_lossy(&q.stderr));
+    let nums: Vec<u64> = qout.lines().map(|l| l.trim().parse().unwrap()).collect();
+    assert_eq!(nums[0], captured, "packet rows vs packets captured");
+    assert_eq!(nums[1], 6, "one final row per connection");
+}

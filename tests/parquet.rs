@@ -240,12 +240,19 @@ fn merged_summary_sums_the_captures() {
 }
 
 #[test]
-fn several_captures_need_q_or_parquet_and_a_bad_one_is_named() {
+fn several_captures_a_bad_one_is_named() {
     let a = sample("reset.pcap");
     let b = sample("refused.pcap");
-    let o = hs_tui(&["-r", a.to_str().unwrap(), "-r", b.to_str().unwrap()]);
+    let o = hs_tui(&[
+        "-r",
+        a.to_str().unwrap(),
+        "-r",
+        b.to_str().unwrap(),
+        "-w",
+        "/tmp/x",
+    ]);
     assert_eq!(o.code, Some(2));
-    assert!(o.stderr.contains("-q"), "{}", o.stderr);
+    assert!(o.stderr.contains("-w"), "{}", o.stderr);
     let o = hs_tui(&["-r", a.to_str().unwrap(), "-r", "/nonexistent/x.pcap", "-q"]);
     assert_eq!(o.code, Some(2));
     assert!(o.stderr.contains("/nonexistent/x.pcap"), "{}", o.stderr);
@@ -446,4 +453,277 @@ fn tls_columns_match_fields_output() {
     .unwrap();
     let n = query("duckdb", dir.path(), &sql);
     assert_eq!(n[0]["n"].as_u64(), Some(want.len() as u64), "{n:?}");
+}
+
+/// The TCP packets of the sample captures, as `-Y tcp -T fields` counts them.
+fn sample_tcp_packets() -> usize {
+    let mut n = 0;
+    for e in std::fs::read_dir(sample("")).unwrap().flatten() {
+        let p = e.path();
+        if p.extension().is_some_and(|x| x == "pcap") {
+            let o = hs_tui(&[
+                "-r",
+                p.to_str().unwrap(),
+                "-Y",
+                "tcp",
+                "-T",
+                "fields",
+                "-e",
+                "frame.number",
+            ]);
+            assert_eq!(o.code, Some(0), "{}", o.stderr);
+            n += o.stdout.lines().count();
+        }
+    }
+    n
+}
+
+/// `-b duration:N` (issue #11, item 4): offline, periods follow packet time. Every period
+/// is a complete pair under capture=/date=/hour=, no temporary file is left, and DuckDB
+/// over the whole dataset answers the `-q` question as `-q` does (counting each stream
+/// once: `NOT hs_open_at_rotation`) and holds every TCP packet.
+#[test]
+fn rotated_export_reproduces_q() {
+    if !require_python_module("duckdb", "rotated_export_reproduces_q") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let o = hs_tui(&[
+        "-r",
+        sample("").to_str().unwrap(),
+        "--parquet",
+        dir.path().to_str().unwrap(),
+        "-b",
+        "duration:0.25",
+        "-q",
+        "-T",
+        "json",
+    ]);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let q: Value = serde_json::from_str(&o.stdout).expect("-q -T json is JSON");
+    let mut packets = Vec::new();
+    let mut streams = Vec::new();
+    let mut stack = vec![dir.path().to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            let name = e.file_name().to_string_lossy().to_string();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            assert!(
+                !name.starts_with('.'),
+                "temporary file left: {}",
+                p.display()
+            );
+            let rel = p
+                .strip_prefix(dir.path())
+                .unwrap()
+                .to_string_lossy()
+                .to_string();
+            let parts: Vec<&str> = rel.split('/').collect();
+            assert_eq!(parts.len(), 4, "{rel}");
+            assert!(parts[0].starts_with("capture="), "{rel}");
+            assert!(
+                parts[1].starts_with("date=") && parts[1].len() == 15,
+                "{rel}"
+            );
+            assert!(
+                parts[2].starts_with("hour=") && parts[2].len() == 7,
+                "{rel}"
+            );
+            if let Some(stem) = name.strip_prefix("packets-") {
+                packets.push(stem.to_string());
+            } else if let Some(stem) = name.strip_prefix("streams-") {
+                streams.push(stem.to_string());
+            } else {
+                panic!("unexpected file {rel}");
+            }
+        }
+    }
+    packets.sort();
+    streams.sort();
+    assert_eq!(packets, streams, "every period is a pair");
+    let many_short = std::fs::read_dir(dir.path().join("capture=many-short"))
+        .unwrap()
+        .flatten()
+        .flat_map(|d| std::fs::read_dir(d.path()).unwrap().flatten())
+        .flat_map(|h| std::fs::read_dir(h.path()).unwrap().flatten())
+        .filter(|f| f.file_name().to_string_lossy().starts_with("packets-"))
+        .count();
+    assert!(
+        many_short >= 3,
+        "1.3 s in 0.25 s periods: {many_short} files"
+    );
+    assert!(packets.len() >= 12, "{} periods", packets.len());
+
+    let rows = query("duckdb", dir.path(), &engines_dir().join("servers.sql"));
+    assert_same_servers("duckdb", &rows, &q);
+
+    let sql = dir.path().join("count.sql");
+    std::fs::write(
+        &sql,
+        "SELECT (SELECT COUNT(*) FROM packets) AS packets, \
+         (SELECT COUNT(*) FROM streams WHERE NOT hs_open_at_rotation) AS streams, \
+         (SELECT COUNT(*) FROM (SELECT DISTINCT capture, tcp_stream FROM streams)) AS distinct_streams, \
+         (SELECT COUNT(*) FROM streams WHERE hs_open_at_rotation) AS open_rows",
+    )
+    .unwrap();
+    let c = query("duckdb", dir.path(), &sql);
+    assert_eq!(c[0]["packets"].as_u64(), Some(sample_tcp_packets() as u64));
+    assert_eq!(c[0]["streams"], c[0]["distinct_streams"], "{c:?}");
+    assert!(c[0]["open_rows"].as_u64().unwrap() > 0, "{c:?}");
+}
+
+/// `-b files:N` keeps the last N pairs; `-b` needs `--parquet`; a bad `-b` is an error.
+#[test]
+fn ring_keeps_the_last_files_and_checks_its_arguments() {
+    let dir = tempfile::tempdir().unwrap();
+    let cap = sample("many-short.pcap");
+    let o = hs_tui(&[
+        "-r",
+        cap.to_str().unwrap(),
+        "--parquet",
+        dir.path().to_str().unwrap(),
+        "-b",
+        "duration:0.1",
+        "-b",
+        "files:2",
+    ]);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let n = walk_files(dir.path());
+    assert_eq!(n.len(), 4, "{n:?}");
+    for bad in [
+        &["-b", "duration:x"][..],
+        &["-b", "files:3"],
+        &["-b", "size:1"],
+    ] {
+        let mut args = vec![
+            "-r",
+            cap.to_str().unwrap(),
+            "--parquet",
+            dir.path().to_str().unwrap(),
+        ];
+        args.extend_from_slice(bad);
+        let o = hs_tui(&args);
+        assert_eq!(o.code, Some(2), "{bad:?}: {}", o.stderr);
+        assert!(o.stderr.contains("-b"), "{}", o.stderr);
+    }
+    let o = hs_tui(&["-r", cap.to_str().unwrap(), "-b", "duration:1", "-q"]);
+    assert_eq!(o.code, Some(2));
+    assert!(o.stderr.contains("--parquet"), "{}", o.stderr);
+    // An unwritable DIR stops the run before reading, naming it.
+    let o = hs_tui(&[
+        "-r",
+        cap.to_str().unwrap(),
+        "--parquet",
+        "/proc/hs-tui-ring",
+        "-b",
+        "duration:1",
+    ]);
+    assert_eq!(o.code, Some(2));
+    assert!(o.stderr.contains("/proc/hs-tui-ring"), "{}", o.stderr);
+}
+
+/// `-b filesize:KB` closes a period once its packets reach KB as -w would write them.
+#[test]
+fn ring_rotates_on_file_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let cap = sample("many-short.pcap");
+    let o = hs_tui(&[
+        "-r",
+        cap.to_str().unwrap(),
+        "--parquet",
+        dir.path().to_str().unwrap(),
+        "-b",
+        "filesize:10",
+    ]);
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    let size = std::fs::metadata(&cap).unwrap().len();
+    let files = walk_files(dir.path());
+    let pairs = files.len() / 2;
+    // Each period holds at least 10 kB of packets (the last one: what is left).
+    assert!(
+        pairs >= 2 && pairs as u64 <= size / 10_000 + 1,
+        "{pairs} pairs for {size} bytes"
+    );
+}
+
+/// Every file under `dir`, recursively, as paths relative to it.
+fn walk_files(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            if e.path().is_dir() {
+                stack.push(e.path());
+            } else {
+                out.push(e.path().strip_prefix(dir).unwrap().display().to_string());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// `frame.file` (issue #11): the capture a packet was read from, as named on the command
+/// line. Several captures with per-packet output are read one after another, each numbered
+/// from 1; `-Y 'frame.file == "..."'` picks one.
+#[test]
+fn frame_file_names_each_capture() {
+    let dir = sample("");
+    let run = |extra: &[&str]| {
+        let mut args = vec!["-r", "reset.pcap", "-r", "refused.pcap"];
+        args.extend_from_slice(extra);
+        let o = std::process::Command::new(bin())
+            .args(&args)
+            .current_dir(&dir)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).to_string()
+    };
+    let out = run(&["-T", "fields", "-e", "frame.file", "-e", "frame.number"]);
+    let mut want: Vec<String> = (1..=16).map(|n| format!("reset.pcap\t{n}")).collect();
+    want.extend((1..=4).map(|n| format!("refused.pcap\t{n}")));
+    assert_eq!(out.lines().collect::<Vec<_>>(), want);
+    let out = run(&[
+        "-Y",
+        "frame.file == \"refused.pcap\"",
+        "-T",
+        "fields",
+        "-e",
+        "frame.file",
+        "-e",
+        "frame.number",
+    ]);
+    assert_eq!(out.lines().count(), 4, "{out}");
+    assert!(
+        out.lines().all(|l| l.starts_with("refused.pcap\t")),
+        "{out}"
+    );
+    // One capture: its name as given; a JSON dump without -e leaves the field out (tshark
+    // has no such key).
+    let o = hs_tui(&[
+        "-r",
+        sample("refused.pcap").to_str().unwrap(),
+        "-T",
+        "fields",
+        "-e",
+        "frame.file",
+        "-c",
+        "1",
+    ]);
+    assert_eq!(o.stdout.trim(), sample("refused.pcap").to_str().unwrap());
+    let o = hs_tui(&[
+        "-r",
+        sample("refused.pcap").to_str().unwrap(),
+        "-T",
+        "json",
+        "-c",
+        "1",
+    ]);
+    assert!(!o.stdout.contains("frame.file"), "{}", o.stdout);
 }

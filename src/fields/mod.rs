@@ -175,6 +175,26 @@ macro_rules! proto_field {
     };
 }
 
+thread_local! {
+    /// `frame.file`: the capture this thread is reading (`None`: live or standard input).
+    static CAPTURE_FILE: std::cell::RefCell<Option<std::sync::Arc<str>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Say which capture file the packets this thread dissects come from (`frame.file`);
+/// `None` for a live capture or standard input. Set once per capture, before its packets.
+pub fn set_capture_file(name: Option<&str>) {
+    CAPTURE_FILE.with(|c| *c.borrow_mut() = name.map(std::sync::Arc::from));
+}
+
+fn capture_file(o: &mut Vec<Value<'_>>) {
+    CAPTURE_FILE.with(|c| {
+        if let Some(s) = &*c.borrow() {
+            o.push(Value::Str(Cow::Owned(s.to_string())))
+        }
+    })
+}
+
 /// The registry. Order is the order of `--list-fields`.
 pub static FIELDS: &[Field] = &[
     // ---- frame ----
@@ -200,6 +220,12 @@ pub static FIELDS: &[Field] = &[
     },
     Field { name: "frame.len", ty: FieldType::U32, desc: "Frame length on the wire", get: |p, o| o.push(u(p.frame.wire_len)) },
     Field { name: "frame.cap_len", ty: FieldType::U32, desc: "Bytes captured", get: |p, o| o.push(u(p.frame.cap_len)) },
+    Field {
+        name: "frame.file",
+        ty: FieldType::Str,
+        desc: "The capture file the frame was read from, as named on the command line (absent for a live capture or standard input; hs-tui)",
+        get: |_, o| capture_file(o),
+    },
     Field {
         name: "frame.protocols",
         ty: FieldType::Str,

@@ -7,6 +7,7 @@ pub mod expert;
 pub mod parquet;
 pub mod pcap_file;
 pub mod report;
+pub mod ring;
 pub mod setup_report;
 
 use crate::fields::{self, Field, FieldType, PacketView, Value};
@@ -396,7 +397,11 @@ fn relifetime<'a, 'b>(mut v: Vec<Value<'a>>) -> Vec<Value<'b>> {
 }
 
 fn skip_in_json(f: &Field) -> bool {
-    matches!(f.ty, FieldType::Protocol) || f.name.starts_with("_ws.") || f.name == "tcp.payload"
+    // frame.file is hs-tui's own (tshark's JSON has no such key): asked for with -e only.
+    matches!(f.ty, FieldType::Protocol)
+        || f.name.starts_with("_ws.")
+        || f.name == "tcp.payload"
+        || f.name == "frame.file"
 }
 
 fn json_str(s: &str) -> String {

@@ -809,6 +809,7 @@ const STREAM_EXTRA: &[(&str, Kind)] = &[
     ("hs_server_endpoint", Kind::Str),
     ("hs_start", Kind::Timestamp),
     ("hs_end", Kind::Timestamp),
+    ("hs_open_at_rotation", Kind::Bool),
 ];
 
 /// The packet table's registry fields: [`PACKET_FIELDS`], then every `tls.*` field.
@@ -834,6 +835,19 @@ impl ParquetSink {
             path: dir.to_path_buf(),
             source,
         })?;
+        Self::create_files(
+            dir.join("packets.parquet"),
+            dir.join("streams.parquet"),
+            file_label,
+        )
+    }
+
+    /// The two tables at these paths (their directory exists).
+    pub fn create_files(
+        packets_path: PathBuf,
+        streams_path: PathBuf,
+        file_label: &str,
+    ) -> Result<ParquetSink, ParquetError> {
         let (packet_cols, mut pschema) = registry_cols(&packet_fields(), 1, true, &["tls."]);
         pschema.insert(0, ("frame_file".into(), Kind::ConstStr));
         let (stream_cols, mut sschema) = registry_cols(&stream_fields(), 2, false, &[]);
@@ -845,8 +859,8 @@ impl ParquetSink {
             }
         }
         sschema.extend(STREAM_EXTRA.iter().map(|(n, k)| (n.to_string(), *k)));
-        let packets = Table::create(dir.join("packets.parquet"), &pschema)?;
-        let streams = Table::create(dir.join("streams.parquet"), &sschema)?;
+        let packets = Table::create(packets_path, &pschema)?;
+        let streams = Table::create(streams_path, &sschema)?;
         let tls_from = packet_cols
             .iter()
             .position(|c| c.field.name.starts_with("tls."))
@@ -912,6 +926,17 @@ impl ParquetSink {
         f: &FlowSummary,
         tls: Option<&crate::engine::tls::TlsSummary>,
     ) -> Result<(), ParquetError> {
+        self.stream_row(f, tls, false)
+    }
+
+    /// One stream and its TLS handshake; `open_at_rotation`: the stream is still tracked
+    /// and this is its state when its period's files closed (`hs_open_at_rotation`).
+    pub fn stream_row(
+        &mut self,
+        f: &FlowSummary,
+        tls: Option<&crate::engine::tls::TlsSummary>,
+        open_at_rotation: bool,
+    ) -> Result<(), ParquetError> {
         let frame = crate::decode::Frame::new(
             f.first_frame,
             f.first_ts,
@@ -947,7 +972,15 @@ impl ParquetSink {
         t.builders[n + 1].push_str(server.as_deref());
         t.builders[n + 2].push_ts(f.first_ts);
         t.builders[n + 3].push_ts(f.last_ts);
+        if let Builder::Bool(b) = &mut t.builders[n + 4] {
+            b.append_value(open_at_rotation);
+        }
         t.row_done()
+    }
+
+    /// The two files' paths (packets, streams).
+    pub fn paths(&self) -> (&Path, &Path) {
+        (&self.packets.path, &self.streams.path)
     }
 
     /// Write the last rows and the footers. Returns (packets, streams) written.

@@ -3,8 +3,9 @@
 
     query.py duckdb|spark DATASET_DIR QUERY.sql
 
-DATASET_DIR is what `hs-tui --parquet DIR` wrote: DIR/streams.parquet for one capture, or
-DIR/capture=NAME/streams.parquet for several (the `capture` column comes from the path).
+DATASET_DIR is what `hs-tui --parquet DIR` wrote: DIR/streams.parquet for one capture,
+DIR/capture=NAME/streams.parquet for several (the `capture` column comes from the path), or
+with -b DIR/capture=NAME/date=D/hour=H/streams-EPOCH.parquet (rotated periods).
 The query sees the table as `streams` (and the packets as `packets`). Prints the result as
 JSON lines, one object per row.
 """
@@ -16,6 +17,16 @@ import sys
 def tables(dataset):
     """(name, glob) of each table; partitioned when the dataset has capture=... folders."""
     hive = any(e.startswith("capture=") for e in os.listdir(dataset))
+    rotated = hive and any(
+        d.startswith("date=")
+        for c in os.listdir(dataset)
+        if os.path.isdir(os.path.join(dataset, c))
+        for d in os.listdir(os.path.join(dataset, c))
+    )
+    if rotated:
+        # -b: capture=/date=/hour=/TABLE-EPOCH.parquet (a glob Spark reads too; DuckDB
+        # also takes DIR/**/TABLE-*.parquet).
+        return hive, [(t, f"{dataset}/*/*/*/{t}-*.parquet") for t in ("streams", "packets")]
     sub = "*/" if hive else ""
     return hive, [(t, f"{dataset}/{sub}{t}.parquet") for t in ("streams", "packets")]
 

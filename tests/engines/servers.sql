@@ -1,10 +1,12 @@
 -- The -q per-server table, from the streams table of a --parquet export (one capture or
--- many). Runs unchanged on DuckDB and Spark SQL. Percentiles are nearest-rank, as -q's.
+-- many, rotated with -b or not). Runs unchanged on DuckDB and Spark SQL. Percentiles are
+-- nearest-rank, as -q's. A rotated export also has rows of streams still open at a rotation
+-- (their state so far): each stream has exactly one row with hs_open_at_rotation false.
 WITH s AS (
   SELECT hs_server_endpoint AS server, hs_outcome AS outcome,
          tcp_analysis_initial_rtt AS rtt
   FROM streams
-  WHERE hs_server_endpoint IS NOT NULL
+  WHERE hs_server_endpoint IS NOT NULL AND NOT hs_open_at_rotation
 ),
 t AS (
   SELECT server,
