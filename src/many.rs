@@ -178,21 +178,7 @@ pub fn partition_names(files: &[PathBuf]) -> Vec<String> {
                 Some((s, ext)) if EXTENSIONS.contains(&ext) && !s.is_empty() => s,
                 _ => &name,
             };
-            let clean: String = stem
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                        c
-                    } else {
-                        '_'
-                    }
-                })
-                .collect();
-            let clean = if clean.is_empty() || clean.starts_with('.') {
-                format!("_{clean}")
-            } else {
-                clean
-            };
+            let clean = crate::output::ring::partition_value(stem);
             let mut n = clean.clone();
             let mut i = 2;
             while !seen.insert(n.clone()) {
@@ -362,6 +348,23 @@ fn one(
         }
         Ok(())
     }
+    // Streams the engine let go of: their rows to the export, their summaries to the report.
+    let hand_off_retired =
+        |engine: &mut Engine, sink: &mut Option<Export>, error: &mut Option<String>| {
+            if !engine.has_retired() {
+                return;
+            }
+            let (retired, tls): (Vec<FlowSummary>, Vec<Option<TlsSummary>>) =
+                engine.take_retired_with_tls().into_iter().unzip();
+            if let Err(e) = export(sink, retired.iter().zip(tls.iter().map(Option::as_ref))) {
+                *error = Some(e.to_string());
+                *sink = None;
+                cap_stop.store(true, Ordering::Relaxed);
+            }
+            if want_reports && tx.send(Msg::Streams(retired)).is_err() {
+                cap_stop.store(true, Ordering::Relaxed);
+            }
+        };
     let mut died = true;
     loop {
         if stop.load(Ordering::Relaxed) {
@@ -378,21 +381,7 @@ fn one(
                     engine.prefetch(&batch.frames, i);
                     if sink.as_ref().is_some_and(|p| p.due(f.ts_ns)) {
                         // Streams let go of before the rotation belong to the closing period.
-                        if engine.has_retired() {
-                            let (retired, tls): (Vec<FlowSummary>, Vec<Option<TlsSummary>>) =
-                                engine.take_retired_with_tls().into_iter().unzip();
-                            if let Err(e) = export(
-                                &mut sink,
-                                retired.iter().zip(tls.iter().map(Option::as_ref)),
-                            ) {
-                                error = Some(e.to_string());
-                                sink = None;
-                                cap_stop.store(true, Ordering::Relaxed);
-                            }
-                            if want_reports && tx.send(Msg::Streams(retired)).is_err() {
-                                cap_stop.store(true, Ordering::Relaxed);
-                            }
-                        }
+                        hand_off_retired(&mut engine, &mut sink, &mut error);
                         if let Some(p) = sink.as_mut() {
                             let streams = engine
                                 .summaries()
@@ -419,21 +408,7 @@ fn one(
                         }
                     }
                 }
-                if engine.has_retired() {
-                    let (retired, tls): (Vec<FlowSummary>, Vec<Option<TlsSummary>>) =
-                        engine.take_retired_with_tls().into_iter().unzip();
-                    if let Err(e) = export(
-                        &mut sink,
-                        retired.iter().zip(tls.iter().map(Option::as_ref)),
-                    ) {
-                        error = Some(e.to_string());
-                        sink = None;
-                        cap_stop.store(true, Ordering::Relaxed);
-                    }
-                    if want_reports && tx.send(Msg::Streams(retired)).is_err() {
-                        cap_stop.store(true, Ordering::Relaxed);
-                    }
-                }
+                hand_off_retired(&mut engine, &mut sink, &mut error);
                 running.recycle(batch);
             }
             Event::Stats(_) => {}
