@@ -527,10 +527,11 @@ fn timeline_columns_time_reference_and_apply_as_filter() {
     p.wait_for(&["Filter: hs.start >= 0.000000 && hs.start <"]);
     p.keys(&["/", "C-u", "Enter"]);
     p.wait_for(&["Flows · 5 "]);
-    // Columns: show the service column (third from the end, before sni and tls_version), then leave.
+    // Columns: show the service column (fourth from the end, before sni, tls_version and
+    // failure), then leave.
     p.keys(&["C"]);
-    p.wait_for(&["flows columns", "[ ] service", "tls_version"]);
-    p.keys(&["G", "k", "k", "Space"]);
+    p.wait_for(&["flows columns", "[ ] service", "tls_version", "failure"]);
+    p.keys(&["G", "k", "k", "k", "Space"]);
     p.wait_for(&["[x] service"]);
     p.keys(&["Escape"]);
     p.wait_for(&["Service"]);

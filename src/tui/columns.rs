@@ -68,6 +68,7 @@ pub fn flow_key(c: SortKey) -> &'static str {
         SortKey::Service => "service",
         SortKey::Sni => "sni",
         SortKey::TlsVersion => "tls_version",
+        SortKey::Failure => "failure",
     }
 }
 

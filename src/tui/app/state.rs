@@ -60,10 +60,12 @@ pub enum SortKey {
     /// The TLS server name the client asked for, and the version the server chose.
     Sni,
     TlsVersion,
+    /// What went wrong with the set-up, in plain words (`hs.failure` at the stream's end).
+    Failure,
 }
 
 impl SortKey {
-    pub const ALL: [SortKey; 12] = [
+    pub const ALL: [SortKey; 13] = [
         SortKey::Stream,
         SortKey::Flow,
         SortKey::State,
@@ -76,6 +78,7 @@ impl SortKey {
         SortKey::Service,
         SortKey::Sni,
         SortKey::TlsVersion,
+        SortKey::Failure,
     ];
     /// The next of `shown` (the columns on screen) after this one.
     pub fn next_of(self, shown: &[SortKey]) -> SortKey {
@@ -89,7 +92,12 @@ impl SortKey {
     pub fn default_desc(self) -> bool {
         !matches!(
             self,
-            SortKey::Stream | SortKey::Flow | SortKey::State | SortKey::Service | SortKey::Sni
+            SortKey::Stream
+                | SortKey::Flow
+                | SortKey::State
+                | SortKey::Service
+                | SortKey::Sni
+                | SortKey::Failure
         )
     }
     pub fn name(self) -> &'static str {
@@ -106,6 +114,7 @@ impl SortKey {
             SortKey::Service => "service",
             SortKey::Sni => "TLS server name",
             SortKey::TlsVersion => "TLS version",
+            SortKey::Failure => "set-up failure",
         }
     }
 }

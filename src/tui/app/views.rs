@@ -19,6 +19,10 @@ impl App {
             SortKey::Sni => e.tls.as_ref().and_then(|t| t.sni.as_ref()).map_or(-1, |n| {
                 n.bytes().take(15).fold(0i128, |a, b| a * 256 + b as i128)
             }),
+            // By the words' first 15 bytes, as the SNI.
+            SortKey::Failure => self.failure(e).map_or(-1, |n| {
+                n.bytes().take(15).fold(0i128, |a, b| a * 256 + b as i128)
+            }),
             SortKey::State => crate::tui::store::state_index(s.hs.state) as i128,
             SortKey::Irtt => s.handshake_rtt().map(|v| v as i128).unwrap_or(-1),
             SortKey::SynRtx => s.hs.syn_retransmissions() as i128,
@@ -28,6 +32,13 @@ impl App {
             SortKey::LastSeen => s.last_ts as i128,
         };
         (k, s.stream)
+    }
+
+    /// What went wrong with a flow's set-up, in plain words. Once a file is loaded every
+    /// stream is over, so what was never answered is said; before, only once the client
+    /// gave up (as `hs.failure` on a packet).
+    pub fn failure(&self, e: &FlowEntry) -> Option<String> {
+        crate::engine::legs::failure(&e.sum, e.tls.as_deref(), self.loaded())
     }
 
     /// Recompute the visible, sorted flow list, keeping the selected flow selected.

@@ -45,6 +45,7 @@ fn columns(
             Col::Service => (c, 10, "Service"),
             Col::Sni => (c, 24, "SNI"),
             Col::TlsVersion => (c, 7, "TLS"),
+            Col::Failure => (c, 28, "Set-up failure"),
         }
     };
     let mut cols: Vec<(Col, u16, &str)> = shown.iter().map(|&c| spec(c)).collect();
@@ -118,6 +119,12 @@ fn cell(app: &App, e: &FlowEntry, c: Col, w: u16) -> Cell<'static> {
                 .map(|n| fmt::fit(&crate::tui::detail::escape(n), w as usize))
                 .unwrap_or_default(),
         ),
+        Col::Failure => Cell::from(
+            app.failure(e)
+                .map(|t| fmt::fit(&t, w as usize))
+                .unwrap_or_default(),
+        )
+        .style(theme::state(s.hs.state)),
         Col::TlsVersion => Cell::from(
             e.tls
                 .as_ref()
@@ -205,7 +212,9 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
             t.push_str(dir);
         }
         match c {
-            Col::Flow | Col::State | Col::Service | Col::Sni | Col::TlsVersion => Cell::from(t),
+            Col::Flow | Col::State | Col::Service | Col::Sni | Col::TlsVersion | Col::Failure => {
+                Cell::from(t)
+            }
             _ => Cell::from(Line::from(t).right_aligned()),
         }
     }));
@@ -253,7 +262,7 @@ mod tests {
             assert!(used <= w + 1, "{w}: {used}");
             assert!(cols[1].1 >= 33, "{w}: flow column {}", cols[1].1);
         }
-        assert_eq!(columns(198, 3, true, 33).len(), 9);
+        assert_eq!(columns(198, 3, true, 33).len(), 10);
         assert_eq!(columns(78, 3, false, 33).len(), 6);
         // A long IPv6 label squeezes the optional columns out first.
         assert_eq!(columns(140, 3, true, 90).len(), 6);
