@@ -176,6 +176,31 @@ pub struct Remembered {
 /// Most filters the history keeps.
 const HISTORY: usize = 100;
 
+/// Columns from saved names: `shown` in order, then `hidden` in order, then the
+/// columns neither list names with their default visibility (`hidden` absent: hidden).
+fn restore<C: Copy + PartialEq>(
+    defaults: &[(C, bool)],
+    key: impl Fn(&C) -> &'static str,
+    shown: &[String],
+    hidden: Option<&[String]>,
+) -> Vec<(C, bool)> {
+    let find = |n: &String| defaults.iter().find(|(c, _)| key(c) == n).map(|d| d.0);
+    let mut cols: Vec<(C, bool)> = Vec::new();
+    for (names, on) in [(shown, true), (hidden.unwrap_or(&[]), false)] {
+        for c in names.iter().filter_map(find) {
+            if !cols.iter().any(|x| x.0 == c) {
+                cols.push((c, on));
+            }
+        }
+    }
+    for &(c, on) in defaults {
+        if !cols.iter().any(|x| x.0 == c) {
+            cols.push((c, on && hidden.is_some()));
+        }
+    }
+    cols
+}
+
 impl Remembered {
     /// Read `tui.json`; a missing file gives the defaults, a bad one an error to show.
     pub fn load() -> (Remembered, Option<String>) {
@@ -208,32 +233,25 @@ impl Remembered {
                     .collect()
             })
         };
-        // Listed columns show in that order; the others follow, hidden.
+        // Listed columns show in that order, then the listed hidden ones; a column the
+        // file does not know (added by a later version) takes its default place and look.
+        // Files written before the hidden lists existed hide every unlisted column.
+        let defaults = Columns::default();
         if let Some(list) = names("flows") {
-            let mut cols: Vec<(SortKey, bool)> = list
-                .iter()
-                .filter_map(|n| SortKey::ALL.iter().find(|&&c| flow_key(c) == n))
-                .map(|&c| (c, true))
-                .collect();
-            for &c in SortKey::ALL.iter() {
-                if !cols.iter().any(|x| x.0 == c) {
-                    cols.push((c, false));
-                }
-            }
-            r.columns.flows = cols;
+            r.columns.flows = restore(
+                &defaults.flows,
+                |&c| flow_key(c),
+                &list,
+                names("flows_hidden").as_deref(),
+            );
         }
         if let Some(list) = names("packets") {
-            let mut cols: Vec<(PacketCol, bool)> = list
-                .iter()
-                .filter_map(|n| PacketCol::ALL.iter().find(|c| c.key() == n))
-                .map(|&c| (c, true))
-                .collect();
-            for c in PacketCol::ALL {
-                if !cols.iter().any(|x| x.0 == c) {
-                    cols.push((c, false));
-                }
-            }
-            r.columns.packets = cols;
+            r.columns.packets = restore(
+                &defaults.packets,
+                |c| c.key(),
+                &list,
+                names("packets_hidden").as_deref(),
+            );
         }
         if let Some(h) = names("filter_history") {
             r.history = h;
@@ -245,7 +263,9 @@ impl Remembered {
         let start = self.history.len().saturating_sub(HISTORY);
         let v = serde_json::json!({
             "flows": self.columns.shown_flows().map(flow_key).collect::<Vec<_>>(),
+            "flows_hidden": self.columns.flows.iter().filter(|c| !c.1).map(|c| flow_key(c.0)).collect::<Vec<_>>(),
             "packets": self.columns.shown_packets().map(|c| c.key()).collect::<Vec<_>>(),
+            "packets_hidden": self.columns.packets.iter().filter(|c| !c.1).map(|c| c.0.key()).collect::<Vec<_>>(),
             "filter_history": &self.history[start..],
         });
         serde_json::to_string_pretty(&v).unwrap_or_default() + "\n"
@@ -312,6 +332,19 @@ mod tests {
             vec![SortKey::State]
         );
         assert!(Remembered::from_json("not json").is_err());
+        // A column the file does not name (added since it was written) keeps its default
+        // look; one it lists as hidden stays hidden.
+        let newer = Remembered::from_json(
+            r#"{"flows": ["state"], "flows_hidden": ["failure", "stream"], "packets": ["no"], "packets_hidden": []}"#,
+        )
+        .unwrap();
+        let shown: Vec<SortKey> = newer.columns.shown_flows().collect();
+        assert_eq!(shown[0], SortKey::State);
+        assert!(!shown.contains(&SortKey::Failure) && !shown.contains(&SortKey::Stream));
+        assert!(!shown.contains(&SortKey::Service), "hidden by default");
+        assert!(shown.contains(&SortKey::Irtt) && shown.contains(&SortKey::Sni));
+        assert_eq!(newer.columns.flows.len(), SortKey::ALL.len());
+        assert_eq!(newer.columns.shown_packets().count(), PacketCol::ALL.len());
     }
 
     #[test]

@@ -45,7 +45,8 @@ fn columns(
             Col::Service => (c, 10, "Service"),
             Col::Sni => (c, 24, "SNI"),
             Col::TlsVersion => (c, 7, "TLS"),
-            Col::Failure => (c, 28, "Set-up failure"),
+            // "TLS alert handshake_failure(40) from server" whole.
+            Col::Failure => (c, 44, "Set-up failure"),
         }
     };
     let mut cols: Vec<(Col, u16, &str)> = shown.iter().map(|&c| spec(c)).collect();
