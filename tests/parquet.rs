@@ -727,3 +727,53 @@ fn frame_file_names_each_capture() {
     ]);
     assert!(!o.stdout.contains("frame.file"), "{}", o.stdout);
 }
+
+/// A full disk while rotating (`-b duration:1` into a 200 kB tmpfs): exit status 2, the
+/// error names the period's file, and no hidden `.tmp` file is left behind (a period's
+/// unfinished files have no footer: they are removed, and their space with them).
+#[test]
+fn full_disk_while_rotating_leaves_no_temporary_files() {
+    const TEST: &str = "full_disk_while_rotating_leaves_no_temporary_files";
+    if !require_root(TEST) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cap = dir.path().join("big.pcap");
+    synthetic_capture(&cap, 200_000);
+    let mnt = dir.path().join("full");
+    std::fs::create_dir(&mnt).unwrap();
+    let mount = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=200k", "tmpfs"])
+        .arg(&mnt)
+        .output();
+    if !mount.as_ref().is_ok_and(|o| o.status.success()) {
+        skip(TEST, &format!("cannot mount a tmpfs: {mount:?}"));
+        return;
+    }
+    let out = mnt.join("export");
+    let o = hs_tui(&[
+        "-r",
+        cap.to_str().unwrap(),
+        "--parquet",
+        out.to_str().unwrap(),
+        "-b",
+        "duration:1",
+    ]);
+    let mut left = Vec::new();
+    let mut stack = vec![out.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            if e.path().is_dir() {
+                stack.push(e.path());
+            } else if e.file_name().to_string_lossy().ends_with(".tmp") {
+                left.push(e.path());
+            }
+        }
+    }
+    let _ = std::process::Command::new("umount").arg(&mnt).status();
+    assert_eq!(o.code, Some(2), "{}", o.stderr);
+    assert!(o.stderr.contains("No space left on device"), "{}", o.stderr);
+    assert!(o.stderr.contains(".parquet"), "{}", o.stderr);
+    assert!(!o.stderr.contains("panicked"), "{}", o.stderr);
+    assert!(left.is_empty(), "temporary files left: {left:?}");
+}
