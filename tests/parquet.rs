@@ -348,37 +348,53 @@ fn synthetic_capture(path: &Path, n: u32) {
     std::fs::write(path, out).unwrap();
 }
 
+/// A 200 kB tmpfs (root only) and a 200,000-packet capture beside it; unmounted on drop.
+/// `None` (the test recorded as skipped) without root or without tmpfs.
+struct FullDisk {
+    dir: tempfile::TempDir,
+    mnt: std::path::PathBuf,
+}
+
+impl FullDisk {
+    fn mount(test: &str) -> Option<FullDisk> {
+        if !require_root(test) {
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        synthetic_capture(&dir.path().join("big.pcap"), 200_000);
+        let mnt = dir.path().join("full");
+        std::fs::create_dir(&mnt).unwrap();
+        let mount = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=200k", "tmpfs"])
+            .arg(&mnt)
+            .output();
+        if !mount.as_ref().is_ok_and(|o| o.status.success()) {
+            skip(test, &format!("cannot mount a tmpfs: {mount:?}"));
+            return None;
+        }
+        Some(FullDisk { dir, mnt })
+    }
+    fn capture(&self) -> String {
+        self.dir.path().join("big.pcap").display().to_string()
+    }
+}
+
+impl Drop for FullDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.mnt).status();
+    }
+}
+
 /// A full disk (a 200 kB tmpfs, mounted as root): the run fails with exit status 2 and an
 /// error naming the file and "No space left on device", and says the file is unreadable.
 #[test]
 fn full_disk_is_an_error_naming_the_file() {
-    if !require_root("full_disk_is_an_error_naming_the_file") {
+    let Some(disk) = FullDisk::mount("full_disk_is_an_error_naming_the_file") else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let cap = dir.path().join("big.pcap");
-    synthetic_capture(&cap, 200_000);
-    let mnt = dir.path().join("full");
-    std::fs::create_dir(&mnt).unwrap();
-    let mount = std::process::Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=200k", "tmpfs"])
-        .arg(&mnt)
-        .output();
-    if !mount.as_ref().is_ok_and(|o| o.status.success()) {
-        skip(
-            "full_disk_is_an_error_naming_the_file",
-            &format!("cannot mount a tmpfs: {mount:?}"),
-        );
-        return;
-    }
-    let out = mnt.join("export");
-    let o = hs_tui(&[
-        "-r",
-        cap.to_str().unwrap(),
-        "--parquet",
-        out.to_str().unwrap(),
-    ]);
-    let _ = std::process::Command::new("umount").arg(&mnt).status();
+    };
+    let out = disk.mnt.join("export");
+    let o = hs_tui(&["-r", &disk.capture(), "--parquet", out.to_str().unwrap()]);
+    drop(disk);
     assert_eq!(o.code, Some(2), "{}", o.stderr);
     assert!(o.stderr.contains("No space left on device"), "{}", o.stderr);
     assert!(
@@ -745,27 +761,13 @@ fn frame_file_names_each_capture() {
 /// unfinished files have no footer: they are removed, and their space with them).
 #[test]
 fn full_disk_while_rotating_leaves_no_temporary_files() {
-    const TEST: &str = "full_disk_while_rotating_leaves_no_temporary_files";
-    if !require_root(TEST) {
+    let Some(disk) = FullDisk::mount("full_disk_while_rotating_leaves_no_temporary_files") else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let cap = dir.path().join("big.pcap");
-    synthetic_capture(&cap, 200_000);
-    let mnt = dir.path().join("full");
-    std::fs::create_dir(&mnt).unwrap();
-    let mount = std::process::Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=200k", "tmpfs"])
-        .arg(&mnt)
-        .output();
-    if !mount.as_ref().is_ok_and(|o| o.status.success()) {
-        skip(TEST, &format!("cannot mount a tmpfs: {mount:?}"));
-        return;
-    }
-    let out = mnt.join("export");
+    };
+    let out = disk.mnt.join("export");
     let o = hs_tui(&[
         "-r",
-        cap.to_str().unwrap(),
+        &disk.capture(),
         "--parquet",
         out.to_str().unwrap(),
         "-b",
@@ -782,7 +784,7 @@ fn full_disk_while_rotating_leaves_no_temporary_files() {
             }
         }
     }
-    let _ = std::process::Command::new("umount").arg(&mnt).status();
+    drop(disk);
     assert_eq!(o.code, Some(2), "{}", o.stderr);
     assert!(o.stderr.contains("No space left on device"), "{}", o.stderr);
     assert!(o.stderr.contains(".parquet"), "{}", o.stderr);
