@@ -354,9 +354,9 @@ fn one(
             if !engine.has_retired() {
                 return;
             }
-            let (retired, tls): (Vec<FlowSummary>, Vec<Option<TlsSummary>>) =
+            let (retired, tls): (Vec<FlowSummary>, Vec<Option<Box<TlsSummary>>>) =
                 engine.take_retired_with_tls().into_iter().unzip();
-            if let Err(e) = export(sink, retired.iter().zip(tls.iter().map(Option::as_ref))) {
+            if let Err(e) = export(sink, retired.iter().zip(tls.iter().map(Option::as_deref))) {
                 *error = Some(e.to_string());
                 *sink = None;
                 cap_stop.store(true, Ordering::Relaxed);

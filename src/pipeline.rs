@@ -485,7 +485,12 @@ fn run_one(settings: &Settings) -> anyhow::Result<ExitCode> {
                                 job.set_capture_start(t);
                             }
                             for (s, tls) in engine.take_retired_with_tls() {
-                                parquet_stream(&mut parquet, &mut parquet_error, &s, tls.as_ref());
+                                parquet_stream(
+                                    &mut parquet,
+                                    &mut parquet_error,
+                                    &s,
+                                    tls.as_deref(),
+                                );
                                 if let Some(job) = stream_job.as_mut() {
                                     job.add(s, tls);
                                 }
@@ -526,7 +531,10 @@ fn run_one(settings: &Settings) -> anyhow::Result<ExitCode> {
         }
         for s in engine.summaries() {
             if let Some(job) = stream_job.as_mut() {
-                job.add(s.clone(), engine.tls_summary(s.stream).cloned());
+                job.add(
+                    s.clone(),
+                    engine.tls_summary(s.stream).cloned().map(Box::new),
+                );
             }
             parquet_stream(
                 &mut parquet,

@@ -195,12 +195,18 @@ impl Engine {
     }
     /// [`Engine::take_retired`], each stream with its TLS handshake summary (taken out
     /// of the TLS state, which forgets it as `take_retired` does).
-    pub fn take_retired_with_tls(&mut self) -> Vec<(FlowSummary, Option<tls::TlsSummary>)> {
+    /// The TLS summary is boxed: most streams have none, and an inline one would make
+    /// every element of the list twice as big (copied and paged in per retired stream).
+    pub fn take_retired_with_tls(&mut self) -> Vec<(FlowSummary, Option<Box<tls::TlsSummary>>)> {
         let retired = self.tracker.take_retired();
         retired
             .into_iter()
             .map(|s| {
-                let t = self.tls.as_mut().and_then(|t| t.take(s.stream));
+                let t = self
+                    .tls
+                    .as_mut()
+                    .and_then(|t| t.take(s.stream))
+                    .map(Box::new);
                 (s, t)
             })
             .collect()

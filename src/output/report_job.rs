@@ -15,12 +15,12 @@ const IN_FLIGHT: usize = 4;
 
 struct Batch {
     capture_start: Option<i64>,
-    streams: Vec<(FlowSummary, Option<TlsSummary>)>,
+    streams: Vec<(FlowSummary, Option<Box<TlsSummary>>)>,
 }
 
 pub struct StreamReportJob {
     tx: Option<crossbeam_channel::Sender<Batch>>,
-    pending: Vec<(FlowSummary, Option<TlsSummary>)>,
+    pending: Vec<(FlowSummary, Option<Box<TlsSummary>>)>,
     capture_start: Option<i64>,
     handle: Option<std::thread::JoinHandle<Reports>>,
 }
@@ -37,7 +37,7 @@ impl StreamReportJob {
                         reports.set_capture_start(t);
                     }
                     for (s, tls) in &b.streams {
-                        reports.add_tls(s, tls.as_ref());
+                        reports.add_tls(s, tls.as_deref());
                     }
                 }
                 reports
@@ -56,7 +56,7 @@ impl StreamReportJob {
     }
 
     /// One stream, in its final state.
-    pub fn add(&mut self, s: FlowSummary, tls: Option<TlsSummary>) {
+    pub fn add(&mut self, s: FlowSummary, tls: Option<Box<TlsSummary>>) {
         self.pending.push((s, tls));
         if self.pending.len() >= BATCH {
             self.send();
@@ -94,7 +94,7 @@ mod tests {
     use super::*;
 
     /// Every stream of a capture in its final state, with its TLS summary.
-    fn streams(path: &str) -> Vec<(FlowSummary, Option<TlsSummary>)> {
+    fn streams(path: &str) -> Vec<(FlowSummary, Option<Box<TlsSummary>>)> {
         let mut e = crate::engine::Engine::new(crate::track::Budget::default());
         e.track_tls_lite();
         for (f, b) in crate::engine::tests::frames(path) {
@@ -103,7 +103,7 @@ mod tests {
         let mut v = e.take_retired_with_tls();
         v.extend(
             e.summaries()
-                .map(|s| (s.clone(), e.tls_summary(s.stream).cloned())),
+                .map(|s| (s.clone(), e.tls_summary(s.stream).cloned().map(Box::new))),
         );
         v
     }
@@ -128,7 +128,7 @@ mod tests {
                 let mut inline = Reports::new(stats.clone());
                 let mut job = StreamReportJob::spawn(stats.clone()).unwrap();
                 for (s, t) in &streams {
-                    inline.add_tls(s, t.as_ref());
+                    inline.add_tls(s, t.as_deref());
                     job.add(s.clone(), t.clone());
                 }
                 let mut merged = Reports::new(stats);

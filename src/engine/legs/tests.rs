@@ -11,7 +11,11 @@ fn streams(path: &str) -> Vec<(FlowSummary, Option<TlsSummary>)> {
     for (f, b) in crate::engine::tests::frames(path) {
         e.process(&f, &b);
     }
-    let mut v = e.take_retired_with_tls();
+    let mut v: Vec<(FlowSummary, Option<TlsSummary>)> = e
+        .take_retired_with_tls()
+        .into_iter()
+        .map(|(s, t)| (s, t.map(|t| *t)))
+        .collect();
     v.extend(
         e.summaries()
             .map(|s| (s.clone(), e.tls_summary(s.stream).cloned())),
