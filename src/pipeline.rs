@@ -388,6 +388,15 @@ fn run_one(settings: &Settings) -> anyhow::Result<ExitCode> {
         engine.track_tls_lite();
     }
     let want_reports = reports.wanted();
+    // The streams' tallies run beside the engine (see `report_job`); the per-packet
+    // reports stay here, in packet order.
+    let mut stream_job = if want_reports {
+        Some(crate::output::report_job::StreamReportJob::spawn(
+            settings.stats.clone(),
+        )?)
+    } else {
+        None
+    };
     // TLS follows print no payload (no keys): only TCP ones are fed.
     let mut followers: Vec<Follower> = settings
         .follows
@@ -470,11 +479,16 @@ fn run_one(settings: &Settings) -> anyhow::Result<ExitCode> {
                             }
                         }
                         if (want_reports || parquet.is_some()) && engine.has_retired() {
+                            if let (Some(job), Some(t)) =
+                                (stream_job.as_mut(), engine.counts().first_ts)
+                            {
+                                job.set_capture_start(t);
+                            }
                             for (s, tls) in engine.take_retired_with_tls() {
-                                if want_reports {
-                                    reports.add_tls(&s, tls.as_ref());
-                                }
                                 parquet_stream(&mut parquet, &mut parquet_error, &s, tls.as_ref());
+                                if let Some(job) = stream_job.as_mut() {
+                                    job.add(s, tls);
+                                }
                             }
                         }
                     }
@@ -507,9 +521,12 @@ fn run_one(settings: &Settings) -> anyhow::Result<ExitCode> {
         if print_packets {
             printer.end(&mut out)?;
         }
+        if let (Some(job), Some(t)) = (stream_job.as_mut(), engine.counts().first_ts) {
+            job.set_capture_start(t);
+        }
         for s in engine.summaries() {
-            if want_reports {
-                reports.add_tls(s, engine.tls_summary(s.stream));
+            if let Some(job) = stream_job.as_mut() {
+                job.add(s.clone(), engine.tls_summary(s.stream).cloned());
             }
             parquet_stream(
                 &mut parquet,
@@ -521,6 +538,12 @@ fn run_one(settings: &Settings) -> anyhow::Result<ExitCode> {
         if let Some(p) = parquet.take() {
             if let Err(e) = p.finish() {
                 parquet_error = Some(e);
+            }
+        }
+        if let Some(job) = stream_job.take() {
+            match job.finish() {
+                Ok(r) => reports.take_streams_from(r),
+                Err(e) => return Err(io::Error::other(e)),
             }
         }
         if want_reports {

@@ -88,7 +88,13 @@ fn duckdb_reproduces_q_over_several_captures() {
     let dir = tempfile::tempdir().unwrap();
     let q = export_samples(dir.path());
     let n = std::fs::read_dir(dir.path()).unwrap().count();
-    assert_eq!(n, 8, "one partition per sample capture");
+    let captures = std::fs::read_dir(sample(""))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains(".pcap"))
+        .count();
+    assert!(captures >= 8);
+    assert_eq!(n, captures, "one partition per sample capture");
     assert!(dir.path().join("capture=refused/streams.parquet").is_file());
     let rows = query("duckdb", dir.path(), &engines_dir().join("servers.sql"));
     assert_same_servers("duckdb", &rows, &q);
@@ -342,37 +348,53 @@ fn synthetic_capture(path: &Path, n: u32) {
     std::fs::write(path, out).unwrap();
 }
 
+/// A 200 kB tmpfs (root only) and a 200,000-packet capture beside it; unmounted on drop.
+/// `None` (the test recorded as skipped) without root or without tmpfs.
+struct FullDisk {
+    dir: tempfile::TempDir,
+    mnt: std::path::PathBuf,
+}
+
+impl FullDisk {
+    fn mount(test: &str) -> Option<FullDisk> {
+        if !require_root(test) {
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        synthetic_capture(&dir.path().join("big.pcap"), 200_000);
+        let mnt = dir.path().join("full");
+        std::fs::create_dir(&mnt).unwrap();
+        let mount = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=200k", "tmpfs"])
+            .arg(&mnt)
+            .output();
+        if !mount.as_ref().is_ok_and(|o| o.status.success()) {
+            skip(test, &format!("cannot mount a tmpfs: {mount:?}"));
+            return None;
+        }
+        Some(FullDisk { dir, mnt })
+    }
+    fn capture(&self) -> String {
+        self.dir.path().join("big.pcap").display().to_string()
+    }
+}
+
+impl Drop for FullDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.mnt).status();
+    }
+}
+
 /// A full disk (a 200 kB tmpfs, mounted as root): the run fails with exit status 2 and an
 /// error naming the file and "No space left on device", and says the file is unreadable.
 #[test]
 fn full_disk_is_an_error_naming_the_file() {
-    if !require_root("full_disk_is_an_error_naming_the_file") {
+    let Some(disk) = FullDisk::mount("full_disk_is_an_error_naming_the_file") else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let cap = dir.path().join("big.pcap");
-    synthetic_capture(&cap, 200_000);
-    let mnt = dir.path().join("full");
-    std::fs::create_dir(&mnt).unwrap();
-    let mount = std::process::Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=200k", "tmpfs"])
-        .arg(&mnt)
-        .output();
-    if !mount.as_ref().is_ok_and(|o| o.status.success()) {
-        skip(
-            "full_disk_is_an_error_naming_the_file",
-            &format!("cannot mount a tmpfs: {mount:?}"),
-        );
-        return;
-    }
-    let out = mnt.join("export");
-    let o = hs_tui(&[
-        "-r",
-        cap.to_str().unwrap(),
-        "--parquet",
-        out.to_str().unwrap(),
-    ]);
-    let _ = std::process::Command::new("umount").arg(&mnt).status();
+    };
+    let out = disk.mnt.join("export");
+    let o = hs_tui(&["-r", &disk.capture(), "--parquet", out.to_str().unwrap()]);
+    drop(disk);
     assert_eq!(o.code, Some(2), "{}", o.stderr);
     assert!(o.stderr.contains("No space left on device"), "{}", o.stderr);
     assert!(
@@ -460,7 +482,7 @@ fn sample_tcp_packets() -> usize {
     let mut n = 0;
     for e in std::fs::read_dir(sample("")).unwrap().flatten() {
         let p = e.path();
-        if p.extension().is_some_and(|x| x == "pcap") {
+        if p.extension().is_some_and(|x| x == "pcap" || x == "pcapng") {
             let o = hs_tui(&[
                 "-r",
                 p.to_str().unwrap(),
@@ -560,6 +582,12 @@ fn rotated_export_reproduces_q() {
 
     let rows = query("duckdb", dir.path(), &engines_dir().join("servers.sql"));
     assert_same_servers("duckdb", &rows, &q);
+    // The same SQL on Spark, over the same rotated files (partitions three levels deep).
+    let test = "rotated_export_reproduces_q (Spark)";
+    if require_python_module("pyspark", test) && require_tool("java", test) {
+        let rows = query("spark", dir.path(), &engines_dir().join("servers.sql"));
+        assert_same_servers("spark", &rows, &q);
+    }
 
     let sql = dir.path().join("count.sql");
     std::fs::write(
@@ -726,4 +754,40 @@ fn frame_file_names_each_capture() {
         "1",
     ]);
     assert!(!o.stdout.contains("frame.file"), "{}", o.stdout);
+}
+
+/// A full disk while rotating (`-b duration:1` into a 200 kB tmpfs): exit status 2, the
+/// error names the period's file, and no hidden `.tmp` file is left behind (a period's
+/// unfinished files have no footer: they are removed, and their space with them).
+#[test]
+fn full_disk_while_rotating_leaves_no_temporary_files() {
+    let Some(disk) = FullDisk::mount("full_disk_while_rotating_leaves_no_temporary_files") else {
+        return;
+    };
+    let out = disk.mnt.join("export");
+    let o = hs_tui(&[
+        "-r",
+        &disk.capture(),
+        "--parquet",
+        out.to_str().unwrap(),
+        "-b",
+        "duration:1",
+    ]);
+    let mut left = Vec::new();
+    let mut stack = vec![out.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            if e.path().is_dir() {
+                stack.push(e.path());
+            } else if e.file_name().to_string_lossy().ends_with(".tmp") {
+                left.push(e.path());
+            }
+        }
+    }
+    drop(disk);
+    assert_eq!(o.code, Some(2), "{}", o.stderr);
+    assert!(o.stderr.contains("No space left on device"), "{}", o.stderr);
+    assert!(o.stderr.contains(".parquet"), "{}", o.stderr);
+    assert!(!o.stderr.contains("panicked"), "{}", o.stderr);
+    assert!(left.is_empty(), "temporary files left: {left:?}");
 }

@@ -379,3 +379,74 @@ fn failure_words_for_refused_unanswered_and_alerts() {
         out.stdout
     );
 }
+
+/// The reuse table of `-q -T json` on a recorded capture of 1,000 short TLS connections
+/// from one client and kept-alive ones from another (`scripts/reuse-capture`), against
+/// the same figures computed from tshark's frames: connections per client, lifetime
+/// (first to last packet) median and max, and the share of lifetime spent from the
+/// first SYN to the end of the TLS handshake.
+#[test]
+fn reuse_table_matches_tshark_on_a_recorded_capture() {
+    const TEST: &str = "reuse_table_matches_tshark_on_a_recorded_capture";
+    if !require_tool("tshark", TEST) {
+        return;
+    }
+    let cap = "sample-captures/tls-reuse.pcapng";
+    let frames = tshark_frames(cap);
+    let mut by_stream: BTreeMap<u32, Vec<&Frame>> = BTreeMap::new();
+    for f in &frames {
+        by_stream.entry(f.stream).or_default().push(f);
+    }
+    // Client address -> (lifetimes, set-up sum, set-up lifetime sum).
+    let mut want: BTreeMap<String, (Vec<f64>, f64, f64)> = BTreeMap::new();
+    for fs in by_stream.values() {
+        let Some(syn) = fs.iter().find(|f| f.syn && !f.ack) else {
+            continue;
+        };
+        let life = fs.last().unwrap().ts - fs[0].ts;
+        // `src` is address:port; the pair is by the client's address.
+        let client = syn.src.rsplit_once(':').map_or(&*syn.src, |(a, _)| a);
+        let e = want.entry(client.to_string()).or_default();
+        e.0.push(life);
+        let l = legs(fs);
+        if let Some(tcp) = l[0] {
+            let setup = match (l[1], l[4].or(l[2])) {
+                (Some(ch), Some(tls)) => (tcp + ch + tls).max(tcp),
+                _ => tcp,
+            };
+            e.1 += setup;
+            e.2 += life.max(setup);
+        }
+    }
+    let out = hs_tui(&["-r", cap, "-q", "-T", "json"]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON summary");
+    let reuse = v["setup"]["reuse"].as_array().expect("reuse rows");
+    assert_eq!(reuse.len(), want.len(), "{reuse:?}");
+    for row in reuse {
+        let client = row["client"].as_str().unwrap();
+        let (lives, setup, setup_life) = want.get(client).unwrap_or_else(|| panic!("{client}"));
+        let mut lives = lives.clone();
+        lives.sort_by(f64::total_cmp);
+        assert_eq!(row["connections"], lives.len(), "{client}");
+        let median = lives[(lives.len() - 1) / 2];
+        let max = lives[lives.len() - 1];
+        assert!(
+            (row["lifetime_s"]["p50"].as_f64().unwrap() - median).abs() < 2e-6,
+            "{client}: {row}"
+        );
+        assert!(
+            (row["lifetime_s"]["max"].as_f64().unwrap() - max).abs() < 2e-6,
+            "{client}: {row}"
+        );
+        let share = 100.0 * setup / setup_life;
+        assert!(
+            (row["setup_percent"].as_f64().unwrap() - share).abs() < 0.01,
+            "{client}: {row} vs {share}"
+        );
+    }
+    // What the sample is for: the short connections spend most of their life in set-up.
+    assert!(reuse[0]["connections"].as_u64().unwrap() >= 1000);
+    assert!(reuse[0]["setup_percent"].as_f64().unwrap() > 40.0);
+    assert!(reuse[1]["setup_percent"].as_f64().unwrap() < 10.0);
+}

@@ -19,6 +19,7 @@
 
 use crate::engine::tls::{TlsFrame, TlsSummary};
 use crate::track::{FlowSummary, HsState};
+use std::borrow::Cow;
 
 /// Times (ns since the epoch) and frames of the TLS events after the hellos.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -275,7 +276,9 @@ fn who(client: bool) -> &'static str {
 /// `at_end`: the stream is over (retired, or the capture ended), so what was
 /// never answered can be said; on a packet (`hs.failure`) an unanswered SYN or
 /// ClientHello is reported only once the client gave up (FIN or RST).
-pub fn failure(f: &FlowSummary, t: Option<&TlsSummary>, at_end: bool) -> Option<String> {
+///
+/// Borrowed where the words are fixed: `-q` asks this of every stream.
+pub fn failure(f: &FlowSummary, t: Option<&TlsSummary>, at_end: bool) -> Option<Cow<'static, str>> {
     let h = &f.hs;
     let client = h.client?;
     let server_rst = h.rst_from[1 - client as usize];
@@ -287,10 +290,10 @@ pub fn failure(f: &FlowSummary, t: Option<&TlsSummary>, at_end: bool) -> Option<
         HsState::SynSent if over => return Some("SYN never answered".into()),
         HsState::SynReceived if over => return Some("SYN-ACK never acknowledged".into()),
         HsState::Reset if h.ack_ts.is_none() => {
-            return Some(format!(
+            return Some(Cow::Owned(format!(
                 "{} reset during the TCP handshake",
                 who(!server_rst)
-            ))
+            )))
         }
         _ => {}
     }
@@ -298,17 +301,17 @@ pub fn failure(f: &FlowSummary, t: Option<&TlsSummary>, at_end: bool) -> Option<
     if let Some(a) = t.times.alert {
         match a.body {
             Some((level, desc)) if level == 2 || (a.in_handshake && desc != 0) => {
-                return Some(format!(
+                return Some(Cow::Owned(format!(
                     "TLS alert {}({desc}) from {}",
                     alert_name(desc),
                     who(a.from_client)
-                ));
+                )));
             }
             None if a.in_handshake => {
-                return Some(format!(
+                return Some(Cow::Owned(format!(
                     "TLS alert (encrypted) from {} during the handshake",
                     who(a.from_client)
-                ))
+                )))
             }
             _ => {}
         }
@@ -321,9 +324,9 @@ pub fn failure(f: &FlowSummary, t: Option<&TlsSummary>, at_end: bool) -> Option<
             "ClientHello"
         };
         return if server_rst {
-            Some(format!("server reset after {after}"))
+            Some(Cow::Owned(format!("server reset after {after}")))
         } else if server_fin {
-            Some(format!("server closed after {after}"))
+            Some(Cow::Owned(format!("server closed after {after}")))
         } else if over {
             Some("ClientHello never answered".into())
         } else {
@@ -332,10 +335,10 @@ pub fn failure(f: &FlowSummary, t: Option<&TlsSummary>, at_end: bool) -> Option<
     }
     let done = t.times.done_ts(t.version == Some(0x0304)).is_some();
     if !done && (h.rst_from[0] || h.rst_from[1]) {
-        return Some(format!(
+        return Some(Cow::Owned(format!(
             "{} reset during the TLS handshake",
             who(!server_rst)
-        ));
+        )));
     }
     None
 }

@@ -123,14 +123,15 @@ impl ServerTally {
 }
 
 /// Connection reuse of one client (address) to one server (address, port).
+/// Most pairs have one or two connections: their lifetimes stay inline (no
+/// allocation), and `-q` keeps one of these per pair of a capture.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PairTally {
     /// Connections opened (a handshake seen).
     pub conns: u64,
-    /// Lifetimes (first to last packet): the first connection's inline, a bounded
-    /// sample once there is a second (most pairs have one: no allocation for them).
-    pub first_life: i64,
-    pub life: Vec<i64>,
+    /// Lifetimes (first to last packet): every one up to [`LEG_SAMPLES`], then a
+    /// bounded sample.
+    pub life: smallvec::SmallVec<[i64; 2]>,
     pub life_max: i64,
     /// Over the connections whose set-up was measured: set-up time and lifetime summed.
     pub setup_sum: i64,
@@ -145,13 +146,10 @@ impl PairTally {
     pub fn add(&mut self, f: &FlowSummary, setup: Option<i64>) {
         self.conns += 1;
         let life = f.duration_ns().max(0);
-        if self.conns == 1 {
-            self.first_life = life;
+        if self.life.len() < LEG_SAMPLES {
+            self.life.push(life);
         } else {
-            if self.life.is_empty() {
-                self.life.push(self.first_life);
-            }
-            push_sample_max(&mut self.life, life, LEG_SAMPLES);
+            self.life[(life.unsigned_abs() as usize) % LEG_SAMPLES] = life;
         }
         self.life_max = self.life_max.max(life);
         if let Some(setup) = setup {
@@ -166,15 +164,61 @@ impl PairTally {
     }
     /// (median, max) lifetime.
     pub fn life_median_max(&self) -> Option<(i64, i64)> {
-        if self.conns == 1 {
-            return Some((self.first_life, self.life_max));
-        }
         let mut v = self.life.clone();
         if v.is_empty() {
             return None;
         }
         let mid = (v.len() - 1) / 2;
         Some((*v.select_nth_unstable(mid).1, self.life_max))
+    }
+}
+
+/// Client→server pairs and their tallies (`-q` counts one per connection). Pairs of
+/// IPv4 addresses, nearly all of them, are keyed by one packed integer: hashing and
+/// comparing it costs a fraction of an `(IpAddr, Endpoint)` key, and `-q` pays it for
+/// every connection of the capture.
+#[derive(Default)]
+pub struct PairMap {
+    v4: FoldMap<u128, PairTally>,
+    other: FoldMap<Pair, PairTally>,
+}
+
+type FoldMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+
+impl PairMap {
+    pub fn len(&self) -> usize {
+        self.v4.len() + self.other.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    fn pack(p: &Pair) -> Option<u128> {
+        match (p.0, (p.1).0) {
+            (std::net::IpAddr::V4(c), std::net::IpAddr::V4(s)) => {
+                Some((u32::from(c) as u128) << 48 | (u32::from(s) as u128) << 16 | (p.1).1 as u128)
+            }
+            _ => None,
+        }
+    }
+    fn unpack(k: u128) -> Pair {
+        let v4 = |x: u128| std::net::IpAddr::V4(std::net::Ipv4Addr::from((x & 0xffff_ffff) as u32));
+        (v4(k >> 48), Endpoint(v4(k >> 16), k as u16))
+    }
+    /// The tally of `p`, created if there is room for one more pair (`None`: full).
+    pub fn tally(&mut self, p: Pair, room: usize) -> Option<&mut PairTally> {
+        let full = self.len() >= room;
+        match Self::pack(&p) {
+            Some(k) if full => self.v4.get_mut(&k),
+            Some(k) => Some(self.v4.entry(k).or_default()),
+            None if full => self.other.get_mut(&p),
+            None => Some(self.other.entry(p).or_default()),
+        }
+    }
+    pub fn iter(&self) -> impl Iterator<Item = (Pair, &PairTally)> {
+        self.v4
+            .iter()
+            .map(|(k, t)| (Self::unpack(*k), t))
+            .chain(self.other.iter().map(|(p, t)| (*p, t)))
     }
 }
 
@@ -186,21 +230,34 @@ pub fn pair_of(f: &FlowSummary) -> Option<Pair> {
     Some((f.client()?.0, f.server()?))
 }
 
-/// The `top` pairs by connections opened, most first (then by address). Only those
-/// are sorted: a capture of one-off clients has as many pairs as connections.
+/// The `top` pairs by connections opened, most first (then by address). One pass
+/// that keeps the best `top` seen: a capture of one-off clients has as many pairs as
+/// connections, and collecting or sorting them all cost `-q` more than counting them.
 pub fn ranked_pairs<'a, I>(pairs: I, top: usize) -> Vec<(Pair, &'a PairTally)>
 where
-    I: IntoIterator<Item = (&'a Pair, &'a PairTally)>,
+    I: IntoIterator<Item = (Pair, &'a PairTally)>,
 {
     let order = |a: &(Pair, &PairTally), b: &(Pair, &PairTally)| {
         b.1.conns.cmp(&a.1.conns).then(a.0.cmp(&b.0))
     };
-    let mut v: Vec<(Pair, &PairTally)> = pairs.into_iter().map(|(p, t)| (*p, t)).collect();
-    if v.len() > top && top > 0 {
-        v.select_nth_unstable_by(top - 1, order);
+    // Best first; `v[top - 1]` is the bar a pair must pass.
+    let mut v: Vec<(Pair, &PairTally)> = Vec::with_capacity(top + 1);
+    if top == 0 {
+        return v;
     }
-    v.truncate(top);
-    v.sort_by(order);
+    for (p, t) in pairs {
+        if v.len() == top {
+            let last = &v[top - 1];
+            // Cheap test first: most pairs have fewer connections than the bar.
+            if t.conns < last.1.conns || (t.conns == last.1.conns && p > last.0) {
+                continue;
+            }
+        }
+        let item = (p, t);
+        let at = v.partition_point(|x| order(x, &item).is_lt());
+        v.insert(at, item);
+        v.truncate(top);
+    }
     v
 }
 
@@ -254,7 +311,10 @@ mod tests {
         one.add(&all[0], None);
         let l0 = all[0].duration_ns();
         assert_eq!(one.life_median_max(), Some((l0, l0)));
-        assert!(one.life.is_empty(), "one connection allocates nothing");
+        assert!(!one.life.spilled(), "one connection allocates nothing");
+        let mut two = one.clone();
+        two.add(&all[1], None);
+        assert!(!two.life.spilled(), "nor do two");
         let mut three = PairTally::default();
         let mut lives: Vec<i64> = all[..3].iter().map(|f| f.duration_ns()).collect();
         for f in &all[..3] {
@@ -263,5 +323,55 @@ mod tests {
         lives.sort();
         assert_eq!(three.life_median_max(), Some((lives[1], lives[2])));
         assert_eq!(three.conns, 3);
+    }
+
+    /// IPv4 pairs go through the packed key and come back as they went in; the top
+    /// pairs are the most used, ties by address, as a full sort would rank them.
+    #[test]
+    fn pair_map_packs_and_ranks() {
+        use std::net::IpAddr;
+        let all = crate::engine::tests::summaries("sample-captures/many-short.pcap");
+        let mut m = PairMap::default();
+        let v6: IpAddr = "2001:db8::1".parse().unwrap();
+        let keys: Vec<Pair> = (0..40u8)
+            .map(|i| {
+                let c = IpAddr::from([10, 0, 0, i % 7]);
+                let server = if i % 5 == 0 {
+                    Endpoint(v6, 443)
+                } else {
+                    Endpoint(IpAddr::from([192, 168, 1, i % 3]), 8000 + (i % 2) as u16)
+                };
+                (c, server)
+            })
+            .collect();
+        let mut want: std::collections::HashMap<Pair, u64> = Default::default();
+        for (i, k) in keys.iter().enumerate() {
+            m.tally(*k, usize::MAX)
+                .unwrap()
+                .add(&all[i % all.len()], None);
+            *want.entry(*k).or_default() += 1;
+        }
+        assert_eq!(m.len(), want.len());
+        let mut full: Vec<(Pair, u64)> = want.into_iter().collect();
+        full.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        for top in [1, 3, 10, 100] {
+            let got: Vec<(Pair, u64)> = ranked_pairs(m.iter(), top)
+                .into_iter()
+                .map(|(p, t)| (p, t.conns))
+                .collect();
+            assert_eq!(
+                got,
+                full.iter().take(top).cloned().collect::<Vec<_>>(),
+                "top {top}"
+            );
+        }
+        // A full map counts known pairs and turns new ones away.
+        let n = m.len();
+        assert!(m.tally(keys[0], n).is_some());
+        let new = (
+            IpAddr::from([10, 9, 9, 9]),
+            Endpoint(IpAddr::from([192, 168, 1, 1]), 1),
+        );
+        assert!(m.tally(new, n).is_none());
     }
 }

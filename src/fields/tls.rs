@@ -307,7 +307,7 @@ pub(super) const HS_FAILURE: Field = Field {
         o.extend(
             p.flow
                 .and_then(|f| failure(f, p.tls_stream, false))
-                .map(|s| Value::Str(Cow::Owned(s))),
+                .map(Value::Str),
         )
     },
 };

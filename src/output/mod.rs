@@ -7,6 +7,7 @@ pub mod expert;
 pub mod parquet;
 pub mod pcap_file;
 pub mod report;
+pub mod report_job;
 pub mod ring;
 pub mod setup_report;
 

@@ -232,6 +232,21 @@ impl Reports {
         r.last_ts = ts;
     }
 
+    /// The per-stream tallies of `other` (a [`crate::output::report_job::StreamReportJob`]'s,
+    /// fed every stream that this one was not): states, servers, set-up, reuse, alarms,
+    /// `-z hs` rows and the handshake timeline. The per-packet reports stay this one's.
+    pub fn take_streams_from(&mut self, other: Reports) {
+        self.rows = other.rows;
+        self.by_state = other.by_state;
+        self.servers = other.servers;
+        self.servers_dropped = other.servers_dropped;
+        self.irtt = other.irtt;
+        self.streams = other.streams;
+        self.alarms = other.alarms;
+        self.timeline = other.timeline;
+        self.setup = other.setup;
+    }
+
     pub fn set_capture_start(&mut self, ts: i64) {
         self.capture_first_ts.get_or_insert(ts);
     }

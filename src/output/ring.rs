@@ -127,8 +127,28 @@ pub fn hostname() -> String {
 }
 
 /// One period being written.
+/// A period's temporary files, removed unless `close` renamed them: a period whose write
+/// failed (a full disk) or that a failed run dropped has files without a footer, which no
+/// reader can open; removing them gives the disk its space back and leaves no hidden
+/// debris in the dataset.
+struct TmpFiles {
+    paths: [PathBuf; 2],
+    renamed: bool,
+}
+
+impl Drop for TmpFiles {
+    fn drop(&mut self) {
+        if !self.renamed {
+            for p in &self.paths {
+                let _ = std::fs::remove_file(p);
+            }
+        }
+    }
+}
+
 struct Period {
     sink: ParquetSink,
+    tmp: TmpFiles,
     /// Final names (packets, streams).
     dest: (PathBuf, PathBuf),
     /// Time of the first packet (or clock) that opened it: streams with a later packet
@@ -332,13 +352,19 @@ impl Ring {
             }
             n += 1;
         };
-        let sink = ParquetSink::create_files(
-            dir.join(format!(".packets-{stem}.parquet.tmp")),
-            dir.join(format!(".streams-{stem}.parquet.tmp")),
-            &self.label,
-        )?;
+        let tmp = TmpFiles {
+            paths: [
+                dir.join(format!(".packets-{stem}.parquet.tmp")),
+                dir.join(format!(".streams-{stem}.parquet.tmp")),
+            ],
+            renamed: false,
+        };
+        // Dropped on an error here, `tmp` removes what was created.
+        let sink =
+            ParquetSink::create_files(tmp.paths[0].clone(), tmp.paths[1].clone(), &self.label)?;
         Ok(Period {
             sink,
+            tmp,
             dest,
             first_ns: ts_ns,
             end_ns: end,
@@ -348,19 +374,22 @@ impl Ring {
 
     /// Finish a period's files and rename them into place; apply `files:N`.
     fn close(&mut self, p: Period) -> Result<(), ParquetError> {
-        let (tp, ts) = {
-            let (a, b) = p.sink.paths();
-            (a.to_path_buf(), b.to_path_buf())
-        };
-        p.sink.finish()?;
-        for (from, to) in [(&ts, &p.dest.1), (&tp, &p.dest.0)] {
+        let Period {
+            sink,
+            mut tmp,
+            dest,
+            ..
+        } = p;
+        sink.finish()?;
+        for (from, to) in [(&tmp.paths[1], &dest.1), (&tmp.paths[0], &dest.0)] {
             std::fs::rename(from, to).map_err(|source| ParquetError::Create {
                 path: to.clone(),
                 source,
             })?;
         }
+        tmp.renamed = true;
         self.pairs += 1;
-        self.kept.push_back(p.dest);
+        self.kept.push_back(dest);
         if let Some(max) = self.spec.files {
             while self.kept.len() > max {
                 if let Some((a, b)) = self.kept.pop_front() {

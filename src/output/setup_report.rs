@@ -4,7 +4,7 @@
 //! [`crate::engine::legs`] and [`crate::engine::servers`].
 
 use crate::engine::legs::{failure, Legs, LEG_NAMES};
-use crate::engine::servers::{pair_of, ranked, ranked_pairs, Pair, PairTally, ServerTally};
+use crate::engine::servers::{pair_of, ranked, ranked_pairs, PairMap, ServerTally};
 use crate::engine::tls::TlsSummary;
 use crate::output::report::{endpoint, percentiles};
 use crate::track::{Endpoint, FlowSummary};
@@ -22,7 +22,7 @@ const MAX_FAILURE_KINDS: usize = 64;
 pub struct SetupTally {
     /// Failure text → (connections, first stream).
     pub failures: FoldMap<String, (u64, u32)>,
-    pub pairs: FoldMap<Pair, PairTally>,
+    pub pairs: PairMap,
     pub pairs_dropped: u64,
 }
 
@@ -40,8 +40,8 @@ impl SetupTally {
             }
         }
         if let Some(p) = pair_of(f) {
-            if self.pairs.len() < MAX_PAIRS || self.pairs.contains_key(&p) {
-                self.pairs.entry(p).or_default().add(f, setup);
+            if let Some(t) = self.pairs.tally(p, MAX_PAIRS) {
+                t.add(f, setup);
             } else {
                 self.pairs_dropped += 1;
             }
@@ -93,7 +93,7 @@ impl SetupTally {
                 let _ = writeln!(s, "  {n:>8}  {text} (first: stream {first})");
             }
         }
-        let pairs = ranked_pairs(&self.pairs, 10);
+        let pairs = ranked_pairs(self.pairs.iter(), 10);
         if !pairs.is_empty() {
             let _ = writeln!(
                 s,
@@ -133,7 +133,7 @@ impl SetupTally {
         use serde_json::json;
         let mut fails: Vec<(&String, &(u64, u32))> = self.failures.iter().collect();
         fails.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(b.0)));
-        let pairs: Vec<serde_json::Value> = ranked_pairs(&self.pairs, 100)
+        let pairs: Vec<serde_json::Value> = ranked_pairs(self.pairs.iter(), 100)
             .into_iter()
             .map(|((c, sv), t)| {
                 let (med, max) = t.life_median_max().unwrap_or((0, 0));
@@ -168,7 +168,8 @@ pub fn legs_json(st: &ServerTally) -> serde_json::Value {
 pub struct SetupRow {
     pub legs: Legs,
     pub sni: Option<Box<str>>,
-    pub failure: Option<Box<str>>,
+    /// Borrowed for the fixed words (most failures): no allocation per stream.
+    pub failure: Option<std::borrow::Cow<'static, str>>,
 }
 
 impl SetupRow {
@@ -176,7 +177,7 @@ impl SetupRow {
         SetupRow {
             legs: Legs::of(f, t),
             sni: t.and_then(|t| t.sni.as_deref()).map(Into::into),
-            failure: failure(f, t, true).map(Into::into),
+            failure: failure(f, t, true),
         }
     }
 }

@@ -99,6 +99,35 @@ impl PortSet {
     }
 }
 
+/// A (source, target) address pair as a map key: two IPv4 addresses packed in one
+/// integer (cheaper to hash and compare; every stream of a capture looks one up),
+/// in the same order as the addresses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum AddrPair {
+    V4(u64),
+    Other(IpAddr, IpAddr),
+}
+
+impl AddrPair {
+    fn new(a: IpAddr, b: IpAddr) -> AddrPair {
+        match (a, b) {
+            (IpAddr::V4(a), IpAddr::V4(b)) => {
+                AddrPair::V4((u32::from(a) as u64) << 32 | u32::from(b) as u64)
+            }
+            _ => AddrPair::Other(a, b),
+        }
+    }
+    fn addrs(self) -> (IpAddr, IpAddr) {
+        match self {
+            AddrPair::V4(k) => (
+                IpAddr::V4(((k >> 32) as u32).into()),
+                IpAddr::V4((k as u32).into()),
+            ),
+            AddrPair::Other(a, b) => (a, b),
+        }
+    }
+}
+
 #[derive(Default)]
 struct Scan {
     ports: PortSet,
@@ -137,7 +166,7 @@ pub enum Alarm {
 pub struct Alarms {
     cfg: AlarmConfig,
     floods: FoldMap<Endpoint, Flood>,
-    scans: FoldMap<(IpAddr, IpAddr), Scan>,
+    scans: FoldMap<AddrPair, Scan>,
 }
 
 fn completed(f: &FlowSummary) -> bool {
@@ -180,7 +209,7 @@ impl Alarms {
                 }
             }
         }
-        let key = (client.0, server.0);
+        let key = AddrPair::new(client.0, server.0);
         if self.scans.len() < MAX_KEYS || self.scans.contains_key(&key) {
             let sc = self.scans.entry(key).or_insert_with(|| Scan {
                 first_ts: start,
@@ -246,13 +275,14 @@ impl Alarms {
             })
             .collect();
         scans.sort_by(|a, b| b.1.ports.len().cmp(&a.1.ports.len()).then(a.0.cmp(b.0)));
-        for ((src, dst), s) in scans {
+        for (key, s) in scans {
+            let (src, dst) = key.addrs();
             let mut open = s.ports.open_ports();
             open.sort_unstable();
             open.truncate(20);
             out.push(Alarm::PortScan {
-                source: *src,
-                target: *dst,
+                source: src,
+                target: dst,
                 ports: s.ports.len(),
                 failed: s.failed_ports,
                 first_ns: s.first_ts,

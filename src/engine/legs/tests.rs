@@ -61,7 +61,7 @@ fn failures_in_plain_words() {
     let words = |path: &str| -> Vec<Option<String>> {
         streams(path)
             .iter()
-            .map(|(f, t)| failure(f, t.as_ref(), true))
+            .map(|(f, t)| failure(f, t.as_ref(), true).map(String::from))
             .collect()
     };
     let alert = words(&format!("{TLS}/zeek-tls13draft16-ff52-aborted.pcap"));

@@ -288,6 +288,7 @@ impl TlsState {
     }
 
     /// One packet in capture order.
+    #[inline]
     pub fn observe(&mut self, p: &PacketView<'_>) {
         self.out.clear();
         self.new_conversation = false;
@@ -295,6 +296,11 @@ impl TlsState {
         if self.lite && self.streams.is_empty() && !first_payload(p) {
             return; // the reports' mode on a capture without TLS so far: nothing to do
         }
+        self.observe_stream(p);
+    }
+
+    /// [`TlsState::observe`] past its cheap early exit (inlined into the engine's loop).
+    fn observe_stream(&mut self, p: &PacketView<'_>) {
         let Some(m) = p.meta.filter(|m| m.analyzed) else {
             return;
         };
@@ -391,6 +397,9 @@ impl TlsState {
 
     /// What this conversation negotiated so far, once it has a ClientHello or ServerHello.
     pub fn summary(&self, stream: u32) -> Option<&TlsSummary> {
+        if self.streams.is_empty() {
+            return None; // every packet of a capture without TLS asks: no hashing then
+        }
         self.streams
             .get(&stream)
             .map(|s| &s.summary)
@@ -400,6 +409,7 @@ impl TlsState {
 
 /// Does the port table alone give this conversation to HTTP (what the reports'
 /// mode leaves alone), without reading its payload (a cache miss per stream)?
+/// Asked of every stream's first payload: each port's answer is worked out once.
 fn http_by_port(p: &PacketView<'_>) -> bool {
     let Some(t) = p.frame.tcp.as_ref() else {
         return false;
@@ -407,22 +417,54 @@ fn http_by_port(p: &PacketView<'_>) -> bool {
     let server = p.flow.and_then(|fl| fl.server()).map(|e| e.1);
     let (lo, hi) = (t.src_port.min(t.dst_port), t.src_port.max(t.dst_port));
     for port in [server, Some(lo), Some(hi)].into_iter().flatten() {
-        if ports::rejects_tls(port) {
-            return false;
-        }
-        match tcp_port_owner(port) {
-            Some((true, _)) => return false,
-            Some((false, http)) => {
-                return matches!(
-                    upgrade::watch_for(port, http),
-                    None | Some(Watch::Http { .. })
-                )
-            }
-            None if upgrade::watch_for(port, false).is_some() => return false,
-            None => {}
+        if let Some(http) = port_decides_http(port) {
+            return http;
         }
     }
     false
+}
+
+/// What one port says in [`http_by_port`]: `Some(true)` HTTP, `Some(false)` not
+/// HTTP (TLS or another protocol may take it), `None` the port says nothing.
+/// The port tables are fixed, so the answer is remembered per port (a byte each).
+fn port_decides_http(port: u16) -> Option<bool> {
+    use std::sync::atomic::{AtomicU8, Ordering};
+    static DECIDED: [AtomicU8; 65536] = [const { AtomicU8::new(0) }; 65536];
+    const NOTHING: u8 = 1;
+    const NOT_HTTP: u8 = 2;
+    const HTTP: u8 = 3;
+    let slot = &DECIDED[port as usize];
+    let known = match slot.load(Ordering::Relaxed) {
+        0 => {
+            let v = if ports::rejects_tls(port) {
+                NOT_HTTP
+            } else {
+                match tcp_port_owner(port) {
+                    Some((true, _)) => NOT_HTTP,
+                    Some((false, http)) => {
+                        if matches!(
+                            upgrade::watch_for(port, http),
+                            None | Some(Watch::Http { .. })
+                        ) {
+                            HTTP
+                        } else {
+                            NOT_HTTP
+                        }
+                    }
+                    None if upgrade::watch_for(port, false).is_some() => NOT_HTTP,
+                    None => NOTHING,
+                }
+            };
+            slot.store(v, Ordering::Relaxed);
+            v
+        }
+        v => v,
+    };
+    match known {
+        HTTP => Some(true),
+        NOT_HTTP => Some(false),
+        _ => None,
+    }
 }
 
 /// Is this the first segment with payload of its stream (or a segment without payload)?

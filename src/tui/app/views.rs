@@ -38,7 +38,7 @@ impl App {
     /// What went wrong with a flow's set-up, in plain words. Once a file is loaded every
     /// stream is over, so what was never answered is said; before, only once the client
     /// gave up (as `hs.failure` on a packet).
-    pub fn failure(&self, e: &Flow<'_>) -> Option<String> {
+    pub fn failure(&self, e: &Flow<'_>) -> Option<std::borrow::Cow<'static, str>> {
         crate::engine::legs::failure(&e.sum, e.tls.as_deref(), self.loaded())
     }
 
