@@ -179,11 +179,18 @@ fn main() {
         (peak_rss - rss0) * 1048576.0 / n as f64,
         (rss1 - rss0) * 1048576.0 / n as f64
     );
+    let packed: Vec<usize> = (app.store.flows.iter())
+        .map(|e| e.packed_len())
+        .filter(|&n| n > 0)
+        .collect();
     println!(
-        "  record {} bytes/packet; flow row {} bytes + the engine's {} bytes per stream it holds",
+        "  record {} bytes/packet; flow row {} bytes + the engine's {} bytes per stream it holds ({} now), or {:.0} bytes packed on average once it let go ({} streams)",
         std::mem::size_of::<hs_tui::tui::store::PacketRec>(),
         std::mem::size_of::<hs_tui::tui::store::FlowEntry>(),
-        hs_tui::track::STREAM_BYTES
+        hs_tui::track::STREAM_BYTES,
+        app.store.flows.len() - packed.len(),
+        packed.iter().sum::<usize>() as f64 / packed.len().max(1) as f64,
+        packed.len()
     );
 
     if std::env::var_os("HS_TUI_BENCH_PAUSE").is_some() {

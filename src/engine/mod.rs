@@ -218,6 +218,10 @@ impl Engine {
     pub fn has_retired(&self) -> bool {
         self.tracker.has_retired()
     }
+    /// See `Tracker::live_summary`.
+    pub fn live_summary(&self, hash: u64, stream: u32) -> Option<&FlowSummary> {
+        self.tracker.live_summary(hash, stream)
+    }
     /// See `Tracker::keep_retired_summaries`.
     pub fn keep_retired_summaries(&mut self, on: bool) {
         self.tracker.keep_retired_summaries(on);

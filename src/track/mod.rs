@@ -15,6 +15,7 @@
 pub mod alarms;
 pub mod analysis;
 pub mod handshake;
+mod pack;
 pub mod seq;
 mod table;
 pub mod zeek;
@@ -126,6 +127,11 @@ impl ConnKey {
             hi_port: hi.1,
         }
     }
+}
+
+/// The hash a stream is filed under (see [`Tracker::live_summary`]).
+pub fn summary_hash(s: &FlowSummary) -> u64 {
+    table::hash_key(&ConnKey::new(s.a, s.b))
 }
 
 /// Per-packet results of the tracker: every TCP field that depends on state.
@@ -437,6 +443,12 @@ impl Tracker {
         self.streams.len() + packets > self.budget.max_streams
     }
 
+    /// The summary of stream `stream` while the tracker still holds it;
+    /// `hash` is its four-tuple's ([`summary_hash`]).
+    pub fn live_summary(&self, hash: u64, stream: u32) -> Option<&FlowSummary> {
+        self.streams.find_stream(hash, stream).map(|s| &s.sum)
+    }
+
     /// Every stream's summary, retired ones first, then the live ones in order of creation.
     pub fn summaries(&self) -> impl Iterator<Item = &FlowSummary> {
         self.retired
@@ -485,8 +497,8 @@ impl Tracker {
         } else {
             i64::MIN
         };
-        // One read of each stream (its last time), then only the retired ones again.
-        let seen = self.streams.scan(|s| s.sum.last_ts);
+        // Each stream's last time from the table's side array, then only the retired ones are read.
+        let seen = self.streams.scan_seen();
         if over {
             let mut last: Vec<i64> = seen.iter().map(|e| e.2).collect();
             let k = last.len() / 4;
@@ -494,6 +506,10 @@ impl Tracker {
             cutoff = cutoff.max(*nth);
         }
         let (mut kept, mut gone) = (Vec::with_capacity(seen.len()), Vec::new());
+        if self.keep_summaries {
+            let n = seen.iter().filter(|e| e.2 <= cutoff).count();
+            self.retired.reserve(n);
+        }
         for &(idx, hash, last_ts) in &seen {
             if last_ts <= cutoff {
                 if self.keep_summaries {
@@ -576,6 +592,8 @@ impl Tracker {
                 st
             }
             Ok(idx) => {
+                // Every frame that reaches the lookup sets `sum.last_ts` (below).
+                streams.touch(idx, now);
                 let st = streams.get_mut(idx);
                 let d = (st.sum.a != src) as usize;
                 // Port reuse: a pure SYN whose seq differs from a known base starts a new stream.

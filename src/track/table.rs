@@ -48,6 +48,10 @@ fn index_of(s: u64) -> usize {
 pub struct Table {
     slots: Vec<u64>,
     streams: Vec<Stream>,
+    /// Per slab entry: the stream's hash and its last packet's time (as
+    /// `sum.last_ts`), so a budget sweep reads 16 bytes a stream, not the
+    /// stream (150k streams are 120 MB: a sweep took 40 ms).
+    seen: Vec<(u64, i64)>,
     /// Slab entries of removed streams, reused by the next inserts.
     free: Vec<u32>,
     len: usize,
@@ -58,6 +62,7 @@ impl Table {
         Table {
             slots: vec![EMPTY; 1024],
             streams: Vec::new(),
+            seen: Vec::new(),
             free: Vec::new(),
             len: 0,
         }
@@ -135,17 +140,40 @@ impl Table {
         }
     }
 
+    /// The live stream numbered `stream` among those filed under `hash`
+    /// (a port reuse files a later stream under the same four-tuple).
+    pub fn find_stream(&self, hash: u64, stream: u32) -> Option<&Stream> {
+        let mask = self.mask();
+        let mut i = hash as usize & mask;
+        loop {
+            let s = self.slots[i];
+            if s == EMPTY {
+                return None;
+            }
+            if tag_matches(s, hash) {
+                let st = &self.streams[index_of(s)];
+                if st.hash == hash && st.sum.stream == stream {
+                    return Some(st);
+                }
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
     /// Insert a stream whose key `find` did not find (`at` is what it returned).
     /// Returns its slab index.
     pub fn insert(&mut self, at: usize, stream: Stream) -> usize {
         let hash = stream.hash;
+        let seen = (hash, stream.sum.last_ts);
         let idx = match self.free.pop() {
             Some(i) => {
                 self.streams[i as usize] = stream;
+                self.seen[i as usize] = seen;
                 i as usize
             }
             None => {
                 self.streams.push(stream);
+                self.seen.push(seen);
                 self.streams.len() - 1
             }
         };
@@ -158,6 +186,27 @@ impl Table {
             self.slots[at] = slot(hash, idx);
         }
         idx
+    }
+
+    /// Stream `idx` saw a packet at `ts` (its `sum.last_ts` from now on).
+    #[inline]
+    pub fn touch(&mut self, idx: usize, ts: i64) {
+        self.seen[idx].1 = ts;
+    }
+
+    /// One pass over the live streams, in slab order: each one's slab
+    /// index, hash and last packet's time (see `seen`).
+    pub fn scan_seen(&self) -> Vec<(usize, u64, i64)> {
+        let mut free = vec![false; self.streams.len()];
+        for &i in &self.free {
+            if let Some(f) = free.get_mut(i as usize) {
+                *f = true;
+            }
+        }
+        (self.seen.iter().enumerate())
+            .filter(|&(i, _)| !free[i])
+            .map(|(i, &(hash, ts))| (i, hash, ts))
+            .collect()
     }
 
     #[inline]
@@ -192,8 +241,8 @@ impl Table {
     }
 
     /// One pass over the live streams, in slab order: each one's slab index,
-    /// hash and `key` of it. A sweep reads each stream once this way (the
-    /// streams are scattered: every read is a cache miss).
+    /// hash and `key` of it (the streams are scattered: every read is a cache miss).
+    #[cfg(test)]
     pub fn scan<K>(&self, key: impl Fn(&Stream) -> K) -> Vec<(usize, u64, K)> {
         // The live streams are the slab's entries not on the free list, in
         // slab order (as `live_indexes`, without reading every slot).
@@ -230,17 +279,50 @@ impl Table {
     /// Keep the streams of `kept` (slab index and hash, from `scan`); the
     /// live streams not in it are removed. Touches no stream.
     pub fn keep_only(&mut self, kept: &[(usize, u64)], removed: impl Iterator<Item = usize>) {
-        self.free.extend(removed.map(|i| i as u32));
-        self.len = kept.len();
-        self.slots.iter_mut().for_each(|s| *s = EMPTY);
-        let mask = self.slots.len() - 1;
-        for &(idx, hash) in kept {
-            let mut i = hash as usize & mask;
-            while self.slots[i] != EMPTY {
-                i = (i + 1) & mask;
-            }
-            self.slots[i] = slot(hash, idx);
+        // Each removed stream leaves its slot (a sweep removes a quarter:
+        // clearing and refilling every slot cost more, the slots being
+        // sized for the whole file).
+        for idx in removed {
+            self.remove_slot(idx);
+            self.free.push(idx as u32);
         }
+        self.len = kept.len();
+    }
+
+    /// Empty the slot of slab entry `idx`, moving later entries of its
+    /// probe run back so every lookup still finds them (linear probing
+    /// without tombstones).
+    fn remove_slot(&mut self, idx: usize) {
+        let mask = self.mask();
+        let hash = self.seen[idx].0;
+        let want = slot(hash, idx);
+        let mut i = hash as usize & mask;
+        while self.slots[i] != want {
+            if self.slots[i] == EMPTY {
+                return;
+            }
+            i = (i + 1) & mask;
+        }
+        let mut j = i;
+        loop {
+            j = (j + 1) & mask;
+            let s = self.slots[j];
+            if s == EMPTY {
+                break;
+            }
+            // An entry may fill the hole unless its home lies cyclically in (i, j].
+            let home = self.seen[index_of(s)].0 as usize & mask;
+            let stays = if i <= j {
+                i < home && home <= j
+            } else {
+                i < home || home <= j
+            };
+            if !stays {
+                self.slots[i] = s;
+                i = j;
+            }
+        }
+        self.slots[i] = EMPTY;
     }
 
     /// The live streams, oldest slab entry first.
@@ -318,6 +400,8 @@ mod tests {
                     (got, want) => panic!("stream {i}: table {got:?}, model {want:?}"),
                 }
             }
+            // The side array says what the streams do.
+            assert_eq!(t.scan_seen(), t.scan(|s| s.sum.last_ts));
             let mut live: Vec<u32> = t.iter().map(|s| s.sum.stream).collect();
             let mut want: Vec<u32> = model.values().copied().collect();
             live.sort_unstable();

@@ -228,6 +228,67 @@ impl ZeekConn {
     }
 }
 
+impl Ep {
+    const ALL: [Ep; 6] = [
+        Ep::Inactive,
+        Ep::SynSent,
+        Ep::Partial,
+        Ep::Established,
+        Ep::Closed,
+        Ep::Reset,
+    ];
+}
+
+impl ZeekConn {
+    /// Write the state for [`super::FlowSummary::pack`]: values into `p`, what is
+    /// present (and `payload`) as bits of `mask` from `bit` on. Sequence
+    /// numbers are written as differences from the direction's last SYN.
+    pub(super) fn pack(&self, p: &mut super::pack::Packer, mask: &mut u64, bit: &mut u32) {
+        p.opt(mask, bit, self.orig, |p, v| p.u8(v));
+        for d in 0..2 {
+            p.u8(Ep::ALL.iter().position(|&e| e == self.ep[d]).unwrap_or(0) as u8);
+            p.u8(self.seen_once[d]);
+            p.u64(self.retrans_count[d] as u64);
+            p.u64(self.zero_win_count[d] as u64);
+            p.opt(mask, bit, self.last_syn[d], |p, v| p.u64(v as u64));
+            let base = self.last_syn[d].unwrap_or(0);
+            for v in [self.last_fin[d], self.last_rst[d], self.highest[d]] {
+                p.opt(mask, bit, v, |p, v| p.u64(v.wrapping_sub(base) as u64));
+            }
+        }
+        p.u8(self.hist_len);
+        p.0.extend_from_slice(&self.hist[..self.hist_len as usize]);
+        *mask |= (self.payload as u64) << *bit;
+        *bit += 1;
+    }
+
+    /// Read what [`ZeekConn::pack`] wrote.
+    pub(super) fn unpack(u: &mut super::pack::Unpacker, mask: u64, bit: &mut u32) -> ZeekConn {
+        let mut z = ZeekConn {
+            orig: u.opt(mask, bit, |u| u.u8()),
+            ..ZeekConn::default()
+        };
+        for d in 0..2 {
+            z.ep[d] = Ep::ALL.get(u.u8() as usize).copied().unwrap_or_default();
+            z.seen_once[d] = u.u8();
+            z.retrans_count[d] = u.u32();
+            z.zero_win_count[d] = u.u32();
+            z.last_syn[d] = u.opt(mask, bit, |u| u.u32());
+            let base = z.last_syn[d].unwrap_or(0);
+            z.last_fin[d] = u.opt(mask, bit, |u| base.wrapping_add(u.u32()));
+            z.last_rst[d] = u.opt(mask, bit, |u| base.wrapping_add(u.u32()));
+            z.highest[d] = u.opt(mask, bit, |u| base.wrapping_add(u.u32()));
+        }
+        z.hist_len = u.u8().min(z.hist.len() as u8);
+        for i in 0..z.hist_len as usize {
+            z.hist[i] = u.u8();
+        }
+        z.payload = mask & (1 << *bit) != 0;
+        *bit += 1;
+        z
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,7 +12,7 @@
 //! "client → server" or the state name (`refused`, `half-open` …); a leading
 //! `!` negates a term.
 
-use super::store::FlowEntry;
+use super::store::Flow;
 use crate::fields::PacketView;
 
 /// A compiled display filter.
@@ -106,7 +106,7 @@ fn operand_is_flow_level(o: &crate::filter::ast::Operand) -> bool {
 /// `first_ts` is the capture's first frame's time (`hs.start` counts from it).
 pub fn flow_matches(
     f: &dyn PacketFilter,
-    e: &FlowEntry,
+    e: &Flow<'_>,
     link: crate::decode::LinkType,
     first_ts: i64,
 ) -> bool {
@@ -120,7 +120,7 @@ pub fn flow_matches(
         frame: &frame,
         bytes: &[],
         meta: Some(&meta),
-        flow: Some(&e.sum),
+        flow: Some(&*e.sum),
         first_ts,
         prev_ts: e.sum.last_ts,
         app: None,
@@ -213,14 +213,14 @@ impl QuickFilter {
         self.terms.is_empty()
     }
 
-    pub fn matches(&self, e: &FlowEntry) -> bool {
+    pub fn matches(&self, e: &Flow<'_>) -> bool {
         self.terms.iter().all(|(neg, t)| {
             let hit = match t {
                 Term::Number(n) => {
                     e.sum.stream as u64 == *n || e.sum.a.1 as u64 == *n || e.sum.b.1 as u64 == *n
                 }
                 Term::Text(s) => {
-                    e.label.contains(s.as_str()) || e.state_name().contains(s.as_str())
+                    e.label().contains(s.as_str()) || e.state_name().contains(s.as_str())
                 }
             };
             hit != *neg

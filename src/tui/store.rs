@@ -18,8 +18,11 @@
 //!   counts them). Filters and saves re-read the file, so for a file they
 //!   still cover every packet.
 //!
-//! Flow summaries are never dropped (about 600 bytes per flow here, plus the
-//! tracker's own state per live stream, which `--max-streams` bounds).
+//! Flow summaries are never dropped: a 64-byte row per flow, whose summary
+//! the engine holds while it follows the stream (one copy, within the
+//! tracker's state per live stream, which `--max-streams` bounds) and the row
+//! keeps packed once the engine lets the stream go (`FlowSummary::pack`:
+//! 127-140 bytes on average on the perf captures).
 //! Non-TCP frames are counted, not stored.
 
 use super::filter::PacketFilter;
@@ -33,6 +36,7 @@ use rustc_hash::FxHashMap;
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 /// Results a replay keeps on either side of the packet asked for.
 const REPLAY_WINDOW: usize = 20_000;
@@ -57,7 +61,7 @@ const CHUNK: usize = 1 << 15;
 /// what is stored (a `VecDeque` of a million records would move ~128 MB in
 /// one go when it doubles, a visible stall), and the oldest records leave a
 /// chunk at a time.
-struct Chunked<T> {
+pub struct Chunked<T> {
     chunks: VecDeque<Vec<T>>,
     /// Records already removed from the front chunk.
     head: usize,
@@ -72,17 +76,30 @@ impl<T> Chunked<T> {
             len: 0,
         }
     }
-    fn len(&self) -> usize {
+    pub fn len(&self) -> usize {
         self.len
     }
-    fn get(&self, i: usize) -> Option<&T> {
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+    /// Oldest first.
+    pub fn iter(&self) -> impl Iterator<Item = &T> {
+        let head = self.head;
+        (self.chunks.iter().enumerate()).flat_map(move |(i, c)| &c[if i == 0 { head } else { 0 }..])
+    }
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut T> {
+        let head = self.head;
+        (self.chunks.iter_mut().enumerate())
+            .flat_map(move |(i, c)| &mut c[if i == 0 { head } else { 0 }..])
+    }
+    pub fn get(&self, i: usize) -> Option<&T> {
         if i >= self.len {
             return None;
         }
         let j = i + self.head;
         self.chunks.get(j / CHUNK)?.get(j % CHUNK)
     }
-    fn get_mut(&mut self, i: usize) -> Option<&mut T> {
+    pub fn get_mut(&mut self, i: usize) -> Option<&mut T> {
         if i >= self.len {
             return None;
         }
@@ -98,6 +115,9 @@ impl<T> Chunked<T> {
             self.len += 1;
         }
     }
+    pub fn push(&mut self, v: T) {
+        self.push_back(v)
+    }
     /// Remove the oldest record, letting `f` see it (and take what it holds) first.
     fn pop_front_with(&mut self, f: impl FnOnce(&mut T)) {
         if self.len == 0 {
@@ -112,6 +132,19 @@ impl<T> Chunked<T> {
             self.chunks.pop_front();
             self.head = 0;
         }
+    }
+}
+
+impl<T> std::ops::Index<usize> for Chunked<T> {
+    type Output = T;
+    fn index(&self, i: usize) -> &T {
+        self.get(i).expect("index within the length")
+    }
+}
+
+impl<T> std::ops::IndexMut<usize> for Chunked<T> {
+    fn index_mut(&mut self, i: usize) -> &mut T {
+        self.get_mut(i).expect("index within the length")
     }
 }
 
@@ -377,47 +410,140 @@ struct NoBytes {
     hdr_len: u8,
 }
 
-/// A row of the flows table.
+/// Where a flow row's summary is.
+#[derive(Clone, Debug)]
+enum Held {
+    /// In the engine, which still follows the stream, filed under this
+    /// hash of its four-tuple (one copy of the summary, the engine's).
+    Engine(u64),
+    /// Let go by the engine: in `Store::retiring` at this position (counted
+    /// from the first ever retired), until packed in a later turn.
+    Retiring(u64),
+    /// Packed (`FlowSummary::pack`, about 130 bytes where the summary is 472).
+    Packed(Box<[u8]>),
+}
+
+/// A row of the flows table: 64 bytes, the summary apart ([`Held`]);
+/// [`Store::flow`] gives both together.
 #[derive(Clone, Debug)]
 pub struct FlowEntry {
-    pub sum: FlowSummary,
+    held: Held,
     /// The stream's stored packets: the first and last record's global
     /// index (`NONE` when none is held); records link to the next one.
     first: u64,
     last: u64,
+    /// What the stream's TLS negotiated so far (`hs.tls.*`).
+    pub tls: Option<Box<crate::engine::tls::TlsSummary>>,
     /// How many of the stream's packets are held.
     pub stored: u32,
     /// Packets matching the active compiled filter.
     pub matched: u32,
+    /// As of the stream's latest packet, for the status bar's counts
+    /// (which change on every packet, so they are kept unpacked).
+    state: HsState,
+    client: Option<u8>,
+    /// The handshake completed (`hs.ack_ts` is set).
+    done: bool,
     /// Matches the active quick filter.
     pub quick: bool,
-    /// "client -> server", lower case, for the quick filter.
-    pub label: Box<str>,
-    label_client: Option<u8>,
-    /// What the stream's TLS negotiated so far (`hs.tls.*`).
-    pub tls: Option<Box<crate::engine::tls::TlsSummary>>,
 }
 
 impl FlowEntry {
-    fn new(sum: FlowSummary) -> FlowEntry {
-        let label = flow_label(&sum).to_lowercase().into_boxed_str();
+    fn new(sum: &FlowSummary) -> FlowEntry {
         FlowEntry {
-            label_client: sum.hs.client,
-            sum,
+            held: Held::Engine(crate::track::summary_hash(sum)),
             first: NONE,
             last: NONE,
+            tls: None,
             stored: 0,
             matched: 0,
+            state: sum.hs.state,
+            client: sum.hs.client,
+            done: sum.hs.ack_ts.is_some(),
             quick: true,
-            label,
-            tls: None,
         }
+    }
+
+    /// Follow the stream's latest packet (the engine holds the rest).
+    fn follow(&mut self, sum: &FlowSummary) {
+        self.state = sum.hs.state;
+        self.client = sum.hs.client;
+        self.done = sum.hs.ack_ts.is_some();
+    }
+
+    /// Keep `sum` here, packed: the engine let the stream go (or a test sets it).
+    pub(crate) fn keep(&mut self, sum: &FlowSummary) {
+        let mut b = Vec::with_capacity(160);
+        sum.pack(&mut b);
+        self.held = Held::Packed(b.into_boxed_slice());
+        self.follow(sum);
+    }
+
+    /// Bytes of the packed summary (0 until packed).
+    pub fn packed_len(&self) -> usize {
+        match &self.held {
+            Held::Packed(b) => b.len(),
+            _ => 0,
+        }
+    }
+
+    pub fn hs_state(&self) -> HsState {
+        self.state
     }
 
     /// The state as the flows table names it: an unanswered SYN is half-open.
     pub fn state_name(&self) -> &'static str {
-        state_label(self.sum.hs.state)
+        state_label(self.state)
     }
+}
+
+/// A flow row with its summary: borrowed from the engine while it holds the
+/// stream, unpacked from the row after.
+pub struct Flow<'a> {
+    pub entry: &'a FlowEntry,
+    pub sum: std::borrow::Cow<'a, FlowSummary>,
+}
+
+impl std::ops::Deref for Flow<'_> {
+    type Target = FlowEntry;
+    fn deref(&self) -> &FlowEntry {
+        self.entry
+    }
+}
+
+impl Flow<'_> {
+    /// "client -> server", lower case, for the quick filter and the Flow sort.
+    pub fn label(&self) -> String {
+        flow_label(&self.sum).to_lowercase()
+    }
+}
+
+/// Summaries the engine let go, waiting to be packed into their rows.
+#[derive(Default)]
+struct Retiring {
+    sums: VecDeque<FlowSummary>,
+    /// Position of `sums[0]`, counted from the first ever retired.
+    base: u64,
+}
+
+/// Row `e` (stream `stream`) with its summary.
+fn flow_of<'a>(
+    engine: &'a Engine,
+    retiring: &'a Retiring,
+    e: &'a FlowEntry,
+    stream: u32,
+) -> Flow<'a> {
+    use std::borrow::Cow;
+    let sum = match &e.held {
+        Held::Engine(hash) => engine.live_summary(*hash, stream).map(Cow::Borrowed),
+        Held::Retiring(i) => (retiring.sums)
+            .get(i.wrapping_sub(retiring.base) as usize)
+            .map(Cow::Borrowed),
+        Held::Packed(b) => Some(Cow::Owned(FlowSummary::unpack(b))),
+    };
+    // Never empty: the engine hands over every stream it lets go.
+    let sum = sum.unwrap_or_else(|| Cow::Owned(FlowSummary::unpack(&[])));
+    Flow { entry: e, sum }
 }
 
 /// Display name of a handshake state.
@@ -517,9 +643,10 @@ pub struct Store {
     tls: FxHashMap<u64, Box<crate::engine::tls::TlsFrame>>,
     /// Some flow negotiated TLS (the SNI and TLS columns show only then).
     pub has_tls: bool,
-    /// Flow rows, boxed: growing the table moves pointers, not 500-byte rows
-    /// (doubling 131k rows in place stalled a turn for 45 ms).
-    pub flows: Vec<Box<FlowEntry>>,
+    /// Flow rows, indexed by stream (64 bytes each: see [`FlowEntry`]),
+    /// in chunks: doubling a million rows would move 64 MB in one turn.
+    pub flows: Chunked<FlowEntry>,
+    retiring: Retiring,
     pub limits: Limits,
     pub counts: Counts,
     /// Widest "client → server" label so far (stable column widths).
@@ -538,8 +665,8 @@ impl Store {
         let mut engine = Engine::new(budget);
         // A filter may test tls/http at any time: follow them from the first packet.
         engine.track_app(true);
-        // The flow rows keep every summary: a budget sweep need not copy them.
-        engine.keep_retired_summaries(false);
+        // A retired stream's summary moves into its flow row (packed).
+        engine.keep_retired_summaries(true);
         Store {
             link,
             engine,
@@ -552,7 +679,8 @@ impl Store {
             replay: RefCell::new(None),
             tls: FxHashMap::default(),
             has_tls: false,
-            flows: Vec::new(),
+            flows: Chunked::new(),
+            retiring: Retiring::default(),
             limits,
             counts: Counts::default(),
             label_width: 0,
@@ -600,8 +728,14 @@ impl Store {
         g.checked_sub(self.base)
             .and_then(|i| self.recs.get_mut(i as usize))
     }
-    pub fn flow(&self, stream: u32) -> Option<&FlowEntry> {
-        self.flows.get(stream as usize).map(|e| &**e)
+    pub fn flow(&self, stream: u32) -> Option<Flow<'_>> {
+        let e = self.flows.get(stream as usize)?;
+        Some(flow_of(&self.engine, &self.retiring, e, stream))
+    }
+    /// Every flow row with its summary, in stream order.
+    pub fn all_flows(&self) -> impl Iterator<Item = Flow<'_>> {
+        let (engine, retiring) = (&self.engine, &self.retiring);
+        (self.flows.iter().enumerate()).map(move |(i, e)| flow_of(engine, retiring, e, i as u32))
     }
     /// What the TLS dissector found in a stored packet (the ladder's TLS messages).
     pub fn tls_frame(&self, g: u64) -> Option<&crate::engine::tls::TlsFrame> {
@@ -773,31 +907,27 @@ impl Store {
         let idx = meta.stream as usize;
         let c = &mut self.counts;
         if idx == self.flows.len() {
-            let e = Box::new(FlowEntry::new(sum.clone()));
-            c.states[state_index(e.sum.hs.state)] += 1;
-            self.label_width = self.label_width.max(e.label.chars().count());
+            let e = FlowEntry::new(sum);
+            c.states[state_index(e.state)] += 1;
+            self.label_width = self.label_width.max(flow_label(sum).chars().count());
             self.flows.push(e);
         } else if let Some(e) = self.flows.get_mut(idx) {
-            let (old_state, old_done) = (e.sum.hs.state, e.sum.hs.ack_ts.is_some());
-            e.sum.clone_from(sum);
+            let (old_state, old_done, old_client) = (e.state, e.done, e.client);
+            e.follow(sum);
             c.states[state_index(old_state)] -= 1;
-            c.states[state_index(e.sum.hs.state)] += 1;
+            c.states[state_index(e.state)] += 1;
             c.completed -= old_done as u64;
-            if e.label_client != e.sum.hs.client {
-                e.label = flow_label(&e.sum).to_lowercase().into_boxed_str();
-                e.label_client = e.sum.hs.client;
-                self.label_width = self.label_width.max(e.label.chars().count());
+            if old_client != e.client {
+                self.label_width = self.label_width.max(flow_label(sum).chars().count());
             }
         } else {
+            self.keep_retired();
             self.sync_counts();
             return None;
         }
         self.sync_counts();
-        self.counts.completed += self.flows[idx].sum.hs.ack_ts.is_some() as u64;
-        if self.engine.has_retired() {
-            // The summaries are already in the table (as of each stream's last packet).
-            self.engine.take_retired_streams();
-        }
+        self.counts.completed += self.flows[idx].done as u64;
+        self.keep_retired();
         let extra = Extra::of(&meta);
         let cm = CompactMeta::pack(&meta);
         // Link the record into its stream's list.
@@ -887,6 +1017,51 @@ impl Store {
         }
         self.enforce_limits();
         Some(g)
+    }
+
+    /// The streams the engine let go (budget sweep, port reuse): their
+    /// summaries, final now, wait in `retiring` to be packed into their
+    /// rows by `pack_retired` (a sweep lets 37k go at once: packing them
+    /// in the same turn would hold a key up for 50 ms).
+    fn keep_retired(&mut self) {
+        if !self.engine.has_retired() {
+            return;
+        }
+        let r = &mut self.retiring;
+        let sums = self.engine.take_retired();
+        let at = r.base + r.sums.len() as u64;
+        for (i, sum) in sums.iter().enumerate() {
+            if let Some(e) = self.flows.get_mut(sum.stream as usize) {
+                e.held = Held::Retiring(at + i as u64);
+            }
+        }
+        if r.sums.is_empty() {
+            // Taken over as it is: a sweep's 100k summaries are 50 MB to copy.
+            r.sums = VecDeque::from(sums);
+        } else {
+            r.sums.extend(sums);
+        }
+    }
+
+    /// Pack retired summaries into their rows until `deadline`; true while some wait.
+    pub fn pack_retired(&mut self, deadline: Instant) -> bool {
+        let r = &mut self.retiring;
+        let mut n = 0u32;
+        while let Some(sum) = r.sums.pop_front() {
+            r.base += 1;
+            if let Some(e) = self.flows.get_mut(sum.stream as usize) {
+                e.keep(&sum);
+            }
+            n += 1;
+            if n % 256 == 0 && Instant::now() >= deadline {
+                break;
+            }
+        }
+        if r.sums.is_empty() && r.sums.capacity() > 1024 {
+            // A sweep's worth (17 MB) need not stay allocated.
+            r.sums = VecDeque::new();
+        }
+        !r.sums.is_empty()
     }
 
     /// A file of `bytes` is coming: reserve the stream table for as many
@@ -1124,7 +1299,8 @@ impl Store {
         if let Some((b, wire)) = self.read_frame(g) {
             return Some(decode::decode(self.link, r.number(), r.ts_ns, wire, &b));
         }
-        let flow = &self.flow(r.meta.stream)?.sum;
+        let flow = self.flow(r.meta.stream)?;
+        let flow = &*flow.sum;
         let raw = self.nobytes.get(&g).copied().unwrap_or(NoBytes {
             wire_len: 0,
             cap_len: 0,
@@ -1218,7 +1394,7 @@ impl Store {
             frame: &frame,
             bytes: &bytes,
             meta: Some(&meta),
-            flow: Some(&flow.sum),
+            flow: Some(&*flow.sum),
             first_ts: self.counts.first_ts.unwrap_or(r.ts_ns),
             prev_ts,
             app: None,
@@ -1231,254 +1407,4 @@ impl Store {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn read(path: &str) -> Vec<(Frame, Vec<u8>)> {
-        crate::engine::tests::frames(path)
-    }
-
-    #[test]
-    fn chunked_deque_across_chunks() {
-        let mut c: Chunked<u64> = Chunked::new();
-        let n = CHUNK as u64 * 2 + 10;
-        for i in 0..n {
-            c.push_back(i);
-        }
-        assert_eq!(c.len() as u64, n);
-        assert_eq!(c.get(CHUNK + 3), Some(&(CHUNK as u64 + 3)));
-        let mut seen = Vec::new();
-        for _ in 0..CHUNK + 5 {
-            c.pop_front_with(|v| seen.push(*v));
-        }
-        assert_eq!(seen.len(), CHUNK + 5);
-        assert_eq!(seen[CHUNK + 4], CHUNK as u64 + 4);
-        assert_eq!(c.chunks.len(), 2);
-        assert_eq!(c.get(0), Some(&(CHUNK as u64 + 5)));
-        *c.get_mut(1).unwrap() = 7;
-        assert_eq!(c.get(1), Some(&7));
-        assert_eq!(c.get(c.len()), None);
-        while c.len() > 0 {
-            c.pop_front_with(|_| {});
-        }
-        c.push_back(1);
-        assert_eq!(c.get(0), Some(&1));
-    }
-
-    #[test]
-    fn compact_meta_round_trips() {
-        for path in [
-            "tests/data/lo-http-refused.pcap",
-            "sample-captures/half-open.pcap",
-            "sample-captures/reset.pcap",
-        ] {
-            let frames = read(path);
-            let mut tracker = crate::track::Tracker::new(Budget::default());
-            let mut store = Store::new(LinkType::Ethernet, Budget::default(), Limits::default());
-            for (f, b) in &frames {
-                let want = tracker.process(f).map(|(m, _)| *m);
-                let g = store.ingest(f, b, None, None, None);
-                store.flush_spool();
-                assert_eq!(want.is_some(), g.is_some());
-                if let (Some(want), Some(g)) = (want, g) {
-                    assert_eq!(store.meta(g).unwrap(), want, "{path} frame {}", f.number);
-                    // The rebuilt frame has everything but the capture thread's hash.
-                    let f = Frame { flow_hash: 0, ..*f };
-                    assert_eq!(store.frame(g).unwrap(), f);
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn records_stay_small() {
-        assert!(std::mem::size_of::<PacketRec>() <= 56);
-    }
-
-    /// Every packet of a capture, file-backed as the TUI loads a file:
-    /// `meta` (replayed from the file) equals what the full run gave, and
-    /// the details view sees the same previous-frame time.
-    fn replay_matches_full_run(path: &str, budget: Budget) -> usize {
-        use crate::capture::{self, Event, ReadOptions, SourceSpec};
-        let spec = SourceSpec::File(path.into());
-        let opened = capture::open(&spec).unwrap();
-        let link = opened.link;
-        let opts = ReadOptions {
-            offsets: true,
-            ..Default::default()
-        };
-        let running = capture::spawn(opened, opts);
-        let mut store = Store::new(link, budget, Limits::default());
-        let mut engine = Engine::new(budget);
-        engine.track_app(true);
-        let mut want = Vec::new();
-        while let Ok(ev) = running.events.recv() {
-            match ev {
-                Event::Batch(b) => {
-                    for (i, (f, bytes)) in b.iter().enumerate() {
-                        let v = engine.process(f, bytes);
-                        let expect = v.meta.copied().map(|m| (m, v.prev_ts));
-                        let g =
-                            store.ingest(f, bytes, Some(b.offsets[i]), Some(Path::new(path)), None);
-                        assert_eq!(expect.is_some(), g.is_some(), "{path} frame {}", f.number);
-                        if let (Some(e), Some(g)) = (expect, g) {
-                            want.push((g, f.number, e));
-                        }
-                    }
-                }
-                Event::Done(_) => break,
-                _ => {}
-            }
-        }
-        // Ask in an order that exercises the replay window (backwards, then forwards).
-        for &(g, n, (m, prev_ts)) in want.iter().rev().chain(want.iter()) {
-            assert_eq!(store.meta(g), Some(m), "{path} frame {n}");
-            let seen = store.with_view(g, |p| p.prev_ts).unwrap();
-            assert_eq!(seen, prev_ts, "{path} frame {n}: previous frame's time");
-        }
-        want.len()
-    }
-
-    #[test]
-    fn replayed_results_equal_the_full_run_on_every_corpus_packet() {
-        let dir = env!("CARGO_MANIFEST_DIR");
-        let mut packets = 0;
-        let mut files = 0;
-        for sub in [
-            "sample-captures",
-            "tests/data",
-            "tests/conformance",
-            "tests/conformance/tls/captures",
-        ] {
-            let Ok(rd) = std::fs::read_dir(format!("{dir}/{sub}")) else {
-                continue;
-            };
-            let mut names: Vec<String> = rd
-                .flatten()
-                .map(|e| e.path().display().to_string())
-                .filter(|n| n.ends_with(".pcap") || n.ends_with(".pcapng"))
-                .filter(|n| !["not-a-capture", "overflow"].iter().any(|w| n.contains(w)))
-                .collect();
-            names.sort();
-            for name in names {
-                if crate::capture::open(&crate::capture::SourceSpec::File(name.clone().into()))
-                    .is_err()
-                {
-                    continue;
-                }
-                packets += replay_matches_full_run(&name, Budget::default());
-                files += 1;
-            }
-        }
-        assert!(
-            files >= 20 && packets > 1000,
-            "{files} files, {packets} packets"
-        );
-        // A tiny stream budget retires streams mid-capture: a four-tuple seen again
-        // starts a new stream, which replays on its own too.
-        let tiny = Budget {
-            max_streams: 2,
-            idle_timeout_ns: 0,
-        };
-        replay_matches_full_run(&format!("{dir}/tests/data/lo-http-refused.pcap"), tiny);
-    }
-
-    #[test]
-    fn a_replay_cut_short_by_an_unflushed_spool_is_done_again_after_the_flush() {
-        let frames = read("sample-captures/http-get.pcap");
-        let mut tracker = crate::track::Tracker::new(Budget::default());
-        let mut store = Store::new(LinkType::Ethernet, Budget::default(), Limits::default());
-        let mut want = Vec::new();
-        for (f, b) in &frames {
-            let m = tracker.process(f).map(|(m, _)| *m);
-            if let (Some(m), Some(g)) = (m, store.ingest(f, b, None, None, None)) {
-                want.push((g, m));
-            }
-        }
-        let &(g, m) = want.last().unwrap();
-        // Nothing on disk yet: what the record holds, no more.
-        let early = store.meta(g).unwrap();
-        assert_eq!(
-            (early.seq, early.ack, early.stream),
-            (m.seq, m.ack, m.stream)
-        );
-        store.flush_spool();
-        for &(g, m) in &want {
-            assert_eq!(store.meta(g), Some(m));
-        }
-    }
-
-    #[test]
-    fn details_see_the_tls_dissection_and_the_stream_summary() {
-        let frames = read("tests/conformance/tls/captures/zeek-tls-chrome-34-google.pcap");
-        let mut store = Store::new(LinkType::Ethernet, Budget::default(), Limits::default());
-        for (f, b) in &frames {
-            store.ingest(f, b, None, None, None);
-        }
-        store.flush_spool();
-        let g = (store.base()..store.end())
-            .find(|&g| store.get(g).unwrap().number() == 4)
-            .unwrap();
-        let (ty, sni) = store
-            .with_view(g, |p| {
-                (
-                    p.tls.map(|t| t.msgs[0].ty),
-                    p.tls_stream.and_then(|s| s.sni.clone()),
-                )
-            })
-            .unwrap();
-        assert_eq!(ty, Some(1));
-        assert_eq!(sni.as_deref(), Some("google.de"));
-    }
-
-    #[test]
-    fn record_budget_drops_records_but_keeps_flows_and_bytes_come_back() {
-        let frames = read("tests/data/lo-http-refused.pcap");
-        let limits = Limits {
-            max_packets: 10,
-            spool_bytes: 1 << 20,
-        };
-        let mut store = Store::new(LinkType::Ethernet, Budget::default(), limits);
-        for (f, b) in &frames {
-            store.ingest(f, b, None, None, None);
-        }
-        store.flush_spool();
-        assert_eq!(store.len(), 10);
-        assert_eq!(store.base(), frames.len() as u64 - 10);
-        assert_eq!(store.counts.evicted, frames.len() as u64 - 10);
-        assert_eq!(store.flows.len(), 5);
-        assert_eq!(store.flows[0].sum.total_frames(), 12);
-        assert_eq!(store.flows[0].stored, 0);
-        assert_eq!(store.stream_packets(0).count(), 0);
-        let kept: usize = store.flows.iter().map(|f| f.stored as usize).sum();
-        let listed: usize = (0..5).map(|s| store.stream_packets(s).count()).sum();
-        assert_eq!(listed, 10);
-        assert_eq!(kept, 10);
-        // Every kept record reads its bytes back from the spool.
-        for g in store.base()..store.end() {
-            let n = store.get(g).unwrap().number();
-            let want = &frames.iter().find(|(f, _)| f.number == n).unwrap().1;
-            assert_eq!(store.bytes(g).as_ref(), Some(want));
-        }
-        assert_eq!(store.counts.states.iter().sum::<u64>(), 5);
-    }
-
-    #[test]
-    fn a_full_spool_says_so_and_keeps_the_records() {
-        let frames = read("tests/data/lo-http-refused.pcap");
-        let limits = Limits {
-            max_packets: 1000,
-            spool_bytes: 24 + 300,
-        };
-        let mut store = Store::new(LinkType::Ethernet, Budget::default(), limits);
-        for (f, b) in &frames {
-            store.ingest(f, b, None, None, None);
-        }
-        assert_eq!(store.len(), frames.len());
-        assert!(store.counts.bytes_dropped > 0);
-        assert!(store.spool_stopped().unwrap().contains("spool budget"));
-        assert!(store.bytes(store.end() - 1).is_none());
-        // A record without bytes still has its fields (rebuilt from the record).
-        assert!(store.frame(store.end() - 1).unwrap().tcp.is_some());
-    }
-}
+mod tests;

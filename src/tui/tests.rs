@@ -937,7 +937,7 @@ fn client_and_server_are_the_same_in_the_tui_and_in_z_hs() {
         let mut stats = crate::output::report::Stats::default();
         stats.parse("hs").unwrap();
         let mut reports = crate::output::report::Reports::new(stats);
-        for e in &app.store.flows {
+        for e in app.store.all_flows() {
             reports.add(&e.sum);
         }
         let mut out = Vec::new();
@@ -953,7 +953,7 @@ fn client_and_server_are_the_same_in_the_tui_and_in_z_hs() {
             let Some(stream) = w.first().and_then(|s| s.parse::<usize>().ok()) else {
                 continue;
             };
-            let label = crate::tui::store::flow_label(&app.store.flows[stream].sum);
+            let label = crate::tui::store::flow_label(&app.store.flow(stream as u32).unwrap().sum);
             assert_eq!(
                 format!("{} → {}", w[1], w[2]),
                 label,
@@ -1048,9 +1048,11 @@ fn the_bytes_pane_takes_the_focus_and_scrolls() {
 #[test]
 fn narrow_flows_column_keeps_the_server() {
     let mut app = load("sample-captures/ipv6-http.pcap");
-    for e in app.store.flows.iter_mut() {
+    for s in 0..app.store.flows.len() {
         // A long client address, as real IPv6 ones are.
-        e.sum.a.0 = "2001:db8:aaaa:bbbb:cccc:dddd:eeee:1".parse().unwrap();
+        let mut sum = app.store.flow(s as u32).unwrap().sum.into_owned();
+        sum.a.0 = "2001:db8:aaaa:bbbb:cccc:dddd:eeee:1".parse().unwrap();
+        app.store.flows[s].keep(&sum);
     }
     app.store.label_width = 80;
     let s = screen(&mut app, 80, 24);
@@ -1062,13 +1064,12 @@ fn refused_flows_have_no_irtt_but_a_syn_to_rst_time() {
     let app = load(HTTP);
     let refused = app
         .store
-        .flows
-        .iter()
+        .all_flows()
         .find(|e| e.sum.hs.state == crate::track::HsState::Refused)
         .unwrap();
     assert_eq!(refused.sum.handshake_rtt(), None);
     assert_eq!(refused.sum.hs.syn_to_rst(), Some(34_000));
-    let done = &app.store.flows[0].sum;
+    let done = app.store.flow(0).unwrap().sum;
     assert_eq!(done.handshake_rtt(), done.irtt_ns);
     assert_eq!(done.hs.syn_to_rst(), None);
 }
@@ -1363,8 +1364,7 @@ fn timeline_range_filters_the_flows_opened_in_it() {
     let start = app.store.counts.first_ts.unwrap();
     let want: Vec<u32> = app
         .store
-        .flows
-        .iter()
+        .all_flows()
         .filter(|e| (from..to).contains(&(e.sum.first_ts - start)))
         .map(|e| e.sum.stream)
         .collect();

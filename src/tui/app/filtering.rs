@@ -170,14 +170,14 @@ impl App {
                 None
             }
             Active::Quick(_) => {
-                for e in &mut self.store.flows {
+                for e in self.store.flows.iter_mut() {
                     e.quick = false;
                 }
                 let end = self.store.flows.len() as u64;
                 Some(FilterJob::Flows { next: 0, end })
             }
             Active::Compiled(f) => {
-                for e in &mut self.store.flows {
+                for e in self.store.flows.iter_mut() {
                     e.matched = 0;
                     e.quick = false;
                 }
@@ -211,8 +211,11 @@ impl App {
                     _ => {
                         // Nothing to re-read: flows are still judged by their summaries.
                         let (link, t0) = (self.store.link, self.store.counts.first_ts.unwrap_or(0));
-                        for e in &mut self.store.flows {
-                            e.quick = self.filter.flow_level && flow_matches(&**f, e, link, t0);
+                        for s in 0..self.store.flows.len() {
+                            let m = self.filter.flow_level
+                                && (self.store.flow(s as u32))
+                                    .is_some_and(|e| flow_matches(&**f, &e, link, t0));
+                            self.store.flows[s].quick = m;
                         }
                         None
                     }
@@ -236,8 +239,8 @@ impl App {
                 };
                 let mut n = 0u32;
                 while *next < *end {
-                    let e = &mut self.store.flows[*next as usize];
-                    e.quick = q.matches(e);
+                    let m = self.store.flow(*next as u32).is_some_and(|e| q.matches(&e));
+                    self.store.flows[*next as usize].quick = m;
                     *next += 1;
                     n += 1;
                     if n % 1024 == 0 && Instant::now() >= deadline {
@@ -259,8 +262,9 @@ impl App {
                     let (link, t0) = (self.store.link, self.store.counts.first_ts.unwrap_or(0));
                     let mut n = 0u32;
                     while *flows_next < *flows_end {
-                        if let Some(e) = self.store.flows.get_mut(*flows_next as usize) {
-                            e.quick = flow_matches(&**f, e, link, t0);
+                        if let Some(e) = self.store.flow(*flows_next as u32) {
+                            let m = flow_matches(&**f, &e, link, t0);
+                            self.store.flows[*flows_next as usize].quick = m;
                         }
                         *flows_next += 1;
                         n += 1;

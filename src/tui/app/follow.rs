@@ -10,7 +10,7 @@ impl App {
             self.message = Some((Severity::Info, "select a flow to follow".into()));
             return;
         };
-        let Some(entry) = self.store.flows.get(stream as usize) else {
+        let Some(entry) = self.store.flow(stream) else {
             return;
         };
         let ends = entry.sum.client_server();

@@ -196,9 +196,7 @@ impl App {
             Action::ToggleLadder => self.ladder = !self.ladder,
             Action::Save => self.start_save(),
             Action::Servers => {
-                self.servers = Some(ServersView::build(
-                    self.store.flows.iter().map(|f| (&f.sum, f.tls.as_deref())),
-                ));
+                self.servers = Some(ServersView::build(self.store.all_flows()));
             }
             Action::Presets => {
                 let (items, _) = crate::filter::presets::all();

@@ -291,19 +291,21 @@ impl App {
             let (was, now, pkt_visible) = match active {
                 Active::None => (true, true, true),
                 Active::Quick(q) => {
+                    let now = store.flow(stream).is_some_and(|f| q.matches(&f));
                     let e = &mut store.flows[stream as usize];
-                    let was = e.quick;
-                    e.quick = q.matches(e);
-                    (was, e.quick, true)
+                    let was = std::mem::replace(&mut e.quick, now);
+                    (was, now, true)
                 }
                 Active::Compiled(f) if flow_level => {
                     // Flows by their summary; packets as batch `-Y` judged them.
                     let m = r.matched();
                     let (link, t0) = (store.link, store.counts.first_ts.unwrap_or(0));
+                    let now = store
+                        .flow(stream)
+                        .is_some_and(|e| flow_matches(&**f, &e, link, t0));
                     let e = &mut store.flows[stream as usize];
-                    let was = e.quick;
-                    e.quick = flow_matches(&**f, e, link, t0);
-                    (was, e.quick, m)
+                    let was = std::mem::replace(&mut e.quick, now);
+                    (was, now, m)
                 }
                 Active::Compiled(_) => {
                     // The store evaluated the filter on the engine's view and counted it.
@@ -403,6 +405,7 @@ impl App {
         {
             self.refresh_summary();
         }
+        more |= self.store.pack_retired(deadline);
         more |= self.step_alarms(deadline);
         more |= self.step_find(deadline);
         self.refresh_timeline(false);
@@ -477,10 +480,11 @@ impl App {
         let Some(mut pass) = self.alarm_pass.take() else {
             return false;
         };
-        let flows = &self.store.flows;
-        while pass.next < flows.len() {
-            let end = (pass.next + 4096).min(flows.len());
-            for f in &flows[pass.next..end] {
+        let store = &self.store;
+        while pass.next < store.flows.len() {
+            let end = (pass.next + 1024).min(store.flows.len());
+            for s in pass.next..end {
+                let f = store.flow(s as u32).expect("a row");
                 pass.alarms.add(&f.sum);
                 pass.rtts.extend(f.sum.handshake_rtt());
             }

@@ -33,8 +33,7 @@ impl App {
                 None,
                 Some(
                     self.store
-                        .flows
-                        .iter()
+                        .all_flows()
                         .filter(|e| q.matches(e))
                         .map(|e| e.sum.stream)
                         .collect(),

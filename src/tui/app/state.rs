@@ -253,21 +253,15 @@ pub struct ServersView {
 
 impl ServersView {
     /// Built from the flows' latest summaries and TLS summaries (streams without a handshake are left out).
-    pub fn build<'a>(
-        flows: impl Iterator<
-            Item = (
-                &'a crate::track::FlowSummary,
-                Option<&'a crate::engine::tls::TlsSummary>,
-            ),
-        >,
-    ) -> ServersView {
+    pub fn build<'a>(flows: impl Iterator<Item = crate::tui::store::Flow<'a>>) -> ServersView {
         use crate::engine::legs::{failure, Legs};
         use crate::engine::servers::{pair_of, ranked, PairTally, ServerTally};
         let mut by: std::collections::HashMap<crate::track::Endpoint, ServerTally> =
             Default::default();
         let mut pairs: std::collections::HashMap<crate::engine::servers::Pair, PairTally> =
             Default::default();
-        for (f, t) in flows {
+        for flow in flows {
+            let (f, t) = (&*flow.sum, flow.entry.tls.as_deref());
             if let Some(server) = f.server() {
                 let legs = Legs::of(f, t);
                 let st = by.entry(server).or_default();
@@ -376,13 +370,13 @@ pub struct TimelineView {
 impl TimelineView {
     /// Count the flows into buckets of `width_ns` from the capture's start.
     pub fn build<'a>(
-        flows: impl Iterator<Item = &'a crate::track::FlowSummary>,
+        flows: impl Iterator<Item = crate::tui::store::Flow<'a>>,
         start: i64,
         width_ns: i64,
     ) -> crate::engine::timeline::Timeline {
         let mut t = crate::engine::timeline::Timeline::new(start, width_ns);
         for f in flows {
-            t.add(f);
+            t.add(&f.sum);
         }
         // Sorted once here, so drawing reads the percentiles directly.
         for b in &mut t.buckets {

@@ -22,7 +22,7 @@ impl App {
         let start = self.timeline_start();
         let end = self.store.counts.last_ts.max(start);
         let width = Timeline::nice_width(end - start, self.timeline_columns());
-        let data = TimelineView::build(self.store.flows.iter().map(|e| &e.sum), start, width);
+        let data = TimelineView::build(self.store.all_flows(), start, width);
         let cursor = data.buckets.len().saturating_sub(1);
         self.timeline = Some(TimelineView {
             data,
@@ -47,7 +47,7 @@ impl App {
             let end = self.store.counts.last_ts.max(start);
             Timeline::nice_width(end - start, self.timeline_columns())
         };
-        let data = TimelineView::build(self.store.flows.iter().map(|e| &e.sum), start, width);
+        let data = TimelineView::build(self.store.all_flows(), start, width);
         if let Some(v) = self.timeline.as_mut() {
             let last = data.buckets.len().saturating_sub(1);
             v.cursor = v.cursor.min(last);

@@ -1,11 +1,12 @@
 //! Keeping the panes in step: the sorted flows table, the selected flow's packets, the detail tree, and moving selections.
 
 use super::*;
+use crate::tui::store::Flow;
 
 impl App {
     // ---------------------------------------------------------------- views
 
-    pub(super) fn sort_key(&self, e: &FlowEntry) -> (i128, u32) {
+    pub(super) fn sort_key(&self, e: &Flow<'_>) -> (i128, u32) {
         let s = &e.sum;
         let k: i128 = match self.sort {
             SortKey::Stream | SortKey::Flow => 0,
@@ -37,7 +38,7 @@ impl App {
     /// What went wrong with a flow's set-up, in plain words. Once a file is loaded every
     /// stream is over, so what was never answered is said; before, only once the client
     /// gave up (as `hs.failure` on a packet).
-    pub fn failure(&self, e: &FlowEntry) -> Option<std::borrow::Cow<'static, str>> {
+    pub fn failure(&self, e: &Flow<'_>) -> Option<std::borrow::Cow<'static, str>> {
         crate::engine::legs::failure(&e.sum, e.tls.as_deref(), self.loaded())
     }
 
@@ -48,10 +49,11 @@ impl App {
             .store
             .flows
             .iter()
-            .filter(|e| self.flow_visible(e))
-            .map(|e| e.sum.stream)
+            .enumerate()
+            .filter(|(_, e)| self.flow_visible(e))
+            .map(|(s, _)| s as u32)
             .collect();
-        let flows = &self.store.flows;
+        let store = &self.store;
         let desc = self.sort_desc;
         match self.sort {
             SortKey::Stream => {
@@ -60,15 +62,21 @@ impl App {
                 }
             }
             SortKey::Flow => {
-                rows.sort_by(|&a, &b| {
-                    let o = flows[a as usize].label.cmp(&flows[b as usize].label);
-                    (if desc { o.reverse() } else { o }).then(a.cmp(&b))
+                // Labels are formatted on demand: once per row here.
+                let mut keyed: Vec<(String, u32)> = rows
+                    .iter()
+                    .map(|&s| (store.flow(s).map(|f| f.label()).unwrap_or_default(), s))
+                    .collect();
+                keyed.sort_unstable_by(|a, b| {
+                    let o = a.0.cmp(&b.0);
+                    (if desc { o.reverse() } else { o }).then(a.1.cmp(&b.1))
                 });
+                rows = keyed.into_iter().map(|(_, s)| s).collect();
             }
             _ => {
                 let mut keyed: Vec<((i128, u32), u32)> = rows
                     .iter()
-                    .map(|&s| (self.sort_key(&flows[s as usize]), s))
+                    .filter_map(|&s| Some((self.sort_key(&store.flow(s)?), s)))
                     .collect();
                 keyed.sort_unstable_by(|a, b| {
                     let o = a.0 .0.cmp(&b.0 .0);

@@ -3,7 +3,7 @@
 use super::{theme, title};
 use crate::tui::app::{table_body, App, Focus, SortKey};
 use crate::tui::fmt;
-use crate::tui::store::FlowEntry;
+use crate::tui::store::Flow;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::text::Line;
@@ -100,7 +100,7 @@ fn tls_version_name(v: u16) -> String {
     }
 }
 
-fn cell(app: &App, e: &FlowEntry, c: Col, w: u16) -> Cell<'static> {
+fn cell(app: &App, e: &Flow<'_>, c: Col, w: u16) -> Cell<'static> {
     let s = &e.sum;
     let right = |t: String| Cell::from(Line::from(t).right_aligned());
     match c {
@@ -197,7 +197,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
             let e = app.store.flow(stream)?;
             let selected = start + i == v.list.sel;
             let mut cells = vec![Cell::from(if selected { "▶" } else { " " })];
-            cells.extend(cols.iter().map(|&(c, w, _)| cell(app, e, c, w)));
+            cells.extend(cols.iter().map(|&(c, w, _)| cell(app, &e, c, w)));
             let style = if selected {
                 theme::selected(focused)
             } else {

@@ -112,9 +112,9 @@ pub fn analysis_notes(app: &App, g: u64, r: &PacketRec) -> Vec<String> {
 /// The notes column: the handshake's milestones, then the analysis.
 pub fn notes(app: &App, g: u64, r: &PacketRec) -> String {
     let mut parts: Vec<String> = Vec::new();
-    let flow = app.store.flow(r.meta.stream).map(|e| &e.sum);
+    let flow = app.store.flow(r.meta.stream);
     if r.meta.analyzed() && r.meta.phase() == Phase::HandshakeAck {
-        match flow.and_then(|f| f.irtt_ns) {
+        match flow.and_then(|f| f.sum.irtt_ns) {
             Some(rtt) => parts.push(format!("established, iRTT {}", fmt::duration(rtt))),
             None => parts.push("established".into()),
         }
@@ -135,7 +135,7 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
         None => "Packets".into(),
     };
     let mut extra = String::new();
-    if let Some(e) = flow {
+    if let Some(e) = &flow {
         extra = crate::tui::store::flow_label(&e.sum);
         let total = e.sum.total_frames() as usize;
         if v.rows.len() != total {
