@@ -192,7 +192,8 @@ pub fn partition_names(files: &[PathBuf]) -> Vec<String> {
 
 /// What a worker tells the main thread.
 enum Msg {
-    Streams(Vec<FlowSummary>),
+    /// Streams in their final state, each with its TLS handshake (the set-up legs).
+    Streams(Vec<(FlowSummary, Option<Box<TlsSummary>>)>),
     Done {
         index: usize,
         result: Result<u64, String>,
@@ -271,8 +272,8 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
         for msg in rx.iter() {
             match msg {
                 Msg::Streams(v) => {
-                    for s in &v {
-                        reports.add(s);
+                    for (s, tls) in &v {
+                        reports.add_tls(s, tls.as_deref());
                     }
                 }
                 Msg::Done { index, result } => {
@@ -336,6 +337,10 @@ fn one(
     engine.track_app(settings.filter.as_ref().is_some_and(|f| f.uses_app()));
     // The export's TLS columns need the TLS dissection (only).
     engine.track_tls(sink.is_some());
+    // The summary's set-up legs follow TLS as a single -r -q does.
+    if want_reports {
+        engine.track_tls_lite();
+    }
     let mut error: Option<String> = None;
     fn export<'a>(
         sink: &mut Option<Export>,
@@ -354,9 +359,8 @@ fn one(
             if !engine.has_retired() {
                 return;
             }
-            let (retired, tls): (Vec<FlowSummary>, Vec<Option<Box<TlsSummary>>>) =
-                engine.take_retired_with_tls().into_iter().unzip();
-            if let Err(e) = export(sink, retired.iter().zip(tls.iter().map(Option::as_deref))) {
+            let retired = engine.take_retired_with_tls();
+            if let Err(e) = export(sink, retired.iter().map(|(s, t)| (s, t.as_deref()))) {
                 *error = Some(e.to_string());
                 *sink = None;
                 cap_stop.store(true, Ordering::Relaxed);
@@ -422,12 +426,17 @@ fn one(
         }
     }
     drop(running);
-    let rest: Vec<FlowSummary> = engine.summaries().cloned().collect();
+    let rest: Vec<(FlowSummary, Option<Box<TlsSummary>>)> = engine
+        .summaries()
+        .map(|f| {
+            (
+                f.clone(),
+                engine.tls_summary(f.stream).cloned().map(Box::new),
+            )
+        })
+        .collect();
     let frames = engine.counts().frames;
-    if let Err(e) = export(
-        &mut sink,
-        rest.iter().map(|f| (f, engine.tls_summary(f.stream))),
-    ) {
+    if let Err(e) = export(&mut sink, rest.iter().map(|(f, t)| (f, t.as_deref()))) {
         error.get_or_insert(e.to_string());
         sink = None;
     }

@@ -450,3 +450,30 @@ fn reuse_table_matches_tshark_on_a_recorded_capture() {
     assert!(reuse[0]["setup_percent"].as_f64().unwrap() > 40.0);
     assert!(reuse[1]["setup_percent"].as_f64().unwrap() < 10.0);
 }
+
+/// `-q` over several captures counts the TLS legs and SNIs too: the TLS server's block of
+/// the merged summary is the one a single capture's `-q` prints.
+#[test]
+fn several_captures_keep_the_tls_legs() {
+    let tls = "tests/conformance/tls/captures/lo-tls12-resume-id.pcap";
+    let one = hs_tui(&["-r", tls, "-q"]);
+    assert_eq!(one.code, Some(0), "{}", one.stderr);
+    let both = hs_tui(&["-r", tls, "-r", "sample-captures/http-get.pcap", "-q"]);
+    assert_eq!(both.code, Some(0), "{}", both.stderr);
+    let block = |s: &str| -> Vec<String> {
+        s.lines()
+            .skip_while(|l| !l.contains("127.0.0.1:443") || !l.contains(" tcp "))
+            .take_while(|l| !l.contains("SNI"))
+            .map(String::from)
+            .collect()
+    };
+    let want = block(&one.stdout);
+    assert!(want.len() >= 6, "legs of the TLS server:\n{}", one.stdout);
+    assert!(want.iter().any(|l| l.contains(" tls ")), "{want:?}");
+    assert_eq!(block(&both.stdout), want, "{}", both.stdout);
+    assert!(
+        both.stdout.contains("SNI    resume.example"),
+        "{}",
+        both.stdout
+    );
+}
