@@ -773,17 +773,10 @@ fn full_disk_while_rotating_leaves_no_temporary_files() {
         "-b",
         "duration:1",
     ]);
-    let mut left = Vec::new();
-    let mut stack = vec![out.clone()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            if e.path().is_dir() {
-                stack.push(e.path());
-            } else if e.file_name().to_string_lossy().ends_with(".tmp") {
-                left.push(e.path());
-            }
-        }
-    }
+    let left: Vec<String> = walk_files(&out)
+        .into_iter()
+        .filter(|f| f.ends_with(".tmp"))
+        .collect();
     drop(disk);
     assert_eq!(o.code, Some(2), "{}", o.stderr);
     assert!(o.stderr.contains("No space left on device"), "{}", o.stderr);
