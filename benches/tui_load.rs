@@ -102,6 +102,7 @@ fn main() {
     );
     let read = ReadOptions {
         offsets: true,
+        queue_batches: Some(hs_tui::tui::FILE_QUEUE_BATCHES),
         ..Default::default()
     };
     let running = capture::spawn(opened, read);
@@ -193,6 +194,15 @@ fn main() {
         packed.len()
     );
 
+    if std::env::var_os("HS_TUI_BENCH_MALLOC").is_some() {
+        extern "C" {
+            fn malloc_stats();
+        }
+        unsafe { malloc_stats() };
+    }
+    if std::env::var_os("HS_TUI_BENCH_LOAD_ONLY").is_some() {
+        return;
+    }
     if std::env::var_os("HS_TUI_BENCH_PAUSE").is_some() {
         std::thread::sleep(Duration::from_secs(2));
     }

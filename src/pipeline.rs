@@ -174,6 +174,7 @@ impl Settings {
                 max_frames: a.count,
                 duration: duration.map(Duration::from_secs_f64),
                 offsets: false,
+                queue_batches: None,
             },
             budget: Budget {
                 max_streams: a.max_streams.max(1),

@@ -188,6 +188,10 @@ pub struct ReadOptions {
     pub duration: Option<Duration>,
     /// Report each frame's offset in the file (`Batch::offsets`).
     pub offsets: bool,
+    /// Batches of 1,024 frames that may wait for the consumer (`None`: 16).
+    /// A full queue holds ~0.5 MB a batch; the TUI keeps it short for a file
+    /// (its consumer, not the disk, sets the pace), batch mode keeps it deep.
+    pub queue_batches: Option<usize>,
 }
 
 /// A running capture thread.
@@ -482,8 +486,9 @@ const LIVE_FLUSH: Duration = Duration::from_millis(50);
 
 /// Start reading on a capture thread.
 pub fn spawn(opened: Opened, opts: ReadOptions) -> Running {
-    let (tx, rx) = bounded(16);
-    let (recycle_tx, recycle_rx) = bounded(32);
+    let depth = opts.queue_batches.unwrap_or(16).max(1);
+    let (tx, rx) = bounded(depth);
+    let (recycle_tx, recycle_rx) = bounded(depth * 2);
     let stop = Arc::new(AtomicBool::new(false));
     let link = opened.link;
     let stop2 = stop.clone();

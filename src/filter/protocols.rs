@@ -310,11 +310,17 @@ impl AppState {
         if self.pending.get(&key) == Some(&Pending::Stalled) {
             return None;
         }
-        let class = if tls {
-            Class::Tls { owned: true }
-        } else {
-            classify_tcp(p, payload)
+        let class = match classify_tcp(p, payload) {
+            _ if tls => Class::Tls { owned: true },
+            // The heuristic gave the conversation to HTTP (a request was seen):
+            // later segments go to HTTP whatever they start with.
+            Class::None if self.requests.contains(&m.stream) => Class::Http { owned: true },
+            class => class,
         };
+        let reported = m.len.map_or(payload.len() as u64, u64::from);
+        if (payload.len() as u64) < reported {
+            return self.truncated(m.stream, &key, class, payload);
+        }
         let pending = self.pending.remove(&key);
         let tls_pending = matches!(pending, Some(Pending::TlsRecord(_) | Pending::TlsHeader(_)));
         let (shown, next) = match class {
@@ -335,6 +341,58 @@ impl AppState {
         if is_fin && self.pending.get(&key) == Some(&Pending::HttpUntilClose) {
             self.pending.remove(&key);
             return Some(AppProto::Http);
+        }
+        shown
+    }
+
+    /// A segment the capture cut short (`frame.cap_len` below the packet's
+    /// length). TCP cannot desegment it, so tshark hands the dissector its
+    /// captured bytes alone: a message that starts here is shown here (up to
+    /// "[Packet size limited during capture]"), and reassembly in progress,
+    /// if any, is left as it was. No state is kept for it: a capture taken
+    /// with a small snapshot length holds none per connection.
+    fn truncated(
+        &mut self,
+        stream: u32,
+        key: &(u32, u8),
+        class: Class,
+        payload: &[u8],
+    ) -> Option<AppProto> {
+        let pending = self.pending.get(key);
+        let tls_pending = matches!(pending, Some(Pending::TlsRecord(_) | Pending::TlsHeader(_)));
+        let (shown, next) = match class {
+            Class::Whole(a) => return Some(a),
+            // The TLS dissector shows its layer whatever the cut left of the
+            // records. (tshark's TCP still waits for a record that runs past the
+            // segment, holding later segments back as plain TCP: not followed.)
+            Class::Tls { .. } => (Some(AppProto::Tls), None),
+            // The heuristic wants a whole first line with the HTTP token.
+            Class::Http { owned: false } if !heuristic_http_line(payload) => (None, None),
+            // Without desegmentation the first line ends where the bytes do.
+            Class::Http { .. } if !http_start(payload) => {
+                let line = &payload[..line_end(payload).unwrap_or(payload.len())];
+                let continuation = self.requests.contains(&stream) || header_like(line);
+                (continuation.then_some(AppProto::Http), None)
+            }
+            Class::Http { owned } => self.http_segment(stream, payload, None, owned),
+            // A conversation a heuristic gave to a dissector stays with it.
+            Class::None if tls_pending => (Some(AppProto::Tls), None),
+            Class::None if pending.is_some() => self.http_segment(stream, payload, None, true),
+            Class::None => return None,
+        };
+        // An HTTP message cut short is dissected as far as it was captured.
+        let shown = shown.or(match next {
+            Some(
+                Pending::HttpStart(_)
+                | Pending::HttpBody(_)
+                | Pending::HttpChunked(_)
+                | Pending::HttpUntilClose,
+            ) => Some(AppProto::Http),
+            _ => None,
+        });
+        if shown == Some(AppProto::Http) {
+            // The conversation is HTTP's from now on (its later data is "Continuation").
+            self.requests.insert(stream);
         }
         shown
     }
@@ -736,6 +794,19 @@ const METHODS: &[&[u8]] = &[
     b"UNSUBSCRIBE",
     b"M-SEARCH",
 ];
+
+/// `dissect_http_heur_tcp`'s test: a first line ended within the bytes, that
+/// starts with `HTTP/1.` or ends with `HTTP/1.x` (any case).
+fn heuristic_http_line(b: &[u8]) -> bool {
+    let Some(n) = line_end(b) else {
+        return false;
+    };
+    let token = |at: usize| {
+        b.get(at..at + 7)
+            .is_some_and(|t| t.eq_ignore_ascii_case(b"HTTP/1."))
+    };
+    n != 8 && (n >= 8 && token(n - 8) || token(0))
+}
 
 /// An HTTP request line (`METHOD `) or status line (`HTTP/`).
 pub fn http_start(b: &[u8]) -> bool {

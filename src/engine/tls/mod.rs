@@ -371,8 +371,22 @@ impl TlsState {
             Some(n) if lost => (m.seq.wrapping_sub(n) as i32).max(0) as usize,
             _ => 0,
         };
-        s.dirs[d].nxt = Some(m.seq.wrapping_add(payload.len() as u32));
-        segment(s, d, payload, gap, p.frame.number, &mut self.out);
+        let reported = m.len.unwrap_or(payload.len() as u32);
+        s.dirs[d].nxt = Some(m.seq.wrapping_add(reported));
+        if (payload.len() as u32) < reported {
+            // Cut short by the snapshot length: tshark cannot desegment it
+            // and dissects the captured bytes alone (see `truncated_segment`).
+            truncated_segment(
+                s,
+                d,
+                payload,
+                reported as usize,
+                p.frame.number,
+                &mut self.out,
+            );
+        } else {
+            segment(s, d, payload, gap, p.frame.number, &mut self.out);
+        }
         s.summary
             .update(&self.out, m.dir, p.frame.number, p.frame.ts_ns);
     }
@@ -577,6 +591,73 @@ fn segment(s: &mut Stream, d: usize, payload: &[u8], gap: usize, frame: u64, out
     }
 }
 
+/// A segment whose bytes the capture cut short (`frame.cap_len` below the
+/// packet's length). TCP cannot desegment it, so tshark hands the TLS
+/// dissector these bytes alone, leaving any reassembly in progress as it
+/// was (`reported`: the segment's length on the wire). Whole records are
+/// dissected. A record that runs past the segment is passed over in
+/// silence (it cannot be reassembled); one that ends inside the segment but
+/// past the captured bytes shows its header (content type, version,
+/// length) and ends the frame ("[Packet size limited during capture]").
+/// Its handshake messages are dissected as far as captured only in TLS 1.3:
+/// before that, tshark first copies the whole message for the handshake
+/// hash, which fails on the missing bytes.
+fn truncated_segment(
+    s: &mut Stream,
+    d: usize,
+    payload: &[u8],
+    reported: usize,
+    frame: u64,
+    out: &mut TlsFrame,
+) {
+    let mut pos = 0;
+    while payload.len() - pos >= 5 {
+        let rest = &payload[pos..];
+        let known = s.version != 0 && s.version != 0x0002;
+        if !(known && valid_content_type(rest[0]) || looks_like_v3(rest)) {
+            return; // SSLv2 or continuation data: nothing tshark shows a field of
+        }
+        let len = u16::from_be_bytes([rest[3], rest[4]]) as usize;
+        let version = u16::from_be_bytes([rest[1], rest[2]]);
+        if rest.len() < 5 + len {
+            if pos + 5 + len > reported {
+                return; // passed over: it could only be reassembled
+            }
+            // Read before the exception: the byte after the header is captured.
+            if let Some(&next) = rest.get(5) {
+                try_set_version(s, rest[0], Some(next), version);
+            }
+            out.records.push(Record {
+                version,
+                content_type: Some(rest[0]),
+                opaque: false,
+            });
+            if rest[0] == 22 && s.version == 0x0304 {
+                partial_handshake(s, &rest[5..], frame, out);
+            }
+            return;
+        }
+        record(s, d, rest[0], version, &rest[5..5 + len], frame, out);
+        pos += 5 + len;
+    }
+}
+
+/// The captured start of a TLS 1.3 handshake record cut short: whole
+/// messages, then the fields of the last one as far as its bytes go.
+fn partial_handshake(s: &mut Stream, body: &[u8], frame: u64, out: &mut TlsFrame) {
+    out.handshake = true;
+    if looks_encrypted(body, 0, frame) {
+        return;
+    }
+    let (mut off, mut first) = (0, true);
+    while body.len() - off >= 4 {
+        let end = (off + msg_len(&body[off..])).min(body.len());
+        full(s, &body[off..end], first, out);
+        off = end;
+        first = false;
+    }
+}
+
 /// An SSLv2 record (`dissect_ssl2_record`): `tls.record.version` 0x0002;
 /// a cleartext ClientHello (1), ClientMasterKey (2) or ServerHello (4) gives
 /// `tls.handshake.type` and its fields, but never `tls.handshake`.
@@ -637,6 +718,23 @@ fn set_version(s: &mut Stream, v: u16) {
     }
 }
 
+/// `ssl_try_set_version`: a conversation without a version takes the record's
+/// when the record is authoritative (anything but a ClientHello); `next` is
+/// the body's first byte.
+fn try_set_version(s: &mut Stream, ct: u8, next: Option<u8>, version: u16) {
+    if s.version != 0 {
+        return;
+    }
+    let authoritative = match ct {
+        20 | 21 | 23 => true,
+        22 => next.is_some_and(|t| t != 1 && hello::known_type(t)),
+        _ => false,
+    };
+    if authoritative {
+        set_version(s, version);
+    }
+}
+
 fn record(
     s: &mut Stream,
     d: usize,
@@ -646,19 +744,7 @@ fn record(
     frame: u64,
     out: &mut TlsFrame,
 ) {
-    if s.version == 0 {
-        // Authoritative: anything but a ClientHello (ssl_try_set_version).
-        let authoritative = match ct {
-            20 | 21 | 23 => true,
-            22 => body
-                .first()
-                .is_some_and(|&t| t != 1 && hello::known_type(t)),
-            _ => false,
-        };
-        if authoritative {
-            set_version(s, version);
-        }
-    }
+    try_set_version(s, ct, body.first().copied(), version);
     let opaque = s.version == 0x0304 && ct == 23;
     out.records.push(Record {
         version,
