@@ -3,7 +3,7 @@
 //!
 //! # Memory budget
 //!
-//! A record is 56 bytes (`PacketRec`): what the packet list and the ladder
+//! A record is 48 bytes (`PacketRec`): what the packet list and the ladder
 //! draw, the stream it belongs to and a link to the stream's next stored
 //! record (so a flow's packet list costs no more), and where the frame's
 //! bytes are. Bytes are never held in memory: they are read back from the
@@ -205,9 +205,14 @@ mod bit {
     pub const STATE_SHIFT: u16 = 6;
     pub const ANALYZED: u16 = 1 << 9;
     pub const LEN: u16 = 1 << 10;
+    /// Bits 11-14: the shift that rebuilds the window from `CompactMeta::win`.
+    pub const WIN_SHIFT: u16 = 11;
+    /// The length needs more than 16 bits (IPv6 jumbograms, Linux BIG TCP):
+    /// it is in the store's side table of rare values (`Extra::big_len`).
+    pub const LEN_BIG: u16 = 1 << 15;
 }
 
-/// What the packet list and the ladder draw of the tracker's results (28
+/// What the packet list and the ladder draw of the tracker's results (20
 /// bytes). Everything else of `TcpMeta` (raw numbers, next sequence number,
 /// bytes in flight, RTTs, acked frames, completeness...) is derived again
 /// on demand by replaying the stream from the file (`Store::meta`).
@@ -216,16 +221,22 @@ pub struct CompactMeta {
     pub stream: u32,
     pub seq: u32,
     pub ack: u32,
-    pub window: u32,
-    len: u32,
-    /// `tcp.analysis` flag bits.
-    pub analysis: u32,
+    /// The calculated window is a 16-bit window shifted left by at most 14
+    /// (`bit::WIN_SHIFT`), so its low bits below the shift are zero and these
+    /// 16 bits and the shift hold it exactly.
+    win: u16,
+    /// `tcp.len`; a longer segment (`bit::LEN_BIG`) keeps it in `Extra`.
+    len: u16,
+    /// `tcp.analysis` flag bits (15 of them).
+    analysis: u16,
     packed: u16,
 }
 
 /// The findings that are rare enough to keep out of every record.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct Extra {
+    /// A `tcp.len` above 65,535 (`bit::LEN_BIG`).
+    big_len: Option<u32>,
     dup_ack_num: u32,
     dup_ack_frame: u64,
     rto_ns: Option<i64>,
@@ -236,6 +247,7 @@ impl Extra {
     fn of(m: &TcpMeta) -> Option<Extra> {
         let a = &m.analysis;
         let extra = Extra {
+            big_len: m.len.filter(|&l| l > u16::MAX as u32),
             dup_ack_num: a.dup_ack_num,
             dup_ack_frame: a.dup_ack_frame,
             rto_ns: a.rto_ns,
@@ -261,15 +273,31 @@ impl CompactMeta {
         if m.len.is_some() {
             packed |= bit::LEN;
         }
+        let len = m.len.unwrap_or(0);
+        if len > u16::MAX as u32 {
+            packed |= bit::LEN_BIG;
+        }
+        let shift = (32 - m.window.leading_zeros()).saturating_sub(16).min(15);
+        packed |= (shift as u16) << bit::WIN_SHIFT;
+        // Whatever does not fit is kept wrong, so `agrees` fails and a replay stops.
         CompactMeta {
             stream: m.stream,
             seq: m.seq,
             ack: m.ack,
-            window: m.window,
-            len: m.len.unwrap_or(0),
-            analysis: m.analysis.flags,
+            win: (m.window >> shift) as u16,
+            len: if len > u16::MAX as u32 { 0 } else { len as u16 },
+            analysis: m.analysis.flags as u16,
             packed,
         }
+    }
+
+    /// `tcp.window_size` (the calculated window).
+    pub fn window(&self) -> u32 {
+        (self.win as u32) << ((self.packed >> bit::WIN_SHIFT) & 15)
+    }
+    /// `tcp.analysis` flag bits (`track::analysis::flag`).
+    pub fn analysis(&self) -> u32 {
+        self.analysis as u32
     }
 
     fn has(&self, b: u16) -> bool {
@@ -283,9 +311,10 @@ impl CompactMeta {
     pub fn analyzed(&self) -> bool {
         self.has(bit::ANALYZED)
     }
-    /// The segment length, when the tracker knew it.
-    pub fn seg_len(&self) -> Option<u32> {
-        self.has(bit::LEN).then_some(self.len)
+    /// The segment length, when the tracker knew it and it fits 16 bits
+    /// (else `Store::seg_len` has it).
+    fn seg_len(&self) -> Option<u32> {
+        (self.has(bit::LEN) && !self.has(bit::LEN_BIG)).then_some(self.len as u32)
     }
     pub fn phase(&self) -> Phase {
         PHASES[((self.packed >> bit::PHASE_SHIFT) as usize & 7).min(PHASES.len() - 1)]
@@ -304,6 +333,9 @@ impl CompactMeta {
     /// replay stops trusting itself at the first disagreement).
     fn agrees(&self, m: &TcpMeta) -> bool {
         CompactMeta::pack(m) == *self
+            && self.window() == m.window
+            && self.analysis() == m.analysis.flags
+            && (self.has(bit::LEN_BIG) || self.seg_len() == m.len)
     }
 
     /// A `TcpMeta` from the record alone, for a packet whose stream cannot
@@ -318,14 +350,14 @@ impl CompactMeta {
             seq: self.seq,
             ack: self.ack,
             nxtseq: None,
-            len: self.seg_len(),
+            len: self.seg_len().or(e.big_len),
             completeness: 0,
-            window: self.window,
+            window: self.window(),
             scalefactor: None,
             time_rel_ns: ts_ns - flow.first_ts,
             time_delta_ns: 0,
             analysis: Findings {
-                flags: self.analysis,
+                flags: self.analysis(),
                 dup_ack_num: e.dup_ack_num,
                 dup_ack_frame: e.dup_ack_frame,
                 rto_ns: e.rto_ns,
@@ -353,7 +385,7 @@ pub mod rec_bit {
     pub const EXTRA: u16 = 1 << 4;
 }
 
-/// One stored packet: 56 bytes. The frame's bytes stay in the file (read
+/// One stored packet: 48 bytes. The frame's bytes stay in the file (read
 /// back by `offset`); the tracker's full results are replayed on demand.
 #[derive(Clone, Debug)]
 pub struct PacketRec {
@@ -1238,7 +1270,7 @@ impl Store {
         let hi = (p + REPLAY_WINDOW + 1).min(list.len());
         rp.tried = (list[lo], list[hi - 1]);
         let mut tracker = Tracker::new(Budget::default());
-        if first.meta.analysis & crate::track::analysis::flag::REUSED_PORTS != 0 {
+        if first.meta.analysis() & crate::track::analysis::flag::REUSED_PORTS != 0 {
             tracker.start_as_reused();
         }
         let mut buf = Vec::new();
@@ -1294,6 +1326,14 @@ impl Store {
 
     /// The decoded frame: decoded again from the bytes when they are still
     /// held, otherwise rebuilt from the record (no options, no payload).
+    /// Record `g`'s `tcp.len`, when the tracker knew it.
+    pub fn seg_len(&self, g: u64, r: &PacketRec) -> Option<u32> {
+        if r.meta.has(bit::LEN_BIG) {
+            return self.extras.get(&g).and_then(|e| e.big_len);
+        }
+        r.meta.seg_len()
+    }
+
     pub fn frame(&self, g: u64) -> Option<Frame> {
         let r = self.get(g)?;
         if let Some((b, wire)) = self.read_frame(g) {
@@ -1306,7 +1346,7 @@ impl Store {
             cap_len: 0,
             seq_raw: r.meta.seq,
             ack_raw: r.meta.ack,
-            win_raw: r.meta.window.min(u16::MAX as u32) as u16,
+            win_raw: r.meta.window().min(u16::MAX as u32) as u16,
             hdr_len: 20,
         });
         let (src, dst) = if r.meta.dir() == 0 {
@@ -1315,7 +1355,7 @@ impl Store {
             (flow.b, flow.a)
         };
         let v6 = src.0.is_ipv6();
-        let len = r.meta.seg_len().unwrap_or(0);
+        let len = self.seg_len(g, r).unwrap_or(0);
         let ip = IpHeader {
             hdr_len: if v6 { 40 } else { 20 },
             len_field: if v6 {
@@ -1337,7 +1377,7 @@ impl Store {
             checksum: None,
             urgent: 0,
             options: TcpOptions::default(),
-            seg_len: r.meta.seg_len(),
+            seg_len: self.seg_len(g, r),
             quoted: r.bits & rec_bit::QUOTED != 0,
         };
         Some(Frame {

@@ -58,7 +58,7 @@ fn compact_meta_round_trips() {
 
 #[test]
 fn records_stay_small() {
-    assert!(std::mem::size_of::<PacketRec>() <= 56);
+    assert!(std::mem::size_of::<PacketRec>() <= 48);
 }
 
 #[test]

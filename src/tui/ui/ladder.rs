@@ -28,7 +28,7 @@ fn label(app: &App, g: u64, r: &PacketRec) -> String {
     if !ack.is_empty() {
         s.push_str(&format!(" Ack={ack}"));
     }
-    if let Some(l) = r.meta.seg_len().filter(|&l| l > 0) {
+    if let Some(l) = app.store.seg_len(g, r).filter(|&l| l > 0) {
         s.push_str(&format!(" Len={l}"));
     }
     s
@@ -83,7 +83,7 @@ fn remarks(app: &App, g: u64, r: &PacketRec) -> String {
 
 fn arrow_style(r: &PacketRec) -> Style {
     use crate::decode::tcp::flags as fl;
-    if crate::track::analysis::flag::is_bad(r.meta.analysis) {
+    if crate::track::analysis::flag::is_bad(r.meta.analysis()) {
         Style::new().fg(ratatui::style::Color::LightRed)
     } else if r.flags & fl::RST != 0 {
         Style::new().fg(ratatui::style::Color::Red)
@@ -205,7 +205,8 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
         ];
         let rem_style = if rem.starts_with('✔') {
             theme::HANDSHAKE.add_modifier(Modifier::BOLD)
-        } else if rem.starts_with('✘') || crate::track::analysis::flag::is_bad(r.meta.analysis) {
+        } else if rem.starts_with('✘') || crate::track::analysis::flag::is_bad(r.meta.analysis())
+        {
             theme::ERROR
         } else {
             theme::DIM

@@ -94,7 +94,7 @@ pub fn step(r: &PacketRec) -> &'static str {
 pub fn analysis_notes(app: &App, g: u64, r: &PacketRec) -> Vec<String> {
     let mut parts: Vec<String> = Vec::new();
     for (bit, _, label) in flag::ALL.iter().rev() {
-        if r.meta.analysis & bit != 0 {
+        if r.meta.analysis() & bit != 0 {
             if *bit == flag::DUPLICATE_ACK {
                 let (f, n) = app.store.dup_ack(g);
                 parts.push(format!("Dup ACK {f}#{n}"));
@@ -185,11 +185,13 @@ pub fn draw(frame: &mut Frame<'_>, area: Rect, app: &App) {
                 flags: fmt::flags(r.flags),
                 seq,
                 ack,
-                len: r.meta.seg_len().map(|l| l.to_string()).unwrap_or_default(),
-                win: r.meta.window.to_string(),
+                len: (app.store.seg_len(g, r))
+                    .map(|l| l.to_string())
+                    .unwrap_or_default(),
+                win: r.meta.window().to_string(),
                 step: step(r),
                 notes: notes(app, g, r),
-                style: theme::packet(r.flags, r.meta.analysis),
+                style: theme::packet(r.flags, r.meta.analysis()),
             }
         })
         .collect();
