@@ -3,7 +3,7 @@
 //!
 //! The capture is loaded through the real capture thread, decoder and engine
 //! into the TUI model, turn by turn as the event loop does (ingest for at
-//! most `INGEST_BUDGET`, background work for `WORK_BUDGET`, draw into a
+//! most `INGEST_BUDGET`, background work for `WORK_BUDGET` within `TURN_BUDGET`, draw into a
 //! 200x60 `TestBackend`). A key can only be read between turns, so a key's
 //! latency is at most the longest turn plus handling the key and drawing:
 //! both are measured, during the load (with the first seconds apart) and
@@ -25,7 +25,7 @@ use hs_tui::capture::{self, ReadOptions, SourceSpec};
 use hs_tui::track::Budget;
 use hs_tui::tui::app::SourceInfo;
 use hs_tui::tui::store::Limits;
-use hs_tui::tui::{render, App, INGEST_BUDGET, WORK_BUDGET};
+use hs_tui::tui::{render, work_deadline, App, INGEST_BUDGET, WORK_BUDGET};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 use std::time::{Duration, Instant};
@@ -120,7 +120,7 @@ fn main() {
         let t = Instant::now();
         app.pump(&running.events, t + INGEST_BUDGET);
         let t1 = Instant::now();
-        app.work(t1 + WORK_BUDGET);
+        app.work(work_deadline(t));
         let t2 = Instant::now();
         render(&mut term, &mut app).unwrap();
         let d = t.elapsed();

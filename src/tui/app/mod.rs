@@ -382,12 +382,16 @@ impl App {
         self.store.flush_spool();
         self.age_message();
         let mut more = false;
+        // A turn whose intake already used its time (a budget sweep) leaves
+        // the periodic re-sort and summary to the next turn.
+        let late = Instant::now() >= deadline;
         // Re-sorting a large table takes a turn of its own, so no turn does
         // a filter slice and a re-sort together.
-        let due = self
-            .flows
-            .last_rebuild
-            .is_none_or(|t| t.elapsed() >= REBUILD_EVERY);
+        let due = !late
+            && self
+                .flows
+                .last_rebuild
+                .is_none_or(|t| t.elapsed() >= REBUILD_EVERY);
         if self.flows.dirty && due {
             self.rebuild_flows();
             more = self.filter.job.is_some() || self.save.is_some();
@@ -399,9 +403,10 @@ impl App {
                 more |= self.step_save(deadline);
             }
         }
-        if self
-            .last_summary
-            .is_none_or(|t| t.elapsed() >= SUMMARY_EVERY)
+        if !late
+            && self
+                .last_summary
+                .is_none_or(|t| t.elapsed() >= SUMMARY_EVERY)
         {
             self.refresh_summary();
         }
