@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{bin, hs_tui, require_tool, sample};
+use common::{bin, hs_tui, require_tool, sample, tshark_fields_cmd};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -29,27 +29,7 @@ fn cut(src: &Path, dst: &Path, snaplen: u32) {
 }
 
 fn tshark_fields(cap: &Path, filter: &str, fields: &[&str], config: &Path) -> String {
-    let mut cmd = Command::new("tshark");
-    cmd.args(["-n", "-r"]).arg(cap).args([
-        "-Y",
-        filter,
-        "-T",
-        "fields",
-        "-E",
-        "occurrence=a",
-        "-E",
-        "aggregator=,",
-        "-E",
-        "separator=/t",
-    ]);
-    for f in fields {
-        cmd.args(["-e", f]);
-    }
-    let out = cmd
-        .env("WIRESHARK_CONFIG_DIR", config)
-        .env("LC_ALL", "C")
-        .output()
-        .expect("run tshark");
+    let out = (tshark_fields_cmd(cap, Some(filter), fields, config).output()).expect("run tshark");
     assert!(out.status.success(), "tshark on {}", cap.display());
     String::from_utf8_lossy(&out.stdout).into_owned()
 }

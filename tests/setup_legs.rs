@@ -6,9 +6,9 @@
 
 mod common;
 
-use common::{hs_tui, require_tool, tshark_cmd};
+use common::{hs_tui, require_tool, tshark_cmd, tshark_fields_cmd};
 use std::collections::BTreeMap;
-use std::process::Command;
+use std::path::Path;
 
 const HRR_RANDOM: &str = "cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c";
 
@@ -51,23 +51,7 @@ fn tshark_frames(cap: &str) -> Vec<Frame> {
         "tls.handshake.version",
         "tls.handshake.random",
     ];
-    let mut cmd = Command::new("tshark");
-    cmd.args([
-        "-n",
-        "-r",
-        cap,
-        "-T",
-        "fields",
-        "-E",
-        "occurrence=a",
-        "-E",
-        "aggregator=,",
-    ]);
-    for f in fields {
-        cmd.args(["-e", f]);
-    }
-    cmd.env("WIRESHARK_CONFIG_DIR", config.path())
-        .env("LC_ALL", "C");
+    let mut cmd = tshark_fields_cmd(Path::new(cap), None, &fields, config.path());
     let out = tshark_cmd(&mut cmd);
     let mut frames = Vec::new();
     for line in out.lines() {

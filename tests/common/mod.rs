@@ -115,6 +115,28 @@ pub fn require_root(test: &str) -> bool {
     root
 }
 
+/// tshark printing `fields` of every frame `filter` selects (`None`: all) as
+/// `hs-tui -T fields` is compared with it: all occurrences, comma-joined,
+/// numeric addresses, C locale, the empty configuration `config`.
+pub fn tshark_fields_cmd(
+    cap: &std::path::Path,
+    filter: Option<&str>,
+    fields: &[&str],
+    config: &std::path::Path,
+) -> Command {
+    let mut cmd = Command::new("tshark");
+    cmd.args(["-n", "-r"]).arg(cap);
+    if let Some(f) = filter {
+        cmd.args(["-Y", f]);
+    }
+    cmd.args(["-T", "fields", "-E", "occurrence=a", "-E", "aggregator=,"]);
+    for f in fields {
+        cmd.args(["-e", f]);
+    }
+    cmd.env("WIRESHARK_CONFIG_DIR", config).env("LC_ALL", "C");
+    cmd
+}
+
 /// Run tshark; its failure or empty output fails the calling test.
 pub fn tshark(args: &[&str]) -> String {
     tshark_cmd(Command::new("tshark").args(args))
