@@ -31,7 +31,11 @@ pub mod ui;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_follow;
+#[cfg(test)]
 mod tests_legs;
+#[cfg(test)]
+mod tests_views;
 
 pub use app::App;
 

@@ -83,22 +83,22 @@ pub fn load(path: &str) -> App {
     load_with(path, Limits::default())
 }
 
-fn terminal(w: u16, h: u16) -> Terminal<TestBackend> {
+pub(super) fn terminal(w: u16, h: u16) -> Terminal<TestBackend> {
     Terminal::new(TestBackend::new(w, h)).unwrap()
 }
 
 /// Render once and return the screen as text.
-fn screen(app: &mut App, w: u16, h: u16) -> String {
+pub(super) fn screen(app: &mut App, w: u16, h: u16) -> String {
     let mut t = terminal(w, h);
     render(&mut t, app).unwrap();
     t.backend().to_string()
 }
 
-fn key(app: &mut App, code: KeyCode) {
+pub(super) fn key(app: &mut App, code: KeyCode) {
     app.on_key(KeyEvent::new(code, KeyModifiers::NONE));
 }
 
-fn ch(app: &mut App, c: char) {
+pub(super) fn ch(app: &mut App, c: char) {
     key(app, KeyCode::Char(c));
 }
 
@@ -109,7 +109,7 @@ fn typed(app: &mut App, s: &str) {
 }
 
 /// Snapshot a view at both sizes; `setup` runs on a fresh app after a first render at that size.
-fn both_sizes(name: &str, path: &str, setup: impl Fn(&mut App)) {
+pub(super) fn both_sizes(name: &str, path: &str, setup: impl Fn(&mut App)) {
     for (w, h) in [(80u16, 24u16), (200, 60)] {
         let mut app = load(path);
         screen(&mut app, w, h);
@@ -703,7 +703,7 @@ fn record_budget_is_said_and_bytes_come_from_the_file() {
 }
 
 /// Frame numbers `hs-tui -Y FILTER` prints for a capture (batch mode's answer).
-fn batch_matches(path: &str, filter: &str) -> Vec<u64> {
+pub(super) fn batch_matches(path: &str, filter: &str) -> Vec<u64> {
     let f = crate::filter::Filter::compile(filter).unwrap();
     let mut e = crate::engine::Engine::new(Budget::default());
     e.track_app(f.uses_app());
@@ -717,7 +717,7 @@ fn batch_matches(path: &str, filter: &str) -> Vec<u64> {
 }
 
 /// Frame numbers of the packets the TUI marks as matching.
-fn tui_matches(app: &App) -> Vec<u64> {
+pub(super) fn tui_matches(app: &App) -> Vec<u64> {
     (app.store.base()..app.store.end())
         .filter_map(|g| app.store.get(g))
         .filter(|r| r.matched())
@@ -727,7 +727,7 @@ fn tui_matches(app: &App) -> Vec<u64> {
 
 /// A compiled-filter app over `path`, fed batch by batch; `apply_at` is
 /// the batch before which the filter is applied (0: before the load).
-fn load_filtered(path: &str, filter: &str, apply_at: usize, limits: Limits) -> App {
+pub(super) fn load_filtered(path: &str, filter: &str, apply_at: usize, limits: Limits) -> App {
     let spec = SourceSpec::File(path.into());
     let opened = capture::open(&spec).unwrap();
     let mut app = App::new(
@@ -1392,86 +1392,6 @@ fn timeline_range_filters_the_flows_opened_in_it() {
     assert!(app.timeline.is_none());
 }
 
-/// The tree's lines as drawn (labels, not field names).
-fn tree_texts(app: &App) -> Vec<String> {
-    app.tree()
-        .iter()
-        .map(|l| {
-            if l.header {
-                l.text.clone()
-            } else {
-                l.pretty.clone()
-            }
-        })
-        .collect()
-}
-
-#[test]
-fn details_speak_wiresharks_language_and_filter_on_a_value() {
-    let mut app = load_filtered(HTTP, "", 0, Limits::default());
-    screen(&mut app, 200, 60);
-    key(&mut app, KeyCode::Enter); // packets of the first flow
-    ch(&mut app, 'j'); // the SYN-ACK
-    key(&mut app, KeyCode::Enter); // details
-    app.detail.expanded[crate::tui::detail::Section::Flags.index()] = true;
-    let lines = tree_texts(&app);
-    for want in [
-        "Source Port: 18080",
-        "[Stream index: 0]",
-        "[Next Sequence Number: 1]",
-        ".... ...1 .... = Acknowledgment: Set",
-        ".... .... ..1. = Syn: Set",
-        ".... .... ...0 = Fin: Not set",
-        "[Expert Info (Chat/Sequence): Connection establish acknowledge (SYN+ACK): server port 18080]",
-    ] {
-        assert!(lines.iter().any(|l| l == want), "{want} not in {lines:#?}");
-    }
-    // Field names on demand; the pane title names the selected field.
-    let i = app
-        .tree()
-        .iter()
-        .position(|l| l.field == Some("tcp.srcport"))
-        .unwrap();
-    for _ in 0..i {
-        ch(&mut app, 'j');
-    }
-    let s = screen(&mut app, 200, 60);
-    assert!(
-        s.contains("Source Port: 18080") && s.contains("tcp.srcport · = filter"),
-        "{s}"
-    );
-    ch(&mut app, 'v');
-    assert!(screen(&mut app, 200, 60).contains("tcp.srcport: 18080"));
-    ch(&mut app, 'v');
-    // + prepares the filter in the bar, = applies it.
-    ch(&mut app, '+');
-    assert!(app.filter.editing);
-    assert_eq!(app.filter.input, "tcp.srcport == 18080");
-    key(&mut app, KeyCode::Esc);
-    ch(&mut app, '=');
-    app.settle();
-    assert_eq!(app.filter.applied, "tcp.srcport == 18080");
-    assert_eq!(
-        tui_matches(&app),
-        batch_matches(HTTP, "tcp.srcport == 18080")
-    );
-}
-
-#[test]
-fn a_malformed_frame_says_why_at_the_top() {
-    let mut app = load("tests/conformance/zeek-tcp-truncated-header.pcap");
-    screen(&mut app, 120, 40);
-    key(&mut app, KeyCode::Enter);
-    key(&mut app, KeyCode::Enter);
-    let lines = tree_texts(&app);
-    assert!(
-        lines
-            .first()
-            .is_some_and(|l| l == "[Malformed Packet: TCP header cut by the snaplen]"),
-        "{lines:#?}"
-    );
-}
-
 #[test]
 fn view_column_chooser() {
     both_sizes("columns", HTTP, |app| ch(app, 'C'));
@@ -1525,211 +1445,4 @@ fn columns_are_chosen_ordered_and_remembered() {
         ch(&mut app, 's');
         assert!(app.columns.shown_flows().any(|c| c == app.sort));
     }
-}
-
-// ---------------------------------------------------------------- follow (f)
-
-const CRAFTED: &str = "tests/follow/captures/follow-crafted.pcap";
-
-/// Select the flow of `stream` in the flows pane.
-fn select_stream(app: &mut App, stream: u32) {
-    ch(app, 'g');
-    for _ in 0..stream {
-        ch(app, 'j');
-    }
-    assert_eq!(app.packets.stream, Some(stream));
-}
-
-#[test]
-fn follow_view_snapshots() {
-    both_sizes("follow_ascii", HTTP, |app| {
-        select_stream(app, 1);
-        ch(app, 'f');
-    });
-    both_sizes("follow_hex", CRAFTED, |app| {
-        ch(app, 'f');
-        app.settle();
-        ch(app, 'x');
-    });
-}
-
-#[test]
-fn follow_view_scrolls_toggles_and_closes() {
-    let mut app = load(CRAFTED);
-    screen(&mut app, 80, 24);
-    ch(&mut app, 'f');
-    app.settle();
-    let v = app.follow.as_ref().expect("follow view open");
-    let data = v.data.as_ref().expect("stream read");
-    assert_eq!(data.follower.chunks.len(), 7);
-    ch(&mut app, 'x');
-    let v = app.follow.as_ref().unwrap();
-    assert!(v.hex);
-    let rows = v.rows();
-    let page = app.follow_page();
-    assert!(rows > page, "{rows} rows, page {page}");
-    ch(&mut app, 'j');
-    assert_eq!(app.follow.as_ref().unwrap().offset, 1);
-    key(&mut app, KeyCode::PageDown);
-    ch(&mut app, 'G');
-    assert_eq!(app.follow.as_ref().unwrap().offset, rows - page);
-    ch(&mut app, 'g');
-    assert_eq!(app.follow.as_ref().unwrap().offset, 0);
-    ch(&mut app, 'x');
-    assert!(!app.follow.as_ref().unwrap().hex);
-    // Keys of the main view do nothing while it is open; Esc goes back.
-    ch(&mut app, 'l');
-    assert!(!app.ladder);
-    key(&mut app, KeyCode::Esc);
-    assert!(app.follow.is_none());
-    // From the packets pane too.
-    key(&mut app, KeyCode::Enter);
-    assert_eq!(app.focus, Focus::Packets);
-    ch(&mut app, 'f');
-    assert!(app.follow.is_some());
-    ch(&mut app, 'f');
-    assert!(app.follow.is_none());
-}
-
-#[test]
-fn follow_view_puts_no_control_bytes_on_screen() {
-    // Stream 0 carries every byte value, ESC sequences and BEL included.
-    for hex in [false, true] {
-        let mut app = load(CRAFTED);
-        screen(&mut app, 200, 60);
-        ch(&mut app, 'f');
-        app.settle();
-        if hex {
-            ch(&mut app, 'x');
-        }
-        let mut t = terminal(200, 60);
-        render(&mut t, &mut app).unwrap();
-        let buf = t.backend().buffer();
-        let mut text = String::new();
-        for c in buf.content() {
-            assert!(
-                !c.symbol().chars().any(|ch| ch.is_control()),
-                "control character {:?} on screen",
-                c.symbol()
-            );
-            text.push_str(c.symbol());
-        }
-        if !hex {
-            assert!(text.contains("\\x1b[2J\\x07"), "escapes shown as text");
-        }
-    }
-}
-
-#[test]
-fn follow_view_saves_tshark_text() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut app = load(CRAFTED);
-    app.save_dir = dir.path().to_path_buf();
-    screen(&mut app, 80, 24);
-    select_stream(&mut app, 6);
-    ch(&mut app, 'f');
-    app.settle();
-    ch(&mut app, 'w');
-    app.settle();
-    let msg = app.message.clone().map(|m| m.1).unwrap_or_default();
-    assert!(msg.starts_with("saved the stream to"), "{msg}");
-    let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().collect();
-    assert_eq!(files.len(), 1);
-    let got = std::fs::read(files[0].path()).unwrap();
-    let want =
-        std::fs::read("tests/follow/expected/follow-follow-crafted__tcp_ascii_6.txt").unwrap();
-    assert!(
-        got == want,
-        "the saved text is tshark's -z follow,tcp,ascii,6"
-    );
-}
-
-#[test]
-fn help_scrolls_at_80x24_to_its_last_line() {
-    let mut app = load(HTTP);
-    ch(&mut app, '?');
-    assert!(!screen(&mut app, 80, 24).contains("Mouse"));
-    for _ in 0..3 {
-        key(&mut app, KeyCode::PageDown);
-    }
-    assert!(screen(&mut app, 80, 24).contains("Mouse"));
-    key(&mut app, KeyCode::Esc);
-    assert_eq!((app.help, app.help_scroll), (false, 0));
-}
-
-#[test]
-fn shifted_letters_open_their_views() {
-    let mut app = load(HTTP);
-    app.on_key(KeyEvent::new(KeyCode::Char('C'), KeyModifiers::SHIFT));
-    assert!(app.column_picker.is_some());
-    key(&mut app, KeyCode::Esc);
-    app.on_key(KeyEvent::new(KeyCode::Char('T'), KeyModifiers::SHIFT));
-    assert!(app.timeline.is_some());
-}
-
-#[test]
-fn tls_flows_show_their_server_name_and_version() {
-    let mut app = load("tests/conformance/tls/captures/zeek-tls-chrome-34-google.pcap");
-    assert!(app.store.has_tls);
-    let s = screen(&mut app, 200, 60);
-    assert!(s.contains("SNI") && s.contains("TLS"), "{s}");
-    assert!(s.contains("google.de"), "{s}");
-    assert!(s.contains("1.2"), "{s}");
-    // A capture without TLS keeps the columns out of the way.
-    let mut plain = load(HTTP);
-    assert!(!screen(&mut plain, 200, 60).contains("SNI"));
-}
-
-#[test]
-fn flow_field_filters_select_flows_by_the_state_the_table_shows() {
-    use crate::track::HsState;
-    let compile = |s: &str| super::filter::default_compiler().unwrap()(s).unwrap();
-    assert!(compile("hs.state == \"established\"").flow_level());
-    assert!(
-        compile("hs.conn_state in {\"SF\", \"S0\"} and not hs.history contains \"R\"").flow_level()
-    );
-    assert!(compile("tcp.stream == 3 or hs.packets > 10").flow_level());
-    assert!(!compile("hs.state == \"established\" and tcp.len > 0").flow_level());
-    assert!(!compile("tcp").flow_level());
-    assert!(!compile("http").flow_level());
-    assert!(!compile("tcp.port == 80").flow_level());
-    let mut some_but_not_all = 0;
-    for path in [
-        HTTP,
-        "sample-captures/http-get.pcap",
-        "sample-captures/many-short.pcap",
-        RST,
-    ] {
-        for state in [
-            HsState::Established,
-            HsState::Closed,
-            HsState::Refused,
-            HsState::Reset,
-        ] {
-            let filter = format!("hs.state == \"{}\"", state.name());
-            for apply_at in [0, 1, 1000] {
-                let mut app = load_filtered(path, &filter, apply_at, Limits::default());
-                let total = app.store.flows.len();
-                let mut want: Vec<u32> = (0..total as u32)
-                    .filter(|&s| app.store.flow(s).unwrap().sum.hs.state == state)
-                    .collect();
-                let mut rows = app.flows.rows.clone();
-                rows.sort_unstable();
-                want.sort_unstable();
-                assert_eq!(rows, want, "{path} {filter} applied after batch {apply_at}");
-                // The packet list keeps batch -Y semantics.
-                assert_eq!(
-                    tui_matches(&app),
-                    batch_matches(path, &filter),
-                    "{path} {filter}"
-                );
-                if !want.is_empty() && want.len() < total {
-                    some_but_not_all += 1;
-                    let s = screen(&mut app, 160, 40);
-                    assert!(s.contains(&format!("{} of {total}", want.len())), "{s}");
-                }
-            }
-        }
-    }
-    assert!(some_but_not_all > 0);
 }
