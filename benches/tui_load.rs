@@ -14,6 +14,9 @@
 //! HS_TUI_BENCH_FLOWS=1081000 cargo bench --bench tui_load        # about 10M packets
 //! HS_TUI_BENCH_FILE=big.pcap cargo bench --bench tui_load        # a capture of yours
 //! ```
+//! `HS_TUI_BENCH_LOAD_ONLY=1` stops after the load (for a heap profiler such
+//! as `heaptrack`); `HS_TUI_BENCH_MALLOC=1` prints glibc's `malloc_stats` then
+//! (bytes in use against bytes taken from the system).
 //! `scripts/perf-captures` makes the two perf-sized captures (a real loopback
 //! capture of about 3M packets, and a 10M-packet synthetic one).
 
