@@ -310,12 +310,15 @@ impl AppState {
         if self.pending.get(&key) == Some(&Pending::Stalled) {
             return None;
         }
-        let class = match classify_tcp(p, payload) {
-            _ if tls => Class::Tls { owned: true },
-            // The heuristic gave the conversation to HTTP (a request was seen):
-            // later segments go to HTTP whatever they start with.
-            Class::None if self.requests.contains(&m.stream) => Class::Http { owned: true },
-            class => class,
+        let class = if tls {
+            Class::Tls { owned: true }
+        } else {
+            match classify_tcp(p, payload) {
+                // The heuristic gave the conversation to HTTP (a request was seen):
+                // later segments go to HTTP whatever they start with.
+                Class::None if self.requests.contains(&m.stream) => Class::Http { owned: true },
+                class => class,
+            }
         };
         let reported = m.len.map_or(payload.len() as u64, u64::from);
         if (payload.len() as u64) < reported {

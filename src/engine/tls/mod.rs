@@ -633,7 +633,7 @@ fn truncated_segment(
                 opaque: false,
             });
             if rest[0] == 22 && s.version == 0x0304 {
-                partial_handshake(s, &rest[5..], frame, out);
+                partial_handshake(s, d, &rest[5..], frame, out);
             }
             return;
         }
@@ -644,9 +644,9 @@ fn truncated_segment(
 
 /// The captured start of a TLS 1.3 handshake record cut short: whole
 /// messages, then the fields of the last one as far as its bytes go.
-fn partial_handshake(s: &mut Stream, body: &[u8], frame: u64, out: &mut TlsFrame) {
+fn partial_handshake(s: &mut Stream, d: usize, body: &[u8], frame: u64, out: &mut TlsFrame) {
     out.handshake = true;
-    if looks_encrypted(body, 0, frame) {
+    if looks_encrypted(body, s.dirs[d].ccs_frame, frame) {
         return;
     }
     let (mut off, mut first) = (0, true);
