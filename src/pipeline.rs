@@ -530,19 +530,13 @@ fn run_one(settings: &Settings) -> anyhow::Result<ExitCode> {
         if let (Some(job), Some(t)) = (stream_job.as_mut(), engine.counts().first_ts) {
             job.set_capture_start(t);
         }
-        for s in engine.summaries() {
-            if let Some(job) = stream_job.as_mut() {
-                job.add(
-                    s.clone(),
-                    engine.tls_summary(s.stream).cloned().map(Box::new),
-                );
-            }
-            parquet_stream(
-                &mut parquet,
-                &mut parquet_error,
-                s,
-                engine.tls_summary(s.stream),
-            );
+        // The streams the engine still holds, in its order, counted where they lie.
+        let live: Vec<_> = engine
+            .summaries()
+            .map(|s| (s, engine.tls_summary(s.stream)))
+            .collect();
+        for (s, tls) in &live {
+            parquet_stream(&mut parquet, &mut parquet_error, s, *tls);
         }
         if let Some(p) = parquet.take() {
             if let Err(e) = p.finish() {
@@ -550,11 +544,14 @@ fn run_one(settings: &Settings) -> anyhow::Result<ExitCode> {
             }
         }
         if let Some(job) = stream_job.take() {
-            match job.finish() {
-                Ok(r) => reports.take_streams_from(r),
+            match job.finish_with(&live) {
+                Ok(parts) => parts
+                    .into_iter()
+                    .for_each(|part| reports.take_streams_from(part)),
                 Err(e) => return Err(io::Error::other(e)),
             }
         }
+        drop(live);
         if want_reports {
             reports.write_head(&mut out)?;
         }

@@ -117,10 +117,33 @@ struct ConvRow {
     last_ts: i64,
 }
 
+/// Which per-stream tallies a [`Reports`] counts. Two threads count the two halves
+/// side by side over the same streams in the same order (`report_job`), so each
+/// half is exactly what one thread would count, and joining them needs no merge.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum StreamPart {
+    #[default]
+    All,
+    /// Stream count, states, initial RTTs, alarms, `-z hs,io`.
+    Outcomes,
+    /// Servers, set-up legs, failures, reuse, `-z hs` rows.
+    SetUp,
+}
+
+impl StreamPart {
+    fn outcomes(self) -> bool {
+        self != StreamPart::SetUp
+    }
+    fn set_up(self) -> bool {
+        self != StreamPart::Outcomes
+    }
+}
+
 /// Collects what the reports need from every stream.
 #[derive(Default)]
 pub struct Reports {
     stats: Stats,
+    part: StreamPart,
     /// The filter of `-z conv,tcp,FILTER`: tshark counts only the packets it matches.
     conv_filter: Option<crate::filter::Filter>,
     /// The conversations of `-z conv,tcp`, in the order of their first counted packet,
@@ -232,19 +255,32 @@ impl Reports {
         r.last_ts = ts;
     }
 
+    /// Only the tallies of `part` ([`StreamPart`]), for a thread that counts one half.
+    pub fn new_part(stats: Stats, part: StreamPart) -> Reports {
+        Reports {
+            part,
+            ..Reports::new(stats)
+        }
+    }
+
     /// The per-stream tallies of `other` (a [`crate::output::report_job::StreamReportJob`]'s,
-    /// fed every stream that this one was not): states, servers, set-up, reuse, alarms,
-    /// `-z hs` rows and the handshake timeline. The per-packet reports stay this one's.
+    /// fed every stream that this one was not), those of its [`StreamPart`]: states,
+    /// servers, set-up, reuse, alarms, `-z hs` rows and the handshake timeline. The
+    /// per-packet reports stay this one's.
     pub fn take_streams_from(&mut self, other: Reports) {
-        self.rows = other.rows;
-        self.by_state = other.by_state;
-        self.servers = other.servers;
-        self.servers_dropped = other.servers_dropped;
-        self.irtt = other.irtt;
-        self.streams = other.streams;
-        self.alarms = other.alarms;
-        self.timeline = other.timeline;
-        self.setup = other.setup;
+        if other.part.outcomes() {
+            self.by_state = other.by_state;
+            self.irtt = other.irtt;
+            self.streams = other.streams;
+            self.alarms = other.alarms;
+            self.timeline = other.timeline;
+        }
+        if other.part.set_up() {
+            self.rows = other.rows;
+            self.servers = other.servers;
+            self.servers_dropped = other.servers_dropped;
+            self.setup = other.setup;
+        }
     }
 
     pub fn set_capture_start(&mut self, ts: i64) {
@@ -266,13 +302,16 @@ impl Reports {
 
     /// A stream and what its TLS negotiated (`None`: not TLS, or not dissected).
     pub fn add_tls(&mut self, f: &FlowSummary, t: Option<&crate::engine::tls::TlsSummary>) {
-        self.streams += 1;
-        // One stream's legs and failure words, computed once for every table.
-        let setup_row = (self.stats.summary || self.stats.hs_flows)
-            .then(|| crate::output::setup_report::SetupRow::of(f, t));
-        if let Some(r) = setup_row.as_ref().filter(|_| self.stats.summary) {
-            self.setup.add(f, r.legs.setup(f, t), r.failure.as_deref());
+        if self.part.outcomes() {
+            self.add_outcome(f);
         }
+        if self.part.set_up() {
+            self.add_set_up(f, t);
+        }
+    }
+
+    fn add_outcome(&mut self, f: &FlowSummary) {
+        self.streams += 1;
         if let Some(width) = self.stats.hs_io {
             let start = self.capture_first_ts.unwrap_or(f.first_ts);
             self.timeline
@@ -280,10 +319,18 @@ impl Reports {
                 .add(f);
         }
         self.alarms.add(f);
-        let state = f.hs.final_name();
-        *self.by_state.entry(state).or_default() += 1;
+        *self.by_state.entry(f.hs.final_name()).or_default() += 1;
         if let Some(r) = f.irtt_ns {
             push_sample(&mut self.irtt, r);
+        }
+    }
+
+    fn add_set_up(&mut self, f: &FlowSummary, t: Option<&crate::engine::tls::TlsSummary>) {
+        // One stream's legs and failure words, computed once for every table.
+        let setup_row = (self.stats.summary || self.stats.hs_flows)
+            .then(|| crate::output::setup_report::SetupRow::of(f, t));
+        if let Some(r) = setup_row.as_ref().filter(|_| self.stats.summary) {
+            self.setup.add(f, r.legs.setup(f, t), r.failure.as_deref());
         }
         if let Some(server) = f.server() {
             let n = self.servers.len();
@@ -307,7 +354,7 @@ impl Reports {
                 first_ts: f.first_ts,
                 last_ts: f.last_ts,
                 conv_frames: [f.conv_frames[0] as u32, f.conv_frames[1] as u32],
-                state,
+                state: f.hs.final_name(),
                 conn_state: f.zeek.conn_state(),
                 irtt: f.irtt_ns,
                 syn_synack: f.hs.syn_to_synack(),
@@ -634,13 +681,21 @@ impl Reports {
 }
 
 /// (p50, p90, p99, max) in nanoseconds, nearest-rank.
+/// Nearest-rank p50, p90, p99 and max of `v`, which is left reordered. Found by
+/// selection, each in the part below the last, not by a sort: `-q` takes these of
+/// up to 100,000 samples per leg and server at the end, while the user waits.
 pub fn percentiles(v: &mut [i64]) -> Option<[i64; 4]> {
-    if v.is_empty() {
-        return None;
+    let n = v.len();
+    let rank = |p: f64| ((p * n as f64).ceil() as usize).clamp(1, n) - 1;
+    let max = *v.iter().max()?;
+    let mut out = [0, 0, 0, max];
+    let mut below = n;
+    for (slot, p) in [(2, 0.99), (1, 0.90), (0, 0.50)] {
+        let i = rank(p);
+        out[slot] = *v[..below].select_nth_unstable(i).1;
+        below = i + 1;
     }
-    v.sort_unstable();
-    let rank = |p: f64| v[((p * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1];
-    Some([rank(0.50), rank(0.90), rank(0.99), v[v.len() - 1]])
+    Some(out)
 }
 
 fn fmt_percentiles(p: [i64; 4]) -> String {
@@ -692,9 +747,23 @@ mod tests {
 
     #[test]
     fn nearest_rank_percentiles() {
-        let mut v: Vec<i64> = (1..=100).collect();
+        let mut v: Vec<i64> = (1..=100).rev().collect();
         assert_eq!(percentiles(&mut v), Some([50, 90, 99, 100]));
         assert_eq!(percentiles(&mut []), None);
+        assert_eq!(percentiles(&mut [7]), Some([7, 7, 7, 7]));
+    }
+
+    proptest::proptest! {
+        /// Selection finds what a sort and the nearest-rank rule find.
+        #[test]
+        fn percentiles_by_selection_equal_a_sort(mut v in proptest::collection::vec(-50i64..50, 0..300)) {
+            let mut sorted = v.clone();
+            sorted.sort_unstable();
+            let n = sorted.len();
+            let rank = |p: f64| sorted[((p * n as f64).ceil() as usize).clamp(1, n) - 1];
+            let want = (n > 0).then(|| [rank(0.50), rank(0.90), rank(0.99), sorted[n - 1]]);
+            proptest::prop_assert_eq!(percentiles(&mut v), want);
+        }
     }
 
     #[test]
