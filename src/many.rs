@@ -448,8 +448,14 @@ fn one(
         }
     }
     if want_reports {
-        for chunk in rest.chunks(4096) {
-            let _ = tx.send(Msg::Streams(chunk.to_vec()));
+        // Moved, in the engine's order: cloning each again (and its TLS box) cost as
+        // much as tallying it.
+        let mut rest = rest.into_iter();
+        loop {
+            let chunk: Vec<_> = rest.by_ref().take(4096).collect();
+            if chunk.is_empty() || tx.send(Msg::Streams(chunk)).is_err() {
+                break;
+            }
         }
     }
     if died {

@@ -13,6 +13,8 @@
 //! written before it are in the file, but without a footer no reader opens it, so the error
 //! says so.
 
+mod cells;
+
 use crate::fields::{self, FieldType, PacketView, Value};
 use crate::track::FlowSummary;
 use arrow_array::builder::{
@@ -21,6 +23,7 @@ use arrow_array::builder::{
 };
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field as ArrowField, Schema, SchemaRef, TimeUnit};
+use cells::{Cells, Formats};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
@@ -306,16 +309,6 @@ impl Builder {
         }
     }
 
-    /// An integer straight from a fast getter.
-    #[inline]
-    fn push_u64(&mut self, x: Option<u64>) {
-        match self {
-            Builder::I32(b) => b.append_option(x.and_then(|x| i32::try_from(x).ok())),
-            Builder::I64(b) => b.append_option(x.and_then(|x| i64::try_from(x).ok())),
-            _ => self.push(x.map(Value::UInt).as_ref(), &mut String::new()),
-        }
-    }
-
     /// `n` cells of an absent field (null; false in a presence column).
     fn push_absent(&mut self, n: usize) {
         match self {
@@ -370,31 +363,73 @@ impl Builder {
     }
 }
 
-/// One Parquet file being written: its columns' builders here, and a thread of its own that
-/// encodes and compresses the batches (so the export uses a second core).
+/// One Parquet file being written: its columns' cells here, and a thread of its own that
+/// turns them into Arrow columns, encodes and compresses them (so the export uses a second
+/// core).
 struct Table {
     path: PathBuf,
-    schema: SchemaRef,
-    builders: Vec<Builder>,
+    cells: Vec<Cells>,
     kinds: Vec<Kind>,
     rows: usize,
     total: u64,
-    tx: Option<crossbeam_channel::Sender<RecordBatch>>,
+    tx: Option<crossbeam_channel::Sender<Vec<Cells>>>,
     writer: Option<std::thread::JoinHandle<Result<File, parquet::errors::ParquetError>>>,
 }
 
-/// Columns whose values are mostly distinct: a dictionary only costs time there.
+/// Columns whose values are mostly distinct: a dictionary only costs time there (per
+/// value a hash and a lookup; `tcp_stream`, ports and the per-stream times have one value
+/// per stream, and overflow the dictionary page in a large capture anyway).
 const NO_DICTIONARY: &[&str] = &[
     "frame_number",
     "frame_time",
     "tcp_seq",
     "tcp_ack",
+    "tcp_srcport",
+    "tcp_dstport",
+    "tcp_stream",
+    "tcp_analysis_initial_rtt",
+    "tcp_analysis_ack_rtt",
+    "hs_rtt_syn_synack",
+    "hs_rtt_synack_ack",
+    "hs_rtt_syn_rst",
+    "hs_rtt_syn_data",
     "hs_start",
     "hs_end",
 ];
 
+/// Integer columns whose neighbouring values are close (frame numbers and times rise;
+/// a stream's seq, ack and ports repeat or step): delta-encoded they take a few bits a
+/// value, where plain they took 8 bytes that Snappy then had to compress, which was
+/// the writer thread's largest cost.
+const DELTA: &[&str] = &[
+    "frame_number",
+    "frame_time",
+    "tcp_seq",
+    "tcp_ack",
+    "tcp_srcport",
+    "tcp_dstport",
+    "tcp_stream",
+];
+
+/// String columns of a handful of values: every row group holds all of them, so min/max
+/// statistics prune nothing, and computing them compares every string twice.
+const NO_STATISTICS: &[&str] = &[
+    "frame_file",
+    "tcp_flags_str",
+    "hs_phase",
+    "hs_role",
+    "hs_state",
+    "hs_conn_state",
+    "hs_history",
+];
+
 impl Table {
-    fn create(path: PathBuf, columns: &[(String, Kind)]) -> Result<Table, ParquetError> {
+    /// `gets`: how each column is read (`Get::Generic`: through its builder).
+    fn create(
+        path: PathBuf,
+        columns: &[(String, Kind)],
+        gets: &[Get],
+    ) -> Result<Table, ParquetError> {
         let schema: SchemaRef = Arc::new(Schema::new(
             columns
                 .iter()
@@ -412,11 +447,22 @@ impl Table {
                 path: path.clone(),
                 source,
             })?;
-        let mut props = WriterProperties::builder()
-            .set_statistics_enabled(parquet::file::properties::EnabledStatistics::Chunk);
+        use parquet::file::properties::EnabledStatistics;
+        use parquet::schema::types::ColumnPath;
+        let mut props =
+            WriterProperties::builder().set_statistics_enabled(EnabledStatistics::Chunk);
         for c in NO_DICTIONARY {
-            props = props
-                .set_column_dictionary_enabled(parquet::schema::types::ColumnPath::from(*c), false);
+            props = props.set_column_dictionary_enabled(ColumnPath::from(*c), false);
+        }
+        for c in DELTA {
+            props = props.set_column_encoding(
+                ColumnPath::from(*c),
+                parquet::basic::Encoding::DELTA_BINARY_PACKED,
+            );
+        }
+        for c in NO_STATISTICS {
+            props =
+                props.set_column_statistics_enabled(ColumnPath::from(*c), EnabledStatistics::None);
         }
         let props = props
             .set_compression(Compression::SNAPPY)
@@ -431,12 +477,20 @@ impl Table {
                 }
             })?;
         // Two batches in flight at most: memory stays flat when the disk is slow.
-        let (tx, rx) = crossbeam_channel::bounded::<RecordBatch>(2);
+        let (tx, rx) = crossbeam_channel::bounded::<Vec<Cells>>(2);
+        let kinds: Vec<Kind> = columns.iter().map(|(_, k)| *k).collect();
+        let thread_kinds = kinds.clone();
         let handle = std::thread::Builder::new()
             .name("hs-tui parquet".into())
             .spawn(move || {
-                for batch in rx {
-                    writer.write(&batch)?;
+                let mut fmt = Formats::new();
+                for cells in rx {
+                    let arrays: Vec<ArrayRef> = cells
+                        .into_iter()
+                        .zip(&thread_kinds)
+                        .map(|(c, k)| c.into_array(*k, &mut fmt))
+                        .collect();
+                    writer.write(&RecordBatch::try_new(schema.clone(), arrays)?)?;
                 }
                 writer.into_inner()
             })
@@ -446,9 +500,12 @@ impl Table {
             })?;
         Ok(Table {
             path,
-            schema,
-            builders: columns.iter().map(|(_, k)| Builder::new(*k)).collect(),
-            kinds: columns.iter().map(|(_, k)| *k).collect(),
+            cells: gets
+                .iter()
+                .zip(&kinds)
+                .map(|(g, k)| Cells::new(*g, *k, BATCH_ROWS))
+                .collect(),
+            kinds,
             rows: 0,
             total: 0,
             tx: Some(tx),
@@ -478,16 +535,15 @@ impl Table {
             return Ok(());
         }
         self.rows = 0;
-        // Fresh builders with their full capacity: a finished builder starts again from
-        // nothing, and growing it back row by row costs reallocations and copies.
-        let arrays: Vec<ArrayRef> = self
-            .builders
-            .iter_mut()
+        // Fresh cells with their full capacity: growing them back row by row costs
+        // reallocations and copies.
+        let fresh = self
+            .cells
+            .iter()
             .zip(&self.kinds)
-            .map(|(b, k)| std::mem::replace(b, Builder::new(*k)).finish())
+            .map(|(c, k)| c.fresh(*k, BATCH_ROWS))
             .collect();
-        let batch =
-            RecordBatch::try_new(self.schema.clone(), arrays).map_err(|e| self.err(e.into()))?;
+        let batch = std::mem::replace(&mut self.cells, fresh);
         let sent = self.tx.as_ref().is_some_and(|tx| tx.send(batch).is_ok());
         if sent {
             Ok(())
@@ -538,7 +594,9 @@ enum Get {
     Flag(fn(&PacketView<'_>) -> bool),
     /// Nanoseconds: a timestamp or a duration, as the column's kind says.
     Time(fn(&PacketView<'_>) -> Option<i64>),
-    Str(for<'a> fn(&PacketView<'a>) -> Option<&'a str>),
+    Str(fn(&PacketView<'_>) -> Option<&'static str>),
+    /// `hs.history`, copied out of the flow.
+    History,
     /// The first IPv4 (or IPv6) header's source or destination.
     Ip {
         v6: bool,
@@ -602,7 +660,7 @@ fn fast_get(name: &str, kind: Kind) -> Get {
         }),
         "hs.state" => Get::Str(|p| p.meta.map(|m| m.hs_state.name())),
         "hs.conn_state" => Get::Str(|p| p.flow.map(|f| f.zeek.conn_state())),
-        "hs.history" => Get::Str(|p| p.flow.map(|f| f.zeek.history())),
+        "hs.history" => Get::History,
         _ => Get::Generic,
     }
 }
@@ -672,123 +730,6 @@ fn packet_tls_fields() -> Vec<&'static str> {
         .collect()
 }
 
-/// Formatted IPv4 addresses, by address: formatting each one per row costs more than
-/// the rest of the row. Direct-mapped, so a miss costs one formatting.
-struct AddrCache {
-    slots: Vec<(u32, String)>,
-}
-
-impl AddrCache {
-    const SLOTS: usize = 1024;
-    fn new() -> AddrCache {
-        // An empty string: an empty slot.
-        AddrCache {
-            slots: vec![(0, String::new()); Self::SLOTS],
-        }
-    }
-    #[inline]
-    fn get(&mut self, a: std::net::Ipv4Addr) -> &str {
-        let bits = u32::from(a);
-        let i = (bits.wrapping_mul(0x9E37_79B9) >> 22) as usize % Self::SLOTS;
-        let slot = &mut self.slots[i];
-        if slot.0 != bits || slot.1.is_empty() {
-            slot.0 = bits;
-            slot.1.clear();
-            let mut n = itoa::Buffer::new();
-            for (k, o) in a.octets().iter().enumerate() {
-                if k > 0 {
-                    slot.1.push('.');
-                }
-                slot.1.push_str(n.format(*o));
-            }
-        }
-        &slot.1
-    }
-}
-
-/// Rows' reusable state: formatted addresses and flags, a values buffer.
-struct Scratch {
-    text: String,
-    addrs: AddrCache,
-    flags: Vec<Option<Box<str>>>,
-    /// Emptied after each use; only its allocation is kept (see [`ParquetSink::packet`]).
-    values: Vec<Value<'static>>,
-}
-
-impl Scratch {
-    fn new() -> Scratch {
-        Scratch {
-            text: String::new(),
-            addrs: AddrCache::new(),
-            flags: vec![None; 1 << 12],
-            values: Vec::with_capacity(8),
-        }
-    }
-    #[inline]
-    fn flags_str(&mut self, flags: u16) -> Option<&str> {
-        let slot = self.flags.get_mut(flags as usize)?;
-        Some(slot.get_or_insert_with(|| fields::info::flags_str(flags).into_boxed_str()))
-    }
-}
-
-/// Fill one cell of column `c` from packet `v`.
-#[inline]
-fn cell<'a>(
-    c: &Col,
-    b: &mut Builder,
-    v: &PacketView<'a>,
-    scratch: &mut Scratch,
-    values: &mut Vec<Value<'a>>,
-) {
-    match c.get {
-        Get::U64(g) => b.push_u64(g(v)),
-        Get::Flag(g) => {
-            if let Builder::Bool(b) = b {
-                b.append_value(g(v))
-            }
-        }
-        Get::Time(g) => match b {
-            Builder::Ts(b) => b.append_option(g(v).map(|ns| ns.div_euclid(1000))),
-            Builder::F64(b) => b.append_option(g(v).map(|ns| ns as f64 / 1e9)),
-            _ => {}
-        },
-        Get::Str(g) => b.push_str(g(v)),
-        Get::Ip { v6, dst } => {
-            let ip = v.ips().find(|i| i.is_v6() == v6);
-            match ip.map(|i| if dst { i.dst } else { i.src }) {
-                Some(std::net::IpAddr::V4(a)) => b.push_str(Some(scratch.addrs.get(a))),
-                Some(a) => {
-                    scratch.text.clear();
-                    use std::fmt::Write as _;
-                    let _ = write!(scratch.text, "{a}");
-                    b.push_str(Some(&scratch.text));
-                }
-                None => b.push_str(None),
-            }
-        }
-        Get::FlagsStr => {
-            let flags = v.tcpf().filter(|t| !t.bogus_hdr_len()).map(|t| t.flags);
-            match flags {
-                Some(f) if (f as usize) < scratch.flags.len() => b.push_str(scratch.flags_str(f)),
-                Some(f) => b.push_str(Some(&fields::info::flags_str(f))),
-                None => b.push_str(None),
-            }
-        }
-        Get::All => {
-            if v.tls.is_none() && c.field.name.starts_with("tls.") {
-                b.push_all(None, &mut scratch.text);
-            } else {
-                c.field.values(v, values);
-                b.push_all(Some(values), &mut scratch.text);
-            }
-        }
-        Get::Generic => {
-            c.field.values(v, values);
-            b.push(values.first(), &mut scratch.text);
-        }
-    }
-}
-
 /// The two tables of one capture.
 pub struct ParquetSink {
     file_label: String,
@@ -800,7 +741,10 @@ pub struct ParquetSink {
     tls_pending: usize,
     streams: Table,
     stream_cols: Vec<Col>,
-    scratch: Scratch,
+    /// Reused from row to row: text of the registry cells, and their values (emptied
+    /// after each use; only its allocation is kept, see [`ParquetSink::packet`]).
+    text: String,
+    values: Vec<Value<'static>>,
 }
 
 /// Columns of the stream table that are not registry fields.
@@ -859,8 +803,11 @@ impl ParquetSink {
             }
         }
         sschema.extend(STREAM_EXTRA.iter().map(|(n, k)| (n.to_string(), *k)));
-        let packets = Table::create(packets_path, &pschema)?;
-        let streams = Table::create(streams_path, &sschema)?;
+        let pgets: Vec<Get> = std::iter::once(Get::Generic)
+            .chain(packet_cols.iter().map(|c| c.get))
+            .collect();
+        let packets = Table::create(packets_path, &pschema, &pgets)?;
+        let streams = Table::create(streams_path, &sschema, &vec![Get::Generic; sschema.len()])?;
         let tls_from = packet_cols
             .iter()
             .position(|c| c.field.name.starts_with("tls."))
@@ -873,7 +820,8 @@ impl ParquetSink {
             tls_pending: 0,
             streams,
             stream_cols,
-            scratch: Scratch::new(),
+            text: String::new(),
+            values: Vec::with_capacity(8),
         })
     }
 
@@ -882,10 +830,12 @@ impl ParquetSink {
         if v.frame.tcp.is_none() {
             return Ok(());
         }
-        self.packets.builders[0].push_str(Some(&self.file_label));
+        self.packets.cells[0]
+            .builder()
+            .push_str(Some(&self.file_label));
         // The buffer's allocation is reused from row to row: collecting the emptied vector
         // back into one of `'static` values keeps its allocation (in-place iteration).
-        let mut values: Vec<Value<'_>> = std::mem::take(&mut self.scratch.values);
+        let mut values: Vec<Value<'_>> = std::mem::take(&mut self.values);
         let cols = if v.tls.is_none() {
             self.tls_pending += 1;
             &self.packet_cols[..self.tls_from]
@@ -894,16 +844,10 @@ impl ParquetSink {
             &self.packet_cols[..]
         };
         for c in cols {
-            cell(
-                c,
-                &mut self.packets.builders[c.at],
-                v,
-                &mut self.scratch,
-                &mut values,
-            );
+            self.packets.cells[c.at].push(c, v, &mut self.text, &mut values);
         }
         values.clear();
-        self.scratch.values = values.into_iter().map(|_| Value::Present).collect();
+        self.values = values.into_iter().map(|_| Value::Present).collect();
         if self.packets.rows + 1 >= BATCH_ROWS {
             self.fill_tls();
         }
@@ -915,7 +859,7 @@ impl ParquetSink {
         let n = std::mem::take(&mut self.tls_pending);
         if n > 0 {
             for c in &self.packet_cols[self.tls_from..] {
-                self.packets.builders[c.at].push_absent(n);
+                self.packets.cells[c.at].builder().push_absent(n);
             }
         }
     }
@@ -957,22 +901,24 @@ impl ParquetSink {
             tls_stream: tls,
         };
         let t = &mut self.streams;
-        let sc = &mut self.scratch.text;
-        t.builders[0].push_str(Some(&self.file_label));
-        t.builders[1].push(Some(&Value::UInt(f.stream.into())), sc);
+        let sc = &mut self.text;
+        t.cells[0].builder().push_str(Some(&self.file_label));
+        t.cells[1]
+            .builder()
+            .push(Some(&Value::UInt(f.stream.into())), sc);
         let mut values: Vec<Value<'_>> = Vec::new();
         for c in &self.stream_cols {
             c.field.values(&view, &mut values);
-            t.builders[c.at].push(values.first(), sc);
+            t.cells[c.at].builder().push(values.first(), sc);
         }
         let n = 2 + self.stream_cols.len();
         let outcome = crate::engine::servers::Outcome::of(f);
-        t.builders[n].push_str(Some(outcome_name(outcome)));
+        t.cells[n].builder().push_str(Some(outcome_name(outcome)));
         let server = f.server().map(crate::output::report::endpoint);
-        t.builders[n + 1].push_str(server.as_deref());
-        t.builders[n + 2].push_ts(f.first_ts);
-        t.builders[n + 3].push_ts(f.last_ts);
-        if let Builder::Bool(b) = &mut t.builders[n + 4] {
+        t.cells[n + 1].builder().push_str(server.as_deref());
+        t.cells[n + 2].builder().push_ts(f.first_ts);
+        t.cells[n + 3].builder().push_ts(f.last_ts);
+        if let Builder::Bool(b) = t.cells[n + 4].builder() {
             b.append_value(open_at_rotation);
         }
         t.row_done()
@@ -1055,23 +1001,33 @@ mod tests {
             let mut engine = crate::engine::Engine::new(Default::default());
             engine.set_analysis(true);
             engine.track_tls(true);
-            let mut a: Vec<Builder> = schema.iter().map(|(_, k)| Builder::new(*k)).collect();
-            let mut b: Vec<Builder> = schema.iter().map(|(_, k)| Builder::new(*k)).collect();
-            let mut scratch = Scratch::new();
+            let mut a: Vec<Cells> = fast
+                .iter()
+                .zip(&schema)
+                .map(|(c, (_, k))| Cells::new(c.get, *k, 0))
+                .collect();
+            let mut b: Vec<Cells> = slow
+                .iter()
+                .zip(&schema)
+                .map(|(c, (_, k))| Cells::new(c.get, *k, 0))
+                .collect();
+            let mut text = String::new();
             for (f, bytes) in &frames {
                 let v = engine.process(f, bytes);
                 let mut values = Vec::new();
                 tls_rows += v.tls.is_some() as usize;
                 for (cf, cs) in fast.iter().zip(&slow) {
-                    cell(cf, &mut a[cf.at], &v, &mut scratch, &mut values);
-                    cell(cs, &mut b[cs.at], &v, &mut scratch, &mut values);
+                    a[cf.at].push(cf, &v, &mut text, &mut values);
+                    b[cs.at].push(cs, &v, &mut text, &mut values);
                 }
                 rows += 1;
             }
-            for (i, (x, y)) in a.iter_mut().zip(b.iter_mut()).enumerate() {
+            let mut fmt = Formats::new();
+            for (i, (x, y)) in a.into_iter().zip(b).enumerate() {
+                let k = schema[i].1;
                 assert_eq!(
-                    x.finish().to_data(),
-                    y.finish().to_data(),
+                    x.into_array(k, &mut fmt).to_data(),
+                    y.into_array(k, &mut fmt).to_data(),
                     "{}: column {}",
                     file.display(),
                     schema[i].0
