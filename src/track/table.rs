@@ -325,9 +325,26 @@ impl Table {
         self.slots[i] = EMPTY;
     }
 
-    /// The live streams, oldest slab entry first.
+    /// The live streams, oldest slab entry first: the slab's entries not on the free
+    /// list (as `scan_seen`; reading every slot and sorting the indexes cost `-q`'s
+    /// end-of-capture pass about 5 ms on 91k streams).
     pub fn iter(&self) -> impl Iterator<Item = &Stream> {
-        self.live_indexes().into_iter().map(|i| &self.streams[i])
+        let mut free = vec![
+            false;
+            if self.free.is_empty() {
+                0
+            } else {
+                self.streams.len()
+            }
+        ];
+        for &i in &self.free {
+            if let Some(f) = free.get_mut(i as usize) {
+                *f = true;
+            }
+        }
+        (self.streams.iter().enumerate())
+            .filter(move |&(i, _)| !free.get(i).copied().unwrap_or(false))
+            .map(|(_, s)| s)
     }
 
     /// Keep the streams for which `keep` is true; the others are removed
@@ -402,7 +419,12 @@ mod tests {
             }
             // The side array says what the streams do.
             assert_eq!(t.scan_seen(), t.scan(|s| s.sum.last_ts));
+            // In slab order: the slots' live entries, sorted.
+            let order: Vec<u32> = (t.live_indexes().into_iter())
+                .map(|i| t.streams[i].sum.stream)
+                .collect();
             let mut live: Vec<u32> = t.iter().map(|s| s.sum.stream).collect();
+            assert_eq!(live, order, "slab order");
             let mut want: Vec<u32> = model.values().copied().collect();
             live.sort_unstable();
             want.sort_unstable();
