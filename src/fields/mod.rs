@@ -65,6 +65,41 @@ impl<'a> PacketView<'a> {
 
 pub type Getter = for<'a> fn(&PacketView<'a>, &mut Vec<Value<'a>>);
 
+/// The registry's fields with one value per stream (the stream as of a packet): the
+/// flows table filters on them as on its own columns, and the Parquet stream table has
+/// a column of each but `hs.start` (its `hs_start` is a timestamp), in this order.
+pub const FLOW_FIELDS: &[&str] = &[
+    "hs.client",
+    "hs.client_port",
+    "hs.server",
+    "hs.server_port",
+    "hs.state",
+    "hs.conn_state",
+    "hs.history",
+    "hs.completeness",
+    "hs.rtt",
+    "hs.rtt.syn_synack",
+    "hs.rtt.synack_ack",
+    "hs.rtt.syn_rst",
+    "hs.rtt.syn_data",
+    "hs.syn_retransmissions",
+    "hs.synack_retransmissions",
+    "hs.wrong_ack",
+    "hs.packets",
+    "hs.bytes",
+    "hs.duration",
+    "hs.mss.client",
+    "hs.mss.server",
+    "hs.wscale.client",
+    "hs.wscale.server",
+    "hs.sack_permitted",
+    "hs.timestamps",
+    "hs.ecn",
+    "hs.tfo",
+    "hs.simultaneous_open",
+    "hs.start",
+];
+
 pub struct Field {
     pub name: &'static str,
     pub ty: FieldType,

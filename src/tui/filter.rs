@@ -28,41 +28,9 @@ pub trait PacketFilter: Send + Sync {
 }
 
 /// Fields with one value per flow, as the flows table shows it: the
-/// stream, its state, and the "hs-tui flow fields" of the registry.
+/// stream and the registry's flow fields ([`crate::fields::FLOW_FIELDS`]).
 pub fn is_flow_field(name: &str) -> bool {
-    const FLOW: &[&str] = &[
-        "tcp.stream",
-        "hs.state",
-        "hs.client",
-        "hs.server",
-        "hs.client_port",
-        "hs.server_port",
-        "hs.rtt",
-        "hs.rtt.syn_synack",
-        "hs.rtt.synack_ack",
-        "hs.rtt.syn_rst",
-        "hs.rtt.syn_data",
-        "hs.syn_retransmissions",
-        "hs.synack_retransmissions",
-        "hs.wrong_ack",
-        "hs.conn_state",
-        "hs.history",
-        "hs.completeness",
-        "hs.packets",
-        "hs.bytes",
-        "hs.duration",
-        "hs.start",
-        "hs.mss.client",
-        "hs.mss.server",
-        "hs.wscale.client",
-        "hs.wscale.server",
-        "hs.sack_permitted",
-        "hs.timestamps",
-        "hs.tfo",
-        "hs.ecn",
-        "hs.simultaneous_open",
-    ];
-    FLOW.contains(&name)
+    name == "tcp.stream" || crate::fields::FLOW_FIELDS.contains(&name)
 }
 
 fn expr_is_flow_level(e: &crate::filter::ast::Expr) -> bool {

@@ -552,7 +552,6 @@ fn segment(s: &mut Stream, d: usize, payload: &[u8], gap: usize, frame: u64, out
     let mut pos = 0;
     while pos < data.len() {
         let rest = &data[pos..];
-        let known = s.version != 0 && s.version != 0x0002;
         if rest.len() < 5 {
             // A split header: wait for one more segment if it may be a record.
             if valid_content_type(rest[0]) {
@@ -560,9 +559,7 @@ fn segment(s: &mut Stream, d: usize, payload: &[u8], gap: usize, frame: u64, out
             }
             return;
         }
-        if (known && valid_content_type(rest[0]) || looks_like_v3(rest))
-            && !(known && is_v2_client_hello(rest))
-        {
+        if starts_v3_record(s, rest) {
             let len = u16::from_be_bytes([rest[3], rest[4]]) as usize;
             if rest.len() < 5 + len {
                 s.dirs[d].pending = rest.to_vec();
@@ -591,6 +588,15 @@ fn segment(s: &mut Stream, d: usize, payload: &[u8], gap: usize, frame: u64, out
     }
 }
 
+/// Does `rest` (5 bytes at least) start an SSLv3/TLS record, as tshark decides it: a
+/// content type once the stream's version is known, else a plausible header; but not an
+/// SSLv2 ClientHello, which a client may send after the version is known.
+fn starts_v3_record(s: &Stream, rest: &[u8]) -> bool {
+    let known = s.version != 0 && s.version != 0x0002;
+    (known && valid_content_type(rest[0]) || looks_like_v3(rest))
+        && !(known && is_v2_client_hello(rest))
+}
+
 /// A segment whose bytes the capture cut short (`frame.cap_len` below the
 /// packet's length). TCP cannot desegment it, so tshark hands the TLS
 /// dissector these bytes alone, leaving any reassembly in progress as it
@@ -613,8 +619,7 @@ fn truncated_segment(
     let mut pos = 0;
     while payload.len() - pos >= 5 {
         let rest = &payload[pos..];
-        let known = s.version != 0 && s.version != 0x0002;
-        if !(known && valid_content_type(rest[0]) || looks_like_v3(rest)) {
+        if !starts_v3_record(s, rest) {
             return; // SSLv2 or continuation data: nothing tshark shows a field of
         }
         let len = u16::from_be_bytes([rest[3], rest[4]]) as usize;

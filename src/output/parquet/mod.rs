@@ -74,35 +74,11 @@ pub const PACKET_FIELDS: &[&str] = &[
 ];
 
 /// The stream table: registry fields evaluated on the stream's final summary, after
-/// `frame_file` and `tcp_stream`; `hs.rtt` is named `tcp_analysis_initial_rtt` here (it is the same value).
-pub const STREAM_FIELDS: &[&str] = &[
-    "hs.client",
-    "hs.client_port",
-    "hs.server",
-    "hs.server_port",
-    "hs.state",
-    "hs.conn_state",
-    "hs.history",
-    "hs.completeness",
-    "hs.rtt",
-    "hs.rtt.syn_synack",
-    "hs.rtt.synack_ack",
-    "hs.rtt.syn_rst",
-    "hs.rtt.syn_data",
-    "hs.syn_retransmissions",
-    "hs.synack_retransmissions",
-    "hs.wrong_ack",
-    "hs.packets",
-    "hs.bytes",
-    "hs.duration",
-    "hs.mss.client",
-    "hs.mss.server",
-    "hs.wscale.client",
-    "hs.wscale.server",
-    "hs.sack_permitted",
-    "hs.timestamps",
-    "hs.ecn",
-];
+/// `frame_file` and `tcp_stream`: the flow fields but `hs.start` (a timestamp column of
+/// its own); `hs.rtt` is named `tcp_analysis_initial_rtt` here (it is the same value).
+pub fn stream_table_fields() -> impl Iterator<Item = &'static str> {
+    (fields::FLOW_FIELDS.iter().copied()).filter(|&n| n != "hs.start")
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ParquetError {
@@ -763,11 +739,12 @@ pub fn packet_fields() -> Vec<&'static str> {
     v
 }
 
-/// The stream table's registry fields: [`STREAM_FIELDS`], then every `hs.tls.*` and
+/// The stream table's registry fields: [`stream_table_fields`], then every `hs.tls.*` and
 /// `hs.setup.*` field of the registry (a field added there is a column here).
 pub fn stream_fields() -> Vec<&'static str> {
-    let mut v = STREAM_FIELDS.to_vec();
-    v.extend(registry_fields(&["hs.tls.", "hs.setup."], STREAM_FIELDS));
+    let mut v: Vec<&'static str> = stream_table_fields().collect();
+    let more = registry_fields(&["hs.tls.", "hs.setup."], &v);
+    v.extend(more);
     v
 }
 
@@ -956,7 +933,7 @@ mod tests {
 
     #[test]
     fn every_listed_field_is_in_the_registry() {
-        for name in PACKET_FIELDS.iter().chain(STREAM_FIELDS) {
+        for name in PACKET_FIELDS.iter().copied().chain(stream_table_fields()) {
             assert!(fields::by_name(name).is_some(), "{name} is not a field");
         }
     }
