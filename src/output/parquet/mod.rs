@@ -442,6 +442,7 @@ impl Table {
         }
         let props = props
             .set_compression(Compression::SNAPPY)
+            .set_write_batch_size(8192)
             .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
             .set_created_by(format!("hs-tui {}", env!("CARGO_PKG_VERSION")))
             .build();
