@@ -353,16 +353,9 @@ struct Table {
 }
 
 /// Columns whose values are mostly distinct: a dictionary only costs time there (per
-/// value a hash and a lookup; `tcp_stream`, ports and the per-stream times have one value
-/// per stream, and overflow the dictionary page in a large capture anyway).
+/// value a hash and a lookup; the per-stream times have one value per stream, and
+/// overflow the dictionary page in a large capture anyway). The [`DELTA`] ones too.
 const NO_DICTIONARY: &[&str] = &[
-    "frame_number",
-    "frame_time",
-    "tcp_seq",
-    "tcp_ack",
-    "tcp_srcport",
-    "tcp_dstport",
-    "tcp_stream",
     "tcp_analysis_initial_rtt",
     "tcp_analysis_ack_rtt",
     "hs_rtt_syn_synack",
@@ -374,9 +367,9 @@ const NO_DICTIONARY: &[&str] = &[
 ];
 
 /// Integer columns whose neighbouring values are close (frame numbers and times rise;
-/// a stream's seq, ack and ports repeat or step): delta-encoded they take a few bits a
-/// value, where plain they took 8 bytes that Snappy then had to compress, which was
-/// the writer thread's largest cost.
+/// a stream's seq, ack and ports repeat or step), with no dictionary: delta-encoded
+/// they take a few bits a value, where plain they took 8 bytes that Snappy then had to
+/// compress, which was the writer thread's largest cost.
 const DELTA: &[&str] = &[
     "frame_number",
     "frame_time",
@@ -427,7 +420,7 @@ impl Table {
         use parquet::schema::types::ColumnPath;
         let mut props =
             WriterProperties::builder().set_statistics_enabled(EnabledStatistics::Chunk);
-        for c in NO_DICTIONARY {
+        for c in NO_DICTIONARY.iter().chain(DELTA) {
             props = props.set_column_dictionary_enabled(ColumnPath::from(*c), false);
         }
         for c in DELTA {
@@ -1042,6 +1035,61 @@ mod tests {
             !p.contains(&"tls.handshake.random"),
             "raw bytes are not exported"
         );
+    }
+
+    /// The columns listed in [`DELTA`] are delta-encoded in the file, with no dictionary;
+    /// the string columns of a few values are dictionary-encoded; the stream table has a
+    /// column for every flow field but `hs.start`.
+    #[test]
+    fn written_encodings_and_stream_columns() {
+        use parquet::basic::Encoding;
+        use parquet::file::reader::{FileReader, SerializedFileReader};
+        let dir = tempfile::tempdir().unwrap();
+        let mut sink = ParquetSink::create(dir.path(), "x.pcap").unwrap();
+        let mut e = crate::engine::Engine::new(crate::track::Budget::default());
+        for (f, b) in crate::engine::tests::frames("sample-captures/many-short.pcap") {
+            let v = e.process(&f, &b);
+            sink.packet(&v).unwrap();
+        }
+        for st in e.summaries() {
+            sink.stream(st, None).unwrap();
+        }
+        sink.finish().unwrap();
+        let file = File::open(dir.path().join("packets.parquet")).unwrap();
+        let meta = SerializedFileReader::new(file).unwrap().metadata().clone();
+        let rg = meta.row_group(0);
+        let encodings = |name: &str| -> Vec<Encoding> {
+            (0..rg.num_columns())
+                .map(|i| rg.column(i))
+                .find(|c| c.column_path().string() == name)
+                .unwrap_or_else(|| panic!("no column {name}"))
+                .encodings()
+                .collect()
+        };
+        for c in DELTA {
+            let e = encodings(c);
+            assert!(e.contains(&Encoding::DELTA_BINARY_PACKED), "{c}: {e:?}");
+            assert!(!e.contains(&Encoding::RLE_DICTIONARY), "{c}: {e:?}");
+        }
+        let e = encodings("hs_state");
+        assert!(e.contains(&Encoding::RLE_DICTIONARY), "hs_state: {e:?}");
+        let file = File::open(dir.path().join("streams.parquet")).unwrap();
+        let meta = SerializedFileReader::new(file).unwrap().metadata().clone();
+        let names: Vec<String> = meta
+            .file_metadata()
+            .schema_descr()
+            .columns()
+            .iter()
+            .map(|c| c.name().to_string())
+            .collect();
+        for f in fields::FLOW_FIELDS.iter().filter(|&&f| f != "hs.start") {
+            let want = if *f == "hs.rtt" {
+                "tcp_analysis_initial_rtt".to_string()
+            } else {
+                column_name(f)
+            };
+            assert!(names.contains(&want), "{want} in {names:?}");
+        }
     }
 
     #[test]
