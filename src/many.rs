@@ -10,7 +10,7 @@
 
 use crate::capture::{self, Event, SourceSpec};
 use crate::engine::tls::TlsSummary;
-use crate::engine::Engine;
+use crate::engine::{AppLayer, Engine};
 use crate::output::parquet::ParquetError;
 use crate::output::report::Reports;
 use crate::output::ring::Export;
@@ -334,13 +334,11 @@ fn one(
     let cap_stop = running.stop_flag();
     let mut engine = Engine::new(settings.budget);
     engine.set_analysis(settings.analyze);
-    engine.track_app(settings.filter.as_ref().is_some_and(|f| f.uses_app()));
+    engine.dissect(AppLayer::App.when(settings.filter.as_ref().is_some_and(|f| f.uses_app())));
     // The export's TLS columns need the TLS dissection (only).
-    engine.track_tls(sink.is_some());
+    engine.dissect(AppLayer::Tls.when(sink.is_some()));
     // The summary's set-up legs follow TLS as a single -r -q does.
-    if want_reports {
-        engine.track_tls_lite();
-    }
+    engine.dissect(AppLayer::TlsLite.when(want_reports));
     let mut error: Option<String> = None;
     fn export<'a>(
         sink: &mut Option<Export>,

@@ -3,7 +3,7 @@
 
 use crate::capture::{self, CaptureError, Event, LiveOptions, ReadOptions, SourceSpec};
 use crate::cli::Args;
-use crate::engine::Engine;
+use crate::engine::{AppLayer, Engine};
 use crate::fields;
 use crate::filter::Filter;
 use crate::follow::{self, FollowSpec, Follower};
@@ -379,15 +379,13 @@ fn run_one(settings: &Settings) -> anyhow::Result<ExitCode> {
     let print_tls = settings.fields.iter().any(|f| fields::needs_tls(f))
         || matches!(settings.format, Format::Json | Format::Ek | Format::Ndjson)
             && settings.fields.is_empty();
-    engine.track_app(
-        settings.filter.as_ref().is_some_and(Filter::uses_app) || reports.uses_app() || print_tls,
-    );
+    let uses_app =
+        settings.filter.as_ref().is_some_and(Filter::uses_app) || reports.uses_app() || print_tls;
+    engine.dissect(AppLayer::App.when(uses_app));
     // The export's TLS columns need the TLS dissection (only); the reports' set-up
     // legs make do with the cheaper one that follows streams which begin with TLS.
-    engine.track_tls(parquet.is_some());
-    if reports.wants_tls() {
-        engine.track_tls_lite();
-    }
+    engine.dissect(AppLayer::Tls.when(parquet.is_some()));
+    engine.dissect(AppLayer::TlsLite.when(reports.wants_tls()));
     let want_reports = reports.wanted();
     // The streams' tallies run beside the engine (see `report_job`); the per-packet
     // reports stay here, in packet order.

@@ -66,7 +66,7 @@ fn packets() -> Vec<Packet> {
         let mut cap = pcap::Capture::from_file(root.join(f)).unwrap();
         let link = LinkType::from_linktype(cap.get_datalink().0);
         let mut engine = Engine::new(Budget::default());
-        engine.track_app(true);
+        engine.dissect(hs_tui::engine::AppLayer::App);
         let mut n = 0;
         while let Ok(p) = cap.next_packet() {
             n += 1;

@@ -185,7 +185,7 @@ fn rows(
         };
         let running = capture::spawn(opened, ReadOptions::default());
         let mut engine = Engine::new(Budget::default());
-        engine.track_app(filter.is_some_and(Filter::uses_app));
+        engine.dissect(crate::engine::AppLayer::App.when(filter.is_some_and(Filter::uses_app)));
         let rows = l.diff.rows(c.side);
         let mut k = 0usize;
         while let Ok(ev) = running.events.recv() {

@@ -33,9 +33,40 @@ pub struct EngineCounts {
     pub last_ts: i64,
 }
 
+/// How much of the application layer the engine dissects, least first; each level
+/// does all that the ones before it do. Set once, before the first packet
+/// ([`Engine::dissect`]); off by default, since it costs a hash lookup per segment
+/// with payload.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum AppLayer {
+    #[default]
+    None,
+    /// TLS handshakes of the streams whose first payload starts TLS
+    /// ([`tls::TlsState::new_lite`]): the reports' set-up legs.
+    TlsLite,
+    /// TLS handshakes wherever tshark dissects TLS (`tls.*` fields, the per-stream
+    /// TLS summary), without recognising other protocols: the export's TLS columns.
+    Tls,
+    /// TLS and HTTP followed across segments, `tls`/`http` recognised (a filter or a
+    /// printed field needs them).
+    App,
+}
+
+impl AppLayer {
+    /// This level if `on`, else none.
+    pub fn when(self, on: bool) -> AppLayer {
+        if on {
+            self
+        } else {
+            AppLayer::None
+        }
+    }
+}
+
 /// Tracker, application-protocol state and capture clock, in one place.
 pub struct Engine {
     tracker: Tracker,
+    layer: AppLayer,
     /// Present when someone needs `tls`/`http` recognition.
     app: Option<AppState>,
     /// TLS dissection (`tls.*` fields), on with `app`.
@@ -50,6 +81,7 @@ impl Engine {
     pub fn new(budget: Budget) -> Engine {
         Engine {
             tracker: Tracker::new(budget),
+            layer: AppLayer::None,
             app: None,
             tls: None,
             skip_index: false,
@@ -68,38 +100,22 @@ impl Engine {
         self.tracker.set_analysis(on);
     }
 
-    /// Follow TLS and HTTP across segments and dissect TLS handshakes (a
-    /// filter or a printed field needs `tls`, `http` or a `tls.*` field).
-    /// Off by default: it costs a hash lookup per segment with payload.
-    pub fn track_app(&mut self, on: bool) {
-        match (on, self.app.is_some()) {
-            (true, false) => {
+    /// Dissect the application layer at least to `layer` ([`AppLayer`]): each part
+    /// of a run asks for what it needs, and the most asked for is done. Before the
+    /// first packet.
+    pub fn dissect(&mut self, layer: AppLayer) {
+        if layer <= self.layer {
+            return;
+        }
+        self.layer = layer;
+        match layer {
+            AppLayer::None => {}
+            AppLayer::TlsLite => self.tls = Some(tls::TlsState::new_lite()),
+            AppLayer::Tls => self.tls = Some(tls::TlsState::new()),
+            AppLayer::App => {
                 self.app = Some(AppState::new());
                 self.tls = Some(tls::TlsState::new());
             }
-            (false, true) => {
-                self.app = None;
-                self.tls = None;
-            }
-            _ => {}
-        }
-    }
-
-    /// Dissect TLS handshakes (`tls.*` fields, the per-stream TLS summary) without
-    /// the rest of [`Engine::track_app`]: cheaper, for the Parquet export's TLS columns.
-    /// `track_app` implies it.
-    pub fn track_tls(&mut self, on: bool) {
-        if self.app.is_none() {
-            self.tls = on.then(tls::TlsState::new);
-        }
-    }
-
-    /// TLS dissection for the reports' set-up legs, without `tls`/`http`
-    /// recognition for filters: only streams whose first payload starts TLS
-    /// (see [`tls::TlsState::new_lite`]). [`Engine::track_app`] supersedes it.
-    pub fn track_tls_lite(&mut self) {
-        if self.tls.is_none() {
-            self.tls = Some(tls::TlsState::new_lite());
         }
     }
 
@@ -168,7 +184,7 @@ impl Engine {
                 view.app = Some(app);
             }
         } else if let Some(t) = self.tls.as_mut() {
-            // TLS dissection alone (`track_tls`): the same dissector, without the
+            // TLS dissection alone (`AppLayer::Tls`): the same dissector, without the
             // recognition of other application protocols.
             if AppState::needs(&view) {
                 t.observe(&view);
@@ -278,6 +294,34 @@ pub(crate) mod tests {
         v
     }
 
+    /// The most asked for is done, whatever the order of the asks: the report's
+    /// TLS-lite after a filter's `App` keeps `tls`/`http` recognition, and the other way.
+    #[test]
+    fn dissect_keeps_the_most_asked_for() {
+        let frames = frames("sample-captures/http-get.pcap");
+        let orders = [
+            [AppLayer::App, AppLayer::TlsLite, AppLayer::None],
+            [AppLayer::TlsLite, AppLayer::Tls, AppLayer::App],
+        ];
+        for asks in orders {
+            let mut e = Engine::new(Budget::default());
+            for a in asks {
+                e.dissect(a);
+            }
+            let http = frames
+                .iter()
+                .filter(|(f, b)| {
+                    e.process(f, b).app == Some(Some(crate::filter::protocols::AppProto::Http))
+                })
+                .count();
+            assert!(http > 0, "{asks:?}");
+        }
+        let mut lite = Engine::new(Budget::default());
+        lite.dissect(AppLayer::TlsLite);
+        lite.dissect(AppLayer::None);
+        assert!(frames.iter().all(|(f, b)| lite.process(f, b).app.is_none()));
+    }
+
     #[test]
     fn app_recognition_is_computed_once_in_capture_order() {
         // The same packets through two engines: with recognition, `app` is
@@ -287,7 +331,7 @@ pub(crate) mod tests {
             Engine::new(Budget::default()),
             Engine::new(Budget::default()),
         );
-        on.track_app(true);
+        on.dissect(AppLayer::App);
         let mut http = 0;
         for (f, b) in &frames {
             let a = on.process(f, b).app;

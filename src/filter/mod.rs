@@ -205,7 +205,7 @@ impl Filter {
         }
     }
 
-    /// Does the filter test `tls`/`http` (so the engine must follow them, see `Engine::track_app`)?
+    /// Does the filter test `tls`/`http` (so the engine must follow them, see `Engine::dissect`)?
     pub fn uses_app(&self) -> bool {
         self.uses_app
     }

@@ -178,7 +178,7 @@ fn capture(frames: Vec<Vec<u8>>) -> Vec<Packet> {
 /// Decode and track (timestamp, wire length, bytes) frames, through the engine.
 fn track(link: LinkType, frames: impl Iterator<Item = (i64, u32, Vec<u8>)>) -> Vec<Packet> {
     let mut engine = crate::engine::Engine::new(Budget::default());
-    engine.track_app(true);
+    engine.dissect(crate::engine::AppLayer::App);
     frames
         .enumerate()
         .map(|(i, (ts, len, bytes))| {

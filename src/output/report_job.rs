@@ -181,7 +181,7 @@ mod tests {
     /// Every stream of a capture in its final state, with its TLS summary.
     fn streams(path: &str) -> Vec<(FlowSummary, Option<Box<TlsSummary>>)> {
         let mut e = crate::engine::Engine::new(crate::track::Budget::default());
-        e.track_tls_lite();
+        e.dissect(crate::engine::AppLayer::TlsLite);
         for (f, b) in crate::engine::tests::frames(path) {
             e.process(&f, &b);
         }

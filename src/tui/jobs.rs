@@ -145,7 +145,7 @@ pub fn run(
         },
     );
     let mut engine = Engine::new(spec.budget);
-    engine.track_app(spec.filter.is_some());
+    engine.dissect(crate::engine::AppLayer::App.when(spec.filter.is_some()));
     let (mut read, mut kept) = (0u64, 0u64);
     let mut error = None;
     while let Ok(ev) = running.events.recv() {

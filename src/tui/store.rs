@@ -696,7 +696,7 @@ impl Store {
         limits.max_packets = limits.max_packets.clamp(1, u32::MAX as usize);
         let mut engine = Engine::new(budget);
         // A filter may test tls/http at any time: follow them from the first packet.
-        engine.track_app(true);
+        engine.dissect(crate::engine::AppLayer::App);
         // A retired stream's summary moves into its flow row (packed).
         engine.keep_retired_summaries(true);
         Store {

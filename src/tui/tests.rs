@@ -706,7 +706,7 @@ fn record_budget_is_said_and_bytes_come_from_the_file() {
 pub(super) fn batch_matches(path: &str, filter: &str) -> Vec<u64> {
     let f = crate::filter::Filter::compile(filter).unwrap();
     let mut e = crate::engine::Engine::new(Budget::default());
-    e.track_app(f.uses_app());
+    e.dissect(crate::engine::AppLayer::App.when(f.uses_app()));
     let mut out = Vec::new();
     for (fr, b) in crate::engine::tests::frames(path) {
         if f.matches(&e.process(&fr, &b)) {

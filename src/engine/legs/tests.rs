@@ -7,7 +7,7 @@ use crate::track::Budget;
 /// Every stream's final summary and TLS summary, as the reports get them.
 fn streams(path: &str) -> Vec<(FlowSummary, Option<TlsSummary>)> {
     let mut e = Engine::new(Budget::default());
-    e.track_app(true);
+    e.dissect(crate::engine::AppLayer::App);
     for (f, b) in crate::engine::tests::frames(path) {
         e.process(&f, &b);
     }

@@ -971,7 +971,7 @@ mod tests {
             let frames = crate::engine::tests::frames(file.to_str().unwrap());
             let mut engine = crate::engine::Engine::new(Default::default());
             engine.set_analysis(true);
-            engine.track_tls(true);
+            engine.dissect(crate::engine::AppLayer::Tls);
             let mut a: Vec<Cells> = fast
                 .iter()
                 .zip(&schema)

@@ -96,7 +96,7 @@ fn replay_matches_full_run(path: &str, budget: Budget) -> usize {
     let running = capture::spawn(opened, opts);
     let mut store = Store::new(link, budget, Limits::default());
     let mut engine = Engine::new(budget);
-    engine.track_app(true);
+    engine.dissect(crate::engine::AppLayer::App);
     let mut want = Vec::new();
     while let Ok(ev) = running.events.recv() {
         match ev {
