@@ -255,11 +255,11 @@ impl ServersView {
     /// Built from the flows' latest summaries and TLS summaries (streams without a handshake are left out).
     pub fn build<'a>(flows: impl Iterator<Item = crate::tui::store::Flow<'a>>) -> ServersView {
         use crate::engine::legs::{failure, Legs};
-        use crate::engine::servers::{pair_of, ranked, PairTally, ServerTally};
+        use crate::engine::servers::{pair_of, ranked, PairMap, PairTally, ServerTally};
         let mut by: std::collections::HashMap<crate::track::Endpoint, ServerTally> =
             Default::default();
-        let mut pairs: std::collections::HashMap<crate::engine::servers::Pair, PairTally> =
-            Default::default();
+        // The pairs as `-q` keys them (IPv4 pairs packed into one integer).
+        let mut pairs = PairMap::default();
         for flow in flows {
             let (f, t) = (&*flow.sum, flow.entry.tls.as_deref());
             if let Some(server) = f.server() {
@@ -268,8 +268,8 @@ impl ServersView {
                 st.add(f);
                 let sni = t.and_then(|t| t.sni.as_deref());
                 st.add_setup(&legs, sni, failure(f, t, true).is_some());
-                if let Some(p) = pair_of(f) {
-                    pairs.entry(p).or_default().add(f, legs.setup(f, t));
+                if let Some(tally) = pair_of(f).and_then(|p| pairs.tally(p, usize::MAX)) {
+                    tally.add(f, legs.setup(f, t));
                 }
             }
         }
@@ -277,8 +277,8 @@ impl ServersView {
             crate::track::Endpoint,
             Vec<(std::net::IpAddr, PairTally)>,
         > = Default::default();
-        for ((c, s), t) in pairs {
-            clients.entry(s).or_default().push((c, t));
+        for ((c, s), t) in pairs.iter() {
+            clients.entry(s).or_default().push((c, t.clone()));
         }
         let rows = ranked(&by)
             .into_iter()
