@@ -19,6 +19,8 @@ use std::sync::Arc;
 const BATCH: usize = 1024;
 /// Streams of the end-of-capture tail prefetched ahead of the one counted.
 const AHEAD: usize = 4;
+/// What `-q` says when a tallying thread stopped (a panic): it prints no summary.
+const STOPPED: &str = "the reports' thread stopped: the summary would be incomplete";
 /// Batches in flight at most: memory stays bounded if the tallies fall behind.
 const IN_FLIGHT: usize = 4;
 
@@ -129,9 +131,7 @@ impl StreamReportJob {
     ) -> Result<Vec<Reports>, String> {
         self.send();
         let parts: Option<Vec<Reports>> = self.counters.into_iter().map(Counter::finish).collect();
-        let mut parts = parts.ok_or_else(|| {
-            "the reports' thread stopped: the summary would be incomplete".to_string()
-        })?;
+        let mut parts = parts.ok_or_else(|| STOPPED.to_string())?;
         let start = self.capture_start;
         let count = |reports: &mut Reports| {
             if let Some(t) = start {
@@ -166,9 +166,7 @@ impl StreamReportJob {
                 .into_iter()
                 .all(|h| h.is_ok_and(|h| h.join().is_ok()))
                 .then_some(())
-                .ok_or_else(|| {
-                    "the reports' thread stopped: the summary would be incomplete".to_string()
-                })
+                .ok_or_else(|| STOPPED.to_string())
         })?;
         Ok(parts)
     }

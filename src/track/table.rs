@@ -197,12 +197,7 @@ impl Table {
     /// One pass over the live streams, in slab order: each one's slab
     /// index, hash and last packet's time (see `seen`).
     pub fn scan_seen(&self) -> Vec<(usize, u64, i64)> {
-        let mut free = vec![false; self.streams.len()];
-        for &i in &self.free {
-            if let Some(f) = free.get_mut(i as usize) {
-                *f = true;
-            }
-        }
+        let free = self.free_marks();
         (self.seen.iter().enumerate())
             .filter(|&(i, _)| !free[i])
             .map(|(i, &(hash, ts))| (i, hash, ts))
@@ -246,12 +241,7 @@ impl Table {
     pub fn scan<K>(&self, key: impl Fn(&Stream) -> K) -> Vec<(usize, u64, K)> {
         // The live streams are the slab's entries not on the free list, in
         // slab order (as `live_indexes`, without reading every slot).
-        let mut free = vec![false; self.streams.len()];
-        for &i in &self.free {
-            if let Some(f) = free.get_mut(i as usize) {
-                *f = true;
-            }
-        }
+        let free = self.free_marks();
         let live: Vec<usize> = (0..self.streams.len()).filter(|&i| !free[i]).collect();
         // Each read is a cache miss: fetch a few streams ahead.
         const AHEAD: usize = 8;
@@ -329,22 +319,22 @@ impl Table {
     /// list (as `scan_seen`; reading every slot and sorting the indexes cost `-q`'s
     /// end-of-capture pass about 5 ms on 91k streams).
     pub fn iter(&self) -> impl Iterator<Item = &Stream> {
-        let mut free = vec![
-            false;
-            if self.free.is_empty() {
-                0
-            } else {
-                self.streams.len()
-            }
-        ];
+        let free = self.free_marks();
+        (self.streams.iter().enumerate())
+            .filter(move |&(i, _)| !free[i])
+            .map(|(_, s)| s)
+    }
+
+    /// Per slab entry: is it on the free list (a removed stream's, not yet reused)?
+    /// The live streams are the others, in slab order.
+    fn free_marks(&self) -> Vec<bool> {
+        let mut free = vec![false; self.streams.len()];
         for &i in &self.free {
             if let Some(f) = free.get_mut(i as usize) {
                 *f = true;
             }
         }
-        (self.streams.iter().enumerate())
-            .filter(move |&(i, _)| !free.get(i).copied().unwrap_or(false))
-            .map(|(_, s)| s)
+        free
     }
 
     /// Keep the streams for which `keep` is true; the others are removed
