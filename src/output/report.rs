@@ -680,8 +680,7 @@ impl Reports {
     }
 }
 
-/// (p50, p90, p99, max) in nanoseconds, nearest-rank.
-/// Nearest-rank p50, p90, p99 and max of `v`, which is left reordered. Found by
+/// Nearest-rank p50, p90, p99 and max of `v` (nanoseconds), which is left reordered. Found by
 /// selection, each in the part below the last, not by a sort: `-q` takes these of
 /// up to 100,000 samples per leg and server at the end, while the user waits.
 pub fn percentiles(v: &mut [i64]) -> Option<[i64; 4]> {
