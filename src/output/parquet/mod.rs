@@ -14,6 +14,7 @@
 //! says so.
 
 mod cells;
+mod row;
 
 use crate::fields::{self, FieldType, PacketView, Value};
 use crate::track::FlowSummary;
@@ -27,6 +28,7 @@ use cells::{Cells, Formats};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
+use row::{PacketRow, RowCol};
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
@@ -339,16 +341,27 @@ impl Builder {
     }
 }
 
+/// A batch of rows on its way to the writer thread.
+struct Batch {
+    cells: Vec<Cells>,
+    rows: Vec<PacketRow>,
+}
+
 /// One Parquet file being written: its columns' cells here, and a thread of its own that
 /// turns them into Arrow columns, encodes and compresses them (so the export uses a second
 /// core).
 struct Table {
     path: PathBuf,
     cells: Vec<Cells>,
+    /// The batch's rows, when the table has [`Cells::Row`] columns (the packet table).
+    packet_rows: Vec<PacketRow>,
     kinds: Vec<Kind>,
     rows: usize,
     total: u64,
-    tx: Option<crossbeam_channel::Sender<Vec<Cells>>>,
+    tx: Option<crossbeam_channel::Sender<Batch>>,
+    /// Row buffers the writer thread is done with, to be filled again: a fresh one per
+    /// batch costs its pages' faults every time.
+    spare_rows: crossbeam_channel::Receiver<Vec<PacketRow>>,
     writer: Option<std::thread::JoinHandle<Result<File, parquet::errors::ParquetError>>>,
 }
 
@@ -447,20 +460,24 @@ impl Table {
                 }
             })?;
         // Two batches in flight at most: memory stays flat when the disk is slow.
-        let (tx, rx) = crossbeam_channel::bounded::<Vec<Cells>>(2);
+        let (tx, rx) = crossbeam_channel::bounded::<Batch>(2);
+        let (spare_tx, spare_rows) = crossbeam_channel::bounded::<Vec<PacketRow>>(3);
         let kinds: Vec<Kind> = columns.iter().map(|(_, k)| *k).collect();
         let thread_kinds = kinds.clone();
         let handle = std::thread::Builder::new()
             .name("hs-tui parquet".into())
             .spawn(move || {
                 let mut fmt = Formats::new();
-                for cells in rx {
+                for Batch { cells, mut rows } in rx {
                     let arrays: Vec<ArrayRef> = cells
                         .into_iter()
                         .zip(&thread_kinds)
-                        .map(|(c, k)| c.into_array(*k, &mut fmt))
+                        .map(|(c, k)| c.into_array(*k, &rows, &mut fmt))
                         .collect();
                     writer.write(&RecordBatch::try_new(schema.clone(), arrays)?)?;
+                    rows.clear();
+                    // Full: the tracking thread allocates one instead.
+                    let _ = spare_tx.try_send(rows);
                 }
                 writer.into_inner()
             })
@@ -473,8 +490,10 @@ impl Table {
             cells: gets
                 .iter()
                 .zip(&kinds)
-                .map(|(g, k)| Cells::new(*g, *k, BATCH_ROWS))
+                .map(|(g, k)| Cells::new(*g, *k))
                 .collect(),
+            packet_rows: Vec::new(),
+            spare_rows,
             kinds,
             rows: 0,
             total: 0,
@@ -511,9 +530,21 @@ impl Table {
             .cells
             .iter()
             .zip(&self.kinds)
-            .map(|(c, k)| c.fresh(*k, BATCH_ROWS))
+            .map(|(c, k)| c.fresh(*k))
             .collect();
-        let batch = std::mem::replace(&mut self.cells, fresh);
+        let rows = if self.packet_rows.is_empty() {
+            Vec::new()
+        } else {
+            let spare = self
+                .spare_rows
+                .try_recv()
+                .unwrap_or_else(|_| Vec::with_capacity(BATCH_ROWS));
+            std::mem::replace(&mut self.packet_rows, spare)
+        };
+        let batch = Batch {
+            cells: std::mem::replace(&mut self.cells, fresh),
+            rows,
+        };
         let sent = self.tx.as_ref().is_some_and(|tx| tx.send(batch).is_ok());
         if sent {
             Ok(())
@@ -552,85 +583,20 @@ impl Table {
 }
 
 /// How a column's cell is read from a packet. `Generic` goes through the registry's getter
-/// (every field can); the others are the same values read straight from the packet, for the
-/// hottest columns: no `Value`, no allocation, no formatting per row. A test checks them
-/// against the registry cell by cell on every sample capture.
+/// (every field can); `Row` columns are the same values read from the packet's
+/// [`PacketRow`], for the hottest columns: no `Value`, no allocation, no formatting per
+/// row. A test checks them against the registry cell by cell on every sample capture.
 #[derive(Clone, Copy)]
 enum Get {
     Generic,
     /// Every occurrence, for a list column.
     All,
-    U64(fields::FastU64),
-    Flag(fn(&PacketView<'_>) -> bool),
-    /// Nanoseconds: a timestamp or a duration, as the column's kind says.
-    Time(fn(&PacketView<'_>) -> Option<i64>),
-    Str(fn(&PacketView<'_>) -> Option<&'static str>),
-    /// `hs.history`, copied out of the flow.
-    History,
-    /// The first IPv4 (or IPv6) header's source or destination.
-    Ip {
-        v6: bool,
-        dst: bool,
-    },
-    FlagsStr,
+    Row(RowCol),
 }
 
 fn fast_get(name: &str, kind: Kind) -> Get {
-    use fields::FastGetter;
-    if let Some(g) = fields::fast_u64(name) {
-        if matches!(kind, Kind::I32 | Kind::I64) {
-            return Get::U64(g);
-        }
-    }
-    if kind == Kind::Bool {
-        if let Some(FastGetter::Flag(g)) = fields::fast_getter(name) {
-            return Get::Flag(g);
-        }
-    }
-    match name {
-        "frame.time_epoch" => Get::Time(|p| Some(p.frame.ts_ns)),
-        "ip.src" => Get::Ip {
-            v6: false,
-            dst: false,
-        },
-        "ip.dst" => Get::Ip {
-            v6: false,
-            dst: true,
-        },
-        "ipv6.src" => Get::Ip {
-            v6: true,
-            dst: false,
-        },
-        "ipv6.dst" => Get::Ip {
-            v6: true,
-            dst: true,
-        },
-        "tcp.flags" => Get::U64(|p| {
-            p.tcpf()
-                .filter(|t| !t.bogus_hdr_len())
-                .map(|t| t.flags as u64)
-        }),
-        "tcp.flags.str" => Get::FlagsStr,
-        "tcp.window_size" => Get::U64(|p| {
-            p.meta
-                .filter(|_| p.tcpf().is_some_and(|t| !t.bogus_hdr_len()))
-                .map(|m| m.window as u64)
-        }),
-        "tcp.analysis.initial_rtt" => Get::Time(|p| p.meta.and_then(|m| m.irtt_ns)),
-        "tcp.analysis.ack_rtt" => Get::Time(|p| p.meta.and_then(|m| m.analysis.ack_rtt_ns)),
-        "hs.rtt.syn_synack" => Get::Time(|p| p.flow.and_then(|f| f.hs.syn_to_synack())),
-        "hs.rtt.synack_ack" => Get::Time(|p| p.flow.and_then(|f| f.hs.synack_to_ack())),
-        "hs.rtt.syn_rst" => Get::Time(|p| p.flow.and_then(|f| f.hs.syn_to_rst())),
-        "hs.rtt.syn_data" => Get::Time(|p| p.flow.and_then(|f| f.hs.syn_to_data())),
-        "hs.phase" => Get::Str(|p| p.analyzed().map(|m| m.phase.name())),
-        "hs.role" => Get::Str(|p| {
-            p.meta
-                .and_then(|m| m.from_client)
-                .map(|c| if c { "client" } else { "server" })
-        }),
-        "hs.state" => Get::Str(|p| p.meta.map(|m| m.hs_state.name())),
-        "hs.conn_state" => Get::Str(|p| p.flow.map(|f| f.zeek.conn_state())),
-        "hs.history" => Get::History,
+    match RowCol::of(name) {
+        Some(c) if c.fits(kind) => Get::Row(c),
         _ => Get::Generic,
     }
 }
@@ -704,6 +670,7 @@ fn packet_tls_fields() -> Vec<&'static str> {
 pub struct ParquetSink {
     file_label: String,
     packets: Table,
+    /// The packet columns read through the registry (the others are in [`PacketRow`]).
     packet_cols: Vec<Col>,
     /// `packet_cols[tls_from..]` are the `tls.*` columns: empty in most rows, so rows
     /// without TLS leave them out and `tls_pending` counts them, filled at once later.
@@ -779,6 +746,8 @@ impl ParquetSink {
             .collect();
         let packets = Table::create(packets_path, &pschema, &pgets)?;
         let streams = Table::create(streams_path, &sschema, &vec![Get::Generic; sschema.len()])?;
+        let mut packet_cols = packet_cols;
+        packet_cols.retain(|c| !matches!(c.get, Get::Row(_)));
         let tls_from = packet_cols
             .iter()
             .position(|c| c.field.name.starts_with("tls."))
@@ -814,6 +783,10 @@ impl ParquetSink {
             self.fill_tls();
             &self.packet_cols[..]
         };
+        if self.packets.packet_rows.capacity() == 0 {
+            self.packets.packet_rows.reserve_exact(BATCH_ROWS);
+        }
+        self.packets.packet_rows.push(PacketRow::of(v));
         for c in cols {
             self.packets.cells[c.at].push(c, v, &mut self.text, &mut values);
         }
@@ -955,12 +928,7 @@ mod tests {
         let names = packet_fields();
         let (fast, schema) = registry_cols(&names, 0, true, &["tls."]);
         let (slow, _) = registry_cols(&names, 0, false, &["tls."]);
-        assert!(
-            fast.iter()
-                .filter(|c| !matches!(c.get, Get::Generic | Get::All))
-                .count()
-                >= 25
-        );
+        assert!(fast.iter().filter(|c| matches!(c.get, Get::Row(_))).count() >= 30);
         let mut rows = 0;
         let mut tls_rows = 0;
         for file in files {
@@ -975,18 +943,20 @@ mod tests {
             let mut a: Vec<Cells> = fast
                 .iter()
                 .zip(&schema)
-                .map(|(c, (_, k))| Cells::new(c.get, *k, 0))
+                .map(|(c, (_, k))| Cells::new(c.get, *k))
                 .collect();
             let mut b: Vec<Cells> = slow
                 .iter()
                 .zip(&schema)
-                .map(|(c, (_, k))| Cells::new(c.get, *k, 0))
+                .map(|(c, (_, k))| Cells::new(c.get, *k))
                 .collect();
+            let mut packet_rows = Vec::new();
             let mut text = String::new();
             for (f, bytes) in &frames {
                 let v = engine.process(f, bytes);
                 let mut values = Vec::new();
                 tls_rows += v.tls.is_some() as usize;
+                packet_rows.push(PacketRow::of(&v));
                 for (cf, cs) in fast.iter().zip(&slow) {
                     a[cf.at].push(cf, &v, &mut text, &mut values);
                     b[cs.at].push(cs, &v, &mut text, &mut values);
@@ -997,8 +967,8 @@ mod tests {
             for (i, (x, y)) in a.into_iter().zip(b).enumerate() {
                 let k = schema[i].1;
                 assert_eq!(
-                    x.into_array(k, &mut fmt).to_data(),
-                    y.into_array(k, &mut fmt).to_data(),
+                    x.into_array(k, &packet_rows, &mut fmt).to_data(),
+                    y.into_array(k, &[], &mut fmt).to_data(),
                     "{}: column {}",
                     file.display(),
                     schema[i].0

@@ -1,0 +1,368 @@
+//! The packet table's fast columns, read in one pass per packet. The tracking thread
+//! copies what they need out of the packet into one [`PacketRow`] (an address, a flags
+//! word, an enum, no text); the writer thread builds each Arrow column from a batch of
+//! rows, formatting names, addresses and flags there. Reading each column through its
+//! own getter, one call per cell, cost the tracking thread more than the tracking itself.
+//! A test checks every column against the registry's getter on every sample capture.
+
+use super::Kind;
+use crate::fields::PacketView;
+use crate::track::analysis::flag;
+use crate::track::handshake::{HsState, Phase};
+use arrow_array::builder::StringBuilder;
+use arrow_array::{
+    ArrayRef, BooleanArray, Float64Array, Int32Array, Int64Array, StringArray,
+    TimestampMicrosecondArray,
+};
+use std::net::{Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
+
+/// A duration or time in nanoseconds, `NONE` when absent: half the size of an
+/// `Option<i64>`, and rows are copied by the million.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+struct Ns(i64);
+
+impl Ns {
+    const NONE: Ns = Ns(i64::MIN);
+    #[inline]
+    fn of(x: Option<i64>) -> Ns {
+        x.map_or(Ns::NONE, Ns)
+    }
+    #[inline]
+    fn get(self) -> Option<i64> {
+        (self != Ns::NONE).then_some(self.0)
+    }
+}
+
+/// `hs.history` as the flow holds it: short, fixed-size, so copied without allocating.
+#[derive(Clone, Copy)]
+struct History {
+    bytes: [u8; 24],
+    len: u8,
+}
+
+impl History {
+    fn of(f: &crate::track::FlowSummary) -> History {
+        let (bytes, len) = f.zeek.history_raw();
+        History {
+            bytes,
+            len: len.min(24) as u8,
+        }
+    }
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..self.len as usize]).unwrap_or("")
+    }
+}
+
+/// One packet's fast cells.
+#[derive(Clone, Copy)]
+pub(super) struct PacketRow {
+    number: u64,
+    ts_ns: i64,
+    wire_len: u32,
+    ports: Option<(u16, u16)>,
+    stream: Option<u32>,
+    tcp_len: Option<u32>,
+    seq: Option<u32>,
+    ack: Option<u32>,
+    window: Option<u32>,
+    flags: Option<u16>,
+    /// `tcp.analysis.*` bits (0 without tracking).
+    analysis: u32,
+    irtt: Ns,
+    ack_rtt: Ns,
+    syn_synack: Ns,
+    synack_ack: Ns,
+    syn_rst: Ns,
+    syn_data: Ns,
+    /// The first IPv4 and the first IPv6 header's addresses (source, destination).
+    v4: Option<(Ipv4Addr, Ipv4Addr)>,
+    v6: Option<(Ipv6Addr, Ipv6Addr)>,
+    phase: Option<Phase>,
+    from_client: Option<bool>,
+    hs_state: Option<HsState>,
+    conn_state: Option<&'static str>,
+    history: Option<History>,
+}
+
+impl PacketRow {
+    /// The cells of packet `v`, each as its registry field reads it.
+    #[inline]
+    pub(super) fn of(v: &PacketView<'_>) -> PacketRow {
+        let meta = v.meta;
+        // A header whose length field is bogus shows no flags, ack or window (tshark).
+        let tcp = v.tcpf().filter(|t| !t.bogus_hdr_len());
+        let flow = v.flow;
+        let mut v4 = None;
+        let mut v6 = None;
+        for ip in v.ips() {
+            match (ip.src, ip.dst) {
+                (std::net::IpAddr::V4(s), std::net::IpAddr::V4(d)) if v4.is_none() => {
+                    v4 = Some((s, d))
+                }
+                (std::net::IpAddr::V6(s), std::net::IpAddr::V6(d)) if v6.is_none() => {
+                    v6 = Some((s, d))
+                }
+                _ => {}
+            }
+        }
+        PacketRow {
+            number: v.frame.number,
+            ts_ns: v.frame.ts_ns,
+            wire_len: v.frame.wire_len,
+            ports: v.frame.tcp.as_ref().map(|t| (t.src_port, t.dst_port)),
+            stream: meta.map(|m| m.stream),
+            tcp_len: v.analyzed().and_then(|m| m.len),
+            seq: meta.map(|m| m.seq),
+            ack: meta.filter(|_| tcp.is_some()).map(|m| m.ack),
+            window: meta.filter(|_| tcp.is_some()).map(|m| m.window),
+            flags: tcp.map(|t| t.flags),
+            analysis: meta.map_or(0, |m| m.analysis.flags),
+            irtt: Ns::of(meta.and_then(|m| m.irtt_ns)),
+            ack_rtt: Ns::of(meta.and_then(|m| m.analysis.ack_rtt_ns)),
+            syn_synack: Ns::of(flow.and_then(|f| f.hs.syn_to_synack())),
+            synack_ack: Ns::of(flow.and_then(|f| f.hs.synack_to_ack())),
+            syn_rst: Ns::of(flow.and_then(|f| f.hs.syn_to_rst())),
+            syn_data: Ns::of(flow.and_then(|f| f.hs.syn_to_data())),
+            v4,
+            v6,
+            phase: v.analyzed().map(|m| m.phase),
+            from_client: meta.and_then(|m| m.from_client),
+            hs_state: meta.map(|m| m.hs_state),
+            conn_state: flow.map(|f| f.zeek.conn_state()),
+            history: flow.map(History::of),
+        }
+    }
+}
+
+/// A column read from [`PacketRow`]s.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum RowCol {
+    Number,
+    Time,
+    Len,
+    Ip {
+        v6: bool,
+        dst: bool,
+    },
+    SrcPort,
+    DstPort,
+    Stream,
+    TcpLen,
+    Seq,
+    Ack,
+    Flags,
+    FlagsStr,
+    Window,
+    InitialRtt,
+    AckRtt,
+    /// A `tcp.analysis.*` flag.
+    Analysis(u32),
+    SynSynack,
+    SynackAck,
+    SynRst,
+    SynData,
+    Phase,
+    Role,
+    State,
+    ConnState,
+    History,
+}
+
+impl RowCol {
+    /// The row column of packet-table field `name`, if it has one.
+    pub(super) fn of(name: &str) -> Option<RowCol> {
+        Some(match name {
+            "frame.number" => RowCol::Number,
+            "frame.time_epoch" => RowCol::Time,
+            "frame.len" => RowCol::Len,
+            "ip.src" => RowCol::Ip {
+                v6: false,
+                dst: false,
+            },
+            "ip.dst" => RowCol::Ip {
+                v6: false,
+                dst: true,
+            },
+            "ipv6.src" => RowCol::Ip {
+                v6: true,
+                dst: false,
+            },
+            "ipv6.dst" => RowCol::Ip {
+                v6: true,
+                dst: true,
+            },
+            "tcp.srcport" => RowCol::SrcPort,
+            "tcp.dstport" => RowCol::DstPort,
+            "tcp.stream" => RowCol::Stream,
+            "tcp.len" => RowCol::TcpLen,
+            "tcp.seq" => RowCol::Seq,
+            "tcp.ack" => RowCol::Ack,
+            "tcp.flags" => RowCol::Flags,
+            "tcp.flags.str" => RowCol::FlagsStr,
+            "tcp.window_size" => RowCol::Window,
+            "tcp.analysis.initial_rtt" => RowCol::InitialRtt,
+            "tcp.analysis.ack_rtt" => RowCol::AckRtt,
+            "tcp.analysis.retransmission" => RowCol::Analysis(flag::ANY_RETRANSMISSION),
+            "tcp.analysis.duplicate_ack" => RowCol::Analysis(flag::DUPLICATE_ACK),
+            "tcp.analysis.lost_segment" => RowCol::Analysis(flag::LOST_SEGMENT),
+            "tcp.analysis.zero_window" => RowCol::Analysis(flag::ZERO_WINDOW),
+            "hs.rtt.syn_synack" => RowCol::SynSynack,
+            "hs.rtt.synack_ack" => RowCol::SynackAck,
+            "hs.rtt.syn_rst" => RowCol::SynRst,
+            "hs.rtt.syn_data" => RowCol::SynData,
+            "hs.phase" => RowCol::Phase,
+            "hs.role" => RowCol::Role,
+            "hs.state" => RowCol::State,
+            "hs.conn_state" => RowCol::ConnState,
+            "hs.history" => RowCol::History,
+            _ => return None,
+        })
+    }
+
+    /// Whether this column can be read as `kind` (the registry's type decides the kind;
+    /// a row column of another kind goes through the registry instead).
+    pub(super) fn fits(self, kind: Kind) -> bool {
+        use RowCol::*;
+        match self {
+            Number | Len | SrcPort | DstPort | Stream | TcpLen | Seq | Ack | Flags | Window => {
+                matches!(kind, Kind::I32 | Kind::I64)
+            }
+            Time => kind == Kind::Timestamp,
+            InitialRtt | AckRtt | SynSynack | SynackAck | SynRst | SynData => {
+                matches!(kind, Kind::F64Secs | Kind::Timestamp)
+            }
+            Analysis(_) => kind == Kind::Bool,
+            Ip { .. } | FlagsStr | Phase | Role | State | ConnState | History => kind == Kind::Str,
+        }
+    }
+
+    fn int(self, r: &PacketRow) -> Option<u64> {
+        match self {
+            RowCol::Number => Some(r.number),
+            RowCol::Len => Some(r.wire_len.into()),
+            RowCol::SrcPort => r.ports.map(|p| p.0.into()),
+            RowCol::DstPort => r.ports.map(|p| p.1.into()),
+            RowCol::Stream => r.stream.map(u64::from),
+            RowCol::TcpLen => r.tcp_len.map(u64::from),
+            RowCol::Seq => r.seq.map(u64::from),
+            RowCol::Ack => r.ack.map(u64::from),
+            RowCol::Flags => r.flags.map(u64::from),
+            RowCol::Window => r.window.map(u64::from),
+            _ => None,
+        }
+    }
+
+    fn ns(self, r: &PacketRow) -> Option<i64> {
+        match self {
+            RowCol::Time => Some(r.ts_ns),
+            RowCol::InitialRtt => r.irtt.get(),
+            RowCol::AckRtt => r.ack_rtt.get(),
+            RowCol::SynSynack => r.syn_synack.get(),
+            RowCol::SynackAck => r.synack_ack.get(),
+            RowCol::SynRst => r.syn_rst.get(),
+            RowCol::SynData => r.syn_data.get(),
+            _ => None,
+        }
+    }
+
+    fn name(self, r: &PacketRow) -> Option<&'static str> {
+        match self {
+            RowCol::Phase => r.phase.map(Phase::name),
+            RowCol::Role => r.from_client.map(|c| if c { "client" } else { "server" }),
+            RowCol::State => r.hs_state.map(HsState::name),
+            RowCol::ConnState => r.conn_state,
+            _ => None,
+        }
+    }
+
+    /// The Arrow column of `kind` over `rows` (on the writer thread).
+    pub(super) fn array(
+        self,
+        kind: Kind,
+        rows: &[PacketRow],
+        fmt: &mut super::Formats,
+    ) -> ArrayRef {
+        // Each arm loops over the rows with the column fixed: one branch per column, not
+        // per cell.
+        macro_rules! each {
+            ($get:expr) => {
+                rows.iter().map(|r| $get(self, r))
+            };
+        }
+        match self {
+            RowCol::Number
+            | RowCol::Len
+            | RowCol::SrcPort
+            | RowCol::DstPort
+            | RowCol::Stream
+            | RowCol::TcpLen
+            | RowCol::Seq
+            | RowCol::Ack
+            | RowCol::Flags
+            | RowCol::Window => match kind {
+                Kind::I32 => Arc::new(Int32Array::from_iter(
+                    each!(RowCol::int).map(|x| x.and_then(|x| i32::try_from(x).ok())),
+                )),
+                _ => Arc::new(Int64Array::from_iter(
+                    each!(RowCol::int).map(|x| x.and_then(|x| i64::try_from(x).ok())),
+                )),
+            },
+            RowCol::Time
+            | RowCol::InitialRtt
+            | RowCol::AckRtt
+            | RowCol::SynSynack
+            | RowCol::SynackAck
+            | RowCol::SynRst
+            | RowCol::SynData => match kind {
+                Kind::Timestamp => Arc::new(
+                    TimestampMicrosecondArray::from_iter(
+                        each!(RowCol::ns).map(|x| x.map(|ns| ns.div_euclid(1000))),
+                    )
+                    .with_timezone("UTC"),
+                ),
+                _ => Arc::new(Float64Array::from_iter(
+                    each!(RowCol::ns).map(|x| x.map(|ns| ns as f64 / 1e9)),
+                )),
+            },
+            RowCol::Analysis(bit) => Arc::new(BooleanArray::from(
+                rows.iter()
+                    .map(|r| r.analysis & bit != 0)
+                    .collect::<Vec<bool>>(),
+            )),
+            RowCol::Phase | RowCol::Role | RowCol::State | RowCol::ConnState => {
+                Arc::new(each!(RowCol::name).collect::<StringArray>())
+            }
+            RowCol::History => Arc::new(
+                rows.iter()
+                    .map(|r| r.history.as_ref().map(History::as_str))
+                    .collect::<StringArray>(),
+            ),
+            RowCol::Ip { v6, dst } => {
+                let mut b = StringBuilder::with_capacity(rows.len(), rows.len() * 10);
+                for r in rows {
+                    match (v6, r.v4, r.v6) {
+                        (false, Some((s, d)), _) => {
+                            b.append_value(fmt.addr(if dst { d } else { s }))
+                        }
+                        (true, _, Some((s, d))) => {
+                            b.append_value((if dst { d } else { s }).to_string())
+                        }
+                        _ => b.append_null(),
+                    }
+                }
+                Arc::new(b.finish())
+            }
+            RowCol::FlagsStr => {
+                let mut b = StringBuilder::with_capacity(rows.len(), rows.len() * 10);
+                for r in rows {
+                    match r.flags {
+                        Some(f) => b.append_value(fmt.flags_str(f)),
+                        None => b.append_null(),
+                    }
+                }
+                Arc::new(b.finish())
+            }
+        }
+    }
+}
