@@ -15,6 +15,7 @@
 
 mod cells;
 mod row;
+mod writer;
 
 use crate::fields::{self, FieldType, PacketView, Value};
 use crate::track::FlowSummary;
@@ -22,10 +23,9 @@ use arrow_array::builder::{
     BooleanBuilder, Float64Builder, Int32Builder, Int64Builder, ListBuilder, StringBuilder,
     TimestampMicrosecondBuilder,
 };
-use arrow_array::{ArrayRef, RecordBatch};
+use arrow_array::ArrayRef;
 use arrow_schema::{DataType, Field as ArrowField, Schema, SchemaRef, TimeUnit};
 use cells::{Cells, Formats};
-use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 use row::{PacketRow, RowCol};
@@ -33,6 +33,7 @@ use std::fs::{File, OpenOptions};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use writer::Batch;
 
 /// Rows buffered before they go to the Parquet writer (which encodes and compresses them
 /// at once) and rows per row group.
@@ -341,12 +342,6 @@ impl Builder {
     }
 }
 
-/// A batch of rows on its way to the writer thread.
-struct Batch {
-    cells: Vec<Cells>,
-    rows: Vec<PacketRow>,
-}
-
 /// One Parquet file being written: its columns' cells here, and a thread of its own that
 /// turns them into Arrow columns, encodes and compresses them (so the export uses a second
 /// core).
@@ -452,38 +447,16 @@ impl Table {
             .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
             .set_created_by(format!("hs-tui {}", env!("CARGO_PKG_VERSION")))
             .build();
-        let mut writer =
-            ArrowWriter::try_new(file, schema.clone(), Some(props)).map_err(|source| {
-                ParquetError::Write {
-                    path: path.clone(),
-                    source,
-                }
-            })?;
         // Two batches in flight at most: memory stays flat when the disk is slow.
         let (tx, rx) = crossbeam_channel::bounded::<Batch>(2);
         let (spare_tx, spare_rows) = crossbeam_channel::bounded::<Vec<PacketRow>>(3);
         let kinds: Vec<Kind> = columns.iter().map(|(_, k)| *k).collect();
-        let thread_kinds = kinds.clone();
-        let handle = std::thread::Builder::new()
-            .name("hs-tui parquet".into())
-            .spawn(move || {
-                let mut fmt = Formats::new();
-                for Batch { cells, mut rows } in rx {
-                    let arrays: Vec<ArrayRef> = cells
-                        .into_iter()
-                        .zip(&thread_kinds)
-                        .map(|(c, k)| c.into_array(*k, &rows, &mut fmt))
-                        .collect();
-                    writer.write(&RecordBatch::try_new(schema.clone(), arrays)?)?;
-                    rows.clear();
-                    // Full: the tracking thread allocates one instead.
-                    let _ = spare_tx.try_send(rows);
+        let handle =
+            writer::spawn(file, schema, props, kinds.clone(), rx, spare_tx).map_err(|source| {
+                ParquetError::Create {
+                    path: path.clone(),
+                    source,
                 }
-                writer.into_inner()
-            })
-            .map_err(|source| ParquetError::Create {
-                path: path.clone(),
-                source,
             })?;
         Ok(Table {
             path,
@@ -523,7 +496,7 @@ impl Table {
         if self.rows == 0 {
             return Ok(());
         }
-        self.rows = 0;
+        let len = std::mem::take(&mut self.rows);
         // Fresh cells with their full capacity: growing them back row by row costs
         // reallocations and copies.
         let fresh = self
@@ -544,6 +517,7 @@ impl Table {
         let batch = Batch {
             cells: std::mem::replace(&mut self.cells, fresh),
             rows,
+            len,
         };
         let sent = self.tx.as_ref().is_some_and(|tx| tx.send(batch).is_ok());
         if sent {

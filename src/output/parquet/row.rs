@@ -10,10 +10,11 @@ use crate::fields::PacketView;
 use crate::track::analysis::flag;
 use crate::track::handshake::{HsState, Phase};
 use arrow_array::builder::StringBuilder;
-use arrow_array::{
-    ArrayRef, BooleanArray, Float64Array, Int32Array, Int64Array, StringArray,
-    TimestampMicrosecondArray,
+use arrow_array::types::{
+    ArrowPrimitiveType, Float64Type, Int32Type, Int64Type, TimestampMicrosecondType,
 };
+use arrow_array::{ArrayRef, BooleanArray, PrimitiveArray, StringArray};
+use arrow_buffer::{BooleanBuffer, NullBuffer, ScalarBuffer};
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
@@ -237,45 +238,6 @@ impl RowCol {
         }
     }
 
-    fn int(self, r: &PacketRow) -> Option<u64> {
-        match self {
-            RowCol::Number => Some(r.number),
-            RowCol::Len => Some(r.wire_len.into()),
-            RowCol::SrcPort => r.ports.map(|p| p.0.into()),
-            RowCol::DstPort => r.ports.map(|p| p.1.into()),
-            RowCol::Stream => r.stream.map(u64::from),
-            RowCol::TcpLen => r.tcp_len.map(u64::from),
-            RowCol::Seq => r.seq.map(u64::from),
-            RowCol::Ack => r.ack.map(u64::from),
-            RowCol::Flags => r.flags.map(u64::from),
-            RowCol::Window => r.window.map(u64::from),
-            _ => None,
-        }
-    }
-
-    fn ns(self, r: &PacketRow) -> Option<i64> {
-        match self {
-            RowCol::Time => Some(r.ts_ns),
-            RowCol::InitialRtt => r.irtt.get(),
-            RowCol::AckRtt => r.ack_rtt.get(),
-            RowCol::SynSynack => r.syn_synack.get(),
-            RowCol::SynackAck => r.synack_ack.get(),
-            RowCol::SynRst => r.syn_rst.get(),
-            RowCol::SynData => r.syn_data.get(),
-            _ => None,
-        }
-    }
-
-    fn name(self, r: &PacketRow) -> Option<&'static str> {
-        match self {
-            RowCol::Phase => r.phase.map(Phase::name),
-            RowCol::Role => r.from_client.map(|c| if c { "client" } else { "server" }),
-            RowCol::State => r.hs_state.map(HsState::name),
-            RowCol::ConnState => r.conn_state,
-            _ => None,
-        }
-    }
-
     /// The Arrow column of `kind` over `rows` (on the writer thread).
     pub(super) fn array(
         self,
@@ -283,61 +245,64 @@ impl RowCol {
         rows: &[PacketRow],
         fmt: &mut super::Formats,
     ) -> ArrayRef {
-        // Each arm loops over the rows with the column fixed: one branch per column, not
-        // per cell.
-        macro_rules! each {
+        // Each arm loops over the rows with the column fixed (a closure per column, so
+        // no branch per cell), writing values and validity straight into buffers.
+        macro_rules! ints {
             ($get:expr) => {
-                rows.iter().map(|r| $get(self, r))
+                match kind {
+                    Kind::I32 => Arc::new(primitive::<Int32Type>(rows, |r| {
+                        $get(r).and_then(|x: u64| i32::try_from(x).ok())
+                    })) as ArrayRef,
+                    _ => Arc::new(primitive::<Int64Type>(rows, |r| {
+                        $get(r).and_then(|x: u64| i64::try_from(x).ok())
+                    })),
+                }
+            };
+        }
+        macro_rules! times {
+            ($get:expr) => {
+                match kind {
+                    Kind::Timestamp => Arc::new(
+                        primitive::<TimestampMicrosecondType>(rows, |r| {
+                            $get(r).map(|ns: i64| ns.div_euclid(1000))
+                        })
+                        .with_timezone("UTC"),
+                    ) as ArrayRef,
+                    _ => Arc::new(primitive::<Float64Type>(rows, |r| {
+                        $get(r).map(|ns: i64| ns as f64 / 1e9)
+                    })),
+                }
             };
         }
         match self {
-            RowCol::Number
-            | RowCol::Len
-            | RowCol::SrcPort
-            | RowCol::DstPort
-            | RowCol::Stream
-            | RowCol::TcpLen
-            | RowCol::Seq
-            | RowCol::Ack
-            | RowCol::Flags
-            | RowCol::Window => match kind {
-                Kind::I32 => Arc::new(Int32Array::from_iter(
-                    each!(RowCol::int).map(|x| x.and_then(|x| i32::try_from(x).ok())),
-                )),
-                _ => Arc::new(Int64Array::from_iter(
-                    each!(RowCol::int).map(|x| x.and_then(|x| i64::try_from(x).ok())),
-                )),
-            },
-            RowCol::Time
-            | RowCol::InitialRtt
-            | RowCol::AckRtt
-            | RowCol::SynSynack
-            | RowCol::SynackAck
-            | RowCol::SynRst
-            | RowCol::SynData => match kind {
-                Kind::Timestamp => Arc::new(
-                    TimestampMicrosecondArray::from_iter(
-                        each!(RowCol::ns).map(|x| x.map(|ns| ns.div_euclid(1000))),
-                    )
-                    .with_timezone("UTC"),
-                ),
-                _ => Arc::new(Float64Array::from_iter(
-                    each!(RowCol::ns).map(|x| x.map(|ns| ns as f64 / 1e9)),
-                )),
-            },
-            RowCol::Analysis(bit) => Arc::new(BooleanArray::from(
-                rows.iter()
-                    .map(|r| r.analysis & bit != 0)
-                    .collect::<Vec<bool>>(),
+            RowCol::Number => ints!(|r: &PacketRow| Some(r.number)),
+            RowCol::Len => ints!(|r: &PacketRow| Some(u64::from(r.wire_len))),
+            RowCol::SrcPort => ints!(|r: &PacketRow| r.ports.map(|p| u64::from(p.0))),
+            RowCol::DstPort => ints!(|r: &PacketRow| r.ports.map(|p| u64::from(p.1))),
+            RowCol::Stream => ints!(|r: &PacketRow| r.stream.map(u64::from)),
+            RowCol::TcpLen => ints!(|r: &PacketRow| r.tcp_len.map(u64::from)),
+            RowCol::Seq => ints!(|r: &PacketRow| r.seq.map(u64::from)),
+            RowCol::Ack => ints!(|r: &PacketRow| r.ack.map(u64::from)),
+            RowCol::Flags => ints!(|r: &PacketRow| r.flags.map(u64::from)),
+            RowCol::Window => ints!(|r: &PacketRow| r.window.map(u64::from)),
+            RowCol::Time => times!(|r: &PacketRow| Some(r.ts_ns)),
+            RowCol::InitialRtt => times!(|r: &PacketRow| r.irtt.get()),
+            RowCol::AckRtt => times!(|r: &PacketRow| r.ack_rtt.get()),
+            RowCol::SynSynack => times!(|r: &PacketRow| r.syn_synack.get()),
+            RowCol::SynackAck => times!(|r: &PacketRow| r.synack_ack.get()),
+            RowCol::SynRst => times!(|r: &PacketRow| r.syn_rst.get()),
+            RowCol::SynData => times!(|r: &PacketRow| r.syn_data.get()),
+            RowCol::Analysis(bit) => Arc::new(BooleanArray::new(
+                BooleanBuffer::collect_bool(rows.len(), |i| rows[i].analysis & bit != 0),
+                None,
             )),
-            RowCol::Phase | RowCol::Role | RowCol::State | RowCol::ConnState => {
-                Arc::new(each!(RowCol::name).collect::<StringArray>())
-            }
-            RowCol::History => Arc::new(
-                rows.iter()
-                    .map(|r| r.history.as_ref().map(History::as_str))
-                    .collect::<StringArray>(),
-            ),
+            RowCol::Phase => names(rows, |r| r.phase.map(Phase::name)),
+            RowCol::Role => names(rows, |r| {
+                r.from_client.map(|c| if c { "client" } else { "server" })
+            }),
+            RowCol::State => names(rows, |r| r.hs_state.map(HsState::name)),
+            RowCol::ConnState => names(rows, |r| r.conn_state),
+            RowCol::History => names(rows, |r| r.history.as_ref().map(History::as_str)),
             RowCol::Ip { v6, dst } => {
                 let mut b = StringBuilder::with_capacity(rows.len(), rows.len() * 10);
                 for r in rows {
@@ -365,4 +330,34 @@ impl RowCol {
             }
         }
     }
+}
+
+/// A primitive column of `get` over `rows`: values and validity written straight into
+/// their buffers (no validity buffer when every row has a value).
+fn primitive<T: ArrowPrimitiveType>(
+    rows: &[PacketRow],
+    get: impl Fn(&PacketRow) -> Option<T::Native>,
+) -> PrimitiveArray<T> {
+    let mut values = Vec::with_capacity(rows.len());
+    let mut missing = 0;
+    for r in rows {
+        match get(r) {
+            Some(x) => values.push(x),
+            None => {
+                values.push(T::Native::default());
+                missing += 1;
+            }
+        }
+    }
+    let nulls = (missing > 0).then(|| {
+        NullBuffer::new(BooleanBuffer::collect_bool(rows.len(), |i| {
+            get(&rows[i]).is_some()
+        }))
+    });
+    PrimitiveArray::new(ScalarBuffer::from(values), nulls)
+}
+
+/// A string column of `get` over `rows`.
+fn names<'a>(rows: &'a [PacketRow], get: impl Fn(&'a PacketRow) -> Option<&'a str>) -> ArrayRef {
+    Arc::new(rows.iter().map(get).collect::<StringArray>())
 }
