@@ -25,7 +25,7 @@ use arrow_array::builder::{
 };
 use arrow_array::ArrayRef;
 use arrow_schema::{DataType, Field as ArrowField, Schema, SchemaRef, TimeUnit};
-use cells::{Cells, Formats};
+use cells::Cells;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 use row::{PacketRow, RowCol};
@@ -937,12 +937,19 @@ mod tests {
                 }
                 rows += 1;
             }
-            let mut fmt = Formats::new();
-            for (i, (x, y)) in a.into_iter().zip(b).enumerate() {
-                let k = schema[i].1;
+            let mut fmt = cells::Formats::new();
+            let kinds: Vec<Kind> = schema.iter().map(|(_, k)| *k).collect();
+            let x = cells::into_arrays(
+                a.into_iter().enumerate().collect(),
+                &kinds,
+                &packet_rows,
+                &mut fmt,
+            );
+            let y = cells::into_arrays(b.into_iter().enumerate().collect(), &kinds, &[], &mut fmt);
+            for ((i, x), (_, y)) in x.into_iter().zip(y) {
                 assert_eq!(
-                    x.into_array(k, &packet_rows, &mut fmt).to_data(),
-                    y.into_array(k, &[], &mut fmt).to_data(),
+                    x.to_data(),
+                    y.to_data(),
                     "{}: column {}",
                     file.display(),
                     schema[i].0

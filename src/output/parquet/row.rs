@@ -5,18 +5,12 @@
 //! own getter, one call per cell, cost the tracking thread more than the tracking itself.
 //! A test checks every column against the registry's getter on every sample capture.
 
-use super::Kind;
+use super::cells::Formats;
+use super::{Builder, Kind};
 use crate::fields::PacketView;
 use crate::track::analysis::flag;
 use crate::track::handshake::{HsState, Phase};
-use arrow_array::builder::StringBuilder;
-use arrow_array::types::{
-    ArrowPrimitiveType, Float64Type, Int32Type, Int64Type, TimestampMicrosecondType,
-};
-use arrow_array::{ArrayRef, BooleanArray, PrimitiveArray, StringArray};
-use arrow_buffer::{BooleanBuffer, NullBuffer, ScalarBuffer};
 use std::net::{Ipv4Addr, Ipv6Addr};
-use std::sync::Arc;
 
 /// A duration or time in nanoseconds, `NONE` when absent: half the size of an
 /// `Option<i64>`, and rows are copied by the million.
@@ -238,126 +232,119 @@ impl RowCol {
         }
     }
 
-    /// The Arrow column of `kind` over `rows` (on the writer thread).
-    pub(super) fn array(
-        self,
-        kind: Kind,
-        rows: &[PacketRow],
-        fmt: &mut super::Formats,
-    ) -> ArrayRef {
-        // Each arm loops over the rows with the column fixed (a closure per column, so
-        // no branch per cell), writing values and validity straight into buffers.
-        macro_rules! ints {
-            ($get:expr) => {
-                match kind {
-                    Kind::I32 => Arc::new(primitive::<Int32Type>(rows, |r| {
-                        $get(r).and_then(|x: u64| i32::try_from(x).ok())
-                    })) as ArrayRef,
-                    _ => Arc::new(primitive::<Int64Type>(rows, |r| {
-                        $get(r).and_then(|x: u64| i64::try_from(x).ok())
-                    })),
-                }
-            };
-        }
-        macro_rules! times {
-            ($get:expr) => {
-                match kind {
-                    Kind::Timestamp => Arc::new(
-                        primitive::<TimestampMicrosecondType>(rows, |r| {
-                            $get(r).map(|ns: i64| ns.div_euclid(1000))
-                        })
-                        .with_timezone("UTC"),
-                    ) as ArrayRef,
-                    _ => Arc::new(primitive::<Float64Type>(rows, |r| {
-                        $get(r).map(|ns: i64| ns as f64 / 1e9)
-                    })),
-                }
-            };
-        }
+    /// Append column `self` of `block` to `b` (built by [`Builder::new`] for this column's
+    /// kind), on the writer thread. Columns are filled block by block: a block of rows
+    /// stays in the core's cache while each of its columns is read from it, where a
+    /// whole batch, column after column, was read back from memory once per column.
+    pub(super) fn extend(self, b: &mut Builder, block: &[PacketRow], fmt: &mut Formats) {
         match self {
-            RowCol::Number => ints!(|r: &PacketRow| Some(r.number)),
-            RowCol::Len => ints!(|r: &PacketRow| Some(u64::from(r.wire_len))),
-            RowCol::SrcPort => ints!(|r: &PacketRow| r.ports.map(|p| u64::from(p.0))),
-            RowCol::DstPort => ints!(|r: &PacketRow| r.ports.map(|p| u64::from(p.1))),
-            RowCol::Stream => ints!(|r: &PacketRow| r.stream.map(u64::from)),
-            RowCol::TcpLen => ints!(|r: &PacketRow| r.tcp_len.map(u64::from)),
-            RowCol::Seq => ints!(|r: &PacketRow| r.seq.map(u64::from)),
-            RowCol::Ack => ints!(|r: &PacketRow| r.ack.map(u64::from)),
-            RowCol::Flags => ints!(|r: &PacketRow| r.flags.map(u64::from)),
-            RowCol::Window => ints!(|r: &PacketRow| r.window.map(u64::from)),
-            RowCol::Time => times!(|r: &PacketRow| Some(r.ts_ns)),
-            RowCol::InitialRtt => times!(|r: &PacketRow| r.irtt.get()),
-            RowCol::AckRtt => times!(|r: &PacketRow| r.ack_rtt.get()),
-            RowCol::SynSynack => times!(|r: &PacketRow| r.syn_synack.get()),
-            RowCol::SynackAck => times!(|r: &PacketRow| r.synack_ack.get()),
-            RowCol::SynRst => times!(|r: &PacketRow| r.syn_rst.get()),
-            RowCol::SynData => times!(|r: &PacketRow| r.syn_data.get()),
-            RowCol::Analysis(bit) => Arc::new(BooleanArray::new(
-                BooleanBuffer::collect_bool(rows.len(), |i| rows[i].analysis & bit != 0),
-                None,
-            )),
-            RowCol::Phase => names(rows, |r| r.phase.map(Phase::name)),
-            RowCol::Role => names(rows, |r| {
+            RowCol::Number => ints(b, block, |r| Some(r.number)),
+            RowCol::Len => ints(b, block, |r| Some(u64::from(r.wire_len))),
+            RowCol::SrcPort => ints(b, block, |r| r.ports.map(|p| u64::from(p.0))),
+            RowCol::DstPort => ints(b, block, |r| r.ports.map(|p| u64::from(p.1))),
+            RowCol::Stream => ints(b, block, |r| r.stream.map(u64::from)),
+            RowCol::TcpLen => ints(b, block, |r| r.tcp_len.map(u64::from)),
+            RowCol::Seq => ints(b, block, |r| r.seq.map(u64::from)),
+            RowCol::Ack => ints(b, block, |r| r.ack.map(u64::from)),
+            RowCol::Flags => ints(b, block, |r| r.flags.map(u64::from)),
+            RowCol::Window => ints(b, block, |r| r.window.map(u64::from)),
+            RowCol::Time => times(b, block, |r| Some(r.ts_ns)),
+            RowCol::InitialRtt => times(b, block, |r| r.irtt.get()),
+            RowCol::AckRtt => times(b, block, |r| r.ack_rtt.get()),
+            RowCol::SynSynack => times(b, block, |r| r.syn_synack.get()),
+            RowCol::SynackAck => times(b, block, |r| r.synack_ack.get()),
+            RowCol::SynRst => times(b, block, |r| r.syn_rst.get()),
+            RowCol::SynData => times(b, block, |r| r.syn_data.get()),
+            RowCol::Analysis(bit) => {
+                if let Builder::Bool(b) = b {
+                    for r in block {
+                        b.append_value(r.analysis & bit != 0);
+                    }
+                }
+            }
+            RowCol::Phase => names(b, block, |r| r.phase.map(Phase::name)),
+            RowCol::Role => names(b, block, |r| {
                 r.from_client.map(|c| if c { "client" } else { "server" })
             }),
-            RowCol::State => names(rows, |r| r.hs_state.map(HsState::name)),
-            RowCol::ConnState => names(rows, |r| r.conn_state),
-            RowCol::History => names(rows, |r| r.history.as_ref().map(History::as_str)),
-            RowCol::Ip { v6, dst } => {
-                let mut b = StringBuilder::with_capacity(rows.len(), rows.len() * 10);
-                for r in rows {
-                    match (v6, r.v4, r.v6) {
-                        (false, Some((s, d)), _) => {
-                            b.append_value(fmt.addr(if dst { d } else { s }))
-                        }
-                        (true, _, Some((s, d))) => {
-                            b.append_value((if dst { d } else { s }).to_string())
-                        }
-                        _ => b.append_null(),
+            RowCol::State => names(b, block, |r| r.hs_state.map(HsState::name)),
+            RowCol::ConnState => names(b, block, |r| r.conn_state),
+            RowCol::History => {
+                if let Builder::Str(b) = b {
+                    for r in block {
+                        b.append_option(r.history.as_ref().map(History::as_str));
                     }
                 }
-                Arc::new(b.finish())
+            }
+            RowCol::Ip { v6, dst } => {
+                if let Builder::Str(b) = b {
+                    for r in block {
+                        match (v6, r.v4, r.v6) {
+                            (false, Some((s, d)), _) => {
+                                b.append_value(fmt.addr(if dst { d } else { s }))
+                            }
+                            (true, _, Some((s, d))) => {
+                                b.append_value((if dst { d } else { s }).to_string())
+                            }
+                            _ => b.append_null(),
+                        }
+                    }
+                }
             }
             RowCol::FlagsStr => {
-                let mut b = StringBuilder::with_capacity(rows.len(), rows.len() * 10);
-                for r in rows {
-                    match r.flags {
-                        Some(f) => b.append_value(fmt.flags_str(f)),
-                        None => b.append_null(),
+                if let Builder::Str(b) = b {
+                    for r in block {
+                        match r.flags {
+                            Some(f) => b.append_value(fmt.flags_str(f)),
+                            None => b.append_null(),
+                        }
                     }
                 }
-                Arc::new(b.finish())
             }
         }
     }
 }
 
-/// A primitive column of `get` over `rows`: values and validity written straight into
-/// their buffers (no validity buffer when every row has a value).
-fn primitive<T: ArrowPrimitiveType>(
-    rows: &[PacketRow],
-    get: impl Fn(&PacketRow) -> Option<T::Native>,
-) -> PrimitiveArray<T> {
-    let mut values = Vec::with_capacity(rows.len());
-    let mut missing = 0;
-    for r in rows {
-        match get(r) {
-            Some(x) => values.push(x),
-            None => {
-                values.push(T::Native::default());
-                missing += 1;
+// Each helper loops over a block with the column fixed (a closure per column: no branch
+// per cell). A builder of another kind than the column's cannot occur: `RowCol::fits`
+// chose the column for this kind.
+
+fn ints(b: &mut Builder, block: &[PacketRow], get: impl Fn(&PacketRow) -> Option<u64>) {
+    match b {
+        Builder::I32(b) => {
+            for r in block {
+                b.append_option(get(r).and_then(|x| i32::try_from(x).ok()));
             }
         }
+        Builder::I64(b) => {
+            for r in block {
+                b.append_option(get(r).and_then(|x| i64::try_from(x).ok()));
+            }
+        }
+        _ => {}
     }
-    let nulls = (missing > 0).then(|| {
-        NullBuffer::new(BooleanBuffer::collect_bool(rows.len(), |i| {
-            get(&rows[i]).is_some()
-        }))
-    });
-    PrimitiveArray::new(ScalarBuffer::from(values), nulls)
 }
 
-/// A string column of `get` over `rows`.
-fn names<'a>(rows: &'a [PacketRow], get: impl Fn(&'a PacketRow) -> Option<&'a str>) -> ArrayRef {
-    Arc::new(rows.iter().map(get).collect::<StringArray>())
+/// Nanoseconds as microseconds (a timestamp) or seconds (a duration).
+fn times(b: &mut Builder, block: &[PacketRow], get: impl Fn(&PacketRow) -> Option<i64>) {
+    match b {
+        Builder::Ts(b) => {
+            for r in block {
+                b.append_option(get(r).map(|ns| ns.div_euclid(1000)));
+            }
+        }
+        Builder::F64(b) => {
+            for r in block {
+                b.append_option(get(r).map(|ns| ns as f64 / 1e9));
+            }
+        }
+        _ => {}
+    }
+}
+
+fn names(b: &mut Builder, block: &[PacketRow], get: impl Fn(&PacketRow) -> Option<&'static str>) {
+    if let Builder::Str(b) = b {
+        for r in block {
+            b.append_option(get(r));
+        }
+    }
 }

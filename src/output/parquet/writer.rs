@@ -6,7 +6,7 @@
 //! `ArrowColumnWriter`). At the end of a row group the writer thread appends the chunks
 //! to the file in column order, as `ArrowWriter` would have written them.
 
-use super::cells::{Cells, Formats};
+use super::cells::{into_arrays, Cells, Formats};
 use super::row::PacketRow;
 use super::{Kind, ROW_GROUP_ROWS};
 use crossbeam_channel::{Receiver, Sender};
@@ -36,8 +36,8 @@ pub(super) struct Batch {
 enum Job {
     /// The helper's column writers for a new row group, with their column indices.
     Start(Vec<(usize, ArrowColumnWriter)>),
-    /// The helper's columns of a batch, in the order of its writers.
-    Encode(Vec<Cells>, Arc<Vec<PacketRow>>),
+    /// The helper's columns of a batch (with their indices), in the order of its writers.
+    Encode(Vec<(usize, Cells)>, Arc<Vec<PacketRow>>),
     /// Close the row group: send back the column chunks.
     Close,
 }
@@ -160,18 +160,11 @@ impl FileJob {
             .into_iter()
             .enumerate()
             .partition(|(i, _)| self.helps[*i]);
-        self.send(Job::Encode(
-            theirs.into_iter().map(|(_, c)| c).collect(),
-            rows.clone(),
-        ))?;
+        self.send(Job::Encode(theirs, rows.clone()))?;
+        let arrays = into_arrays(mine, &self.kinds, rows, &mut self.fmt);
         let writers = self.mine.as_mut().expect("created above");
-        for ((i, cells), (_, writer)) in mine.into_iter().zip(writers.iter_mut()) {
-            write_column(
-                writer,
-                &self.schema,
-                i,
-                cells.into_array(self.kinds[i], rows, &mut self.fmt),
-            )?;
+        for ((i, array), (_, writer)) in arrays.into_iter().zip(writers.iter_mut()) {
+            write_column(writer, &self.schema, i, array)?;
         }
         self.rows_in_group += len;
         if self.rows_in_group >= ROW_GROUP_ROWS {
@@ -257,9 +250,9 @@ fn help(
         match job {
             Job::Start(w) => writers = w,
             Job::Encode(cells, rows) => {
-                for (cells, (i, writer)) in cells.into_iter().zip(writers.iter_mut()) {
-                    let array = cells.into_array(kinds[*i], &rows, &mut fmt);
-                    write_column(writer, &schema, *i, array)?;
+                let arrays = into_arrays(cells, &kinds, &rows, &mut fmt);
+                for ((i, array), (_, writer)) in arrays.into_iter().zip(writers.iter_mut()) {
+                    write_column(writer, &schema, i, array)?;
                 }
             }
             Job::Close => {
