@@ -342,9 +342,8 @@ impl Builder {
     }
 }
 
-/// One Parquet file being written: its columns' cells here, and a thread of its own that
-/// turns them into Arrow columns, encodes and compresses them (so the export uses a second
-/// core).
+/// One Parquet file being written: its columns' cells here, and a background job of two
+/// threads that turn them into Arrow columns, encode and compress them (`writer.rs`).
 struct Table {
     path: PathBuf,
     cells: Vec<Cells>,
@@ -444,20 +443,25 @@ impl Table {
         let props = props
             .set_compression(Compression::SNAPPY)
             .set_write_batch_size(8192)
-            .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
             .set_created_by(format!("hs-tui {}", env!("CARGO_PKG_VERSION")))
             .build();
         // Two batches in flight at most: memory stays flat when the disk is slow.
         let (tx, rx) = crossbeam_channel::bounded::<Batch>(2);
         let (spare_tx, spare_rows) = crossbeam_channel::bounded::<Vec<PacketRow>>(3);
         let kinds: Vec<Kind> = columns.iter().map(|(_, k)| *k).collect();
-        let handle =
-            writer::spawn(file, schema, props, kinds.clone(), rx, spare_tx).map_err(|source| {
-                ParquetError::Create {
-                    path: path.clone(),
-                    source,
-                }
-            })?;
+        let handle = writer::spawn(
+            file,
+            schema,
+            props,
+            kinds.clone(),
+            ROW_GROUP_ROWS,
+            rx,
+            spare_tx,
+        )
+        .map_err(|source| ParquetError::Create {
+            path: path.clone(),
+            source,
+        })?;
         Ok(Table {
             path,
             cells: gets

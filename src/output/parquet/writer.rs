@@ -8,7 +8,7 @@
 
 use super::cells::{into_arrays, Cells, Formats};
 use super::row::PacketRow;
-use super::{Kind, ROW_GROUP_ROWS};
+use super::Kind;
 use crossbeam_channel::{Receiver, Sender};
 use parquet::arrow::arrow_writer::{
     compute_leaves, ArrowColumnChunk, ArrowColumnWriter, ArrowRowGroupWriterFactory,
@@ -43,13 +43,15 @@ enum Job {
 }
 
 /// Start the writer thread of `file`: it reads batches from `batches` until the sender is
-/// dropped, hands emptied row buffers back on `spare_rows`, and returns the finished
-/// file (footer written).
+/// dropped, closes a row group once it holds `group_rows` rows or more (at a batch's end),
+/// hands emptied row buffers back on `spare_rows`, and returns the finished file (footer
+/// written).
 pub(super) fn spawn(
     file: File,
     schema: arrow_schema::SchemaRef,
     props: WriterProperties,
     kinds: Vec<Kind>,
+    group_rows: usize,
     batches: Receiver<Batch>,
     spare_rows: Sender<Vec<PacketRow>>,
 ) -> std::io::Result<JoinHandle<Result<File>>> {
@@ -75,6 +77,7 @@ pub(super) fn spawn(
                 chunks,
                 helper: Some(helper),
                 mine: None,
+                group_rows,
                 row_group: 0,
                 rows_in_group: 0,
                 fmt: Formats::new(),
@@ -135,6 +138,7 @@ struct FileJob {
     helper: Option<JoinHandle<Result<()>>>,
     /// This thread's column writers of the row group in progress.
     mine: Option<Vec<(usize, ArrowColumnWriter)>>,
+    group_rows: usize,
     row_group: usize,
     rows_in_group: usize,
     fmt: Formats,
@@ -167,7 +171,7 @@ impl FileJob {
             write_column(writer, &self.schema, i, array)?;
         }
         self.rows_in_group += len;
-        if self.rows_in_group >= ROW_GROUP_ROWS {
+        if self.rows_in_group >= self.group_rows {
             self.close_row_group()?;
         }
         Ok(())
@@ -267,4 +271,104 @@ fn help(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fields::Value;
+    use crate::output::parquet::Builder;
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::Int64Type;
+    use arrow_schema::{Field, Schema};
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+    /// Several row groups, each column encoded by one of the two threads: read back, every
+    /// column holds its own values in row order, and the row groups have the sizes asked.
+    #[test]
+    fn columns_of_both_threads_come_back_in_order_over_several_row_groups() {
+        let kinds = vec![
+            Kind::I64,
+            Kind::Str,
+            Kind::I64,
+            Kind::Str,
+            Kind::I64,
+            Kind::Bool,
+        ];
+        let helps = split_columns(&kinds);
+        assert!(
+            helps.iter().any(|&h| h) && helps.iter().any(|&h| !h),
+            "{helps:?}"
+        );
+        let schema = Arc::new(Schema::new(
+            kinds
+                .iter()
+                .enumerate()
+                .map(|(i, k)| Field::new(format!("c{i}"), k.data_type(), true))
+                .collect::<Vec<_>>(),
+        ));
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.parquet");
+        let file = File::create(&path).unwrap();
+        let (tx, rx) = crossbeam_channel::bounded(2);
+        let (spare_tx, _spare) = crossbeam_channel::bounded(3);
+        let props = WriterProperties::builder().build();
+        let job = spawn(file, schema.clone(), props, kinds.clone(), 20, rx, spare_tx).unwrap();
+        // 11 batches of 5 rows: row groups of 20, 20 and 15 rows.
+        let mut text = String::new();
+        for b in 0..11 {
+            let mut cells: Vec<Cells> = kinds
+                .iter()
+                .map(|k| Cells::Built(Builder::new(*k)))
+                .collect();
+            for r in 0..5u64 {
+                let n = b * 5 + r;
+                for (i, c) in cells.iter_mut().enumerate() {
+                    let v = match kinds[i] {
+                        Kind::Str => Value::Str(format!("{i}:{n}").into()),
+                        Kind::Bool => Value::Bool(n % 2 == 0),
+                        _ => Value::UInt(n * 10 + i as u64),
+                    };
+                    c.builder().push(Some(&v), &mut text);
+                }
+            }
+            tx.send(Batch {
+                cells,
+                rows: Vec::new(),
+                len: 5,
+            })
+            .unwrap();
+        }
+        drop(tx);
+        job.join().unwrap().unwrap();
+        let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(&path).unwrap()).unwrap();
+        let groups: Vec<i64> = reader
+            .metadata()
+            .row_groups()
+            .iter()
+            .map(|g| g.num_rows())
+            .collect();
+        assert_eq!(groups, vec![20, 20, 15]);
+        let mut n = 0u64;
+        for batch in reader.build().unwrap() {
+            let batch = batch.unwrap();
+            for row in 0..batch.num_rows() {
+                for (i, k) in kinds.iter().enumerate() {
+                    let col = batch.column(i);
+                    match k {
+                        Kind::Str => {
+                            assert_eq!(col.as_string::<i32>().value(row), format!("{i}:{n}"))
+                        }
+                        Kind::Bool => assert_eq!(col.as_boolean().value(row), n % 2 == 0),
+                        _ => assert_eq!(
+                            col.as_primitive::<Int64Type>().value(row),
+                            (n * 10 + i as u64) as i64
+                        ),
+                    }
+                }
+                n += 1;
+            }
+        }
+        assert_eq!(n, 55);
+    }
 }
