@@ -66,9 +66,47 @@ pub struct Endpoint(pub IpAddr, pub u16);
 impl std::fmt::Display for Endpoint {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.0 {
-            IpAddr::V4(a) => write!(f, "{a}:{}", self.1),
+            // Formatted by hand: the export writes two endpoints per stream, and the
+            // formatter's machinery cost more than the rest of the row.
+            IpAddr::V4(a) => f.pad(V4Port::new(a, self.1).as_str()),
             IpAddr::V6(a) => write!(f, "[{a}]:{}", self.1),
         }
+    }
+}
+
+/// `a.b.c.d:port`, formatted into a buffer of its own.
+pub struct V4Port {
+    buf: [u8; 21],
+    len: u8,
+}
+
+impl V4Port {
+    pub fn new(a: std::net::Ipv4Addr, port: u16) -> V4Port {
+        let mut out = V4Port {
+            buf: [0; 21],
+            len: 0,
+        };
+        let mut n = itoa::Buffer::new();
+        for (i, o) in a.octets().iter().enumerate() {
+            if i > 0 {
+                out.push(b".");
+            }
+            out.push(n.format(*o).as_bytes());
+        }
+        out.push(b":");
+        out.push(n.format(port).as_bytes());
+        out
+    }
+    fn push(&mut self, s: &[u8]) {
+        let at = self.len as usize;
+        // At most 15 + 1 + 5 bytes: it always fits.
+        if let Some(dst) = self.buf.get_mut(at..at + s.len()) {
+            dst.copy_from_slice(s);
+            self.len += s.len() as u8;
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.buf[..self.len as usize]).unwrap_or("")
     }
 }
 

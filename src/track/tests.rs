@@ -298,3 +298,20 @@ fn per_stream_sizes_stay_bounded() {
         assert!(size <= max, "{name} is {size} bytes, more than {max}");
     }
 }
+
+proptest::proptest! {
+    /// An endpoint prints as the standard formatter prints it (`addr:port`, IPv6 in
+    /// brackets), padding included, and `report::endpoint` as `addr:port`.
+    #[test]
+    fn endpoint_text_is_the_standard_one(bits in proptest::prelude::any::<u32>(), port in proptest::prelude::any::<u16>(), v6 in proptest::prelude::any::<u128>()) {
+        let a = Ipv4Addr::from(bits);
+        let e = Endpoint(std::net::IpAddr::V4(a), port);
+        proptest::prop_assert_eq!(e.to_string(), format!("{a}:{port}"));
+        proptest::prop_assert_eq!(format!("{e:<24}|"), format!("{:<24}|", format!("{a}:{port}")));
+        proptest::prop_assert_eq!(crate::output::report::endpoint(e), format!("{a}:{port}"));
+        let b = std::net::Ipv6Addr::from(v6);
+        let e6 = Endpoint(std::net::IpAddr::V6(b), port);
+        proptest::prop_assert_eq!(e6.to_string(), format!("[{b}]:{port}"));
+        proptest::prop_assert_eq!(crate::output::report::endpoint(e6), format!("{b}:{port}"));
+    }
+}
