@@ -13,7 +13,6 @@ use crate::engine::tls::TlsSummary;
 use crate::engine::{AppLayer, Engine};
 use crate::output::parquet::ParquetError;
 use crate::output::report::Reports;
-use crate::output::report_job::StreamReportJob;
 use crate::output::ring::Export;
 use crate::pipeline::Settings;
 use crate::track::FlowSummary;
@@ -243,15 +242,8 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
     let stop = crate::pipeline::install_signal_flag();
     let next = AtomicUsize::new(0);
     let (tx, rx) = crossbeam_channel::bounded::<Msg>(64);
+    let mut reports = Reports::new(settings.stats.clone());
     let want_reports = settings.quiet;
-    // The summary's tallies run on threads of their own (as a single capture's do): this
-    // thread only hands the workers' streams over.
-    let mut tallies = match want_reports {
-        true => {
-            Some(StreamReportJob::spawn(settings.stats.clone()).context("starting the reports")?)
-        }
-        false => None,
-    };
     let mut failures: Vec<String> = Vec::new();
     let n_workers = workers(files.len(), settings.jobs);
     std::thread::scope(|scope| {
@@ -280,8 +272,8 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
         for msg in rx.iter() {
             match msg {
                 Msg::Streams(v) => {
-                    if let Some(t) = tallies.as_mut() {
-                        t.add_all(v);
+                    for (s, tls) in &v {
+                        reports.add_tls(s, tls.as_deref());
                     }
                 }
                 Msg::Done { index, result } => {
@@ -297,11 +289,7 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
             }
         }
     });
-    if let Some(tallies) = tallies {
-        let mut reports = Reports::new(settings.stats.clone());
-        for part in tallies.finish().map_err(|e| anyhow::anyhow!(e))? {
-            reports.take_streams_from(part);
-        }
+    if want_reports {
         let mut out = std::io::stdout().lock();
         match reports.write(&mut out).and_then(|_| out.flush()) {
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),

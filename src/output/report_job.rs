@@ -103,25 +103,11 @@ impl StreamReportJob {
         }
     }
 
-    /// Streams in their final state, in order, already in a batch of their own (several
-    /// captures: a worker's streams).
-    pub fn add_all(&mut self, streams: Vec<(FlowSummary, Option<Box<TlsSummary>>)>) {
-        self.send();
-        self.send_batch(streams);
-    }
-
     fn send(&mut self) {
         if self.pending.is_empty() {
             return;
         }
         let streams = std::mem::replace(&mut self.pending, Vec::with_capacity(BATCH));
-        self.send_batch(streams);
-    }
-
-    fn send_batch(&mut self, streams: Vec<(FlowSummary, Option<Box<TlsSummary>>)>) {
-        if streams.is_empty() {
-            return;
-        }
         let batch = Arc::new(Batch {
             capture_start: self.capture_start,
             streams,
