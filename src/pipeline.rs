@@ -538,11 +538,7 @@ fn run_one(settings: &Settings) -> anyhow::Result<ExitCode> {
                 // The streams lie apart in the engine's slab: fetch a few ahead, as the
                 // tallies do (each row waited on memory).
                 if let Some((next, _)) = live.get(i + 4) {
-                    let p: *const crate::track::FlowSummary = *next;
-                    crate::prefetch::span(
-                        p.cast(),
-                        std::mem::size_of::<crate::track::FlowSummary>(),
-                    );
+                    crate::prefetch::value(*next);
                 }
                 parquet_stream(&mut parquet, &mut parquet_error, s, *tls);
             }

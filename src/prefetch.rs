@@ -13,6 +13,12 @@ pub fn read<T>(p: *const T) {
     let _ = p;
 }
 
+/// Every line of the value `v` (a stream or frame read a few iterations from now).
+#[inline]
+pub fn value<T>(v: &T) {
+    span((v as *const T).cast(), std::mem::size_of::<T>());
+}
+
 /// Every line of the `size` bytes at `p`.
 #[inline]
 pub fn span(p: *const u8, size: usize) {

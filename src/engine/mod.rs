@@ -128,7 +128,7 @@ impl Engine {
     #[inline]
     pub fn prefetch(&self, frames: &[Frame], i: usize) {
         if let Some(a) = frames.get(i + 4) {
-            crate::prefetch::span((a as *const Frame).cast(), std::mem::size_of::<Frame>());
+            crate::prefetch::value(a);
             self.tracker.prefetch_slot(a);
         }
         if let Some(a) = frames.get(i + 2) {

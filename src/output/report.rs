@@ -716,7 +716,7 @@ fn ms(v: Option<i64>) -> String {
 /// tshark's `addr:port`, without brackets around IPv6 (its conversation tables).
 pub fn endpoint(e: Endpoint) -> String {
     match e.0 {
-        std::net::IpAddr::V4(a) => crate::track::V4Port::new(a, e.1).as_str().to_string(),
+        std::net::IpAddr::V4(a) => crate::track::V4Text::with_port(a, e.1).as_str().to_string(),
         ip => format!("{ip}:{}", e.1),
     }
 }

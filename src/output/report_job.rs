@@ -141,8 +141,7 @@ impl StreamReportJob {
                 // The streams lie 832 bytes apart in the engine's slab, too far apart for
                 // the hardware to guess: fetch a few ahead (the counting waits on memory).
                 if let Some((next, _)) = tail.get(i + AHEAD) {
-                    let p: *const FlowSummary = *next;
-                    crate::prefetch::span(p.cast(), std::mem::size_of::<FlowSummary>());
+                    crate::prefetch::value(*next);
                 }
                 reports.add_tls(s, *tls);
             }

@@ -66,23 +66,23 @@ pub struct Endpoint(pub IpAddr, pub u16);
 impl std::fmt::Display for Endpoint {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.0 {
-            // Formatted by hand: the export writes two endpoints per stream, and the
-            // formatter's machinery cost more than the rest of the row.
-            IpAddr::V4(a) => f.pad(V4Port::new(a, self.1).as_str()),
+            IpAddr::V4(a) => f.pad(V4Text::with_port(a, self.1).as_str()),
             IpAddr::V6(a) => write!(f, "[{a}]:{}", self.1),
         }
     }
 }
 
-/// `a.b.c.d:port`, formatted into a buffer of its own.
-pub struct V4Port {
+/// `a.b.c.d` or `a.b.c.d:port`, formatted into a buffer of its own: the formatter's
+/// machinery costs more than the rest of a row where millions are written (the export's
+/// addresses and endpoints).
+pub struct V4Text {
     buf: [u8; 21],
     len: u8,
 }
 
-impl V4Port {
-    pub fn new(a: std::net::Ipv4Addr, port: u16) -> V4Port {
-        let mut out = V4Port {
+impl V4Text {
+    pub fn new(a: std::net::Ipv4Addr) -> V4Text {
+        let mut out = V4Text {
             buf: [0; 21],
             len: 0,
         };
@@ -93,8 +93,12 @@ impl V4Port {
             }
             out.push(n.format(*o).as_bytes());
         }
+        out
+    }
+    pub fn with_port(a: std::net::Ipv4Addr, port: u16) -> V4Text {
+        let mut out = V4Text::new(a);
         out.push(b":");
-        out.push(n.format(port).as_bytes());
+        out.push(itoa::Buffer::new().format(port).as_bytes());
         out
     }
     fn push(&mut self, s: &[u8]) {

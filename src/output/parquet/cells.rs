@@ -155,13 +155,7 @@ impl AddrCache {
         if slot.0 != bits || slot.1.is_empty() {
             slot.0 = bits;
             slot.1.clear();
-            let mut n = itoa::Buffer::new();
-            for (k, o) in a.octets().iter().enumerate() {
-                if k > 0 {
-                    slot.1.push('.');
-                }
-                slot.1.push_str(n.format(*o));
-            }
+            slot.1.push_str(crate::track::V4Text::new(a).as_str());
         }
         &slot.1
     }

@@ -229,18 +229,7 @@ impl Builder {
             })),
             Builder::Str(b) => match v {
                 Some(Value::Str(s)) => b.append_value(s),
-                Some(Value::V4(a)) => {
-                    // Display for Ipv4Addr goes through the formatter: slow at millions of rows.
-                    scratch.clear();
-                    let mut n = itoa::Buffer::new();
-                    for (i, o) in a.octets().iter().enumerate() {
-                        if i > 0 {
-                            scratch.push('.');
-                        }
-                        scratch.push_str(n.format(*o));
-                    }
-                    b.append_value(&*scratch);
-                }
+                Some(Value::V4(a)) => b.append_value(crate::track::V4Text::new(*a).as_str()),
                 Some(v) => {
                     scratch.clear();
                     v.write(FieldType::Str, scratch);
@@ -469,7 +458,10 @@ impl Table {
                 .zip(&kinds)
                 .map(|(g, k)| Cells::new(*g, *k))
                 .collect(),
-            packet_rows: Vec::new(),
+            packet_rows: match gets.iter().any(|g| matches!(g, Get::Row(_))) {
+                true => Vec::with_capacity(BATCH_ROWS),
+                false => Vec::new(),
+            },
             spare_rows,
             kinds,
             rows: 0,
@@ -761,9 +753,6 @@ impl ParquetSink {
             self.fill_tls();
             &self.packet_cols[..]
         };
-        if self.packets.packet_rows.capacity() == 0 {
-            self.packets.packet_rows.reserve_exact(BATCH_ROWS);
-        }
         self.packets.packet_rows.push(PacketRow::of(v));
         for c in cols {
             self.packets.cells[c.at].push(c, v, &mut self.text, &mut values);

@@ -218,13 +218,18 @@ impl FileJob {
     /// The last row group, the footer; the file.
     fn finish(mut self) -> Result<File> {
         self.close_row_group()?;
+        let FileJob {
+            jobs,
+            helper,
+            file_writer,
+            ..
+        } = self;
         // The helper ends when its jobs channel closes.
-        let (unused, _) = crossbeam_channel::bounded(0);
-        drop(std::mem::replace(&mut self.jobs, unused));
-        if let Some(Ok(Err(e))) = self.helper.take().map(|h| h.join()) {
+        drop(jobs);
+        if let Some(Ok(Err(e))) = helper.map(|h| h.join()) {
             return Err(e);
         }
-        self.file_writer.into_inner()
+        file_writer.into_inner()
     }
 }
 
