@@ -19,7 +19,7 @@ impl Cells {
     pub(super) fn new(get: Get, kind: Kind) -> Cells {
         match get {
             Get::Row(c) => Cells::Row(c),
-            Get::Generic | Get::All => Cells::Built(Builder::new(kind)),
+            Get::Generic | Get::All | Get::Stream(_) => Cells::Built(Builder::new(kind)),
         }
     }
 
