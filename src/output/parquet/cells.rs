@@ -70,7 +70,7 @@ impl Cells {
 
 /// Rows per block when the row columns are filled: 128 rows of about 220 bytes stay in
 /// the first-level cache while each column is read from them.
-const BLOCK_ROWS: usize = 128;
+pub(super) const BLOCK_ROWS: usize = 128;
 
 /// The Arrow columns of a batch's `cells` (each with its column index), of the kinds
 /// `kinds` gives by index; `rows`: the batch's rows (on the writer thread).

@@ -5,7 +5,7 @@
 //! own getter, one call per cell, cost the tracking thread more than the tracking itself.
 //! A test checks every column against the registry's getter on every sample capture.
 
-use super::cells::Formats;
+use super::cells::{Formats, BLOCK_ROWS};
 use super::{Builder, Kind};
 use crate::fields::PacketView;
 use crate::track::analysis::flag;
@@ -257,8 +257,12 @@ impl RowCol {
             RowCol::SynData => times(b, block, |r| r.syn_data.get()),
             RowCol::Analysis(bit) => {
                 if let Builder::Bool(b) = b {
-                    for r in block {
-                        b.append_value(r.analysis & bit != 0);
+                    let mut set = [false; BLOCK_ROWS];
+                    for chunk in block.chunks(BLOCK_ROWS) {
+                        for (r, x) in chunk.iter().zip(&mut set) {
+                            *x = r.analysis & bit != 0;
+                        }
+                        b.append_slice(&set[..chunk.len()]);
                     }
                 }
             }
@@ -310,16 +314,8 @@ impl RowCol {
 
 fn ints(b: &mut Builder, block: &[PacketRow], get: impl Fn(&PacketRow) -> Option<u64>) {
     match b {
-        Builder::I32(b) => {
-            for r in block {
-                b.append_option(get(r).and_then(|x| i32::try_from(x).ok()));
-            }
-        }
-        Builder::I64(b) => {
-            for r in block {
-                b.append_option(get(r).and_then(|x| i64::try_from(x).ok()));
-            }
-        }
+        Builder::I32(b) => fill(b, block, |r| get(r).and_then(|x| i32::try_from(x).ok())),
+        Builder::I64(b) => fill(b, block, |r| get(r).and_then(|x| i64::try_from(x).ok())),
         _ => {}
     }
 }
@@ -327,17 +323,29 @@ fn ints(b: &mut Builder, block: &[PacketRow], get: impl Fn(&PacketRow) -> Option
 /// Nanoseconds as microseconds (a timestamp) or seconds (a duration).
 fn times(b: &mut Builder, block: &[PacketRow], get: impl Fn(&PacketRow) -> Option<i64>) {
     match b {
-        Builder::Ts(b) => {
-            for r in block {
-                b.append_option(get(r).map(|ns| ns.div_euclid(1000)));
-            }
-        }
-        Builder::F64(b) => {
-            for r in block {
-                b.append_option(get(r).map(|ns| ns as f64 / 1e9));
-            }
-        }
+        Builder::Ts(b) => fill(b, block, |r| get(r).map(|ns| ns.div_euclid(1000))),
+        Builder::F64(b) => fill(b, block, |r| get(r).map(|ns| ns as f64 / 1e9)),
         _ => {}
+    }
+}
+
+/// A block's cells into `b`: gathered into two small arrays first, then appended at once
+/// (one copy and one validity run per block, where a cell at a time checked capacity and
+/// validity per cell: the writers' largest cost after the Parquet encoders).
+fn fill<T: arrow_array::ArrowPrimitiveType>(
+    b: &mut arrow_array::builder::PrimitiveBuilder<T>,
+    block: &[PacketRow],
+    get: impl Fn(&PacketRow) -> Option<T::Native>,
+) {
+    let mut values = [T::Native::default(); BLOCK_ROWS];
+    let mut valid = [false; BLOCK_ROWS];
+    for chunk in block.chunks(BLOCK_ROWS) {
+        for ((r, v), ok) in chunk.iter().zip(&mut values).zip(&mut valid) {
+            let x = get(r);
+            *ok = x.is_some();
+            *v = x.unwrap_or_default();
+        }
+        b.append_values(&values[..chunk.len()], &valid[..chunk.len()]);
     }
 }
 
