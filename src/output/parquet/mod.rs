@@ -367,7 +367,9 @@ const NO_DICTIONARY: &[&str] = &[
 /// Integer columns whose neighbouring values are close (frame numbers and times rise;
 /// a stream's seq, ack and ports repeat or step), with no dictionary: delta-encoded
 /// they take a few bits a value, where plain they took 8 bytes that Snappy then had to
-/// compress, which was the writer thread's largest cost.
+/// compress, which was the writer thread's largest cost. Lengths and windows too: a
+/// dictionary hashes every cell (1.7% of the export's instructions for these three), and
+/// delta-encoded they cost loopback-3m's packet file 3% more bytes (35.5 -> 36.5 MB).
 const DELTA: &[&str] = &[
     "frame_number",
     "frame_time",
@@ -376,6 +378,9 @@ const DELTA: &[&str] = &[
     "tcp_srcport",
     "tcp_dstport",
     "tcp_stream",
+    "frame_len",
+    "tcp_len",
+    "tcp_window_size",
 ];
 
 /// The columns with min/max statistics: those whose values rise through the file (frame
