@@ -767,9 +767,6 @@ impl ParquetSink {
         self.packets.cells[0]
             .builder()
             .push_str(Some(&self.file_label));
-        // The buffer's allocation is reused from row to row: collecting the emptied vector
-        // back into one of `'static` values keeps its allocation (in-place iteration).
-        let mut values: Vec<Value<'_>> = std::mem::take(&mut self.values);
         let cols = if v.tls.is_none() {
             self.tls_pending += 1;
             &self.packet_cols[..self.tls_from]
@@ -778,11 +775,17 @@ impl ParquetSink {
             &self.packet_cols[..]
         };
         self.packets.packet_rows.push(PacketRow::of(v));
-        for c in cols {
-            self.packets.cells[c.at].push(c, v, &mut self.text, &mut values);
+        // Most packets have no registry column left (every one but `tls.*` is in the row).
+        if !cols.is_empty() {
+            // The buffer's allocation is reused from row to row: collecting the emptied
+            // vector back into one of `'static` values keeps it (in-place iteration).
+            let mut values: Vec<Value<'_>> = std::mem::take(&mut self.values);
+            for c in cols {
+                self.packets.cells[c.at].push(c, v, &mut self.text, &mut values);
+            }
+            values.clear();
+            self.values = values.into_iter().map(|_| Value::Present).collect();
         }
-        values.clear();
-        self.values = values.into_iter().map(|_| Value::Present).collect();
         if self.packets.rows + 1 >= BATCH_ROWS {
             self.fill_tls();
         }
