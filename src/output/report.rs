@@ -713,12 +713,8 @@ fn ms(v: Option<i64>) -> String {
 }
 
 /// `addr:port` as tshark's conversation table prints it (no brackets for IPv6).
-/// tshark's `addr:port`, without brackets around IPv6 (its conversation tables).
 pub fn endpoint(e: Endpoint) -> String {
-    match e.0 {
-        std::net::IpAddr::V4(a) => crate::track::V4Text::with_port(a, e.1).as_str().to_string(),
-        ip => format!("{ip}:{}", e.1),
-    }
+    e.text(false, &mut String::new(), str::to_string)
 }
 
 /// tshark's conversation size text: floor-divided SI units (§8).

@@ -72,6 +72,26 @@ impl std::fmt::Display for Endpoint {
     }
 }
 
+impl Endpoint {
+    /// `addr:port` handed to `out`, IPv4 without allocating (an IPv6 text is written into
+    /// `scratch`): IPv6 in brackets when `brackets` (as `Display` writes it), or bare, as
+    /// tshark's conversation tables print it.
+    pub fn text<R>(&self, brackets: bool, scratch: &mut String, out: impl FnOnce(&str) -> R) -> R {
+        use std::fmt::Write;
+        match self.0 {
+            IpAddr::V4(a) => out(V4Text::with_port(a, self.1).as_str()),
+            IpAddr::V6(a) => {
+                scratch.clear();
+                let _ = match brackets {
+                    true => write!(scratch, "[{a}]:{}", self.1),
+                    false => write!(scratch, "{a}:{}", self.1),
+                };
+                out(scratch)
+            }
+        }
+    }
+}
+
 /// `a.b.c.d` or `a.b.c.d:port`, formatted into a buffer of its own: the formatter's
 /// machinery costs more than the rest of a row where millions are written (the export's
 /// addresses and endpoints).

@@ -835,13 +835,11 @@ impl ParquetSink {
         let n = 2 + self.stream_cols.len();
         let outcome = crate::engine::servers::Outcome::of(f);
         t.cells[n].builder().push_str(Some(outcome_name(outcome)));
+        // `-q`'s server key, as `report::endpoint` writes it.
+        let server = t.cells[n + 1].builder();
         match f.server() {
-            Some(crate::track::Endpoint(std::net::IpAddr::V4(a), port)) => t.cells[n + 1]
-                .builder()
-                .push_str(Some(crate::track::V4Text::with_port(a, port).as_str())),
-            e => t.cells[n + 1]
-                .builder()
-                .push_str(e.map(crate::output::report::endpoint).as_deref()),
+            Some(e) => e.text(false, &mut self.text, |s| server.push_str(Some(s))),
+            None => server.push_str(None),
         }
         t.cells[n + 2].builder().push_ts(f.first_ts);
         t.cells[n + 3].builder().push_ts(f.last_ts);

@@ -8,7 +8,7 @@ use super::{Builder, Col, Get};
 use crate::engine::legs::Legs;
 use crate::engine::tls::TlsSummary;
 use crate::fields::{PacketView, Value};
-use crate::track::{Endpoint, FlowSummary, V4Text};
+use crate::track::FlowSummary;
 
 /// A stream-table column read from the summary, not through its registry getter.
 #[derive(Clone, Copy)]
@@ -35,19 +35,6 @@ impl StreamCol {
             "hs.setup.total" => StreamCol::Leg(|l| l.total),
             _ => return None,
         })
-    }
-}
-
-/// `e` as `hs.client` and `hs.server` write it, without allocating for IPv4.
-pub(super) fn endpoint_text(e: Endpoint, scratch: &mut String, out: impl FnOnce(&str)) {
-    match e.0 {
-        std::net::IpAddr::V4(a) => out(V4Text::with_port(a, e.1).as_str()),
-        std::net::IpAddr::V6(_) => {
-            use std::fmt::Write;
-            scratch.clear();
-            let _ = write!(scratch, "{e}");
-            out(scratch)
-        }
     }
 }
 
@@ -85,12 +72,14 @@ pub(super) fn push_stream_cells(
     for c in cols {
         let b = cells[c.at].builder();
         match c.get {
-            Get::Stream(StreamCol::Client) => {
-                endpoint_text(f.client_server().0, text, |s| b.push_str(Some(s)))
-            }
-            Get::Stream(StreamCol::Server) => {
-                endpoint_text(f.client_server().1, text, |s| b.push_str(Some(s)))
-            }
+            Get::Stream(StreamCol::Client) => f
+                .client_server()
+                .0
+                .text(true, text, |s| b.push_str(Some(s))),
+            Get::Stream(StreamCol::Server) => f
+                .client_server()
+                .1
+                .text(true, text, |s| b.push_str(Some(s))),
             Get::Stream(StreamCol::History) => b.push_str(Some(f.zeek.history())),
             Get::Stream(StreamCol::Leg(leg)) => {
                 let legs = legs.get_or_insert_with(|| Legs::of(f, tls));
